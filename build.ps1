@@ -1,0 +1,311 @@
+<#
+.SYNOPSIS
+Builds, tests, demonstrates and benchmarks the MlpTools module.
+
+.DESCRIPTION
+The one front door for MlpTools. Run it from any folder with the pinned PowerShell:
+
+    dotnet tool restore
+    dotnet pwsh ./build.ps1 -Task Test
+
+Every task that needs the module builds it first into output/MlpTools/<version>/, the folder
+layout PowerShell expects (<version> is ModuleVersion in module/MlpTools.psd1). Tests, the
+demo and benchmarks always import that built module in a fresh pwsh, never the sources.
+
+.PARAMETER Task
+Build  Publish src/MlpTools and lay out output/MlpTools/<version>/: the manifest, the format
+       files and en-US help from module/, and the assemblies (MlpTools, MlpTools.Core,
+       MathNet.Numerics, ...). The version folder is emptied first, so no stale file survives.
+Test   Build the solution once, then run the xunit engine tests (tests/MlpTools.Core.Tests)
+       and the Pester module tests (tests/Pester/*.Tests.ps1, Pester 5.7.1 from NuGet, in a
+       fresh pwsh). Results land in output/TestResults/. The last line printed is
+       "Tests: N passed, M failed" (", K skipped" follows when K > 0); the exit code is 1 when
+       M > 0. A build failure or a runner that could not run counts as a failure.
+Demo   Build, then run examples/Demo.ps1 in a fresh pwsh against the built module.
+Bench  Build, then run the benchmarks (not implemented yet).
+Clean  Remove output/ and every bin/ and obj/ folder under src/, tests/ and tools/.
+
+.PARAMETER Configuration
+The .NET build configuration: Release (the default) or Debug.
+
+.PARAMETER Compare
+Bench only: also run the peer implementation, for comparison.
+
+.EXAMPLE
+dotnet pwsh ./build.ps1
+
+Builds the module into output/MlpTools/<version>/.
+
+.EXAMPLE
+dotnet pwsh ./build.ps1 -Task Test -Configuration Debug
+
+Builds in Debug and runs every xunit and Pester test.
+
+.NOTES
+The built module's manifest path is handed to tests and examples in the environment variable
+MLPTOOLS_MODULE_PATH.
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    [switch] $Compare
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$RepoRoot = $PSScriptRoot
+$OutputRoot = Join-Path $RepoRoot 'output'
+$ResultsDir = Join-Path $OutputRoot 'TestResults'
+$ManifestSource = Join-Path $RepoRoot 'module/MlpTools.psd1'
+# On CI, leave no MSBuild node running after the build.
+$MSBuildSwitches = @(if ($env:CI -eq 'true') { '-nodeReuse:false' })
+
+function Invoke-Process {
+    <#
+    Runs a native command attached to this console (so its output is never captured into a
+    function's return value and keeps its colours) and returns its exit code.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $FilePath,
+        [string[]] $ArgumentList = @()
+    )
+    $startInfo = [Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($argument in $ArgumentList) { $startInfo.ArgumentList.Add($argument) }
+    $startInfo.UseShellExecute = $false
+    $startInfo.WorkingDirectory = $RepoRoot
+    $process = [Diagnostics.Process]::Start($startInfo)
+    $process.WaitForExit()
+    return $process.ExitCode
+}
+
+function Invoke-Native {
+    <# Runs a native command; throws if it exits non-zero. #>
+    param(
+        [Parameter(Mandatory)] [string] $FilePath,
+        [string[]] $ArgumentList = @()
+    )
+    $exitCode = Invoke-Process -FilePath $FilePath -ArgumentList $ArgumentList
+    if ($exitCode -ne 0) {
+        throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $exitCode."
+    }
+}
+
+function Get-PwshCommand {
+    <#
+    The command line that starts a fresh copy of the PowerShell running this script. Under
+    `dotnet pwsh` (the local tool) the process is the dotnet host running $PSHOME/pwsh.dll.
+    #>
+    $exe = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
+        return @($exe, (Join-Path $PSHOME 'pwsh.dll'))
+    }
+    return @($exe)
+}
+
+function Invoke-FreshPwsh {
+    <# Runs a script file in a fresh pwsh -NoProfile -NonInteractive; returns its exit code. #>
+    param(
+        [Parameter(Mandatory)] [string] $File,
+        [string[]] $ArgumentList = @()
+    )
+    $pwsh = @(Get-PwshCommand)
+    $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList
+    return Invoke-Process -FilePath $pwsh[0] -ArgumentList $pwshArgs
+}
+
+function Get-ModuleVersion {
+    $version = (Import-PowerShellDataFile -LiteralPath $ManifestSource).ModuleVersion
+    # The assemblies carry <Version> from Directory.Build.props; keep the two in step.
+    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'Directory.Build.props'))
+    $assemblyVersion = @($props.Project.PropertyGroup | ForEach-Object { $_.SelectSingleNode('Version') } |
+        Where-Object { $_ } | ForEach-Object InnerText) | Select-Object -First 1
+    if ($assemblyVersion -and $assemblyVersion -ne $version) {
+        throw "ModuleVersion '$version' in module/MlpTools.psd1 differs from Version '$assemblyVersion' in Directory.Build.props; make them equal."
+    }
+    return $version
+}
+
+function Get-BuiltManifestPath {
+    return Join-Path $OutputRoot "MlpTools/$(Get-ModuleVersion)/MlpTools.psd1"
+}
+
+function Invoke-BuildTask {
+    <#
+    Publishes src/MlpTools and lays out output/MlpTools/<version>/.
+    -NoBuild publishes what an earlier `dotnet build` of the same configuration produced.
+    #>
+    param([switch] $NoBuild)
+
+    $version = Get-ModuleVersion
+    $moduleRoot = Join-Path $OutputRoot 'MlpTools'
+    $moduleDir = Join-Path $moduleRoot $version
+    $publishDir = Join-Path $OutputRoot 'publish'
+
+    foreach ($dir in $publishDir, $moduleRoot) {
+        if (Test-Path -LiteralPath $dir) { Remove-Item -LiteralPath $dir -Recurse -Force }
+    }
+
+    $publishArgs = @('publish', (Join-Path $RepoRoot 'src/MlpTools/MlpTools.csproj'),
+        '-c', $Configuration, '-o', $publishDir, '-nologo') + $MSBuildSwitches
+    if ($NoBuild) { $publishArgs += '--no-build' }
+    Invoke-Native dotnet $publishArgs
+
+    $null = New-Item -ItemType Directory -Path $moduleDir -Force
+
+    # Module files: the manifest, format/type files and the en-US help folder.
+    $moduleSrc = Join-Path $RepoRoot 'module'
+    Copy-Item -LiteralPath $ManifestSource -Destination $moduleDir
+    Get-ChildItem -LiteralPath $moduleSrc -Filter '*.ps1xml' -File | Copy-Item -Destination $moduleDir
+    $help = Join-Path $moduleSrc 'en-US'
+    if (Test-Path -LiteralPath $help) { Copy-Item -LiteralPath $help -Destination $moduleDir -Recurse }
+
+    # Assemblies: ours and every dependency, but never PowerShell's own (the host supplies it).
+    Get-ChildItem -LiteralPath $publishDir -File |
+        Where-Object { $_.Extension -in '.dll', '.pdb' -or $_.Name -eq 'MlpTools.deps.json' } |
+        Where-Object { $_.BaseName -ne 'System.Management.Automation' } |
+        Copy-Item -Destination $moduleDir
+    $native = Join-Path $publishDir 'runtimes'
+    if (Test-Path -LiteralPath $native) { Copy-Item -LiteralPath $native -Destination $moduleDir -Recurse }
+
+    Remove-Item -LiteralPath $publishDir -Recurse -Force
+    Write-Host "Built module: $(Join-Path $moduleDir 'MlpTools.psd1')"
+}
+
+function Get-XunitCounts {
+    <# Runs the engine tests (already built) and reads the counts from their TRX file. #>
+    $trx = Join-Path $ResultsDir 'core.trx'
+    $exitCode = Invoke-Process dotnet @('test', (Join-Path $RepoRoot 'tests/MlpTools.Core.Tests/MlpTools.Core.Tests.csproj'),
+        '-c', $Configuration, '--no-build', '-nologo',
+        '--logger', 'trx;LogFileName=core.trx', '--results-directory', $ResultsDir)
+
+    if (-not (Test-Path -LiteralPath $trx)) {
+        Write-Host "xunit: no results ($trx missing; dotnet test exited $exitCode)."
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $run = ([xml](Get-Content -Raw -LiteralPath $trx)).TestRun
+    $c = $run.ResultSummary.Counters
+    # Skipped tests are in no counter: they are the results with outcome NotExecuted.
+    $skipped = @($run.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']")).Count
+    $failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+    if ($exitCode -ne 0 -and $failed -eq 0) {
+        Write-Host "xunit: dotnet test exited $exitCode without a failed test; counting one failure."
+        $failed = 1
+    }
+    return [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = $skipped }
+}
+
+function Get-PesterCounts {
+    <# Runs every tests/Pester/*.Tests.ps1 against the built module in a fresh pwsh. #>
+    $countsFile = Join-Path $ResultsDir 'pester-counts.json'
+    Invoke-Native dotnet @('restore', (Join-Path $RepoRoot 'tools/Pester.proj'), '-nologo', '-v:quiet')
+
+    $exitCode = Invoke-FreshPwsh -File (Join-Path $RepoRoot 'tools/Invoke-Pester.ps1') -ArgumentList @(
+        '-ModulePath', (Get-BuiltManifestPath),
+        '-ResultsDirectory', $ResultsDir,
+        '-CountsPath', $countsFile)
+
+    if (-not (Test-Path -LiteralPath $countsFile)) {
+        Write-Host "Pester: no results ($countsFile missing; runner exited $exitCode)."
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $c = Get-Content -Raw -LiteralPath $countsFile | ConvertFrom-Json
+    return [pscustomobject]@{ Passed = [int]$c.Passed; Failed = [int]$c.Failed; Skipped = [int]$c.Skipped }
+}
+
+function Invoke-TestTask {
+    <# Prints "Tests: N passed, M failed" as the very last line and returns the exit code. #>
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $times = [ordered]@{}
+    $passed = 0; $failed = 0; $skipped = 0
+
+    if (Test-Path -LiteralPath $ResultsDir) { Remove-Item -LiteralPath $ResultsDir -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $ResultsDir -Force
+
+    $built = $false
+    try {
+        # One build of the whole solution; publish and test reuse it.
+        Invoke-Native dotnet (@('build', (Join-Path $RepoRoot 'MlpTools.sln'), '-c', $Configuration, '-nologo') + $MSBuildSwitches)
+        Invoke-BuildTask -NoBuild
+        $built = $true
+    }
+    catch {
+        Write-Host "Build failed: $_"
+        $failed++
+    }
+    $times.Build = $clock.Elapsed.TotalSeconds
+
+    if ($built) {
+        foreach ($runner in 'xunit', 'Pester') {
+            $start = $clock.Elapsed.TotalSeconds
+            try {
+                $counts = if ($runner -eq 'xunit') { Get-XunitCounts } else { Get-PesterCounts }
+            }
+            catch {
+                Write-Host "${runner}: could not run: $_"
+                $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+            }
+            $passed += $counts.Passed; $failed += $counts.Failed; $skipped += $counts.Skipped
+            $times[$runner] = $clock.Elapsed.TotalSeconds - $start
+            Write-Host ("{0}: {1} passed, {2} failed, {3} skipped" -f $runner, $counts.Passed, $counts.Failed, $counts.Skipped)
+        }
+    }
+
+    Write-Host ('Time: ' + (($times.GetEnumerator() | ForEach-Object { '{0} {1:0.0}s' -f $_.Key, $_.Value }) -join ', ') +
+        (', total {0:0.0}s' -f $clock.Elapsed.TotalSeconds))
+    $line = "Tests: $passed passed, $failed failed"
+    if ($skipped -gt 0) { $line += ", $skipped skipped" }
+    Write-Host $line
+    return [int]($failed -gt 0)
+}
+
+function Invoke-DemoTask {
+    Invoke-BuildTask
+    $demo = Join-Path $RepoRoot 'examples/Demo.ps1'
+    $env:MLPTOOLS_MODULE_PATH = Get-BuiltManifestPath
+    return Invoke-FreshPwsh -File $demo
+}
+
+function Invoke-BenchTask {
+    <#
+    Placeholder: benchmarks will live in bench/. -Compare is meant to also run the peer
+    (PyTorch from Debian's python3-torch) on the same data.
+    #>
+    param([switch] $Compare)
+    Invoke-BuildTask
+    Write-Host 'Bench: not yet implemented'
+    return 0
+}
+
+function Invoke-CleanTask {
+    if (Test-Path -LiteralPath $OutputRoot) { Remove-Item -LiteralPath $OutputRoot -Recurse -Force }
+    foreach ($top in 'src', 'tests', 'tools') {
+        $root = Join-Path $RepoRoot $top
+        if (-not (Test-Path -LiteralPath $root)) { continue }
+        Get-ChildItem -LiteralPath $root -Directory -Recurse -Include 'bin', 'obj' |
+            Where-Object { Test-Path -LiteralPath $_.FullName } |
+            Remove-Item -Recurse -Force
+    }
+    Write-Host 'Cleaned output/ and bin/, obj/ under src/, tests/, tools/.'
+}
+
+$exitCode = 0
+try {
+    switch ($Task) {
+        'Build' { Invoke-BuildTask }
+        'Test' { $exitCode = Invoke-TestTask }
+        'Demo' { $exitCode = Invoke-DemoTask }
+        'Bench' { $exitCode = Invoke-BenchTask -Compare:$Compare }
+        'Clean' { Invoke-CleanTask }
+    }
+}
+catch {
+    Write-Host "build.ps1 -Task ${Task} failed: $_" -ForegroundColor Red
+    $exitCode = 1
+}
+exit $exitCode

@@ -1,0 +1,29 @@
+@{
+    RootModule           = 'MlpTools.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '79bcc33f-468e-4d22-90e4-321a16ac74c7'
+    Author               = 'MlpTools'
+    CompanyName          = 'MlpTools'
+    Copyright            = '(c) MlpTools. All rights reserved.'
+    Description          = 'Build, train and inspect a two-layer neural-network classifier from PowerShell: datasets, training, evaluation and backpropagation gradients as objects.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('MlpTools.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Import-Dataset'
+        'Split-Dataset'
+        'New-Mlp'
+        'Invoke-Training'
+        'Test-Mlp'
+        'Get-MlpGradient'
+        'Test-MlpGradient'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('MachineLearning', 'NeuralNetwork', 'MLP', 'Backpropagation', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+        }
+    }
+}

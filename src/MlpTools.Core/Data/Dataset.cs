@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Numerics;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace MlpTools.Core.Data;
+
+/// <summary>
+/// A labelled data set: <see cref="Count"/> samples of <see cref="FeatureCount"/> features each, one
+/// sample a row, and a class label in 0..<see cref="ClassCount"/>-1 for each.
+/// </summary>
+/// <remarks>
+/// Features are stored once, row-major, in single or double precision (whichever the source needs to be
+/// exact); mini-batches are gathered from that storage by row index. <see cref="Features"/> hands out a
+/// MathNet matrix built on first request. Deliberately not enumerable: a dataset travels down a
+/// PowerShell pipeline as one object.
+/// </remarks>
+public sealed class Dataset
+{
+    private readonly float[]? _single;
+    private readonly double[]? _double;
+    private readonly int[] _labels;
+    private Matrix<double>? _features;
+
+    private Dataset(float[]? single, double[]? dbl, int count, int featureCount, int[] labels,
+        IReadOnlyList<string> classNames, IReadOnlyList<string> featureNames, string name, string source, string? attribution)
+    {
+        _single = single;
+        _double = dbl;
+        Count = count;
+        FeatureCount = featureCount;
+        _labels = labels;
+        ClassNames = classNames;
+        FeatureNames = featureNames;
+        Name = name;
+        Source = source;
+        Attribution = attribution;
+        Validate();
+    }
+
+    /// <summary>A dataset over single-precision row-major features (count x featureCount). Takes ownership of the arrays.</summary>
+    public static Dataset FromRows(float[] rows, int count, int featureCount, int[] labels, IReadOnlyList<string> classNames,
+        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null) =>
+        new(rows, null, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution);
+
+    /// <summary>A dataset over double-precision row-major features (count x featureCount). Takes ownership of the arrays.</summary>
+    public static Dataset FromRows(double[] rows, int count, int featureCount, int[] labels, IReadOnlyList<string> classNames,
+        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null) =>
+        new(null, rows, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution);
+
+    /// <summary>A dataset from a MathNet matrix (one sample a row) and labels; classes are 0..classCount-1.</summary>
+    public static Dataset FromMatrix(Matrix<double> features, int[] labels, int? classCount = null, string name = "Dataset", string source = "")
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        int count = features.RowCount, d = features.ColumnCount;
+        var rows = new double[(long)count * d];
+        for (int i = 0; i < count; i++)
+            for (int j = 0; j < d; j++) rows[(long)i * d + j] = features[i, j];
+        int classes = classCount ?? (labels.Length == 0 ? 0 : labels.Max() + 1);
+        return FromRows(rows, count, d, (int[])labels.Clone(), DefaultClassNames(classes), null, name, source);
+    }
+
+    /// <summary>Class names "0".."n-1".</summary>
+    public static IReadOnlyList<string> DefaultClassNames(int count) =>
+        Enumerable.Range(0, count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>Feature names "x0".."x{n-1}".</summary>
+    public static IReadOnlyList<string> DefaultFeatureNames(int count) =>
+        Enumerable.Range(0, count).Select(i => "x" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>How many samples (rows).</summary>
+    public int Count { get; }
+
+    /// <summary>How many features each sample has (columns).</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>How many classes the labels range over.</summary>
+    public int ClassCount => ClassNames.Count;
+
+    /// <summary>The name of each class; label k means <c>ClassNames[k]</c>.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The name of each feature column.</summary>
+    public IReadOnlyList<string> FeatureNames { get; }
+
+    /// <summary>A copy of the labels, one per sample, each in 0..ClassCount-1.</summary>
+    public int[] Labels => (int[])_labels.Clone();
+
+    /// <summary>The features as a MathNet matrix, one sample a row (built on first request, then shared).</summary>
+    public Matrix<double> Features => _features ??= BuildMatrix();
+
+    /// <summary>A short name, such as <c>Digits</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Where the data came from (a file path, or a built-in's description).</summary>
+    public string Source { get; }
+
+    /// <summary>The credit the data's authors ask for, when there is one.</summary>
+    public string? Attribution { get; }
+
+    /// <summary>The precision the features are stored in.</summary>
+    public Precision StoragePrecision => _single is not null ? Precision.Single : Precision.Double;
+
+    internal ReadOnlySpan<int> LabelSpan => _labels;
+
+    /// <summary>How many samples of each class.</summary>
+    public int[] ClassCounts()
+    {
+        var counts = new int[ClassCount];
+        foreach (int y in _labels) counts[y]++;
+        return counts;
+    }
+
+    /// <summary>Copies the features of the given rows into <paramref name="destination"/> (rows.Length x FeatureCount, row-major).</summary>
+    internal void GatherRows<T>(ReadOnlySpan<int> rows, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = FeatureCount;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            long start = (long)rows[r] * d;
+            Span<T> dst = destination.Slice(r * d, d);
+            if (_single is not null) Convert<float, T>(_single.AsSpan((int)start, d), dst);
+            else Convert<double, T>(_double.AsSpan((int)start, d), dst);
+        }
+    }
+
+    /// <summary>Copies the labels of the given rows.</summary>
+    internal void GatherLabels(ReadOnlySpan<int> rows, Span<int> destination)
+    {
+        for (int r = 0; r < rows.Length; r++) destination[r] = _labels[rows[r]];
+    }
+
+    /// <summary>A new dataset holding the given rows, in that order, with the same names and storage precision.</summary>
+    public Dataset Subset(IReadOnlyList<int> rows, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int d = FeatureCount;
+        var idx = rows.ToArray();
+        foreach (int r in idx)
+            if ((uint)r >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rows), $"Row {r} is outside 0..{Count - 1}.");
+        var labels = new int[idx.Length];
+        GatherLabels(idx, labels);
+        if (_single is not null)
+        {
+            var data = new float[(long)idx.Length * d];
+            GatherRows<float>(idx, data);
+            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution);
+        }
+        var dbl = new double[(long)idx.Length * d];
+        GatherRows<double>(idx, dbl);
+        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Name}: {Count} samples x {FeatureCount} features, {ClassCount} classes");
+
+    private static void Convert<TFrom, TTo>(ReadOnlySpan<TFrom> from, Span<TTo> to)
+        where TFrom : unmanaged, IFloatingPointIeee754<TFrom>
+        where TTo : unmanaged, IFloatingPointIeee754<TTo>
+    {
+        if (typeof(TFrom) == typeof(TTo))
+        {
+            System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(from).CopyTo(to);
+            return;
+        }
+        for (int i = 0; i < from.Length; i++) to[i] = TTo.CreateTruncating(from[i]);
+    }
+
+    private Matrix<double> BuildMatrix()
+    {
+        int d = FeatureCount;
+        var m = Matrix<double>.Build.Dense(Count, d);
+        for (int i = 0; i < Count; i++)
+            for (int j = 0; j < d; j++)
+                m[i, j] = _single is not null ? _single[(long)i * d + j] : _double![(long)i * d + j];
+        return m;
+    }
+
+    private void Validate()
+    {
+        if (Count < 0 || FeatureCount <= 0)
+            throw MlpException.InvalidData("InvalidDatasetShape", $"A dataset needs at least one feature; this one has {Count} samples x {FeatureCount} features.");
+        long needed = (long)Count * FeatureCount;
+        long have = _single?.LongLength ?? _double!.LongLength;
+        if (have != needed)
+            throw MlpException.InvalidData("InvalidDatasetShape", $"{Count} samples x {FeatureCount} features need {needed} values, but {have} were given.");
+        if (_labels.Length != Count)
+            throw MlpException.InvalidData("LabelCountMismatch", $"The dataset has {Count} samples but {_labels.Length} labels; give one label per sample.");
+        if (ClassNames.Count == 0 && Count > 0)
+            throw MlpException.InvalidData("NoClasses", "A labelled dataset needs at least one class.");
+        if (FeatureNames.Count != FeatureCount)
+            throw MlpException.InvalidData("FeatureNameCountMismatch", $"{FeatureNames.Count} feature names were given for {FeatureCount} features.");
+        for (int i = 0; i < _labels.Length; i++)
+        {
+            if ((uint)_labels[i] >= (uint)ClassCount)
+                throw MlpException.InvalidData("LabelOutOfRange",
+                    $"Sample {i} has label {_labels[i]}, outside the {ClassCount} classes 0..{ClassCount - 1}.", _labels[i]);
+        }
+    }
+}

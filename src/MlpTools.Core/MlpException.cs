@@ -1,0 +1,58 @@
+namespace MlpTools.Core;
+
+/// <summary>What kind of problem an <see cref="MlpException"/> reports; the cmdlets map it to an ErrorCategory.</summary>
+public enum MlpErrorKind
+{
+    /// <summary>A parameter value is out of its allowed range.</summary>
+    InvalidArgument,
+    /// <summary>Two things that must agree (shapes, counts, class sets) do not.</summary>
+    InvalidData,
+    /// <summary>The operation cannot run in the current state (for example, training diverged).</summary>
+    InvalidOperation,
+    /// <summary>A file or resource could not be found.</summary>
+    NotFound,
+    /// <summary>The work was stopped by the caller.</summary>
+    Stopped,
+}
+
+/// <summary>
+/// The one exception the engine throws for a problem the user can fix. <see cref="ErrorId"/> is stable
+/// (scripts and tests match on it); the message names the offending value or shape and says what to do.
+/// </summary>
+public sealed class MlpException : Exception
+{
+    public MlpException(string errorId, MlpErrorKind kind, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    /// <summary>A stable identifier such as <c>FeatureCountMismatch</c>.</summary>
+    public string ErrorId { get; }
+
+    /// <summary>The kind of problem.</summary>
+    public MlpErrorKind Kind { get; }
+
+    /// <summary>The value, shape or object the problem is about.</summary>
+    public object? Target { get; }
+
+    internal static MlpException Argument(string errorId, string message, object? target = null) =>
+        new(errorId, MlpErrorKind.InvalidArgument, message, target);
+
+    internal static MlpException InvalidData(string errorId, string message, object? target = null) =>
+        new(errorId, MlpErrorKind.InvalidData, message, target);
+
+    internal static void RequirePositive(int value, string name, string errorId)
+    {
+        if (value <= 0)
+            throw Argument(errorId, $"{name} must be a positive whole number, but it is {value}.", value);
+    }
+
+    internal static void RequireFinite(double value, string name, string errorId)
+    {
+        if (!double.IsFinite(value))
+            throw Argument(errorId, $"{name} must be a finite number, but it is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", value);
+    }
+}

@@ -1,0 +1,301 @@
+using System.Globalization;
+using System.Numerics;
+using MathNet.Numerics.Distributions;
+using MathNet.Numerics.LinearAlgebra;
+using MlpTools.Core.Data;
+using MlpTools.Core.Inspection;
+using MlpTools.Core.Training;
+
+namespace MlpTools.Core.Model;
+
+/// <summary>
+/// A two-layer classifier: affine (W1, b1), ReLU, affine (W2, b2), softmax. This base type carries what
+/// does not depend on the precision; <see cref="Mlp{T}"/> holds the parameters.
+/// </summary>
+public abstract class Mlp
+{
+    private protected Mlp(int inputSize, int hiddenSize, int classCount, IReadOnlyList<string>? classNames, IReadOnlyList<string>? featureNames)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        ClassCount = classCount;
+        ClassNames = classNames is not null && classNames.Count == classCount ? classNames.ToArray() : Dataset.DefaultClassNames(classCount);
+        FeatureNames = featureNames is not null && featureNames.Count == inputSize ? featureNames.ToArray() : Dataset.DefaultFeatureNames(inputSize);
+    }
+
+    /// <summary>D: how many inputs (features) a sample has.</summary>
+    public int InputSize { get; }
+
+    /// <summary>H: how many hidden ReLU units.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>C: how many classes.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>D*H + H + H*C + C.</summary>
+    public int ParameterCount => InputSize * HiddenSize + HiddenSize + HiddenSize * ClassCount + ClassCount;
+
+    /// <summary>The precision the network computes in.</summary>
+    public abstract Precision Precision { get; }
+
+    /// <summary>The class names, in label order.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The feature names the network expects, in input order.</summary>
+    public IReadOnlyList<string> FeatureNames { get; }
+
+    /// <summary>One record per epoch trained, across every training run, oldest first.</summary>
+    public IReadOnlyList<EpochRecord> History => HistoryList;
+
+    internal List<EpochRecord> HistoryList { get; } = new();
+
+    /// <summary>How the most recent training run ended (empty before any training).</summary>
+    public string StopReason { get; internal set; } = "";
+
+    /// <summary>
+    /// The dataset this network was sized from or last trained on, so a pipeline can carry it to the next
+    /// command. Held in memory only; never saved with the model.
+    /// </summary>
+    public Dataset? Dataset { get; set; }
+
+    /// <summary>A new network with initial weights.</summary>
+    /// <param name="inputSize">D, the number of features.</param>
+    /// <param name="hiddenSize">H, the number of hidden units.</param>
+    /// <param name="classCount">C, the number of classes.</param>
+    /// <param name="precision">Single (default) or Double.</param>
+    /// <param name="seed">Seed for the weights; null draws one at random.</param>
+    /// <param name="weightScale">
+    /// When given, every weight is drawn from N(0, weightScale^2) (the CS231n convention). When null, weights are
+    /// drawn uniformly from +-sqrt(6 / (fan_in + fan_out)) (Glorot, as scikit-learn's MLPClassifier does).
+    /// Biases start at zero either way.
+    /// </param>
+    /// <param name="classNames">Optional class names (C of them).</param>
+    /// <param name="featureNames">Optional feature names (D of them).</param>
+    public static Mlp Create(int inputSize, int hiddenSize, int classCount, Precision precision = Precision.Single,
+        int? seed = null, double? weightScale = null, IReadOnlyList<string>? classNames = null, IReadOnlyList<string>? featureNames = null)
+    {
+        MlpException.RequirePositive(inputSize, "InputSize", "InvalidInputSize");
+        MlpException.RequirePositive(hiddenSize, "HiddenSize", "InvalidHiddenSize");
+        MlpException.RequirePositive(classCount, "ClassCount", "InvalidClassCount");
+        if (weightScale is { } ws && (!double.IsFinite(ws) || ws < 0))
+            throw MlpException.Argument("InvalidWeightScale", $"WeightScale must be a finite number >= 0, but it is {ws.ToString(CultureInfo.InvariantCulture)}.", ws);
+        long count = (long)inputSize * hiddenSize + hiddenSize + (long)hiddenSize * classCount + classCount;
+        if (count > 500_000_000)
+            throw MlpException.Argument("NetworkTooLarge",
+                $"A {inputSize}-{hiddenSize}-{classCount} network has {count} parameters, more than the 500,000,000 MlpTools allows; use fewer hidden units.", count);
+
+        // Draw in double, in a fixed order (W1 then W2, each in storage order), so a seed fixes the weights
+        // for both precisions.
+        var random = Rng.Create(seed);
+        var init = new ParameterSet<double>(inputSize, hiddenSize, classCount);
+        FillWeights(init.W1, inputSize, hiddenSize, weightScale, random);
+        FillWeights(init.W2, hiddenSize, classCount, weightScale, random);
+        return precision == Precision.Double
+            ? new Mlp<double>(init, classNames, featureNames)
+            : new Mlp<float>(init.Convert<float>(), classNames, featureNames);
+    }
+
+    private static void FillWeights(double[] w, int fanIn, int fanOut, double? scale, Random random)
+    {
+        if (scale is { } s)
+        {
+            for (int i = 0; i < w.Length; i++) w[i] = s * Normal.Sample(random, 0.0, 1.0);
+        }
+        else
+        {
+            double bound = Math.Sqrt(6.0 / (fanIn + fanOut));
+            for (int i = 0; i < w.Length; i++) w[i] = (2.0 * random.NextDouble() - 1.0) * bound;
+        }
+    }
+
+    /// <summary>A network holding exactly the given parameters (W1 is D x H: one row per input).</summary>
+    public static Mlp FromParameters(Matrix<double> w1, MathNet.Numerics.LinearAlgebra.Vector<double> b1, Matrix<double> w2, MathNet.Numerics.LinearAlgebra.Vector<double> b2,
+        Precision precision = Precision.Double, IReadOnlyList<string>? classNames = null, IReadOnlyList<string>? featureNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(w1);
+        ArgumentNullException.ThrowIfNull(b1);
+        ArgumentNullException.ThrowIfNull(w2);
+        ArgumentNullException.ThrowIfNull(b2);
+        int d = w1.RowCount, h = w1.ColumnCount, c = w2.ColumnCount;
+        string Shapes() => string.Create(CultureInfo.InvariantCulture,
+            $"W1 is {w1.RowCount}x{w1.ColumnCount}, b1 has {b1.Count}, W2 is {w2.RowCount}x{w2.ColumnCount}, b2 has {b2.Count}");
+        if (d == 0 || h == 0 || c == 0)
+            throw MlpException.Argument("InvalidParameterShape", $"Parameters must not be empty: {Shapes()}.");
+        if (b1.Count != h || w2.RowCount != h || b2.Count != c)
+            throw MlpException.Argument("ParameterShapeMismatch",
+                $"The parameters do not fit together: {Shapes()}. W1 must be D x H, b1 H, W2 H x C and b2 C.");
+        var p = new ParameterSet<double>(d, h, c);
+        w1.ToColumnMajorArray().CopyTo(p.W1, 0);
+        b1.CopyTo(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(p.b1));
+        w2.ToColumnMajorArray().CopyTo(p.W2, 0);
+        b2.CopyTo(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(p.b2));
+        if (!p.AllFinite())
+            throw MlpException.Argument("NonFiniteParameter", "A parameter holds NaN or infinity; every weight and bias must be a finite number.");
+        return precision == Precision.Double
+            ? new Mlp<double>(p, classNames, featureNames)
+            : new Mlp<float>(p.Convert<float>(), classNames, featureNames);
+    }
+
+    /// <summary>A copy of this network in double precision (weights, names and history).</summary>
+    public abstract Mlp<double> ToDouble();
+
+    /// <summary>A deep copy (weights, names, history, optimizer state).</summary>
+    public abstract Mlp Clone();
+
+    /// <summary>Accuracy, mean cross-entropy and confusion matrix over a dataset.</summary>
+    public abstract Evaluation Evaluate(Dataset data);
+
+    /// <summary>Loss and gradients over every sample of <paramref name="data"/> (one batch), optionally with every intermediate.</summary>
+    public abstract GradientReport ComputeGradient(Dataset data, double regularization, bool trace);
+
+    /// <summary>Throws a clear error when the dataset does not fit this network.</summary>
+    public void EnsureCompatible(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.FeatureCount != InputSize)
+            throw MlpException.InvalidData("FeatureCountMismatch",
+                $"The dataset '{data.Name}' has {data.FeatureCount} features per sample, but the network takes {InputSize} inputs; use a network made for this data (New-Mlp with -InputSize {data.FeatureCount}) or data with {InputSize} features.",
+                data);
+        if (data.ClassCount > ClassCount)
+        {
+            var labels = data.LabelSpan;
+            for (int i = 0; i < labels.Length; i++)
+                if (labels[i] >= ClassCount)
+                    throw MlpException.InvalidData("LabelOutOfRange",
+                        $"Sample {i} of '{data.Name}' has label {labels[i]}, but the network has only {ClassCount} classes (0..{ClassCount - 1}).", labels[i]);
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"Mlp {InputSize}-{HiddenSize}-{ClassCount} ({Precision}, {ParameterCount} parameters)");
+}
+
+/// <summary>A two-layer network whose parameters are numbers of type <typeparamref name="T"/> (float or double).</summary>
+public sealed class Mlp<T> : Mlp
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    internal Mlp(ParameterSet<T> parameters, IReadOnlyList<string>? classNames, IReadOnlyList<string>? featureNames)
+        : base(parameters.D, parameters.H, parameters.C, classNames, featureNames)
+    {
+        Parameters = parameters;
+        W1 = parameters.BindMatrix(0);
+        b1 = parameters.BindVector(1);
+        W2 = parameters.BindMatrix(2);
+        b2 = parameters.BindVector(3);
+    }
+
+    internal ParameterSet<T> Parameters { get; }
+
+    /// <summary>Optimizer state carried between training runs (null before any training).</summary>
+    internal Optimizer<T>? Optimizer { get; set; }
+
+    /// <inheritdoc />
+    public override Precision Precision => typeof(T) == typeof(double) ? Precision.Double : Precision.Single;
+
+    /// <summary>First-layer weights, D x H (one row per input). The network's own storage: changing it changes the network.</summary>
+    public Matrix<T> W1 { get; }
+
+    /// <summary>First-layer biases, H.</summary>
+#pragma warning disable IDE1006 // b1 and b2 are named as in the math.
+    public MathNet.Numerics.LinearAlgebra.Vector<T> b1 { get; }
+
+    /// <summary>Second-layer weights, H x C.</summary>
+    public Matrix<T> W2 { get; }
+
+    /// <summary>Second-layer biases, C.</summary>
+    public MathNet.Numerics.LinearAlgebra.Vector<T> b2 { get; }
+#pragma warning restore IDE1006
+
+    /// <inheritdoc />
+    public override Mlp<double> ToDouble()
+    {
+        var copy = new Mlp<double>(typeof(T) == typeof(double) ? ((ParameterSet<double>)(object)Parameters).Clone() : Parameters.Convert<double>(), ClassNames, FeatureNames);
+        CopyDescriptionTo(copy);
+        return copy;
+    }
+
+    /// <inheritdoc />
+    public override Mlp Clone()
+    {
+        var copy = new Mlp<T>(Parameters.Clone(), ClassNames, FeatureNames) { Optimizer = Optimizer?.Clone() };
+        CopyDescriptionTo(copy);
+        return copy;
+    }
+
+    private void CopyDescriptionTo(Mlp other)
+    {
+        other.HistoryList.AddRange(HistoryList);
+        other.StopReason = StopReason;
+        other.Dataset = Dataset;
+    }
+
+    /// <inheritdoc />
+    public override Evaluation Evaluate(Dataset data)
+    {
+        EnsureCompatible(data);
+        const int chunk = 1024;
+        int n = data.Count;
+        var buffers = new BatchBuffers<T>(Math.Min(chunk, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
+        var confusion = new int[ClassCount, ClassCount];
+        var rows = new int[buffers.Capacity];
+        double lossSum = 0;
+        int correct = 0;
+        for (int start = 0; start < n; start += chunk)
+        {
+            int m = Math.Min(chunk, n - start);
+            for (int r = 0; r < m; r++) rows[r] = start + r;
+            data.GatherRows<T>(rows.AsSpan(0, m), buffers.X);
+            data.GatherLabels(rows.AsSpan(0, m), buffers.Labels);
+            lossSum += Backprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss * m;
+            for (int r = 0; r < m; r++)
+            {
+                int predicted = ArgMax(buffers.P.AsSpan(r * ClassCount, ClassCount));
+                int actual = buffers.Labels[r];
+                confusion[actual, predicted]++;
+                if (predicted == actual) correct++;
+            }
+        }
+        return new Evaluation(n == 0 ? double.NaN : (double)correct / n, n == 0 ? double.NaN : lossSum / n, n,
+            new ConfusionMatrix(ClassNames, confusion));
+    }
+
+    internal static int ArgMax(ReadOnlySpan<T> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    /// <inheritdoc />
+    public override GradientReport ComputeGradient(Dataset data, double regularization, bool trace)
+    {
+        EnsureCompatible(data);
+        CheckRegularization(regularization);
+        int m = data.Count;
+        if (m == 0) throw MlpException.InvalidData("EmptyDataset", $"The dataset '{data.Name}' has no samples; the loss needs at least one.");
+        var buffers = LoadBatch(data);
+        var gradients = new ParameterSet<T>(InputSize, HiddenSize, ClassCount);
+        BatchLoss loss = Backprop.Forward(Parameters, buffers, m, regularization, withGradientSeed: true);
+        Backprop.Backward(Parameters, buffers, m, regularization, gradients);
+        return new GradientReport<T>(loss, m, regularization, gradients, trace ? buffers : null);
+    }
+
+    /// <summary>All of <paramref name="data"/> gathered into one batch.</summary>
+    internal BatchBuffers<T> LoadBatch(Dataset data)
+    {
+        int m = data.Count;
+        var buffers = new BatchBuffers<T>(m, InputSize, HiddenSize, ClassCount);
+        var rows = Enumerable.Range(0, m).ToArray();
+        data.GatherRows<T>(rows, buffers.X);
+        data.GatherLabels(rows, buffers.Labels);
+        return buffers;
+    }
+
+    internal static void CheckRegularization(double lambda)
+    {
+        if (!double.IsFinite(lambda) || lambda < 0)
+            throw MlpException.Argument("InvalidRegularization",
+                $"Regularization (lambda) must be a finite number >= 0, but it is {lambda.ToString(CultureInfo.InvariantCulture)}.", lambda);
+    }
+}

@@ -1,0 +1,15 @@
+namespace MlpTools.Core.Training;
+
+/// <summary>
+/// One epoch of training. <see cref="Loss"/> and <see cref="Accuracy"/> are averaged over the epoch's
+/// mini-batches as they were trained (the loss includes each batch's regularization term);
+/// the validation figures are measured on the whole validation set after the epoch.
+/// </summary>
+public sealed record EpochRecord(
+    int Epoch,
+    double Loss,
+    double Accuracy,
+    double? ValidationLoss,
+    double? ValidationAccuracy,
+    double LearningRate,
+    double Seconds);

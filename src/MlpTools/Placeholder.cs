@@ -1,0 +1,1 @@
+namespace MlpTools.Commands; internal static class Placeholder { }

@@ -1,0 +1,116 @@
+# Shared helpers for the Pester tests. Import in BeforeAll:
+#     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+
+Set-StrictMode -Version Latest
+
+function Get-PwshCommand {
+    <#
+    .SYNOPSIS
+    The command line that starts a fresh copy of the running PowerShell: @(exe, args...).
+    .DESCRIPTION
+    Under `dotnet pwsh` (the local tool) this process is the dotnet host running
+    $PSHOME/pwsh.dll, so the fresh copy is `dotnet <PSHOME>/pwsh.dll`; under an installed pwsh
+    it is that pwsh. Either way the child runs the same PowerShell version as the tests.
+    #>
+    $exe = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
+        return @($exe, (Join-Path $PSHOME 'pwsh.dll'))
+    }
+    return @($exe)
+}
+
+function ConvertTo-SingleQuotedLiteral([string] $Text) {
+    return "'" + $Text.Replace("'", "''") + "'"
+}
+
+function Invoke-InFreshPwsh {
+    <#
+    .SYNOPSIS
+    Runs a script block in a fresh `pwsh -NoProfile -NonInteractive` with the built module imported.
+    .DESCRIPTION
+    The script block runs in a new process, so it sees the module exactly as a user who just
+    opened a shell would. Arguments go in, and the script block's output comes back, through
+    CliXml files, so the output objects are deserialized copies (property values intact).
+    Returns an object with:
+      ExitCode  the child's exit code (1 when the script block threw)
+      Output    the script block's output objects
+      StdOut    everything the child printed (Write-Host, etc.)
+      StdErr    the child's error text
+    .PARAMETER ScriptBlock
+    The code to run. It receives -ArgumentList as $args (or through its param block).
+    .PARAMETER ModulePath
+    The manifest to import first. Default: $env:MLPTOOLS_MODULE_PATH.
+    .PARAMETER NoModule
+    Do not import any module first.
+    .PARAMETER TimeoutSeconds
+    Kill the child and throw after this long. Default: 300.
+    .EXAMPLE
+    $r = Invoke-InFreshPwsh { (Get-Module MlpTools).Version.ToString() }
+    $r.ExitCode | Should -Be 0
+    $r.Output | Should -Be '0.1.0'
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)] [scriptblock] $ScriptBlock,
+        [object[]] $ArgumentList = @(),
+        [string] $ModulePath = $env:MLPTOOLS_MODULE_PATH,
+        [switch] $NoModule,
+        [int] $TimeoutSeconds = 300
+    )
+
+    $work = Join-Path ([IO.Path]::GetTempPath()) ("mlptools-pester-" + [guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory -Path $work
+    try {
+        $argsFile = Join-Path $work 'args.clixml'
+        $outFile = Join-Path $work 'out.clixml'
+        Export-Clixml -LiteralPath $argsFile -InputObject $ArgumentList -Depth 4
+
+        $import = ''
+        if (-not $NoModule) {
+            if (-not $ModulePath) { throw 'No module to import: set $env:MLPTOOLS_MODULE_PATH or pass -ModulePath (or -NoModule).' }
+            $import = "Import-Module -Name $(ConvertTo-SingleQuotedLiteral $ModulePath) -ErrorAction Stop"
+        }
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+$import
+`$__args = @(Import-Clixml -LiteralPath $(ConvertTo-SingleQuotedLiteral $argsFile))
+`$__output = @(& { $ScriptBlock } @__args)
+Export-Clixml -LiteralPath $(ConvertTo-SingleQuotedLiteral $outFile) -InputObject `$__output -Depth 4
+"@
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+
+        $pwsh = @(Get-PwshCommand)
+        $startInfo = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)) {
+            $startInfo.ArgumentList.Add($a)
+        }
+        $startInfo.UseShellExecute = $false
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.RedirectStandardError = $true
+        $startInfo.RedirectStandardInput = $true
+        $startInfo.WorkingDirectory = $work
+
+        $process = [Diagnostics.Process]::Start($startInfo)
+        $process.StandardInput.Close()
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+            $process.Kill($true)
+            throw "The fresh pwsh did not finish within $TimeoutSeconds s."
+        }
+        $process.WaitForExit()
+
+        $output = if (Test-Path -LiteralPath $outFile) { Import-Clixml -LiteralPath $outFile } else { @() }
+        [pscustomobject]@{
+            ExitCode = $process.ExitCode
+            Output   = $output
+            StdOut   = $stdout.Result
+            StdErr   = $stderr.Result
+        }
+    }
+    finally {
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+    }
+}
+
+Export-ModuleMember -Function Get-PwshCommand, Invoke-InFreshPwsh

@@ -1,0 +1,100 @@
+<#
+.SYNOPSIS
+Runs the Pester tests against the built MlpTools module.
+
+.DESCRIPTION
+build.ps1 -Task Test runs this script in a fresh pwsh. It imports Pester (the version that
+tools/Pester.proj pins) from the NuGet global packages folder, points the tests at the built
+module through $env:MLPTOOLS_MODULE_PATH, runs them with detailed output, writes NUnit XML to
+the results folder and, with -CountsPath, the counts as JSON:
+{ "Passed": n, "Failed": n, "Skipped": n, ... }.
+
+It can also be run by hand, after `dotnet pwsh ./build.ps1` and `dotnet restore tools/Pester.proj`:
+
+    dotnet pwsh tools/Invoke-Pester.ps1 -Path tests/Pester/Module.Tests.ps1
+
+.PARAMETER Path
+Test files or folders to run. Default: tests/Pester.
+
+.PARAMETER ModulePath
+The built module's manifest. Default: $env:MLPTOOLS_MODULE_PATH, else the newest
+output/MlpTools/<version>/MlpTools.psd1.
+
+.PARAMETER ResultsDirectory
+Where pester.xml (NUnit) goes. Default: output/TestResults.
+
+.PARAMETER CountsPath
+Where to write the counts as JSON. Default: none.
+
+.PARAMETER FullNameFilter
+Run only the tests whose full name matches one of these wildcard patterns.
+#>
+[CmdletBinding()]
+param(
+    [string[]] $Path = @(Join-Path $PSScriptRoot '../tests/Pester'),
+    [string] $ModulePath = $env:MLPTOOLS_MODULE_PATH,
+    [string] $ResultsDirectory = (Join-Path $PSScriptRoot '../output/TestResults'),
+    [string] $CountsPath,
+    [string[]] $FullNameFilter
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+function Get-PesterManifest {
+    <# Pester.psd1 from the NuGet global packages folder, at the version tools/Pester.proj pins. #>
+    $proj = [xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'Pester.proj'))
+    $version = ($proj.Project.ItemGroup.PackageDownload | Where-Object Include -EQ 'Pester').Version.Trim('[', ']')
+
+    $listing = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0) { throw "'dotnet nuget locals global-packages --list' failed with exit code $LASTEXITCODE." }
+    $packages = @($listing) -match '^\s*global-packages:' -replace '^\s*global-packages:\s*', '' | Select-Object -First 1
+    if (-not $packages) { throw "Unexpected output from 'dotnet nuget locals global-packages --list': $listing" }
+
+    $manifest = Join-Path $packages "pester/$version/tools/Pester.psd1"
+    if (-not (Test-Path -LiteralPath $manifest)) {
+        throw "Pester $version not found at $manifest. Run 'dotnet restore tools/Pester.proj' first."
+    }
+    return $manifest
+}
+
+if (-not $ModulePath) {
+    $ModulePath = Get-ChildItem -Path (Join-Path $PSScriptRoot '../output/MlpTools/*/MlpTools.psd1') -ErrorAction Ignore |
+        Sort-Object { [version]$_.Directory.Name } | Select-Object -Last 1 -ExpandProperty FullName
+}
+if (-not $ModulePath -or -not (Test-Path -LiteralPath $ModulePath)) {
+    throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."
+}
+$env:MLPTOOLS_MODULE_PATH = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+
+Import-Module -Name (Get-PesterManifest) -Force
+
+$null = New-Item -ItemType Directory -Path $ResultsDirectory -Force
+$config = New-PesterConfiguration
+$config.Run.Path = $Path
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+# Colour codes only on a terminal; CI logs and redirected output stay plain text.
+$config.Output.RenderMode = if ([Console]::IsOutputRedirected -or $env:NO_COLOR) { 'Plaintext' } else { 'Auto' }
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputFormat = 'NUnitXml'
+$config.TestResult.OutputPath = Join-Path $ResultsDirectory 'pester.xml'
+if ($FullNameFilter) { $config.Filter.FullName = $FullNameFilter }
+
+$result = Invoke-Pester -Configuration $config
+
+# A file that fails to load, or a failing BeforeAll/AfterAll, may leave no failed test behind;
+# count each such container or block as one failure so it can never pass unnoticed.
+$failed = $result.FailedCount + $result.FailedContainersCount
+if ($result.FailedCount -eq 0) { $failed += $result.FailedBlocksCount }
+$counts = [ordered]@{
+    Passed  = $result.PassedCount
+    Failed  = $failed
+    Skipped = $result.SkippedCount
+    NotRun  = $result.NotRunCount
+    Total   = $result.TotalCount
+}
+if ($CountsPath) {
+    $counts | ConvertTo-Json | Set-Content -LiteralPath $CountsPath -Encoding utf8NoBOM
+}
+exit [int]($failed -gt 0)
