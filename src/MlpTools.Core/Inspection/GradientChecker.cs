@@ -50,9 +50,10 @@ public static class GradientChecker
     /// <param name="threshold">The largest relative error that passes.</param>
     /// <param name="seed">Seed for choosing entries when <paramref name="sampleCount"/> is given.</param>
     /// <param name="analytic">Gradients to check in place of the network's own, by parameter name; missing names use the network's.</param>
+    /// <param name="classWeights">Optional per-class weights in the loss (length C).</param>
     public static IReadOnlyList<GradientCheckResult> Check(Mlp network, Dataset data, double regularization,
         int? sampleCount = null, double step = DefaultStep, double threshold = DefaultThreshold, int? seed = null,
-        IReadOnlyDictionary<string, double[,]>? analytic = null)
+        IReadOnlyDictionary<string, double[,]>? analytic = null, IReadOnlyList<double>? classWeights = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -64,10 +65,10 @@ public static class GradientChecker
             throw MlpException.Argument("InvalidThreshold", $"Threshold must be a finite number > 0, but it is {threshold.ToString(CultureInfo.InvariantCulture)}.", threshold);
 
         Mlp<double> net = network.ToDouble();
-        var report = (GradientReport<double>)net.ComputeGradient(data, regularization, trace: false);
+        var report = (GradientReport<double>)net.ComputeGradient(data, regularization, trace: false, classWeights);
         ParameterSet<double> g = report.Gradients;
         if (analytic is not null) ApplyOverrides(g, analytic);
-        return Compare(net, net.LoadBatch(data), data.Count, regularization, g, sampleCount, step, threshold, seed);
+        return Compare(net, net.LoadBatch(data), data.Count, regularization, g, sampleCount, step, threshold, seed, net.ClassWeightArray(classWeights));
     }
 
     /// <summary>
@@ -88,7 +89,7 @@ public static class GradientChecker
     /// computed to about float64 precision.
     /// </remarks>
     internal static IReadOnlyList<GradientCheckResult> Compare(Mlp<double> net, BatchBuffers<double> batch, int m, double lambda,
-        ParameterSet<double> analytic, int? sampleCount, double step, double threshold, int? seed)
+        ParameterSet<double> analytic, int? sampleCount, double step, double threshold, int? seed, double[]? classWeights = null)
     {
         ParameterSet<double> w = net.Parameters;
         int d = w.D, hidden = w.H, c = w.C;
@@ -135,7 +136,8 @@ public static class GradientChecker
                             delta[e] = h;
                             break;
                     }
-                    lossDifference += RowLossDifference(z.AsSpan(i * c, c), delta, shifted, batch.Labels[i]);
+                    double rowDifference = RowLossDifference(z.AsSpan(i * c, c), delta, shifted, batch.Labels[i]);
+                    lossDifference += classWeights is null ? rowDifference : classWeights[batch.Labels[i]] * rowDifference;
                 }
                 lossDifference /= m;
                 if (k == 0 || k == 2)

@@ -64,7 +64,12 @@ internal static class Backprop
     /// and returns the loss. When <paramref name="withGradientSeed"/> is set it also fills dZ = (P - Y)/m,
     /// ready for <see cref="Backward"/>.
     /// </summary>
-    public static BatchLoss Forward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, bool withGradientSeed)
+    /// <remarks>
+    /// With <paramref name="classWeights"/> (one per class) each sample's cross-entropy and its row of dZ are
+    /// multiplied by the weight of its class: L_data = -(1/m) sum_i w[y_i] log P[i, y_i], dZ[i,:] = w[y_i] (P - Y)[i,:] / m.
+    /// </remarks>
+    public static BatchLoss Forward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, bool withGradientSeed,
+        T[]? classWeights = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = w.D, h = w.H, c = w.C;
@@ -82,7 +87,47 @@ internal static class Backprop
         T invM = T.One / T.CreateTruncating(m);
         Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
         double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM) / m;
+        if (classWeights is not null) dataLoss = WeighByClass(z, b.Labels.AsSpan(0, m), dz, m, c, classWeights);
         return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda));
+    }
+
+    /// <summary>Scales each row of dZ by its class weight and returns the weighted mean cross-entropy.</summary>
+    private static double WeighByClass<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, Span<T> dz, int m, int c, T[] classWeights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double total = 0;
+        for (int i = 0; i < m; i++)
+        {
+            ReadOnlySpan<T> zi = z.Slice(i * c, c);
+            int y = labels[i];
+            T weight = classWeights[y];
+            // -log P[i, y] = log-sum-exp(z_i) - z_iy, in double.
+            double max = double.NegativeInfinity, sum = 0;
+            for (int j = 0; j < c; j++) max = Math.Max(max, double.CreateTruncating(zi[j]));
+            for (int j = 0; j < c; j++) sum += Math.Exp(double.CreateTruncating(zi[j]) - max);
+            total += double.CreateTruncating(weight) * (Math.Log(sum) + max - double.CreateTruncating(zi[y]));
+            if (!dz.IsEmpty)
+            {
+                Span<T> di = dz.Slice(i * c, c);
+                for (int j = 0; j < c; j++) di[j] *= weight;
+            }
+        }
+        return total / m;
+    }
+
+    /// <summary>How many of the first m rows have their label as the most probable class in P.</summary>
+    public static int CountCorrect<T>(BatchBuffers<T> b, int m, int c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int correct = 0;
+        for (int i = 0; i < m; i++)
+        {
+            ReadOnlySpan<T> row = b.P.AsSpan(i * c, c);
+            int best = 0;
+            for (int j = 1; j < c; j++) if (row[j] > row[best]) best = j;
+            if (best == b.Labels[i]) correct++;
+        }
+        return correct;
     }
 
     /// <summary>(lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized.</summary>

@@ -49,6 +49,9 @@ public abstract class Mlp
 
     internal List<EpochRecord> HistoryList { get; } = new();
 
+    /// <summary>The epoch whose weights the network holds after its last training run (best by the monitored figure).</summary>
+    public int? BestEpoch { get; internal set; }
+
     /// <summary>How the most recent training run ended (empty before any training).</summary>
     public string StopReason { get; internal set; } = "";
 
@@ -146,7 +149,11 @@ public abstract class Mlp
     public abstract Evaluation Evaluate(Dataset data);
 
     /// <summary>Loss and gradients over every sample of <paramref name="data"/> (one batch), optionally with every intermediate.</summary>
-    public abstract GradientReport ComputeGradient(Dataset data, double regularization, bool trace);
+    /// <param name="data">The batch.</param>
+    /// <param name="regularization">lambda.</param>
+    /// <param name="trace">Include every intermediate of the forward and backward passes.</param>
+    /// <param name="classWeights">Optional per-class weights in the loss (length C).</param>
+    public abstract GradientReport ComputeGradient(Dataset data, double regularization, bool trace, IReadOnlyList<double>? classWeights = null);
 
     /// <summary>Throws a clear error when the dataset does not fit this network.</summary>
     public void EnsureCompatible(Dataset data)
@@ -268,7 +275,7 @@ public sealed class Mlp<T> : Mlp
     }
 
     /// <inheritdoc />
-    public override GradientReport ComputeGradient(Dataset data, double regularization, bool trace)
+    public override GradientReport ComputeGradient(Dataset data, double regularization, bool trace, IReadOnlyList<double>? classWeights = null)
     {
         EnsureCompatible(data);
         CheckRegularization(regularization);
@@ -276,7 +283,8 @@ public sealed class Mlp<T> : Mlp
         if (m == 0) throw MlpException.InvalidData("EmptyDataset", $"The dataset '{data.Name}' has no samples; the loss needs at least one.");
         var buffers = LoadBatch(data);
         var gradients = new ParameterSet<T>(InputSize, HiddenSize, ClassCount);
-        BatchLoss loss = Backprop.Forward(Parameters, buffers, m, regularization, withGradientSeed: true);
+        T[]? weights = ClassWeightArray(classWeights);
+        BatchLoss loss = Backprop.Forward(Parameters, buffers, m, regularization, withGradientSeed: true, weights);
         Backprop.Backward(Parameters, buffers, m, regularization, gradients);
         return new GradientReport<T>(loss, m, regularization, gradients, trace ? buffers : null);
     }
@@ -290,6 +298,17 @@ public sealed class Mlp<T> : Mlp
         data.GatherRows<T>(rows, buffers.X);
         data.GatherLabels(rows, buffers.Labels);
         return buffers;
+    }
+
+    internal T[]? ClassWeightArray(IReadOnlyList<double>? classWeights)
+    {
+        if (classWeights is null) return null;
+        if (classWeights.Count != ClassCount)
+            throw MlpException.Argument("ClassWeightCountMismatch", $"{classWeights.Count} class weights were given for a network of {ClassCount} classes; give one per class.", classWeights.Count);
+        foreach (double v in classWeights)
+            if (!double.IsFinite(v) || v < 0)
+                throw MlpException.Argument("InvalidClassWeight", $"Class weights must be finite numbers >= 0; {v.ToString(CultureInfo.InvariantCulture)} is not.", v);
+        return classWeights.Select(T.CreateTruncating).ToArray();
     }
 
     internal static void CheckRegularization(double lambda)

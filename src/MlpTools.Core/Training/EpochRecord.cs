@@ -2,8 +2,9 @@ namespace MlpTools.Core.Training;
 
 /// <summary>
 /// One epoch of training. <see cref="Loss"/> and <see cref="Accuracy"/> are averaged over the epoch's
-/// mini-batches as they were trained (the loss includes each batch's regularization term);
-/// the validation figures are measured on the whole validation set after the epoch.
+/// mini-batches as they were trained (the loss includes each batch's regularization term); the validation
+/// figures are measured on the whole validation set after the epoch. The gradient norms are the Frobenius
+/// norms of dL/dW1 and dL/dW2, averaged over the epoch's mini-batches.
 /// </summary>
 public sealed record EpochRecord(
     int Epoch,
@@ -12,4 +13,6 @@ public sealed record EpochRecord(
     double? ValidationLoss,
     double? ValidationAccuracy,
     double LearningRate,
+    double GradientNormW1,
+    double GradientNormW2,
     double Seconds);

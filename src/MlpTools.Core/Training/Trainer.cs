@@ -1,31 +1,42 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
+using MathNet.Numerics.Optimization;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 
 namespace MlpTools.Core.Training;
 
 /// <summary>Where a training run is, reported after every mini-batch.</summary>
-public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double Loss, TimeSpan Elapsed);
+public sealed record TrainingProgress(int Epoch, int LastEpoch, int Batch, int Batches, double Loss, TimeSpan Elapsed);
+
+/// <summary>Optional hooks into a training run; every one is called on the caller's thread.</summary>
+public sealed class TrainingCallbacks
+{
+    /// <summary>After every mini-batch.</summary>
+    public Action<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>After every epoch, with its record (already in the network's history).</summary>
+    public Action<EpochRecord>? EpochEnded { get; init; }
+
+    /// <summary>When the monitored figure improves: the network then holds its best weights so far (for checkpoints).</summary>
+    public Action<Mlp>? Improved { get; init; }
+}
 
 /// <summary>
-/// The training loop: mini-batch SGD with momentum, reshuffled each epoch, updating the network in place.
+/// The training loop: mini-batches reshuffled each epoch, an optimizer step per batch, the network updated in
+/// place. It watches one figure (the monitor) and, however training ends (epochs done, early stop, Ctrl+C,
+/// divergence), leaves the network holding the weights of the best epoch by that figure.
 /// </summary>
 public static class Trainer
 {
     /// <summary>
-    /// Trains <paramref name="network"/> in place and appends one <see cref="EpochRecord"/> per epoch to its history.
+    /// Trains <paramref name="network"/> in place, appending one <see cref="EpochRecord"/> per epoch to its history and
+    /// saying in <see cref="Mlp.StopReason"/> what ended the run. A diverged run throws <c>TrainingDiverged</c> after
+    /// restoring the best weights.
     /// </summary>
-    /// <param name="network">The network; its weights and optimizer state carry over from any earlier run.</param>
-    /// <param name="train">The training data.</param>
-    /// <param name="options">Settings; validated first.</param>
-    /// <param name="validation">Optional data measured after each epoch.</param>
-    /// <param name="progress">Called after every mini-batch, on the caller's thread.</param>
-    /// <param name="epochEnded">Called after every epoch with its record, on the caller's thread.</param>
-    /// <param name="cancellationToken">Checked before every mini-batch; when set, training stops and keeps what it has.</param>
     public static void Train(Mlp network, Dataset train, TrainingOptions options, Dataset? validation = null,
-        Action<TrainingProgress>? progress = null, Action<EpochRecord>? epochEnded = null, CancellationToken cancellationToken = default)
+        TrainingCallbacks? callbacks = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(train);
@@ -34,95 +45,274 @@ public static class Trainer
         network.EnsureCompatible(train);
         if (validation is not null) network.EnsureCompatible(validation);
         if (train.Count == 0) throw MlpException.InvalidData("EmptyDataset", $"The training dataset '{train.Name}' has no samples.");
+        if (options.ClassWeights is { } cw && cw.Count != network.ClassCount)
+            throw MlpException.Argument("ClassWeightCountMismatch", $"{cw.Count} class weights were given for a network of {network.ClassCount} classes; give one per class.", cw.Count);
+        var monitor = ResolveMonitor(options.Monitor, validation);
+        callbacks ??= new TrainingCallbacks();
         switch (network)
         {
             case Mlp<float> single:
-                Run(single, train, options, validation, progress, epochEnded, cancellationToken);
+                new Run<float>(single, train, options, validation, monitor, callbacks, cancellationToken).Execute();
                 break;
             case Mlp<double> dbl:
-                Run(dbl, train, options, validation, progress, epochEnded, cancellationToken);
+                new Run<double>(dbl, train, options, validation, monitor, callbacks, cancellationToken).Execute();
                 break;
             default:
                 throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
         }
     }
 
-    private static void Run<T>(Mlp<T> net, Dataset train, TrainingOptions o, Dataset? validation,
-        Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken ct)
+    /// <summary>Per-class weights n / (C n_k) (scikit-learn's "balanced"); a class with no samples gets 0.</summary>
+    public static double[] BalancedClassWeights(Dataset data, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var counts = new int[classCount];
+        foreach (int y in data.LabelSpan) counts[y]++;
+        return counts.Select(n => n == 0 ? 0.0 : (double)data.Count / (classCount * (double)n)).ToArray();
+    }
+
+    private static MonitorKind ResolveMonitor(MonitorKind requested, Dataset? validation)
+    {
+        bool hasValidation = validation is not null && validation.Count > 0;
+        if (requested == MonitorKind.Auto) return hasValidation ? MonitorKind.ValidationLoss : MonitorKind.Loss;
+        if (!hasValidation && requested != MonitorKind.Loss)
+            throw MlpException.Argument("MonitorNeedsValidation",
+                $"Monitor {requested} needs validation data; give -ValidationDataset or -ValidationFraction, or monitor Loss.", requested);
+        return requested;
+    }
+
+    /// <summary>One training run's state.</summary>
+    private sealed class Run<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = train.Count, batchSize = Math.Min(o.BatchSize, n), batches = (n + batchSize - 1) / batchSize;
-        ParameterSet<T> w = net.Parameters;
-        var buffers = new BatchBuffers<T>(batchSize, net.InputSize, net.HiddenSize, net.ClassCount);
-        var gradients = new ParameterSet<T>(w.D, w.H, w.C);
-        var lastGood = w.Clone();
-        var order = Enumerable.Range(0, n).ToArray();
-        var random = Rng.Create(o.Seed);
-        if (net.Optimizer is SgdOptimizer<T> sgd) sgd.Momentum = o.Momentum;
-        else net.Optimizer = new SgdOptimizer<T>(w, o.Momentum);
-        Optimizer<T> optimizer = net.Optimizer;
+        private readonly Mlp<T> _net;
+        private readonly Dataset _train;
+        private readonly Dataset? _validation;
+        private readonly TrainingOptions _o;
+        private readonly MonitorKind _monitor;
+        private readonly TrainingCallbacks _callbacks;
+        private readonly CancellationToken _ct;
+        private readonly ParameterSet<T> _w;
+        private readonly ParameterSet<T> _best;
+        private readonly T[]? _classWeights;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly int _firstEpoch;
+        private double? _bestScore;
+        private int _sinceBest, _sincePlateau;
+        private double _learningRate;
 
-        var clock = Stopwatch.StartNew();
-        int firstEpoch = net.HistoryList.Count + 1;
-        net.Dataset = train;
-        for (int e = 0; e < o.Epochs; e++)
+        public Run(Mlp<T> net, Dataset train, TrainingOptions o, Dataset? validation, MonitorKind monitor, TrainingCallbacks callbacks, CancellationToken ct)
         {
-            int epoch = firstEpoch + e;
-            long epochStart = Stopwatch.GetTimestamp();
-            lastGood.CopyFrom(w);
-            Rng.Shuffle(random, order);
-            double lossSum = 0;
-            int correct = 0;
-            for (int batch = 0; batch < batches; batch++)
+            _net = net;
+            _train = train;
+            _validation = validation is { Count: > 0 } ? validation : null;
+            _o = o;
+            _monitor = monitor;
+            _callbacks = callbacks;
+            _ct = ct;
+            _w = net.Parameters;
+            _best = _w.Clone();
+            _classWeights = o.ClassWeights?.Select(T.CreateTruncating).ToArray();
+            _learningRate = o.EffectiveLearningRate;
+            _firstEpoch = net.HistoryList.Count + 1;
+            net.Dataset = train;
+            net.BestEpoch = null;
+        }
+
+        private int LastEpoch => _firstEpoch + _o.Epochs - 1;
+
+        public void Execute()
+        {
+            try
             {
-                if (ct.IsCancellationRequested)
-                {
-                    net.StopReason = string.Create(CultureInfo.InvariantCulture, $"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
-                    return;
-                }
-                int start = batch * batchSize, m = Math.Min(batchSize, n - start);
-                ReadOnlySpan<int> rows = order.AsSpan(start, m);
-                train.GatherRows<T>(rows, buffers.X);
-                train.GatherLabels(rows, buffers.Labels);
-
-                BatchLoss loss = Backprop.Forward(w, buffers, m, o.Regularization, withGradientSeed: true);
-                if (!double.IsFinite(loss.Total))
-                {
-                    w.CopyFrom(lastGood);
-                    net.StopReason = string.Create(CultureInfo.InvariantCulture, $"Diverged in epoch {epoch}, batch {batch + 1}");
-                    throw new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
-                        $"Training diverged in epoch {epoch}, batch {batch + 1} of {batches}: the loss became {loss.Total}. The network keeps its weights from the start of epoch {epoch}. Try a smaller -LearningRate (it was {o.LearningRate})."),
-                        o.LearningRate);
-                }
-                lossSum += loss.Total * m;
-                for (int r = 0; r < m; r++)
-                    if (Mlp<T>.ArgMax(buffers.P.AsSpan(r * w.C, w.C)) == buffers.Labels[r]) correct++;
-
-                Backprop.Backward(w, buffers, m, o.Regularization, gradients);
-                optimizer.Step(w, gradients, o.LearningRate);
-                progress?.Invoke(new TrainingProgress(epoch, firstEpoch + o.Epochs - 1, batch + 1, batches, loss.Total, clock.Elapsed));
+                string reason = _o.Optimizer == OptimizerKind.Lbfgs ? RunLbfgs() : RunMiniBatches();
+                _net.StopReason = reason;
             }
-            if (!w.AllFinite())
+            finally
             {
-                w.CopyFrom(lastGood);
-                net.StopReason = string.Create(CultureInfo.InvariantCulture, $"Diverged in epoch {epoch}");
-                throw new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
-                    $"Training diverged in epoch {epoch}: a weight became NaN or infinite. The network keeps its weights from the start of epoch {epoch}. Try a smaller -LearningRate (it was {o.LearningRate})."),
-                    o.LearningRate);
+                // Whatever ended the run, keep the best weights by the monitor (when any epoch was measured).
+                if (_bestScore is not null) _w.CopyFrom(_best);
+            }
+        }
+
+        private string RunMiniBatches()
+        {
+            int n = _train.Count, batchSize = Math.Min(_o.BatchSize, n), batches = (n + batchSize - 1) / batchSize;
+            var buffers = new BatchBuffers<T>(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
+            var gradients = new ParameterSet<T>(_w.D, _w.H, _w.C);
+            var order = Enumerable.Range(0, n).ToArray();
+            var random = Rng.Create(_o.Seed);
+            Optimizer<T> optimizer = Optimizer<T>.For(_o, _w, _net.Optimizer);
+            _net.Optimizer = optimizer;
+
+            for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
+            {
+                long epochStart = Stopwatch.GetTimestamp();
+                Rng.Shuffle(random, order);
+                double lossSum = 0, normW1 = 0, normW2 = 0;
+                int correct = 0;
+                for (int batch = 0; batch < batches; batch++)
+                {
+                    if (_ct.IsCancellationRequested)
+                        return string.Create(CultureInfo.InvariantCulture, $"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
+                    int start = batch * batchSize, m = Math.Min(batchSize, n - start);
+                    ReadOnlySpan<int> rows = order.AsSpan(start, m);
+                    _train.GatherRows<T>(rows, buffers.X);
+                    _train.GatherLabels(rows, buffers.Labels);
+
+                    BatchLoss loss = Backprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights);
+                    if (!double.IsFinite(loss.Total)) throw Diverged(epoch, batch + 1, batches, loss.Total);
+                    lossSum += loss.Total * m;
+                    correct += Backprop.CountCorrect(buffers, m, _w.C);
+                    Backprop.Backward(_w, buffers, m, _o.Regularization, gradients);
+                    normW1 += Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W1));
+                    normW2 += Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W2));
+                    optimizer.Step(_w, gradients, _learningRate);
+                    _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
+                }
+                if (!_w.AllFinite()) throw Diverged(epoch, batches, batches, double.NaN);
+                string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, normW1 / batches, normW2 / batches, epochStart);
+                if (stop is not null) return stop;
+            }
+            return string.Create(CultureInfo.InvariantCulture, $"Completed {_o.Epochs} epochs");
+        }
+
+        /// <summary>
+        /// Full-batch L-BFGS (MathNet.Numerics' LimitedMemoryBfgsMinimizer) on the whole training set. Each evaluation of
+        /// the loss and its gradient is one pass over the data and is recorded as one epoch; Epochs caps the passes.
+        /// </summary>
+        private string RunLbfgs()
+        {
+            int n = _train.Count;
+            Mlp<T> net = _net;
+            BatchBuffers<T> buffers = net.LoadBatch(_train);
+            var gradients = new ParameterSet<T>(_w.D, _w.H, _w.C);
+            int epoch = _firstEpoch - 1;
+            string? stop = null;
+
+            (double, MathNet.Numerics.LinearAlgebra.Vector<double>) Evaluate(MathNet.Numerics.LinearAlgebra.Vector<double> point)
+            {
+                if (stop is not null) throw new StopLbfgs();
+                if (_ct.IsCancellationRequested)
+                {
+                    stop = string.Create(CultureInfo.InvariantCulture, $"Interrupted in epoch {epoch + 1}");
+                    throw new StopLbfgs();
+                }
+                long start = Stopwatch.GetTimestamp();
+                Unflatten(point, _w);
+                epoch++;
+                BatchLoss loss = Backprop.Forward(_w, buffers, n, _o.Regularization, withGradientSeed: true, _classWeights);
+                if (!double.IsFinite(loss.Total)) throw Diverged(epoch, 1, 1, loss.Total);
+                int correct = Backprop.CountCorrect(buffers, n, _w.C);
+                Backprop.Backward(_w, buffers, n, _o.Regularization, gradients);
+                double gw1 = Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W1)), gw2 = Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W2));
+                var result = (loss.Total, Flatten(gradients));
+                _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, 1, 1, loss.Total, _clock.Elapsed));
+                stop = EndEpoch(epoch, loss.Total, (double)correct / n, gw1, gw2, start);
+                if (stop is null && epoch >= LastEpoch) stop = string.Create(CultureInfo.InvariantCulture, $"Completed {_o.Epochs} epochs");
+                return result;
             }
 
+            var minimizer = new LimitedMemoryBfgsMinimizer(1e-5, 1e-10, 1e-10, 10, int.MaxValue);
+            try
+            {
+                var found = minimizer.FindMinimum(ObjectiveFunction.Gradient(Evaluate), Flatten(_w));
+                return stop ?? string.Create(CultureInfo.InvariantCulture, $"Converged after {found.Iterations} iterations ({found.ReasonForExit})");
+            }
+            catch (StopLbfgs)
+            {
+                return stop!;
+            }
+            catch (Exception ex) when (ex is not MlpException && stop is null)
+            {
+                // The line search gave up (no further progress is possible): keep the best weights found.
+                return string.Create(CultureInfo.InvariantCulture, $"Stopped after {epoch - _firstEpoch + 1} evaluations: {ex.Message}");
+            }
+        }
+
+        private sealed class StopLbfgs : Exception
+        {
+        }
+
+        private static MathNet.Numerics.LinearAlgebra.Vector<double> Flatten(ParameterSet<T> p)
+        {
+            var v = new double[p.Count];
+            int at = 0;
+            for (int k = 0; k < 4; k++)
+                foreach (T value in p[k]) v[at++] = double.CreateTruncating(value);
+            return MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(v);
+        }
+
+        private static void Unflatten(MathNet.Numerics.LinearAlgebra.Vector<double> v, ParameterSet<T> p)
+        {
+            int at = 0;
+            for (int k = 0; k < 4; k++)
+            {
+                T[] target = p[k];
+                for (int i = 0; i < target.Length; i++) target[i] = T.CreateTruncating(v[at++]);
+            }
+        }
+
+        /// <summary>Records the epoch, tracks the best weights and applies schedules; returns a stop reason to end training.</summary>
+        private string? EndEpoch(int epoch, double loss, double accuracy, double normW1, double normW2, long started)
+        {
             double? valLoss = null, valAcc = null;
-            if (validation is not null && validation.Count > 0)
+            if (_validation is not null)
             {
-                Evaluation v = net.Evaluate(validation);
+                Evaluation v = _net.Evaluate(_validation);
                 valLoss = v.Loss;
                 valAcc = v.Accuracy;
             }
-            var record = new EpochRecord(epoch, lossSum / n, (double)correct / n, valLoss, valAcc, o.LearningRate,
-                Stopwatch.GetElapsedTime(epochStart).TotalSeconds);
-            net.HistoryList.Add(record);
-            epochEnded?.Invoke(record);
+            var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAcc, _learningRate, normW1, normW2,
+                Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _net.HistoryList.Add(record);
+
+            // Higher is better for accuracy; lower for the losses. Compare as "score = larger is better".
+            double score = _monitor switch
+            {
+                MonitorKind.ValidationAccuracy => valAcc!.Value,
+                MonitorKind.ValidationLoss => -valLoss!.Value,
+                _ => -loss,
+            };
+            bool improved = _bestScore is null || score > _bestScore.Value + _o.MinDelta;
+            if (improved)
+            {
+                _bestScore = score;
+                _best.CopyFrom(_w);
+                _net.BestEpoch = epoch;
+                _sinceBest = 0;
+                _sincePlateau = 0;
+            }
+            else
+            {
+                _sinceBest++;
+                _sincePlateau++;
+            }
+            _callbacks.EpochEnded?.Invoke(record);
+            if (improved) _callbacks.Improved?.Invoke(_net);
+
+            if (_o.Patience is { } patience && _sinceBest >= patience)
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {patience} epochs (best epoch {_net.BestEpoch})");
+            if (_o.PlateauPatience is { } plateau && _sincePlateau >= plateau)
+            {
+                _learningRate = Math.Max(_learningRate * _o.PlateauFactor, _o.MinLearningRate);
+                _sincePlateau = 0;
+            }
+            _learningRate = Math.Max(_learningRate * _o.LearningRateDecay, Math.Min(_o.MinLearningRate, _learningRate));
+            return null;
         }
-        net.StopReason = string.Create(CultureInfo.InvariantCulture, $"Completed {o.Epochs} epochs");
+
+        private MlpException Diverged(int epoch, int batch, int batches, double loss)
+        {
+            // Keep the best weights (or, before any epoch finished, the weights training started from).
+            if (_bestScore is null) _w.CopyFrom(_best);
+            string where = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}, batch {batch} of {batches}");
+            _net.StopReason = "Diverged in " + where;
+            string kept = _bestScore is null ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_net.BestEpoch})");
+            return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
+                $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. Try a smaller -LearningRate (it was {_learningRate})."),
+                _learningRate);
+        }
     }
 }

@@ -68,8 +68,8 @@ public class TrainerTests
         var net = Mlp.Create(64, 32, 10, seed: 1);
         using var cts = new CancellationTokenSource();
         int batches = 0;
-        Trainer.Train(net, digits, new TrainingOptions { Epochs = 50, Seed = 1 }, progress: _ => { if (++batches == 5) cts.Cancel(); },
-            cancellationToken: cts.Token);
+        Trainer.Train(net, digits, new TrainingOptions { Epochs = 50, Seed = 1 },
+            callbacks: new TrainingCallbacks { Progress = _ => { if (++batches == 5) cts.Cancel(); } }, cancellationToken: cts.Token);
         Assert.Equal(5, batches);
         Assert.StartsWith("Interrupted in epoch 1", net.StopReason, StringComparison.Ordinal);
         Assert.Empty(net.History);
