@@ -72,9 +72,24 @@ internal static class Backprop
         T[]? classWeights = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int c = w.C;
+        ForwardScores(w, b, m);
+        Span<T> z = b.Z.AsSpan(0, m * c), p = b.P.AsSpan(0, m * c);
+        // P = softmax(Z); data loss = -(1/m) sum_i log P[i, y_i]; dZ = (P - Y) / m.
+        T invM = T.One / T.CreateTruncating(m);
+        Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
+        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM) / m;
+        if (classWeights is not null) dataLoss = WeighByClass(z, b.Labels.AsSpan(0, m), dz, m, c, classWeights);
+        return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda));
+    }
+
+    /// <summary>The forward pass up to the scores: fills Hpre, A and Z for the first m rows (no labels needed).</summary>
+    public static void ForwardScores<T>(ParameterSet<T> w, BatchBuffers<T> b, int m)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int d = w.D, h = w.H, c = w.C;
         Span<T> hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
-        Span<T> z = b.Z.AsSpan(0, m * c), p = b.P.AsSpan(0, m * c);
+        Span<T> z = b.Z.AsSpan(0, m * c);
 
         // Hpre = X W1 + b1: X (m x D) times W1, whose array is W1^T (H x D), so the form is X * (W1^T)^T.
         Kernels.Gemm<T>(false, true, m, h, d, b.X.AsSpan(0, m * d), d, w.W1, d, hpre, h, accumulate: false);
@@ -83,12 +98,6 @@ internal static class Backprop
         // Z = A W2 + b2.
         Kernels.Gemm<T>(false, true, m, c, h, a, h, w.W2, h, z, c, accumulate: false);
         Kernels.AddBias<T>(z, w.b2, m, c);
-        // P = softmax(Z); data loss = -(1/m) sum_i log P[i, y_i]; dZ = (P - Y) / m.
-        T invM = T.One / T.CreateTruncating(m);
-        Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
-        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM) / m;
-        if (classWeights is not null) dataLoss = WeighByClass(z, b.Labels.AsSpan(0, m), dz, m, c, classWeights);
-        return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda));
     }
 
     /// <summary>Scales each row of dZ by its class weight and returns the weighted mean cross-entropy.</summary>

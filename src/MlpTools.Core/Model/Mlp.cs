@@ -148,6 +148,13 @@ public abstract class Mlp
     /// <summary>Accuracy, mean cross-entropy and confusion matrix over a dataset.</summary>
     public abstract Evaluation Evaluate(Dataset data);
 
+    /// <summary>
+    /// The class probabilities P = softmax(Z) of every sample (Count x C, one row per sample, in the network's
+    /// precision widened exactly to double) and the most probable label of each. A sample's probabilities do not
+    /// depend on which other samples share its batch, so they agree exactly with Evaluate and ComputeGradient's trace.
+    /// </summary>
+    public abstract (double[,] Probabilities, int[] Predicted) Predict(Dataset data);
+
     /// <summary>Loss and gradients over every sample of <paramref name="data"/> (one batch), optionally with every intermediate.</summary>
     /// <param name="data">The batch.</param>
     /// <param name="regularization">lambda.</param>
@@ -156,14 +163,16 @@ public abstract class Mlp
     public abstract GradientReport ComputeGradient(Dataset data, double regularization, bool trace, IReadOnlyList<double>? classWeights = null);
 
     /// <summary>Throws a clear error when the dataset does not fit this network.</summary>
-    public void EnsureCompatible(Dataset data)
+    public void EnsureCompatible(Dataset data) => EnsureCompatible(data, checkLabels: true);
+
+    private protected void EnsureCompatible(Dataset data, bool checkLabels)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.FeatureCount != InputSize)
             throw MlpException.InvalidData("FeatureCountMismatch",
                 $"The dataset '{data.Name}' has {data.FeatureCount} features per sample, but the network takes {InputSize} inputs; use a network made for this data (New-Mlp with -InputSize {data.FeatureCount}) or data with {InputSize} features.",
                 data);
-        if (data.ClassCount > ClassCount)
+        if (checkLabels && data.ClassCount > ClassCount)
         {
             var labels = data.LabelSpan;
             for (int i = 0; i < labels.Length; i++)
@@ -265,6 +274,33 @@ public sealed class Mlp<T> : Mlp
         }
         return new Evaluation(n == 0 ? double.NaN : (double)correct / n, n == 0 ? double.NaN : lossSum / n, n,
             new ConfusionMatrix(ClassNames, confusion));
+    }
+
+    /// <inheritdoc />
+    public override (double[,] Probabilities, int[] Predicted) Predict(Dataset data)
+    {
+        EnsureCompatible(data, checkLabels: false);
+        const int chunk = 1024;
+        int n = data.Count, c = ClassCount;
+        var probabilities = new double[n, c];
+        var predicted = new int[n];
+        var buffers = new BatchBuffers<T>(Math.Min(chunk, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
+        var rows = new int[buffers.Capacity];
+        for (int start = 0; start < n; start += chunk)
+        {
+            int m = Math.Min(chunk, n - start);
+            for (int r = 0; r < m; r++) rows[r] = start + r;
+            data.GatherRows<T>(rows.AsSpan(0, m), buffers.X);
+            Backprop.ForwardScores(Parameters, buffers, m);
+            Numerics.Kernels.Softmax<T>(buffers.Z.AsSpan(0, m * c), buffers.P.AsSpan(0, m * c), m, c);
+            for (int r = 0; r < m; r++)
+            {
+                ReadOnlySpan<T> row = buffers.P.AsSpan(r * c, c);
+                for (int j = 0; j < c; j++) probabilities[start + r, j] = double.CreateTruncating(row[j]);
+                predicted[start + r] = ArgMax(row);
+            }
+        }
+        return (probabilities, predicted);
     }
 
     internal static int ArgMax(ReadOnlySpan<T> row)

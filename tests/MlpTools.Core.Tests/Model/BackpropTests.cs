@@ -2,6 +2,7 @@ using MathNet.Numerics.LinearAlgebra;
 using MlpTools.Core.Data;
 using MlpTools.Core.Inspection;
 using MlpTools.Core.Model;
+using MlpTools.Core.Training;
 
 namespace MlpTools.Core.Tests.Model;
 
@@ -130,5 +131,32 @@ public class BackpropTests
         Assert.Equal(net.b2.Count, r.b2.Count);
         Assert.False(r.HasTrace);
         Assert.Null(r.Hpre);
+    }
+}
+
+public class ConsistencyTests
+{
+    [Theory]
+    [InlineData(Precision.Single)]
+    [InlineData(Precision.Double)]
+    public void Probabilities_do_not_depend_on_the_batch_a_sample_is_in(Precision precision)
+    {
+        // 1,500 samples: Predict works in chunks of 1,024, the gradient trace in one batch of all, and single rows alone.
+        var digits = BuiltInDatasets.Digits().Subset(Enumerable.Range(0, 1500).ToArray());
+        var net = Mlp.Create(64, 37, 10, precision, seed: 3);
+        var (p, predicted) = net.Predict(digits);
+        var trace = net.ComputeGradient(digits, 0.0, trace: true);
+        dynamic traced = trace;
+        for (int i = 0; i < digits.Count; i += 7)
+        {
+            var alone = net.Predict(digits.Subset(new[] { i })).Probabilities;
+            for (int j = 0; j < 10; j++)
+            {
+                Assert.Equal(p[i, j], alone[0, j]);
+                Assert.Equal(p[i, j], (double)traced.P[i, j]);
+            }
+        }
+        var eval = net.Evaluate(digits);
+        Assert.Equal(eval.Accuracy, predicted.Zip(digits.Labels).Count(t => t.First == t.Second) / (double)digits.Count);
     }
 }
