@@ -61,6 +61,12 @@ public abstract class Mlp
     /// </summary>
     public Dataset? Dataset { get; set; }
 
+    /// <summary>
+    /// The feature scaling fitted to the training data, when there is one; saved with the model so the same scaling
+    /// can be applied to new data. The network does not apply it itself.
+    /// </summary>
+    public Preprocessor? Preprocessor { get; set; }
+
     /// <summary>A new network with initial weights.</summary>
     /// <param name="inputSize">D, the number of features.</param>
     /// <param name="hiddenSize">H, the number of hidden units.</param>
@@ -244,6 +250,7 @@ public sealed class Mlp<T> : Mlp
         other.HistoryList.AddRange(HistoryList);
         other.StopReason = StopReason;
         other.Dataset = Dataset;
+        other.Preprocessor = Preprocessor;
     }
 
     /// <inheritdoc />

@@ -1,0 +1,456 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Sylvan.Data.Csv;
+
+namespace MlpTools.Core.Data;
+
+/// <summary>Whether the first row of a CSV file holds column names.</summary>
+public enum CsvHeader
+{
+    /// <summary>
+    /// Decide from the content: the first row is a header when a label or feature column is named, when one of its
+    /// feature fields is text that is not a number, or when its label field is not a number but the next row's is.
+    /// </summary>
+    Detect,
+    /// <summary>The first row is a header.</summary>
+    Present,
+    /// <summary>There is no header: the first row is data, features are named x0, x1, ...</summary>
+    Absent,
+}
+
+/// <summary>A column of a delimited file, by its header name or its 0-based position.</summary>
+public readonly record struct ColumnRef
+{
+    private ColumnRef(string? name, int index)
+    {
+        Name = name;
+        Index = index;
+    }
+
+    /// <summary>The header name, or null when the column is given by position.</summary>
+    public string? Name { get; }
+
+    /// <summary>The 0-based position, or -1 when the column is given by name.</summary>
+    public int Index { get; }
+
+    /// <summary>The column whose header is <paramref name="name"/> (exact case preferred, else case-insensitive).</summary>
+    public static ColumnRef Named(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return new ColumnRef(name, -1);
+    }
+
+    /// <summary>The column at 0-based position <paramref name="index"/>.</summary>
+    public static ColumnRef At(int index)
+    {
+        if (index < 0)
+            throw MlpException.Argument("InvalidColumnIndex", DataFile.Format($"A column index counts from 0, so it cannot be {index}."), index);
+        return new ColumnRef(null, index);
+    }
+
+    /// <summary>Same as <see cref="Named"/>.</summary>
+    public static ColumnRef FromString(string name) => Named(name);
+
+    /// <summary>Same as <see cref="At"/>.</summary>
+    public static ColumnRef FromInt32(int index) => At(index);
+
+    public static implicit operator ColumnRef(string name) => Named(name);
+
+    public static implicit operator ColumnRef(int index) => At(index);
+
+    /// <inheritdoc />
+    public override string ToString() => Name is not null ? $"'{Name}'" : Index.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>How <see cref="CsvDatasetReader"/> reads a delimited file.</summary>
+public sealed record CsvOptions
+{
+    /// <summary>The label column; null means the last column.</summary>
+    public ColumnRef? LabelColumn { get; init; }
+
+    /// <summary>The feature columns, in the order wanted; null means every column but the label, in file order.</summary>
+    public IReadOnlyList<ColumnRef>? FeatureColumns { get; init; }
+
+    /// <summary>Whether the first row is a header; default <see cref="CsvHeader.Detect"/>.</summary>
+    public CsvHeader Header { get; init; } = CsvHeader.Detect;
+
+    /// <summary>
+    /// The field delimiter; null chooses by extension (.tsv and .tab: tab; .csv: comma; a trailing .gz is looked
+    /// past) and, for any other extension, detects it from the first line (comma, tab, semicolon or bar).
+    /// </summary>
+    public char? Delimiter { get; init; }
+
+    /// <summary>The dataset's name; null takes the file name without its extensions.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The longest record, in characters, before the file is refused (an unterminated quote runs to the end).</summary>
+    internal int MaxRecordChars { get; init; } = 1 << 24;
+
+    internal static CsvOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Reads CSV and TSV files into datasets: RFC 4180 quoting, UTF-8 with or without a byte-order mark, LF or CRLF
+/// line ends, raw or gzip-compressed (recognised by content). Numbers are read with <see cref="CultureInfo.InvariantCulture"/>
+/// ('.' as the decimal point) whatever the thread's culture, and stored in double precision.
+/// </summary>
+/// <remarks>
+/// Labels follow one rule (the same as <see cref="DatasetBuilder"/>): when every label is a whole number of 0 or more,
+/// label k is class k and there are max + 1 classes; otherwise the distinct label texts, sorted ordinally, are the
+/// class names. Blank lines are skipped. Every problem ends in an <see cref="MlpException"/> (ErrorIds <c>Csv*</c>,
+/// <c>DataFile*</c>) naming the file, line and column.
+/// </remarks>
+public static class CsvDatasetReader
+{
+    /// <summary>UTF-8 that turns invalid bytes into U+FFFD, so the field holding them can be named with its line and column.</summary>
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+    private const char Replacement = '\uFFFD';
+    private static readonly SearchValues<char> DelimiterCandidates = SearchValues.Create(";\t,|");
+
+    /// <summary>Reads <paramref name="path"/> into a dataset.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">How to read; null for the defaults.</param>
+    /// <param name="progress">Called with the fraction of the file read, in [0,1], on the caller's thread; last with 1.</param>
+    /// <param name="cancellationToken">Checked every 1,024 rows; when set, the read stops with an <see cref="OperationCanceledException"/>.</param>
+    public static Dataset Read(string path, CsvOptions? options = null, Action<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= CsvOptions.Default;
+        if (options.Delimiter is '"' or '\r' or '\n')
+            throw MlpException.Argument("InvalidDelimiter", "The delimiter cannot be a double quote or a line break.", options.Delimiter);
+        if (options.FeatureColumns is { Count: 0 })
+            throw MlpException.Argument("CsvNoFeatures", "The list of feature columns is empty; name at least one, or leave it out to take every column but the label.");
+
+        using FileStream file = DataFile.Open(path);
+        string full = file.Name;
+        if (file.Length == 0)
+            throw MlpException.InvalidData("CsvEmptyFile", $"The file '{full}' is empty; a CSV file needs rows of features and a label.", full);
+        bool gzip = DataFile.IsGzip(file);
+        using Stream content = DataFile.Content(file, gzip);
+        using var text = new StreamReader(content, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        var load = new CsvLoad(full, file, text, options.Delimiter ?? DelimiterFor(full), options.MaxRecordChars);
+        try
+        {
+            return load.Run(options, new ProgressReporter(progress, file.Length), cancellationToken);
+        }
+        finally
+        {
+            load.Dispose();
+        }
+    }
+
+    /// <summary>Tab for .tsv and .tab, comma for .csv (past any .gz), null (detect) otherwise.</summary>
+    internal static char? DelimiterFor(string path)
+    {
+        string name = path;
+        if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) name = name[..^3];
+        string ext = Path.GetExtension(name).ToUpperInvariant();
+        return ext switch
+        {
+            ".TSV" or ".TAB" => '\t',
+            ".CSV" => ',',
+            _ => null,
+        };
+    }
+
+    private static bool IsNumber(string field) =>
+        double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+
+    /// <summary>Shows a field's text in a message: quoted, and shortened when long.</summary>
+    private static string Show(ReadOnlySpan<char> field) =>
+        field.Length <= 40 ? "'" + field.ToString() + "'" : "'" + field[..37].ToString() + "...'";
+
+    /// <summary>One read of one file: the Sylvan reader, where it is (line numbers), and what has been read.</summary>
+    private sealed class CsvLoad : IDisposable
+    {
+        private readonly string _path;
+        private readonly FileStream _file;
+        private readonly TextReader _text;
+        private readonly char? _delimiter;
+        private readonly int _maxRecordChars;
+        private CsvDataReader? _csv;
+        private int _nextLine = 1;
+        private string[]? _stored;
+
+        public CsvLoad(string path, FileStream file, TextReader text, char? delimiter, int maxRecordChars)
+        {
+            _path = path;
+            _file = file;
+            _text = text;
+            _delimiter = delimiter;
+            _maxRecordChars = maxRecordChars;
+        }
+
+        /// <summary>The line the current record starts on (1-based; a quoted field may span lines).</summary>
+        private int Line { get; set; }
+
+        private CsvDataReader Csv => _csv!;
+
+        public void Dispose() => _csv?.Dispose();
+
+        public Dataset Run(CsvOptions options, ProgressReporter progress, CancellationToken ct)
+        {
+            var csvOptions = new CsvDataReaderOptions
+            {
+                HasHeaders = false,
+                Delimiter = _delimiter,
+                Comment = '\0', // RFC 4180 has no comments: '#' is data
+                CsvStyle = CsvStyle.Standard,
+                BufferSize = Math.Min(1 << 16, _maxRecordChars),
+                MaxBufferSize = _maxRecordChars,
+                OwnsReader = false,
+            };
+            try
+            {
+                _csv = CsvDataReader.Create(_text, csvOptions);
+            }
+            catch (Exception e) when (Translate(e) is { } m)
+            {
+                throw m;
+            }
+            if (!Next())
+                throw MlpException.InvalidData("CsvEmptyFile", $"The file '{_path}' has no rows; a CSV file needs rows of features and a label.", _path);
+            int firstLine = Line;
+            string[] first = Fields();
+            for (int j = 0; j < first.Length; j++) CheckEncoding(first[j], firstLine, j);
+            int columns = first.Length;
+            bool hasSecond = Next();
+            int secondLine = Line;
+            string[]? second = hasSecond ? Fields() : null;
+
+            bool named = options.LabelColumn is { Name: not null } || (options.FeatureColumns?.Any(c => c.Name is not null) ?? false);
+            if (named && options.Header == CsvHeader.Absent)
+                throw MlpException.InvalidData(options.LabelColumn is { Name: not null } ? "CsvLabelColumnNotFound" : "CsvFeatureColumnNotFound",
+                    $"Columns are named, but '{_path}' is read without a header (NoHeader), so its columns have no names; give them by 0-based index.", _path);
+            int labelGuess = options.LabelColumn is { Name: null } l ? l.Index : columns - 1;
+            bool header = options.Header switch
+            {
+                CsvHeader.Present => true,
+                CsvHeader.Absent => false,
+                _ => named || LooksLikeHeader(first, second, labelGuess, options.FeatureColumns?.Select(c => c.Index).ToArray()),
+            };
+            string[]? names = header ? first.Select((s, j) => s.Trim().Length > 0 ? s.Trim() : DataFile.Format($"x{j}")).ToArray() : null;
+            int labelIndex = ResolveLabel(options.LabelColumn, names, columns);
+            int[] featureIndex = ResolveFeatures(options.FeatureColumns, names, columns, labelIndex, first);
+            string labelName = names?[labelIndex] ?? DataFile.Format($"column {labelIndex}");
+            IReadOnlyList<string> featureNames = names is null
+                ? Dataset.DefaultFeatureNames(featureIndex.Length)
+                : featureIndex.Select(j => names[j]).ToArray();
+
+            var rows = new RowBuffer(featureIndex.Length);
+            var labels = new LabelEncoder();
+            if (!header) Row(first, firstLine, columns, headerLine: 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+            if (hasSecond)
+            {
+                Row(second, secondLine, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                while (Next())
+                {
+                    Row(null, Line, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                    if ((rows.Count & 1023) == 0)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        progress.Report(_file.Position);
+                    }
+                }
+            }
+            if (rows.Count == 0)
+                throw MlpException.InvalidData("CsvHeaderOnly", $"The file '{_path}' has a header row but no data rows.", _path);
+
+            (int[] y, IReadOnlyList<string> classNames) = labels.Finish("CsvTooManyClasses", $"'{_path}' (column '{labelName}')");
+            double[] x = rows.ToArray();
+            progress.Complete();
+            return Dataset.FromRows(x, y.Length, featureIndex.Length, y, classNames, featureNames,
+                options.Name ?? DataFile.NameFromPath(_path), _path);
+        }
+
+        /// <summary>
+        /// The first row is a header when a feature field of it (of the chosen features, when they are given) is text that
+        /// is not a number, or when its label field is not a number while the second row's is. Blank fields say nothing.
+        /// </summary>
+        private static bool LooksLikeHeader(string[] first, string[]? second, int labelIndex, int[]? features)
+        {
+            foreach (int j in features ?? Enumerable.Range(0, first.Length).ToArray())
+            {
+                if (j == labelIndex || j >= first.Length || first[j].Trim().Length == 0) continue;
+                if (!IsNumber(first[j])) return true;
+            }
+            return labelIndex < first.Length && second is not null && labelIndex < second.Length
+                && !IsNumber(first[labelIndex]) && IsNumber(second[labelIndex]);
+        }
+
+        private int ResolveLabel(ColumnRef? label, string[]? names, int columns)
+        {
+            if (label is null) return columns - 1;
+            ColumnRef c = label.Value;
+            if (c.Name is null)
+            {
+                if (c.Index >= columns)
+                    throw MlpException.InvalidData("CsvLabelColumnNotFound",
+                        DataFile.Format($"The label column index {c.Index} is outside the {columns} columns of '{_path}' (indexes 0..{columns - 1})."), _path);
+                return c.Index;
+            }
+            return Find(c.Name, names!, "CsvLabelColumnNotFound", "label");
+        }
+
+        private int[] ResolveFeatures(IReadOnlyList<ColumnRef>? features, string[]? names, int columns, int labelIndex, string[] first)
+        {
+            if (features is null)
+            {
+                if (columns < 2)
+                {
+                    string hint = first[0].AsSpan().IndexOfAny(DelimiterCandidates) >= 0
+                        ? " Its one field contains a ';', tab, ',' or '|': give the right -Delimiter." : "";
+                    throw MlpException.InvalidData("CsvTooFewColumns",
+                        $"The file '{_path}' has one column per row, but a dataset needs at least one feature column and a label column.{hint}", _path);
+                }
+                return Enumerable.Range(0, columns).Where(j => j != labelIndex).ToArray();
+            }
+            var result = new int[features.Count];
+            var seen = new HashSet<int>();
+            for (int k = 0; k < features.Count; k++)
+            {
+                ColumnRef c = features[k];
+                int j;
+                if (c.Name is null)
+                {
+                    if (c.Index >= columns)
+                        throw MlpException.InvalidData("CsvFeatureColumnNotFound",
+                            DataFile.Format($"The feature column index {c.Index} is outside the {columns} columns of '{_path}' (indexes 0..{columns - 1})."), _path);
+                    j = c.Index;
+                }
+                else
+                {
+                    j = Find(c.Name, names!, "CsvFeatureColumnNotFound", "feature");
+                }
+                if (j == labelIndex)
+                    throw MlpException.InvalidData("CsvLabelAmongFeatures", $"Column {c} of '{_path}' is the label column; it cannot also be a feature.", _path);
+                if (!seen.Add(j))
+                    throw MlpException.InvalidData("CsvDuplicateFeatureColumn", $"Column {c} of '{_path}' is listed twice among the features.", _path);
+                result[k] = j;
+            }
+            return result;
+        }
+
+        private int Find(string name, string[] names, string errorId, string role)
+        {
+            int[] exact = Enumerable.Range(0, names.Length).Where(j => string.Equals(names[j], name, StringComparison.Ordinal)).ToArray();
+            if (exact.Length == 1) return exact[0];
+            int[] loose = Enumerable.Range(0, names.Length).Where(j => string.Equals(names[j], name, StringComparison.OrdinalIgnoreCase)).ToArray();
+            if (exact.Length > 1 || loose.Length > 1)
+                throw MlpException.InvalidData("CsvAmbiguousColumn",
+                    DataFile.Format($"The header of '{_path}' has more than one column named '{name}' (columns {string.Join(", ", exact.Length > 1 ? exact : loose)}); give the {role} column by index."), _path);
+            if (loose.Length == 1) return loose[0];
+            string known = string.Join(", ", names.Take(20).Select(s => "'" + s + "'")) + (names.Length > 20 ? ", ..." : "");
+            throw MlpException.InvalidData(errorId, $"The header of '{_path}' has no column named '{name}' for the {role}. Its columns are: {known}.", _path);
+        }
+
+        /// <summary>Parses one data record (the stored one when given, else Sylvan's current one) into the buffers.</summary>
+        private void Row(string[]? stored, int line, int columns, int headerLine, int[] featureIndex, int labelIndex,
+            IReadOnlyList<string> featureNames, string labelName, RowBuffer rows, LabelEncoder labels)
+        {
+            _stored = stored;
+            int count = stored?.Length ?? Csv.RowFieldCount;
+            if (count != columns)
+            {
+                string against = headerLine > 0 ? DataFile.Format($"the header (line {headerLine}) has {columns}") : DataFile.Format($"the first row has {columns}");
+                throw MlpException.InvalidData("CsvRaggedRow",
+                    DataFile.Format($"'{_path}', line {line}: the row has {count} fields but {against}. Every row needs the same number of fields (is a delimiter inside an unquoted value?)."), _path);
+            }
+            Span<double> row = rows.Append();
+            for (int k = 0; k < featureIndex.Length; k++)
+            {
+                int j = featureIndex[k];
+                ReadOnlySpan<char> field = Field(j);
+                ValueProblem problem = ValueParser.Parse(field, out row[k]);
+                if (problem != ValueProblem.None)
+                {
+                    CheckEncoding(field, line, j);
+                    string where = DataFile.Format($"'{_path}', line {line}, column {j + 1} ('{featureNames[k]}')");
+                    throw problem switch
+                    {
+                        ValueProblem.Missing => MlpException.InvalidData("CsvMissingValue",
+                            $"{where}: the value is missing ({Show(field)}). Fill it in or remove the row; MlpTools does not guess missing values.", _path),
+                        ValueProblem.NonFinite => MlpException.InvalidData("CsvNonFiniteValue",
+                            $"{where}: {Show(field)} is not a finite number; every feature value must be finite.", _path),
+                        _ => MlpException.InvalidData("CsvInvalidNumber",
+                            $"{where}: {Show(field)} is not a number. Numbers are read with '.' as the decimal point and no thousands separators, whatever the culture.", _path),
+                    };
+                }
+            }
+            ReadOnlySpan<char> label = Field(labelIndex);
+            CheckEncoding(label, line, labelIndex);
+            if (label.Trim().IsEmpty)
+                throw MlpException.InvalidData("CsvMissingLabel",
+                    DataFile.Format($"'{_path}', line {line}, column {labelIndex + 1} ('{labelName}'): the label is missing. Every row needs a label."), _path);
+            if (!labels.TryAdd(label))
+                throw MlpException.InvalidData("CsvTooManyClasses",
+                    DataFile.Format($"'{_path}', line {line}, column {labelIndex + 1} ('{labelName}'): more than {LabelEncoder.MaxClassCount:N0} distinct labels. Is that really the label column?"), _path);
+        }
+
+        /// <summary>Refuses a field holding U+FFFD, which the decoder put where the bytes were not UTF-8.</summary>
+        private void CheckEncoding(ReadOnlySpan<char> field, int line, int column)
+        {
+            if (field.Contains(Replacement))
+                throw MlpException.InvalidData("CsvInvalidEncoding",
+                    DataFile.Format($"'{_path}', line {line}, column {column + 1}: {Show(field)} holds bytes that are not UTF-8 (shown as \uFFFD). Save the file as UTF-8."), _path);
+        }
+
+        private ReadOnlySpan<char> Field(int j) => _stored is not null ? _stored[j].AsSpan() : Csv.GetFieldSpan(j);
+
+        private string[] Fields()
+        {
+            var fields = new string[Csv.RowFieldCount];
+            for (int j = 0; j < fields.Length; j++) fields[j] = Csv.GetFieldSpan(j).ToString();
+            return fields;
+        }
+
+        /// <summary>Moves to the next record that is not a blank line, keeping count of physical lines.</summary>
+        private bool Next()
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!Csv.Read()) return false;
+                }
+                catch (Exception e) when (Translate(e) is { } m)
+                {
+                    throw m;
+                }
+                Line = _nextLine;
+                _nextLine += LineBreaks(Csv.GetRawRecordSpan());
+                if (Csv.RowFieldCount == 1 && Csv.GetFieldSpan(0).Trim().IsEmpty) continue;
+                return true;
+            }
+        }
+
+        private static int LineBreaks(ReadOnlySpan<char> raw)
+        {
+            int n = raw.Count('\n');
+            if (raw.Contains('\r'))
+            {
+                for (int i = 0; i < raw.Length; i++)
+                    if (raw[i] == '\r' && (i + 1 == raw.Length || raw[i + 1] != '\n')) n++;
+            }
+            return n;
+        }
+
+        /// <summary>Sylvan's format errors and the decoder's as MlpExceptions with a line; null for anything else.</summary>
+        private MlpException? Translate(Exception e) => e switch
+        {
+            CsvInvalidCharacterException q when q.InvalidCharacter == '"' => new MlpException("CsvUnterminatedQuote", MlpErrorKind.InvalidData,
+                DataFile.Format($"'{_path}', line {_nextLine}, column {q.FieldOrdinal + 1}: a quoted field is never closed; the file ends inside it. Add the closing '\"'."), _path, e),
+            CsvInvalidCharacterException q => new MlpException("CsvInvalidQuote", MlpErrorKind.InvalidData,
+                DataFile.Format($"'{_path}', line {_nextLine}, column {q.FieldOrdinal + 1}: a quoted field is followed by '{q.InvalidCharacter}' instead of a delimiter or the end of the line. Inside quotes, write a quote as \"\"."), _path, e),
+            CsvRecordTooLargeException => new MlpException("CsvRecordTooLarge", MlpErrorKind.InvalidData,
+                DataFile.Format($"'{_path}', line {_nextLine}: the record is longer than {_maxRecordChars:N0} characters. Most likely a quote opened here is never closed."), _path, e),
+            CsvFormatException => new MlpException("CsvMalformed", MlpErrorKind.InvalidData,
+                DataFile.Format($"'{_path}', line {_nextLine}: {e.Message}"), _path, e),
+            InvalidDataException => new MlpException("CsvCorruptGzip", MlpErrorKind.InvalidData,
+                    $"The gzip file '{_path}' is corrupt: its compressed data or checksum is wrong.", _path, e),
+            IOException => new MlpException("DataFileUnreadable", MlpErrorKind.InvalidOperation, $"The file '{_path}' could not be read: {e.Message}", _path, e),
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+
+namespace MlpTools.Core.Data;
+
+/// <summary>
+/// Turns label text into class indexes, one rule for every reader (CSV, objects):
+/// when every distinct label is a whole number of 0 or more ("3", "03", "3.0"), label k is class k and there are
+/// max + 1 classes, named "0".."max"; otherwise the distinct labels, sorted ordinally (by UTF-16 code unit, so the
+/// order never depends on a culture), are the class names and class k is the k-th of them.
+/// Labels are trimmed of surrounding white space.
+/// </summary>
+internal sealed class LabelEncoder
+{
+    /// <summary>The most classes a dataset may have: a guard against picking an ID column as the label.</summary>
+    public const int MaxClassCount = 100_000;
+
+    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly List<string> _distinct = new();
+    private readonly List<int> _rows = new();
+    private string? _last;
+    private int _lastId;
+
+    public int Count => _rows.Count;
+
+    /// <summary>
+    /// Records the label of the next row (the caller has checked it is not blank). False, recording nothing, when it
+    /// would be one distinct label more than <see cref="MaxClassCount"/>.
+    /// </summary>
+    public bool TryAdd(ReadOnlySpan<char> label)
+    {
+        label = label.Trim();
+        if (_last is not null && label.SequenceEqual(_last))
+        {
+            _rows.Add(_lastId);
+            return true;
+        }
+        string text = label.ToString();
+        if (!_ids.TryGetValue(text, out int id))
+        {
+            if (_distinct.Count >= MaxClassCount) return false;
+            id = _distinct.Count;
+            _ids.Add(text, id);
+            _distinct.Add(text);
+        }
+        _last = text;
+        _lastId = id;
+        _rows.Add(id);
+        return true;
+    }
+
+    /// <summary>The labels as class indexes and the class names, per the rule above.</summary>
+    /// <param name="errorId">The ErrorId for too many classes.</param>
+    /// <param name="where">Names the file or column, for the message.</param>
+    public (int[] Labels, IReadOnlyList<string> ClassNames) Finish(string errorId, string where)
+    {
+        var map = new int[_distinct.Count];
+        IReadOnlyList<string> names;
+        if (TryWholeNumbers(out long max))
+        {
+            if (max >= MaxClassCount)
+                throw MlpException.InvalidData(errorId,
+                    DataFile.Format($"The labels of {where} go up to {max}, which would make {max + 1:N0} classes; at most {MaxClassCount:N0} are allowed. Is that really the label column?"), max);
+            for (int k = 0; k < map.Length; k++) map[k] = (int)ParseWhole(_distinct[k]);
+            names = Dataset.DefaultClassNames((int)max + 1);
+        }
+        else
+        {
+            int[] order = Enumerable.Range(0, _distinct.Count).ToArray();
+            Array.Sort(order, (a, b) => string.CompareOrdinal(_distinct[a], _distinct[b]));
+            var sorted = new string[order.Length];
+            for (int k = 0; k < order.Length; k++)
+            {
+                map[order[k]] = k;
+                sorted[k] = _distinct[order[k]];
+            }
+            names = sorted;
+        }
+        var labels = new int[_rows.Count];
+        for (int i = 0; i < labels.Length; i++) labels[i] = map[_rows[i]];
+        return (labels, names);
+    }
+
+    private bool TryWholeNumbers(out long max)
+    {
+        max = -1;
+        foreach (string s in _distinct)
+        {
+            double v = ParseWhole(s);
+            if (double.IsNaN(v)) return false;
+            max = Math.Max(max, (long)v);
+        }
+        return _distinct.Count > 0;
+    }
+
+    /// <summary>The label as a whole number in 0..int.MaxValue-1, or NaN when it is not one.</summary>
+    private static double ParseWhole(string s) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0 && v < int.MaxValue && v == Math.Floor(v)
+            ? v : double.NaN;
+}

@@ -1,0 +1,463 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using MlpTools.Core.Model;
+using MlpTools.Core.Training;
+
+namespace MlpTools.Core.Persistence;
+
+/// <summary>
+/// Saves a network to a file and loads it back: weights, names, training history, optimizer state and preprocessing,
+/// bit for bit. The file holds data only (no type names, no code) in the safetensors layout, so other safetensors
+/// readers can open the weights.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The layout (<see cref="SafetensorsHeader"/>): an 8-byte little-endian header length N, N bytes of UTF-8 JSON, then
+/// the tensors' bytes. Tensors, all in the network's precision (<c>F32</c> or <c>F64</c>), row-major, little-endian:
+/// </para>
+/// <code>
+///   W1 [D, H]   b1 [H]   W2 [H, C]   b2 [C]                         the parameters
+///   optimizer.SLOT.W1 [D, H] ... optimizer.SLOT.b2 [C]              the optimizer's state, when the network was trained
+///                                                                   (SLOT: velocity for SGD; m and v for Adam; meanSquare for RMSProp)
+/// </code>
+/// <para>
+/// The header's <c>__metadata__</c> (<see cref="ModelMetadata"/>) holds the format version, the sizes, the names, the
+/// optimizer's settings, the preprocessing, the history and two SHA-256 checksums (of the tensor bytes, and of the
+/// metadata itself). Loading checks every size and offset against the file before allocating, then the checksums, then
+/// that every number is finite; anything else is refused with an <see cref="MlpException"/> whose
+/// <see cref="MlpException.ErrorId"/> starts with <c>Model</c>.
+/// </para>
+/// <para>
+/// Saving writes a temporary file beside the target and renames it over the target only once it is complete, so an
+/// interrupted save (a crash, Ctrl+C) never leaves a broken model behind.
+/// </para>
+/// </remarks>
+public static class ModelFile
+{
+    private const int ChunkBytes = 1 << 16;
+
+    /// <summary>Saves <paramref name="network"/> to <paramref name="path"/>, atomically.</summary>
+    /// <param name="network">The network; saved with its names, history, optimizer state and preprocessing (not its dataset).</param>
+    /// <param name="path">The file to write (a full file-system path; a relative one is taken from the current directory).</param>
+    /// <param name="overwrite">Replace the file when it exists; when false, an existing file is an error (<c>ModelFileExists</c>).</param>
+    /// <param name="cancellationToken">Checked between chunks; when set, nothing is written and an <see cref="OperationCanceledException"/> is thrown.</param>
+    /// <exception cref="MlpException">
+    /// <c>ModelFileExists</c>, <c>ModelDirectoryNotFound</c>, <c>ModelPathIsDirectory</c>, <c>ModelWriteFailed</c> (an I/O error;
+    /// nothing was changed), <c>ModelNonFiniteParameter</c>, <c>ModelTextInvalid</c>, <c>ModelOptimizerUnsupported</c>.
+    /// </exception>
+    public static void Save(Mlp network, string path, bool overwrite, CancellationToken cancellationToken = default) =>
+        Save(network, path, overwrite, beforeReplace: null, cancellationToken);
+
+    /// <summary><see cref="Save(Mlp, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete temporary file just before it replaces the target (tests use it to fail there).</summary>
+    internal static void Save(Mlp network, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        cancellationToken.ThrowIfCancellationRequested();
+        string full = Path.GetFullPath(path);
+        CheckTarget(full, overwrite);
+        switch (network)
+        {
+            case Mlp<float> single:
+                SaveCore(single, full, overwrite, beforeReplace, cancellationToken);
+                break;
+            case Mlp<double> dbl:
+                SaveCore(dbl, full, overwrite, beforeReplace, cancellationToken);
+                break;
+            default:
+                throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
+        }
+    }
+
+    /// <summary>Loads the network saved in <paramref name="path"/>.</summary>
+    /// <param name="path">The model file (a full file-system path; a relative one is taken from the current directory).</param>
+    /// <returns>The network, in the precision it was saved in, with its names, history, optimizer state and preprocessing.</returns>
+    /// <exception cref="MlpException">
+    /// The file is missing (<c>ModelNotFound</c>), unreadable (<c>ModelReadFailed</c>) or not a valid model: <c>ModelFileTruncated</c>,
+    /// <c>ModelHeaderInvalid</c>, <c>ModelDtypeUnsupported</c>, <c>ModelVersionUnsupported</c>, <c>ModelMetadataInvalid</c>,
+    /// <c>ModelTooLarge</c>, <c>ModelTensorMissing</c>, <c>ModelTensorUnexpected</c>, <c>ModelShapeMismatch</c>,
+    /// <c>ModelChecksumMismatch</c>, <c>ModelNonFiniteParameter</c> (all of kind InvalidData).
+    /// </exception>
+    public static Mlp Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw NotFound(full, $"The path '{full}' is a folder, not a model file. Give the path of a file written by Export-Mlp.");
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw NotFound(full, $"There is no model file '{full}'. Check the path; Export-Mlp writes model files.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw ReadFailed(full, ex);
+        }
+        using (stream)
+        {
+            try
+            {
+                if (!stream.CanSeek)
+                    throw new MlpException("ModelReadFailed", MlpErrorKind.InvalidOperation,
+                        $"'{full}' is not a regular file; a model file must be one whose length is known.", full);
+                return Read(stream, full);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw ReadFailed(full, ex);
+            }
+        }
+    }
+
+    /// <summary>Reads a model from <paramref name="stream"/> (seekable, positioned at its start); <paramref name="path"/> names it in errors.</summary>
+    internal static Mlp Read(Stream stream, string path)
+    {
+        try
+        {
+            SafetensorsHeader header = SafetensorsHeader.Read(stream, path);
+            ModelDescription model = ModelMetadata.Parse(header.Metadata, path);
+            string dtype = CheckTensors(header, model, path);
+            return dtype == "F64"
+                ? ReadTensors<double>(stream, header, model, path)
+                : ReadTensors<float>(stream, header, model, path);
+        }
+        catch (EndOfStreamException)
+        {
+            // The file shrank while it was being read.
+            throw Truncated(path, "ended before all its bytes could be read");
+        }
+    }
+
+    // ---- saving ----
+
+    private static void CheckTarget(string path, bool overwrite)
+    {
+        if (Directory.Exists(path))
+            throw MlpException.Argument("ModelPathIsDirectory", $"'{path}' is a folder; give the path of the model file to write inside it, such as '{Path.Combine(path, "model.safetensors")}'.", path);
+        string? directory = Path.GetDirectoryName(path);
+        if (directory is null || !Directory.Exists(directory))
+            throw new MlpException("ModelDirectoryNotFound", MlpErrorKind.NotFound,
+                $"Cannot write the model file '{path}': the folder '{directory}' does not exist. Create it first.", path);
+        if (!overwrite && File.Exists(path))
+            throw FileExists(path);
+    }
+
+    private static void SaveCore<T>(Mlp<T> net, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken ct)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        OptimizerSettings? settings = net.Optimizer is { } optimizer ? OptimizerSettings.Of(optimizer) : null;
+        List<Tensor<T>> tensors = TensorsOf(net.Parameters, settings, net.Optimizer);
+        foreach (Tensor<T> t in tensors)
+        {
+            if (!Numerics.Kernels.AllFinite<T>(t.Values))
+                throw MlpException.InvalidData("ModelNonFiniteParameter",
+                    $"The network's {t.Name} holds NaN or infinity, which a model file cannot hold; nothing was written to '{path}'. Train it again or fix its weights.", t.Name);
+        }
+        CheckText(net.ClassNames, "class name", path);
+        CheckText(net.FeatureNames, "feature name", path);
+        CheckText(new[] { net.StopReason }, "stop reason", path);
+
+        string dtype = typeof(T) == typeof(double) ? "F64" : "F32";
+        var chunk = new byte[ChunkBytes];
+        string dataSha;
+        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            EncodeAll(tensors, chunk, bytes => sha.AppendData(bytes), ct);
+            dataSha = ModelMetadata.Hex(sha.GetHashAndReset());
+        }
+        List<KeyValuePair<string, string>> metadata = ModelMetadata.Build(net, settings, net.Preprocessor, dataSha);
+        byte[] prefix = SafetensorsHeader.Encode(metadata, tensors.Select(t => (t.Name, dtype, t.Shape)));
+        WriteAtomically(path, overwrite, beforeReplace, stream =>
+        {
+            stream.Write(prefix);
+            EncodeAll(tensors, chunk, stream.Write, ct);
+        }, ct);
+    }
+
+    private static void CheckText(IEnumerable<string> values, string what, string path)
+    {
+        foreach (string s in values)
+        {
+            for (int i = 0; i < s.Length; i++)
+            {
+                if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
+                else if (char.IsSurrogate(s[i]))
+                    throw MlpException.InvalidData("ModelTextInvalid",
+                        $"The {what} '{s}' is not valid Unicode text (it has an unpaired surrogate at position {i}); nothing was written to '{path}'. Rename it.", s);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a temporary file beside <paramref name="path"/>, flushes it to disk, then renames it over
+    /// <paramref name="path"/>. On any failure the temporary file is deleted and the target is left as it was.
+    /// </summary>
+    private static void WriteAtomically(string path, bool overwrite, Action<string>? beforeReplace, Action<Stream> write, CancellationToken ct)
+    {
+        string directory = Path.GetDirectoryName(path)!;
+        string name = Path.GetFileName(path);
+        string temp = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture,
+            $".{(name.Length > 64 ? name[..64] : name)}.{Guid.NewGuid():N}.tmp"));
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, ChunkBytes))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            ct.ThrowIfCancellationRequested();
+            beforeReplace?.Invoke(temp);
+            File.Move(temp, path, overwrite);
+        }
+        catch (Exception ex)
+        {
+            TryDelete(temp);
+            if (ex is IOException && !overwrite && File.Exists(path)) throw FileExists(path);
+            if (ex is IOException or UnauthorizedAccessException)
+                throw new MlpException("ModelWriteFailed", MlpErrorKind.InvalidOperation,
+                    $"Could not write the model file '{path}': {ex.Message.TrimEnd('.')}. Nothing was changed.", path, ex);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the original error is the one to report.
+        }
+    }
+
+    // ---- the tensors ----
+
+    /// <summary>A tensor of the file and the array behind it: a matrix stored column-major (as MathNet does), or a vector.</summary>
+    private sealed record Tensor<T>(string Name, T[] Values, int Rows, int Columns, long[] Shape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static Tensor<T> Matrix(string name, T[] values, int rows, int columns) => new(name, values, rows, columns, new long[] { rows, columns });
+
+        public static Tensor<T> Vector(string name, T[] values) => new(name, values, values.Length, 1, new long[] { values.Length });
+    }
+
+    /// <summary>The expected shapes of the tensors of a D-H-C network, by name, in file order.</summary>
+    private static List<(string Name, long[] Shape)> ExpectedTensors(int d, int h, int c, OptimizerSettings? optimizer)
+    {
+        var list = new List<(string, long[])>();
+        foreach (string prefix in Prefixes(optimizer))
+        {
+            list.Add((prefix + "W1", new long[] { d, h }));
+            list.Add((prefix + "b1", new long[] { h }));
+            list.Add((prefix + "W2", new long[] { h, c }));
+            list.Add((prefix + "b2", new long[] { c }));
+        }
+        return list;
+    }
+
+    private static IEnumerable<string> Prefixes(OptimizerSettings? optimizer) =>
+        (optimizer?.SlotNames ?? Array.Empty<string>()).Select(slot => "optimizer." + slot + ".").Prepend("");
+
+    private static List<Tensor<T>> TensorsOf<T>(ParameterSet<T> parameters, OptimizerSettings? settings, Optimizer<T>? optimizer)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sets = new List<ParameterSet<T>> { parameters };
+        if (settings is not null)
+        {
+            if (optimizer!.Slots.Count != settings.SlotNames.Count)
+                throw new InvalidOperationException($"The {settings.Name} optimizer has state {string.Join(", ", optimizer.Slots.Keys)}, not {string.Join(", ", settings.SlotNames)}.");
+            sets.AddRange(settings.SlotNames.Select(slot => optimizer.Slots[slot]));
+        }
+        var tensors = new List<Tensor<T>>();
+        foreach (var (prefix, set) in Prefixes(settings).Zip(sets))
+        {
+            tensors.Add(Tensor<T>.Matrix(prefix + "W1", set.W1, set.D, set.H));
+            tensors.Add(Tensor<T>.Vector(prefix + "b1", set.b1));
+            tensors.Add(Tensor<T>.Matrix(prefix + "W2", set.W2, set.H, set.C));
+            tensors.Add(Tensor<T>.Vector(prefix + "b2", set.b2));
+        }
+        return tensors;
+    }
+
+    /// <summary>Checks the header's tensors are exactly the model's, in one dtype, with the shapes its sizes give; returns the dtype.</summary>
+    private static string CheckTensors(SafetensorsHeader header, ModelDescription model, string path)
+    {
+        List<(string Name, long[] Shape)> expected = ExpectedTensors(model.InputSize, model.HiddenSize, model.ClassCount, model.Optimizer);
+        var present = header.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var missing = expected.Where(e => !present.ContainsKey(e.Name)).Select(e => e.Name).ToList();
+        if (missing.Count > 0)
+            throw MlpException.InvalidData("ModelTensorMissing",
+                $"The model file '{path}' has no tensor {string.Join(", ", missing)}; a model {(model.Optimizer is null ? "" : "trained with " + model.Optimizer.Name + " ")}needs {string.Join(", ", expected.Select(e => e.Name))}. It is damaged or not an MlpTools model file.", path);
+        var known = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        var extra = header.Tensors.Where(t => !known.Contains(t.Name)).Select(t => t.Name).ToList();
+        if (extra.Count > 0)
+            throw MlpException.InvalidData("ModelTensorUnexpected",
+                $"The model file '{path}' has tensors this model does not have: {string.Join(", ", extra.Take(10))}{(extra.Count > 10 ? ", ..." : "")}. It is damaged or was not written by MlpTools.", path);
+
+        string dtype = present["W1"].DType;
+        foreach (TensorEntry t in header.Tensors)
+        {
+            if (t.DType != dtype)
+                throw new MlpException("ModelDtypeUnsupported", MlpErrorKind.InvalidData,
+                    $"The model file '{path}' stores tensor '{t.Name}' as {t.DType} but W1 as {dtype}; every tensor of a model has the network's one precision.", path);
+        }
+        foreach (var (name, shape) in expected)
+        {
+            TensorEntry t = present[name];
+            if (!t.Shape.AsSpan().SequenceEqual(shape))
+                throw MlpException.InvalidData("ModelShapeMismatch", string.Create(CultureInfo.InvariantCulture,
+                    $"The model file '{path}' gives tensor '{name}' the shape {t.ShapeText}, but its sizes (D = {model.InputSize}, H = {model.HiddenSize}, C = {model.ClassCount}) make it {TensorEntry.ShapeToText(shape)}. It is damaged; export the model again."), path);
+        }
+        return dtype;
+    }
+
+    private static Mlp<T> ReadTensors<T>(Stream stream, SafetensorsHeader header, ModelDescription model, string path)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Every size was checked against the file above: what is allocated here is what the file holds.
+        var parameters = new ParameterSet<T>(model.InputSize, model.HiddenSize, model.ClassCount);
+        Optimizer<T>? optimizer = model.Optimizer?.Create(parameters);
+        var byName = TensorsOf(parameters, model.Optimizer, optimizer).ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+        var chunk = new byte[ChunkBytes];
+        int size = Unsafe.SizeOf<T>();
+        stream.Position = header.DataStart;
+        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            foreach (TensorEntry entry in header.Tensors)
+            {
+                Tensor<T> tensor = byName[entry.Name];
+                long total = entry.End - entry.Begin;
+                for (long done = 0; done < total;)
+                {
+                    int n = (int)Math.Min(chunk.Length, total - done);
+                    Span<byte> bytes = chunk.AsSpan(0, n);
+                    stream.ReadExactly(bytes);
+                    sha.AppendData(bytes);
+                    Decode(tensor, done / size, bytes);
+                    done += n;
+                }
+            }
+            string actual = ModelMetadata.Hex(sha.GetHashAndReset());
+            if (!string.Equals(actual, model.DataSha256, StringComparison.Ordinal))
+                throw ChecksumMismatch(path, $"its tensor bytes have the SHA-256 {actual}, but the file records {model.DataSha256}");
+        }
+        foreach (Tensor<T> t in byName.Values)
+        {
+            if (!Numerics.Kernels.AllFinite<T>(t.Values))
+                throw MlpException.InvalidData("ModelNonFiniteParameter",
+                    $"The model file '{path}' has NaN or infinity in tensor '{t.Name}'; a model's numbers must all be finite. Export the model again from a network that trained without diverging.", path);
+        }
+
+        var net = new Mlp<T>(parameters, model.ClassNames, model.FeatureNames)
+        {
+            Optimizer = optimizer,
+            Preprocessor = model.Preprocessing,
+            BestEpoch = model.BestEpoch,
+            StopReason = model.StopReason,
+        };
+        net.HistoryList.AddRange(model.History);
+        return net;
+    }
+
+    private delegate void ChunkAction(ReadOnlySpan<byte> bytes);
+
+    /// <summary>Every tensor's bytes, in order, a chunk at a time; checks for cancellation between chunks.</summary>
+    private static void EncodeAll<T>(List<Tensor<T>> tensors, byte[] chunk, ChunkAction action, CancellationToken ct)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int size = Unsafe.SizeOf<T>(), perChunk = chunk.Length / size;
+        foreach (Tensor<T> t in tensors)
+        {
+            for (long first = 0; first < t.Values.Length; first += perChunk)
+            {
+                ct.ThrowIfCancellationRequested();
+                int n = (int)Math.Min(perChunk, t.Values.Length - first);
+                Span<byte> bytes = chunk.AsSpan(0, n * size);
+                Encode(t, first, bytes);
+                action(bytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Row-major elements first, first+1, ... of <paramref name="t"/> into <paramref name="bytes"/>, little-endian. Element
+    /// (i, j) of a rows x columns matrix is Values[i + j*rows] in MathNet's column-major storage.
+    /// </summary>
+    private static void Encode<T>(Tensor<T> t, long first, Span<byte> bytes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int size = Unsafe.SizeOf<T>(), count = bytes.Length / size, rows = t.Rows, columns = t.Columns;
+        int i = (int)(first / columns), j = (int)(first % columns);
+        T[] values = t.Values;
+        for (int k = 0; k < count; k++)
+        {
+            T v = values[i + j * rows];
+            if (typeof(T) == typeof(float)) BinaryPrimitives.WriteSingleLittleEndian(bytes.Slice(k * 4), Unsafe.As<T, float>(ref v));
+            else BinaryPrimitives.WriteDoubleLittleEndian(bytes.Slice(k * 8), Unsafe.As<T, double>(ref v));
+            if (++j == columns)
+            {
+                j = 0;
+                i++;
+            }
+        }
+    }
+
+    /// <summary>The inverse of <see cref="Encode{T}"/>.</summary>
+    private static void Decode<T>(Tensor<T> t, long first, ReadOnlySpan<byte> bytes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int size = Unsafe.SizeOf<T>(), count = bytes.Length / size, rows = t.Rows, columns = t.Columns;
+        int i = (int)(first / columns), j = (int)(first % columns);
+        T[] values = t.Values;
+        for (int k = 0; k < count; k++)
+        {
+            T v;
+            if (typeof(T) == typeof(float))
+            {
+                float f = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(k * 4));
+                v = Unsafe.As<float, T>(ref f);
+            }
+            else
+            {
+                double d = BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(k * 8));
+                v = Unsafe.As<double, T>(ref d);
+            }
+            values[i + j * rows] = v;
+            if (++j == columns)
+            {
+                j = 0;
+                i++;
+            }
+        }
+    }
+
+    // ---- errors ----
+
+    internal static MlpException Truncated(string path, string what) =>
+        MlpException.InvalidData("ModelFileTruncated",
+            $"The model file '{path}' {what}: it is truncated (an interrupted copy or download?). Copy it again or export the model again.", path);
+
+    internal static MlpException ChecksumMismatch(string path, string what) =>
+        MlpException.InvalidData("ModelChecksumMismatch",
+            $"The model file '{path}' is damaged: {what}. Copy it again or export the model again.", path);
+
+    private static MlpException FileExists(string path) =>
+        new("ModelFileExists", MlpErrorKind.InvalidOperation,
+            $"The file '{path}' already exists. Choose another path, or allow replacing it (Export-Mlp -Force).", path);
+
+    private static MlpException NotFound(string path, string message) =>
+        new("ModelNotFound", MlpErrorKind.NotFound, message, path);
+
+    private static MlpException ReadFailed(string path, Exception ex) =>
+        new("ModelReadFailed", MlpErrorKind.InvalidOperation, $"Could not read the model file '{path}': {ex.Message}", path, ex);
+}

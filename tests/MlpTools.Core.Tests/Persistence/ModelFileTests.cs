@@ -1,0 +1,226 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using MlpTools.Core.Data;
+using MlpTools.Core.Model;
+using MlpTools.Core.Persistence;
+using MlpTools.Core.Training;
+
+namespace MlpTools.Core.Tests.Persistence;
+
+public class ModelFileTests
+{
+    public static TheoryData<Precision, OptimizerKind> PrecisionsAndOptimizers => new()
+    {
+        { Precision.Single, OptimizerKind.Sgd },
+        { Precision.Double, OptimizerKind.Sgd },
+        { Precision.Single, OptimizerKind.Adam },
+        { Precision.Double, OptimizerKind.RmsProp },
+    };
+
+    [Theory]
+    [MemberData(nameof(PrecisionsAndOptimizers))]
+    public void Save_then_load_gives_back_the_same_network_bit_for_bit(Precision precision, OptimizerKind optimizer)
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("model.safetensors");
+        Mlp net = ModelFileFixtures.Trained(precision, optimizer);
+        net.Preprocessor = new Preprocessor(ScalingKind.Standardize, new[] { 0.25, -1e-300 }, new[] { 3.0, 0.1 });
+
+        ModelFile.Save(net, path, overwrite: false);
+        Mlp loaded = ModelFile.Load(path);
+
+        Assert.Equal(net.GetType(), loaded.GetType());
+        Assert.Equal(precision, loaded.Precision);
+        Assert.Equal(ModelFileFixtures.Bits(net), ModelFileFixtures.Bits(loaded));
+        Assert.Equal(net.ClassNames, loaded.ClassNames);
+        Assert.Equal(net.FeatureNames, loaded.FeatureNames);
+        Assert.Equal(net.History, loaded.History);
+        Assert.Equal(net.BestEpoch, loaded.BestEpoch);
+        Assert.Equal(net.StopReason, loaded.StopReason);
+        Assert.Null(loaded.Dataset);
+        Assert.Equal(net.Preprocessor.Kind, loaded.Preprocessor!.Kind);
+        Assert.Equal(net.Preprocessor.Offsets.Select(ModelFileFixtures.DoubleBits), loaded.Preprocessor.Offsets.Select(ModelFileFixtures.DoubleBits));
+        Assert.Equal(net.Preprocessor.Scales, loaded.Preprocessor.Scales);
+
+        var spiral = BuiltInDatasets.Spiral(3, 20, seed: 5);
+        Evaluation before = net.Evaluate(spiral), after = loaded.Evaluate(spiral);
+        Assert.Equal(before.Accuracy, after.Accuracy);
+        Assert.Equal(ModelFileFixtures.DoubleBits(before.Loss), ModelFileFixtures.DoubleBits(after.Loss));
+    }
+
+    [Theory]
+    [MemberData(nameof(PrecisionsAndOptimizers))]
+    public void Training_a_loaded_network_continues_exactly_as_the_original_would(Precision precision, OptimizerKind optimizer)
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("model.safetensors");
+        Mlp net = ModelFileFixtures.Trained(precision, optimizer);
+        ModelFile.Save(net, path, overwrite: false);
+        Mlp loaded = ModelFile.Load(path);
+
+        var spiral = BuiltInDatasets.Spiral(3, 20, seed: 1);
+        var options = new TrainingOptions { Epochs = 2, Seed = 9, Optimizer = optimizer, BatchSize = 16 };
+        Trainer.Train(net, spiral, options);
+        Trainer.Train(loaded, spiral, options);
+        Assert.Equal(ModelFileFixtures.Bits(net), ModelFileFixtures.Bits(loaded));
+        Assert.Equal(net.History.Select(h => h.Loss), loaded.History.Select(h => h.Loss));
+    }
+
+    [Fact]
+    public void An_untrained_network_round_trips_without_optimizer_state()
+    {
+        var net = (Mlp<float>)Mlp.Create(5, 4, 2, seed: 3);
+        Mlp loaded = ModelFileFixtures.Read(ModelFileFixtures.Bytes(net));
+        Assert.Null(((Mlp<float>)loaded).Optimizer);
+        Assert.Null(loaded.Preprocessor);
+        Assert.Empty(loaded.History);
+        Assert.Equal(ModelFileFixtures.Bits(net), ModelFileFixtures.Bits(loaded));
+        Assert.Equal(net.ClassNames, loaded.ClassNames);
+    }
+
+    [Fact]
+    public void History_numbers_round_trip_bit_for_bit_including_signed_zero_extremes_and_non_finite_values()
+    {
+        var net = Mlp.Create(2, 2, 2, Precision.Double, seed: 1);
+        double[] specials = { -0.0, double.Epsilon, double.MaxValue, -double.MaxValue, 0.1, 1.0 / 3, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e-310 };
+        for (int i = 0; i < specials.Length; i++)
+            net.HistoryList.Add(new EpochRecord(i + 1, specials[i], specials[(i + 1) % specials.Length], i % 2 == 0 ? null : specials[(i + 2) % specials.Length],
+                i % 3 == 0 ? null : specials[(i + 3) % specials.Length], specials[(i + 4) % specials.Length], specials[(i + 5) % specials.Length],
+                specials[(i + 6) % specials.Length], specials[(i + 7) % specials.Length]));
+        Mlp loaded = ModelFileFixtures.Read(ModelFileFixtures.Bytes(net));
+        Assert.Equal(net.History.Count, loaded.History.Count);
+        for (int i = 0; i < net.History.Count; i++)
+        {
+            EpochRecord a = net.History[i], b = loaded.History[i];
+            double?[] x = { a.Loss, a.Accuracy, a.ValidationLoss, a.ValidationAccuracy, a.LearningRate, a.GradientNormW1, a.GradientNormW2, a.Seconds };
+            double?[] y = { b.Loss, b.Accuracy, b.ValidationLoss, b.ValidationAccuracy, b.LearningRate, b.GradientNormW1, b.GradientNormW2, b.Seconds };
+            Assert.Equal(a.Epoch, b.Epoch);
+            Assert.Equal(x.Select(v => v is null ? (long?)null : ModelFileFixtures.DoubleBits(v.Value)), y.Select(v => v is null ? (long?)null : ModelFileFixtures.DoubleBits(v.Value)));
+        }
+    }
+
+    [Fact]
+    public void The_file_is_safetensors_with_row_major_weights_and_string_metadata()
+    {
+        var net = (Mlp<float>)ModelFileFixtures.Trained(Precision.Single);
+        byte[] file = ModelFileFixtures.Bytes(net);
+        long n = (long)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        Assert.Equal(0, (8 + n) % 8);
+        Assert.Equal((byte)'{', file[8]);
+        using var header = JsonDocument.Parse(file.AsMemory(8, (int)n));
+        JsonElement root = header.RootElement;
+        JsonElement metadata = root.GetProperty("__metadata__");
+        Assert.All(metadata.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind));
+        Assert.Equal("1", metadata.GetProperty("mlptools.format").GetString());
+        Assert.Equal("2", metadata.GetProperty("mlptools.input_size").GetString());
+        Assert.Equal(net.ClassNames, JsonSerializer.Deserialize<string[]>(metadata.GetProperty("mlptools.class_names").GetString()!));
+        Assert.Equal(
+            new[] { "W1", "b1", "W2", "b2", "optimizer.velocity.W1", "optimizer.velocity.b1", "optimizer.velocity.W2", "optimizer.velocity.b2" },
+            root.EnumerateObject().Select(p => p.Name).Where(name => name != "__metadata__"));
+
+        JsonElement w1 = root.GetProperty("W1");
+        Assert.Equal("F32", w1.GetProperty("dtype").GetString());
+        Assert.Equal(new[] { 2L, 6L }, w1.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
+        long begin = w1.GetProperty("data_offsets")[0].GetInt64();
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 6; j++)
+                Assert.Equal(net.W1[i, j], BinaryPrimitives.ReadSingleLittleEndian(file.AsSpan((int)(8 + n + begin + 4 * (i * 6 + j)))));
+        Assert.Equal(new[] { 6L, 3L }, root.GetProperty("W2").GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
+    }
+
+    [Fact]
+    public void An_existing_file_is_replaced_only_when_asked()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("model.safetensors");
+        Mlp first = Mlp.Create(2, 3, 2, seed: 1), second = Mlp.Create(2, 3, 2, seed: 2);
+        ModelFile.Save(first, path, overwrite: false);
+        byte[] original = File.ReadAllBytes(path);
+
+        var ex = Assert.Throws<MlpException>(() => ModelFile.Save(second, path, overwrite: false));
+        Assert.Equal("ModelFileExists", ex.ErrorId);
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(original, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "model.safetensors" }, folder.Names());
+
+        ModelFile.Save(second, path, overwrite: true);
+        Assert.Equal(ModelFileFixtures.Bits(second), ModelFileFixtures.Bits(ModelFile.Load(path)));
+        Assert.Equal(new[] { "model.safetensors" }, folder.Names());
+    }
+
+    [Fact]
+    public void A_failed_write_leaves_no_temporary_file_and_the_old_model_untouched()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("model.safetensors");
+        ModelFile.Save(Mlp.Create(2, 3, 2, seed: 1), path, overwrite: false);
+        byte[] original = File.ReadAllBytes(path);
+        string? seen = null;
+
+        var ex = Assert.Throws<MlpException>(() => ModelFile.Save(Mlp.Create(2, 3, 2, seed: 2), path, overwrite: true,
+            beforeReplace: temp =>
+            {
+                seen = temp;
+                Assert.True(File.Exists(temp));
+                Assert.Equal(Path.GetDirectoryName(path), Path.GetDirectoryName(temp));
+                throw new IOException("simulated crash before the rename");
+            }, CancellationToken.None));
+
+        Assert.Equal("ModelWriteFailed", ex.ErrorId);
+        Assert.IsType<IOException>(ex.InnerException);
+        Assert.NotNull(seen);
+        Assert.False(File.Exists(seen));
+        Assert.Equal(new[] { "model.safetensors" }, folder.Names());
+        Assert.Equal(original, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void A_cancelled_save_writes_nothing()
+    {
+        using var folder = new TempFolder();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => ModelFile.Save(Mlp.Create(2, 3, 2, seed: 1), folder.File("m.safetensors"), false, cts.Token));
+        Assert.Empty(folder.Names());
+    }
+
+    [Fact]
+    public void A_network_with_a_non_finite_weight_is_not_saved()
+    {
+        using var folder = new TempFolder();
+        var net = (Mlp<double>)Mlp.Create(2, 3, 2, Precision.Double, seed: 1);
+        net.W2[1, 1] = double.NaN;
+        var ex = Assert.Throws<MlpException>(() => ModelFile.Save(net, folder.File("m.safetensors"), false));
+        Assert.Equal("ModelNonFiniteParameter", ex.ErrorId);
+        Assert.Empty(folder.Names());
+    }
+
+    [Fact]
+    public void Missing_files_and_folders_are_reported_clearly()
+    {
+        using var folder = new TempFolder();
+        var missing = Assert.Throws<MlpException>(() => ModelFile.Load(folder.File("nope.safetensors")));
+        Assert.Equal("ModelNotFound", missing.ErrorId);
+        Assert.Equal(MlpErrorKind.NotFound, missing.Kind);
+        Assert.Contains("nope.safetensors", missing.Message, StringComparison.Ordinal);
+
+        Assert.Equal("ModelNotFound", Assert.Throws<MlpException>(() => ModelFile.Load(folder.Path)).ErrorId);
+        Assert.Equal("ModelPathIsDirectory", Assert.Throws<MlpException>(() => ModelFile.Save(Mlp.Create(1, 1, 1), folder.Path, true)).ErrorId);
+        var noDir = Assert.Throws<MlpException>(() => ModelFile.Save(Mlp.Create(1, 1, 1), Path.Combine(folder.Path, "sub", "m.safetensors"), false));
+        Assert.Equal("ModelDirectoryNotFound", noDir.ErrorId);
+        Assert.Equal(MlpErrorKind.NotFound, noDir.Kind);
+    }
+
+    [Fact]
+    public void A_damaged_file_on_disk_names_the_file()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("broken.safetensors");
+        File.WriteAllBytes(path, Encoding.ASCII.GetBytes("not a model"));
+        var ex = Assert.Throws<MlpException>(() => ModelFile.Load(path));
+        Assert.Equal(MlpErrorKind.InvalidData, ex.Kind);
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(path, ex.Target);
+    }
+}
