@@ -62,10 +62,23 @@ public abstract class Mlp
     public Dataset? Dataset { get; set; }
 
     /// <summary>
-    /// The feature scaling fitted to the training data, when there is one; saved with the model so the same scaling
-    /// can be applied to new data. The network does not apply it itself.
+    /// The feature scaling fitted to the training data, when there is one. The network applies it to every sample it
+    /// takes (training, testing, prediction, gradients), so raw data goes in and the same statistics always apply;
+    /// it is saved with the model.
     /// </summary>
-    public Preprocessor? Preprocessor { get; set; }
+    public Preprocessor? Preprocessor
+    {
+        get => _preprocessor;
+        set
+        {
+            if (value is not null && value.FeatureCount != InputSize)
+                throw MlpException.Argument("PreprocessorFeatureMismatch",
+                    $"The scaling was fitted to {value.FeatureCount} features, but the network takes {InputSize} inputs.", value);
+            _preprocessor = value;
+        }
+    }
+
+    private Preprocessor? _preprocessor;
 
     /// <summary>A new network with initial weights.</summary>
     /// <param name="inputSize">D, the number of features.</param>
@@ -251,6 +264,7 @@ public sealed class Mlp<T> : Mlp
         other.StopReason = StopReason;
         other.Dataset = Dataset;
         other.Preprocessor = Preprocessor;
+        other.BestEpoch = BestEpoch;
     }
 
     /// <inheritdoc />
@@ -268,8 +282,7 @@ public sealed class Mlp<T> : Mlp
         {
             int m = Math.Min(chunk, n - start);
             for (int r = 0; r < m; r++) rows[r] = start + r;
-            data.GatherRows<T>(rows.AsSpan(0, m), buffers.X);
-            data.GatherLabels(rows.AsSpan(0, m), buffers.Labels);
+            Gather(data, rows.AsSpan(0, m), buffers, withLabels: true);
             lossSum += Backprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss * m;
             for (int r = 0; r < m; r++)
             {
@@ -297,7 +310,7 @@ public sealed class Mlp<T> : Mlp
         {
             int m = Math.Min(chunk, n - start);
             for (int r = 0; r < m; r++) rows[r] = start + r;
-            data.GatherRows<T>(rows.AsSpan(0, m), buffers.X);
+            Gather(data, rows.AsSpan(0, m), buffers, withLabels: false);
             Backprop.ForwardScores(Parameters, buffers, m);
             Numerics.Kernels.Softmax<T>(buffers.Z.AsSpan(0, m * c), buffers.P.AsSpan(0, m * c), m, c);
             for (int r = 0; r < m; r++)
@@ -337,10 +350,20 @@ public sealed class Mlp<T> : Mlp
     {
         int m = data.Count;
         var buffers = new BatchBuffers<T>(m, InputSize, HiddenSize, ClassCount);
-        var rows = Enumerable.Range(0, m).ToArray();
-        data.GatherRows<T>(rows, buffers.X);
-        data.GatherLabels(rows, buffers.Labels);
+        Gather(data, Enumerable.Range(0, m).ToArray(), buffers, withLabels: true);
         return buffers;
+    }
+
+    /// <summary>
+    /// The one way samples enter the network: copies the given rows of <paramref name="data"/> into the batch (X, and
+    /// the labels when asked) and applies the network's <see cref="Mlp.Preprocessor"/>, if any.
+    /// </summary>
+    internal void Gather(Dataset data, ReadOnlySpan<int> rows, BatchBuffers<T> buffers, bool withLabels)
+    {
+        Span<T> x = buffers.X.AsSpan(0, rows.Length * InputSize);
+        data.GatherRows<T>(rows, x);
+        Preprocessor?.ApplyInPlace<T>(x);
+        if (withLabels) data.GatherLabels(rows, buffers.Labels);
     }
 
     internal T[]? ClassWeightArray(IReadOnlyList<double>? classWeights)

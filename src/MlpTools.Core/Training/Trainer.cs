@@ -117,6 +117,8 @@ public static class Trainer
             _firstEpoch = net.HistoryList.Count + 1;
             net.Dataset = train;
             net.BestEpoch = null;
+            // Scaling is fitted once, on the training data only, and then travels with the network.
+            if (o.Scaling is { } scaling && net.Preprocessor is null) net.Preprocessor = Preprocessor.Fit(train, scaling);
         }
 
         private int LastEpoch => _firstEpoch + _o.Epochs - 1;
@@ -157,8 +159,7 @@ public static class Trainer
                         return string.Create(CultureInfo.InvariantCulture, $"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
                     int start = batch * batchSize, m = Math.Min(batchSize, n - start);
                     ReadOnlySpan<int> rows = order.AsSpan(start, m);
-                    _train.GatherRows<T>(rows, buffers.X);
-                    _train.GatherLabels(rows, buffers.Labels);
+                    _net.Gather(_train, rows, buffers, withLabels: true);
 
                     BatchLoss loss = Backprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights);
                     if (!double.IsFinite(loss.Total)) throw Diverged(epoch, batch + 1, batches, loss.Total);

@@ -78,6 +78,12 @@ public sealed class TrainingOptions
     /// <summary>Per-class weights in the loss (length C), or null for all 1.</summary>
     public IReadOnlyList<double>? ClassWeights { get; set; }
 
+    /// <summary>
+    /// Feature scaling to fit on the training data when the network has none yet (null: none). Once fitted it is part
+    /// of the network and applied to everything the network takes.
+    /// </summary>
+    public Data.ScalingKind? Scaling { get; set; }
+
     /// <summary>Seed for the shuffles; null draws one at random.</summary>
     public int? Seed { get; set; }
 
