@@ -1,0 +1,46 @@
+# Spiral: the classic data a linear classifier cannot separate (interleaved arms in the plane), and a
+# two-layer network that can.
+# Run: dotnet pwsh ./build.ps1; dotnet pwsh ./examples/Spiral.ps1
+
+$ErrorActionPreference = 'Stop'
+
+$modulePath = $env:MLPTOOLS_MODULE_PATH
+if (-not $modulePath) {
+    $modulePath = Get-ChildItem -Path (Join-Path $PSScriptRoot '../output/MlpTools/*/MlpTools.psd1') -ErrorAction Ignore |
+        Sort-Object { [version]$_.Directory.Name } | Select-Object -Last 1 -ExpandProperty FullName
+}
+if (-not $modulePath) { throw "MlpTools is not built yet: run 'dotnet pwsh ./build.ps1' first." }
+Import-Module $modulePath
+
+function Show-Example {
+    <#
+    Prints an example's code as if typed at a prompt, then runs it in a scope of its own and shows its
+    output. Every example here is also in the help of the cmdlet it shows (Get-Help <cmdlet> -Examples).
+    #>
+    param([string] $Title, [scriptblock] $Example)
+    $lines = @($Example.ToString() -split '\r?\n' | Where-Object { $_.Trim() })
+    $indent = ($lines | ForEach-Object { $_.Length - $_.TrimStart().Length } | Measure-Object -Minimum).Minimum
+    Write-Host "`n# $Title" -ForegroundColor Green
+    for ($i = 0; $i -lt $lines.Count; $i++) {
+        Write-Host ($(if ($i -eq 0) { 'PS> ' } else { '>> ' }) + $lines[$i].Substring($indent)) -ForegroundColor Cyan
+    }
+    & $Example | Out-Host
+}
+
+Show-Example 'Three arms of 100 points each; the same seed gives the same points' {
+    Import-Dataset -Name Spiral -ClassCount 3 -SamplesPerClass 100 -Seed 1
+}
+
+Show-Example 'About 200 epochs at the default learning rate and batch size (300 points make 10 batches an epoch)' {
+    $spiral = Import-Dataset -Name Spiral -ClassCount 3 -SamplesPerClass 100 -Seed 1
+    $net = $spiral | New-Mlp -HiddenSize 100 -Seed 1 | Invoke-Training -Epochs 200 -Seed 1
+    'Training accuracy: {0:P1}' -f ($net | Test-Mlp).Accuracy
+}
+
+Show-Example 'Sized by hand, in float64, with N(0, 0.01^2) starting weights; full-batch steps' {
+    $net = New-Mlp -InputSize 2 -HiddenSize 100 -ClassCount 3 -Precision Double -WeightScale 0.01 -Seed 1
+    $spiral = Import-Dataset -Name Spiral -Seed 1
+    $net = Invoke-Training -Network $net -Dataset $spiral -Epochs 300 -BatchSize 300 -LearningRate 1 -Regularization 1e-3 -Seed 1
+    $net.History | Select-Object -Last 3 | Format-Table
+    'Training accuracy: {0:P1}' -f (Test-Mlp -Network $net -Dataset $spiral).Accuracy
+}

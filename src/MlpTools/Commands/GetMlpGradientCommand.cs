@@ -1,0 +1,21 @@
+using System.Management.Automation;
+using MlpTools.Core.Inspection;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// The loss of one batch and its gradient with respect to W1, b1, W2 and b2 (MathNet types, the parameters'
+/// shapes); with -Trace, every intermediate of backpropagation (Hpre, A, Z, P, dZ, dA, dH) by name.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "MlpGradient", DefaultParameterSetName = NetworkSet)]
+[OutputType(typeof(GradientReport<float>), typeof(GradientReport<double>))]
+public sealed class GetMlpGradientCommand : GradientCmdlet
+{
+    /// <summary>Include every intermediate: X, Y, Hpre, A, Z, P, dZ, dA, dH.</summary>
+    [Parameter]
+    public SwitchParameter Trace { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecordCore() =>
+        WriteObject(Network.ComputeGradient(ResolveBatch(), Regularization, Trace.IsPresent));
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Management.Automation;
+using MathNet.Numerics.LinearAlgebra;
+using MlpTools.Core.Data;
+using MlpTools.Core.Model;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// What Get-MlpGradient and Test-MlpGradient share: a network and one batch to take the loss over, given as a
+/// dataset (piped, or the network's own) or as -Features and -Labels, and lambda.
+/// </summary>
+public abstract class GradientCmdlet : MlpCmdlet
+{
+    private protected const string NetworkSet = "Network";
+    private protected const string DatasetSet = "Dataset";
+    private protected const string FeaturesSet = "Features";
+
+    /// <summary>The network whose loss is differentiated.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = NetworkSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = DatasetSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = FeaturesSet)]
+    public Mlp Network { get; set; } = null!;
+
+    /// <summary>The batch: every sample of this dataset. With a piped network, by default its own Dataset.</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = NetworkSet)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = DatasetSet)]
+    [AllowNull] // a piped network without a Dataset reaches NoDataset, not PowerShell's null check
+    public Dataset? Dataset { get; set; }
+
+    /// <summary>The batch's inputs, m x D: a MathNet matrix or nested numeric arrays, one row per sample.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FeaturesSet)]
+    public object Features { get; set; } = null!;
+
+    /// <summary>The batch's labels, one per row of -Features, each in 0..C-1.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FeaturesSet)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public int[] Labels { get; set; } = Array.Empty<int>();
+
+    /// <summary>lambda, the L2 strength (default 0: the data loss only).</summary>
+    [Parameter]
+    public double Regularization { get; set; }
+
+    /// <summary>The batch the parameters describe, checked against the network.</summary>
+    private protected Dataset ResolveBatch()
+    {
+        if (ParameterSetName == FeaturesSet)
+        {
+            Matrix<double> x = NumericInput.ToMatrix(Features, "-Features");
+            for (int i = 0; i < x.RowCount; i++)
+                for (int j = 0; j < x.ColumnCount; j++)
+                    if (!double.IsFinite(x[i, j]))
+                        throw ArgumentError("NonFiniteEntry", string.Create(CultureInfo.InvariantCulture,
+                            $"-Features: the entry at row {i}, column {j} is {x[i, j]}; every feature must be a finite number."), x[i, j]);
+            Dataset batch = Core.Data.Dataset.FromMatrix(x, Labels, Network.ClassCount, "Features", "-Features and -Labels");
+            Network.EnsureCompatible(batch);
+            return batch;
+        }
+        return Dataset ?? Network.Dataset ?? throw TestMlpCommand.NoDataset(Network);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Management.Automation;
+using MlpTools.Core;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// The base of every MlpTools cmdlet. It does two things so the cmdlets need not:
+/// turns Ctrl+C (<see cref="StopProcessing"/>) into a <see cref="CancellationToken"/> the engine checks, and
+/// turns the engine's <see cref="MlpException"/> into a terminating <see cref="ErrorRecord"/> whose
+/// FullyQualifiedErrorId is "ErrorId,MlpTools.Commands.XxxCommand".
+/// </summary>
+/// <remarks>Cmdlets override <see cref="BeginProcessingCore"/>, <see cref="ProcessRecordCore"/> and <see cref="EndProcessingCore"/> instead of the PSCmdlet methods.</remarks>
+public abstract class MlpCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private bool _disposed;
+
+    /// <summary>Set when the user presses Ctrl+C or the pipeline is stopped.</summary>
+    protected CancellationToken CancellationToken => _stopping.Token;
+
+    /// <summary>Runs once before the first pipeline object.</summary>
+    protected virtual void BeginProcessingCore() { }
+
+    /// <summary>Runs once per pipeline object (once in all when nothing is piped).</summary>
+    protected virtual void ProcessRecordCore() { }
+
+    /// <summary>Runs once after the last pipeline object.</summary>
+    protected virtual void EndProcessingCore() { }
+
+    /// <inheritdoc />
+    protected sealed override void BeginProcessing() => Run(BeginProcessingCore);
+
+    /// <inheritdoc />
+    protected sealed override void ProcessRecord() => Run(ProcessRecordCore);
+
+    /// <inheritdoc />
+    protected sealed override void EndProcessing() => Run(EndProcessingCore);
+
+    /// <inheritdoc />
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>
+    /// Runs a Write* call made from inside engine work (a progress or epoch callback). When the pipeline is stopping,
+    /// PowerShell throws <see cref="PipelineStoppedException"/> from Write* even before it calls StopProcessing; then this
+    /// sets the token instead, so the engine stops at its next check, cleanly, and records where it stopped.
+    /// </summary>
+    protected void WriteWhileWorking(Action write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        try
+        {
+            write();
+        }
+        catch (PipelineStoppedException)
+        {
+            _stopping.Cancel();
+        }
+    }
+
+    private void Run(Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (MlpException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    /// <summary>The ErrorRecord for an engine error: its id, a category from its kind, and its target.</summary>
+    internal static ErrorRecord ToErrorRecord(MlpException ex) =>
+        new(ex, ex.ErrorId, ToCategory(ex.Kind), ex.Target);
+
+    internal static ErrorCategory ToCategory(MlpErrorKind kind) => kind switch
+    {
+        MlpErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        MlpErrorKind.InvalidData => ErrorCategory.InvalidData,
+        MlpErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
+        MlpErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        MlpErrorKind.Stopped => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    /// <summary>An argument error raised by a cmdlet itself (not the engine), reported like the engine's.</summary>
+    internal static MlpException ArgumentError(string errorId, string message, object? target = null) =>
+        new(errorId, MlpErrorKind.InvalidArgument, message, target);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the cancellation source.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed) return;
+        if (disposing) _stopping.Dispose();
+        _disposed = true;
+    }
+}

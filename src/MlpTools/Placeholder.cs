@@ -1,1 +1,0 @@
-namespace MlpTools.Commands; internal static class Placeholder { }
