@@ -49,7 +49,10 @@ public abstract class Mlp
 
     internal List<EpochRecord> HistoryList { get; } = new();
 
-    /// <summary>The epoch whose weights the network holds after its last training run (best by the monitored figure).</summary>
+    /// <summary>
+    /// The epoch whose weights the network holds after its last training run (best by the monitored figure). The
+    /// weights a run started from count too: then it is the epoch before the run's first (0 for a new network).
+    /// </summary>
     public int? BestEpoch { get; internal set; }
 
     /// <summary>How the most recent training run ended (empty before any training).</summary>

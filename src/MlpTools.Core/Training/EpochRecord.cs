@@ -4,7 +4,8 @@ namespace MlpTools.Core.Training;
 /// One epoch of training. <see cref="Loss"/> and <see cref="Accuracy"/> are averaged over the epoch's
 /// mini-batches as they were trained (the loss includes each batch's regularization term); the validation
 /// figures are measured on the whole validation set after the epoch. The gradient norms are the Frobenius
-/// norms of dL/dW1 and dL/dW2, averaged over the epoch's mini-batches.
+/// norms of dL/dW1 and dL/dW2, averaged over the epoch's mini-batches. L-BFGS takes no learning rate:
+/// its records hold NaN there.
 /// </summary>
 public sealed record EpochRecord(
     int Epoch,

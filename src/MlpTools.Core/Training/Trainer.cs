@@ -97,7 +97,7 @@ public static class Trainer
         private readonly T[]? _classWeights;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly int _firstEpoch;
-        private double? _bestScore;
+        private double? _bestScore; // larger is better: accuracy, or minus a loss
         private int _sinceBest, _sincePlateau;
         private double _learningRate;
 
@@ -125,6 +125,10 @@ public static class Trainer
 
         public void Execute()
         {
+            // The weights training starts from are the first candidate for "best": a run that only makes things
+            // worse (or is stopped before its first epoch ends) gives them back.
+            _bestScore = StartingScore();
+            _net.BestEpoch = _firstEpoch - 1;
             try
             {
                 string reason = _o.Optimizer == OptimizerKind.Lbfgs ? RunLbfgs() : RunMiniBatches();
@@ -132,9 +136,36 @@ public static class Trainer
             }
             finally
             {
-                // Whatever ended the run, keep the best weights by the monitor (when any epoch was measured).
-                if (_bestScore is not null) _w.CopyFrom(_best);
+                // Whatever ended the run, keep the best weights by the monitor.
+                _w.CopyFrom(_best);
             }
+        }
+
+        /// <summary>
+        /// The monitored figure at the starting weights, measured as an epoch would measure it: on the validation data,
+        /// or as the training loss of batches of the run's batch size (regularization and class weights included).
+        /// </summary>
+        private double StartingScore()
+        {
+            if (_monitor is MonitorKind.ValidationLoss or MonitorKind.ValidationAccuracy)
+            {
+                Evaluation v = _net.Evaluate(_validation!);
+                return _monitor == MonitorKind.ValidationAccuracy ? v.Accuracy : -v.Loss;
+            }
+            int n = _train.Count, batchSize = _o.Optimizer == OptimizerKind.Lbfgs ? n : Math.Min(_o.BatchSize, n);
+            var buffers = new BatchBuffers<T>(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
+            var rows = new int[batchSize];
+            double total = 0;
+            for (int start = 0; start < n; start += batchSize)
+            {
+                int m = Math.Min(batchSize, n - start);
+                for (int r = 0; r < m; r++) rows[r] = start + r;
+                _net.Gather(_train, rows.AsSpan(0, m), buffers, withLabels: true);
+                total += Backprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: false, _classWeights).Total * m;
+            }
+            double loss = total / n;
+            // A start that is already non-finite can only be improved on.
+            return double.IsFinite(loss) ? -loss : double.NegativeInfinity;
         }
 
         private string RunMiniBatches()
@@ -264,7 +295,8 @@ public static class Trainer
                 valLoss = v.Loss;
                 valAcc = v.Accuracy;
             }
-            var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAcc, _learningRate, normW1, normW2,
+            double rate = _o.Optimizer == OptimizerKind.Lbfgs ? double.NaN : _learningRate;
+            var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAcc, rate, normW1, normW2,
                 Stopwatch.GetElapsedTime(started).TotalSeconds);
             _net.HistoryList.Add(record);
 
@@ -275,7 +307,7 @@ public static class Trainer
                 MonitorKind.ValidationLoss => -valLoss!.Value,
                 _ => -loss,
             };
-            bool improved = _bestScore is null || score > _bestScore.Value + _o.MinDelta;
+            bool improved = score > _bestScore!.Value + _o.MinDelta || (double.IsNegativeInfinity(_bestScore.Value) && double.IsFinite(score));
             if (improved)
             {
                 _bestScore = score;
@@ -306,11 +338,10 @@ public static class Trainer
 
         private MlpException Diverged(int epoch, int batch, int batches, double loss)
         {
-            // Keep the best weights (or, before any epoch finished, the weights training started from).
-            if (_bestScore is null) _w.CopyFrom(_best);
+            // Execute restores the best weights (those training started from, when no epoch improved on them).
             string where = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}, batch {batch} of {batches}");
             _net.StopReason = "Diverged in " + where;
-            string kept = _bestScore is null ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_net.BestEpoch})");
+            string kept = _net.BestEpoch == _firstEpoch - 1 ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_net.BestEpoch})");
             return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
                 $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. Try a smaller -LearningRate (it was {_learningRate})."),
                 _learningRate);

@@ -142,9 +142,34 @@ public class OptimizerTests
         Assert.Equal(new[] { 0.1, 0.05, 0.025, 0.0125 }, net.History.Select(h => h.LearningRate));
 
         var flat = Mlp.Create(2, 10, 3, seed: 2);
-        // MinDelta so large nothing counts as improvement after the first epoch: the rate halves every 2 epochs.
+        // MinDelta so large no epoch counts as an improvement on the start: the rate halves every 2 epochs.
         Trainer.Train(flat, spiral, new TrainingOptions { Epochs = 6, LearningRate = 0.1, PlateauPatience = 2, MinDelta = 1e9, Seed = 1 });
-        Assert.Equal(new[] { 0.1, 0.1, 0.1, 0.05, 0.05, 0.025 }, flat.History.Select(h => h.LearningRate));
+        Assert.Equal(new[] { 0.1, 0.1, 0.05, 0.05, 0.025, 0.025 }, flat.History.Select(h => h.LearningRate));
+        Assert.Equal(0, flat.BestEpoch);
+    }
+
+    [Fact]
+    public void A_run_that_only_makes_things_worse_gives_back_the_weights_it_started_from()
+    {
+        var split = DatasetSplitter.Split(BuiltInDatasets.Digits(), 0.3, stratify: true, seed: 1);
+        var net = (Mlp<double>)Mlp.Create(64, 32, 10, Precision.Double, seed: 1);
+        Trainer.Train(net, split.Train, new TrainingOptions { Epochs = 10, Seed = 1 }, split.Test);
+        double[] trained = net.W1.ToColumnMajorArray();
+        double before = net.Evaluate(split.Test).Loss;
+        // A far too large step: every epoch is worse than the start, but the loss stays finite (Adam's steps are bounded).
+        Trainer.Train(net, split.Train, new TrainingOptions { Optimizer = OptimizerKind.Adam, LearningRate = 1e3, Epochs = 3, Seed = 2 }, split.Test);
+        Assert.Equal(10, net.BestEpoch);
+        Assert.Equal(trained, net.W1.ToColumnMajorArray());
+        Assert.Equal(before, net.Evaluate(split.Test).Loss);
+        Assert.Equal(13, net.History.Count);
+    }
+
+    [Fact]
+    public void Lbfgs_records_no_learning_rate()
+    {
+        var net = Mlp.Create(2, 8, 3, Precision.Double, seed: 1);
+        Trainer.Train(net, BuiltInDatasets.Spiral(3, 20, seed: 1), new TrainingOptions { Optimizer = OptimizerKind.Lbfgs, Epochs = 5 });
+        Assert.All(net.History, h => Assert.True(double.IsNaN(h.LearningRate)));
     }
 
     [Fact]

@@ -65,7 +65,8 @@ public class TrainerTests
     public void Cancellation_stops_before_the_next_batch_and_keeps_the_weights()
     {
         var digits = BuiltInDatasets.Digits();
-        var net = Mlp.Create(64, 32, 10, seed: 1);
+        var net = (Mlp<float>)Mlp.Create(64, 32, 10, seed: 1);
+        float[] start = Weights(net);
         using var cts = new CancellationTokenSource();
         int batches = 0;
         Trainer.Train(net, digits, new TrainingOptions { Epochs = 50, Seed = 1 },
@@ -73,6 +74,9 @@ public class TrainerTests
         Assert.Equal(5, batches);
         Assert.StartsWith("Interrupted in epoch 1", net.StopReason, StringComparison.Ordinal);
         Assert.Empty(net.History);
+        // No epoch was measured, so the best weights so far are the ones training started from.
+        Assert.Equal(start, Weights(net));
+        Assert.Equal(0, net.BestEpoch);
     }
 
     [Theory]
