@@ -2,30 +2,7 @@
 # digits) and measure it on data it never saw.
 # Run: dotnet pwsh ./build.ps1; dotnet pwsh ./examples/Train-Digits.ps1
 
-$ErrorActionPreference = 'Stop'
-
-$modulePath = $env:MLPTOOLS_MODULE_PATH
-if (-not $modulePath) {
-    $modulePath = Get-ChildItem -Path (Join-Path $PSScriptRoot '../output/MlpTools/*/MlpTools.psd1') -ErrorAction Ignore |
-        Sort-Object { [version]$_.Directory.Name } | Select-Object -Last 1 -ExpandProperty FullName
-}
-if (-not $modulePath) { throw "MlpTools is not built yet: run 'dotnet pwsh ./build.ps1' first." }
-Import-Module $modulePath
-
-function Show-Example {
-    <#
-    Prints an example's code as if typed at a prompt, then runs it in a scope of its own and shows its
-    output. Every example here is also in the help of the cmdlet it shows (Get-Help <cmdlet> -Examples).
-    #>
-    param([string] $Title, [scriptblock] $Example)
-    $lines = @($Example.ToString() -split '\r?\n' | Where-Object { $_.Trim() })
-    $indent = ($lines | ForEach-Object { $_.Length - $_.TrimStart().Length } | Measure-Object -Minimum).Minimum
-    Write-Host "`n# $Title" -ForegroundColor Green
-    for ($i = 0; $i -lt $lines.Count; $i++) {
-        Write-Host ($(if ($i -eq 0) { 'PS> ' } else { '>> ' }) + $lines[$i].Substring($indent)) -ForegroundColor Cyan
-    }
-    & $Example | Out-Host
-}
+. (Join-Path $PSScriptRoot '_Common.ps1')   # stop on errors, import the built module, Show-Example
 
 Show-Example 'The data: one object of 1,797 samples x 64 pixels in [0,1], 10 classes, with its authors'' credit' {
     $digits = Import-Dataset -Name Digits

@@ -17,6 +17,10 @@
         'Test-Mlp'
         'Get-MlpGradient'
         'Test-MlpGradient'
+        'ConvertTo-Dataset'
+        'Invoke-MlpPrediction'
+        'Export-Mlp'
+        'Import-Mlp'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

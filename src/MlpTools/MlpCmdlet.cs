@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Runtime.ExceptionServices;
 using MlpTools.Core;
 
 namespace MlpTools.Commands;
@@ -13,6 +14,7 @@ namespace MlpTools.Commands;
 public abstract class MlpCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
+    private PipelineStoppedException? _stoppedWhileWorking;
     private bool _disposed;
 
     /// <summary>Set when the user presses Ctrl+C or the pipeline is stopped.</summary>
@@ -42,7 +44,9 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// Runs a Write* call made from inside engine work (a progress or epoch callback). When the pipeline is stopping,
     /// PowerShell throws <see cref="PipelineStoppedException"/> from Write* even before it calls StopProcessing; then this
-    /// sets the token instead, so the engine stops at its next check, cleanly, and records where it stopped.
+    /// sets the token instead, so the engine stops at its next check, cleanly, and records where it stopped. The
+    /// exception is thrown again once the Core method returns, so PowerShell ends the pipeline as it meant to: a
+    /// Ctrl+C stops it, and a downstream <c>Select-Object -First n</c> that has had enough ends it normally.
     /// </summary>
     protected void WriteWhileWorking(Action write)
     {
@@ -51,8 +55,9 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         {
             write();
         }
-        catch (PipelineStoppedException)
+        catch (PipelineStoppedException ex)
         {
+            _stoppedWhileWorking ??= ex;
             _stopping.Cancel();
         }
     }
@@ -67,6 +72,12 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(ToErrorRecord(ex));
         }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Ctrl+C during engine work that cannot keep a partial result (a file read): the engine stopped at its next
+            // check, and the pipeline is stopping, so there is nothing to write and nothing to report.
+        }
+        if (_stoppedWhileWorking is { } stopped) ExceptionDispatchInfo.Capture(stopped).Throw();
     }
 
     /// <summary>The ErrorRecord for an engine error: its id, a category from its kind, and its target.</summary>

@@ -24,6 +24,7 @@ Describe 'Default views' {
         @{ TypeName = 'MlpTools.Core.Model.ConfusionMatrix' }
         @{ TypeName = 'MlpTools.Core.Inspection.GradientReport' }
         @{ TypeName = 'MlpTools.Core.Inspection.GradientCheckResult' }
+        @{ TypeName = 'MlpTools.Core.Model.Prediction' }
         @{ TypeName = 'MathNet.Numerics.LinearAlgebra.Double.Matrix' }
     ) {
         Get-FormatData -TypeName $TypeName | Should -Not -BeNullOrEmpty
@@ -40,10 +41,16 @@ Describe 'Default views' {
         $text | Should -Not -Match 'DenseMatrix'
     }
 
-    It 'shows the history as a table of epochs' {
+    It 'shows the history as a table of epochs that fits 80 columns, with the learning rate and gradient norms' {
         $text = $double.History | Out-String -Width 120
-        $text | Should -Match 'Epoch\s+Loss\s+Accuracy\s+ValidationLoss\s+ValidationAccuracy\s+Seconds'
-        $text | Should -Match '\s+2\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{3}'
+        $text | Should -Match 'Epoch\s+Loss\s+Accuracy\s+ValLoss\s+ValAccuracy\s+LR\s+\|dW1\|\s+\|dW2\|\s+Seconds'
+        $text | Should -Match '\s+2\s+\d\.\d{4}\s+\d\.\d{4}\s+0\.05\s+\d\.\d+\s+\d\.\d+\s+\d+\.\d{3}'
+        $train, $validation = $spiral | Split-Dataset -TestFraction 0.2 -Seed 1
+        $validated = $train | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 2 -Seed 1 -ValidationDataset $validation -LearningRateDecay 0.001
+        $text = $validated.History | Out-String -Width 79    # an 80-column console
+        $text | Should -Match '\s+2\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}\s+5E-05\s'
+        ($text -split '\r?\n' | Where-Object { $_.Length -gt 79 }) | Should -BeNullOrEmpty
+        $text | Should -Not -Match '…'
     }
 
     It 'shows a <Precision> gradient report as a list with the gradients'' shapes' -TestCases @(

@@ -89,6 +89,359 @@ Describe 'Import-Dataset' {
         }
     }
 
+    Context 'CSV and TSV files' {
+        BeforeAll {
+            function Get-Id([string] $Id) { "$Id,MlpTools.Commands.ImportDatasetCommand" }
+            # Writes text as exact bytes: UTF-8, with a byte-order mark when asked, lines joined by $NewLine.
+            function Write-TextFile([string] $Path, [string[]] $Lines, [string] $NewLine = "`n", [switch] $Bom) {
+                $bytes = [Text.Encoding]::UTF8.GetBytes(($Lines -join $NewLine) + $NewLine)
+                if ($Bom) { $bytes = [byte[]](0xEF, 0xBB, 0xBF) + $bytes }
+                [IO.File]::WriteAllBytes($Path, $bytes)
+            }
+            # Two well-separated classes per species in two features, as another tool would write them:
+            # a BOM, CRLF line ends, a quoted header with spaces, quoted string labels.
+            $otherTool = Join-Path $TestDrive 'other-tool.csv'
+            $lines = @('"sepal length","petal width","species"')
+            for ($i = 0; $i -lt 60; $i++) {
+                $k = $i % 3
+                $lines += '{0},{1},"{2}"' -f (1 + 3 * $k + ($i % 5) / 10), (0.5 + 2 * $k + ($i % 4) / 10), ('virginica', 'setosa', 'versicolor')[$k]
+            }
+            Write-TextFile $otherTool $lines -NewLine "`r`n" -Bom
+        }
+
+        It 'reads a CSV written by another tool (BOM, CRLF, quoted header, string labels) as it is, and trains on it' {
+            $raw = [IO.File]::ReadAllBytes($otherTool)
+            $raw[0..2] | Should -Be @(0xEF, 0xBB, 0xBF)
+            [Text.Encoding]::UTF8.GetString($raw) | Should -Match '"species"\r\n1,0.5,"virginica"\r\n'
+
+            $data = Import-Dataset -Path $otherTool
+            $data.Count | Should -Be 60
+            $data.FeatureNames | Should -Be @('sepal length', 'petal width')
+            $data.ClassNames | Should -Be @('setosa', 'versicolor', 'virginica')   # ordinal order
+            $data.Labels[0..2] | Should -Be @(2, 0, 1)
+            $data.Features[0, 0] | Should -Be 1
+            $data.Features[1, 1] | Should -Be 2.6
+            $data.Name | Should -Be 'other-tool'
+
+            $net = $data | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 60 -Seed 1
+            ($net | Test-Mlp).Accuracy | Should -BeGreaterOrEqual 0.9
+            $net.ClassNames | Should -Be @('setosa', 'versicolor', 'virginica')
+        }
+
+        It 'keeps integer labels as they are: label k is class k' {
+            $file = Join-Path $TestDrive 'ints.csv'
+            Write-TextFile $file 'a,b,label', '1,2,2', '3,4,0', '5,6,2'
+            $data = Import-Dataset -Path $file
+            $data.ClassNames | Should -Be @('0', '1', '2')
+            $data.Labels | Should -Be @(2, 0, 2)
+        }
+
+        It 'takes the label column by name or by index, and the features by name or index in the order given' {
+            $byName = Import-Dataset -Path $otherTool -LabelColumn species -FeatureColumn 'petal width', 'sepal length'
+            $byName.FeatureNames | Should -Be @('petal width', 'sepal length')
+            $byIndex = Import-Dataset -Path $otherTool -LabelColumn 2 -FeatureColumn 1, 0
+            $byIndex.Features.Equals($byName.Features) | Should -BeTrue
+            $byIndex.Labels | Should -Be $byName.Labels
+            $labelFirst = Import-Dataset -Path $otherTool -LabelColumn 0 -FeatureColumn 1
+            $labelFirst.ClassNames.Count | Should -BeGreaterThan 3   # sepal length as the label: whatever it holds
+        }
+
+        It 'reads a file without a header with -NoHeader, and forces one with -Header' {
+            $file = Join-Path $TestDrive 'numbers.csv'
+            Write-TextFile $file '1,2,0', '3,4,1', '5,6,0'
+            (Import-Dataset -Path $file).Count | Should -Be 3                    # detected: no header
+            $none = Import-Dataset -Path $file -NoHeader
+            $none.Count | Should -Be 3
+            $none.FeatureNames | Should -Be @('x0', 'x1')
+            $forced = Import-Dataset -Path $file -Header
+            $forced.Count | Should -Be 2
+            $forced.FeatureNames | Should -Be @('1', '2')
+        }
+
+        It 'reads TSV by its extension and any delimiter with -Delimiter' {
+            $tsv = Join-Path $TestDrive 'points.tsv'
+            Write-TextFile $tsv "x`ty`tclass", "0.5`t1.5`t1", "2.5`t3.5`t0"
+            (Import-Dataset -Path $tsv).Features[1, 1] | Should -Be 3.5
+            $semi = Join-Path $TestDrive 'points.txt'
+            Write-TextFile $semi 'x;y;class', '0.5;1.5;1', '2.5;3.5;0'
+            $data = Import-Dataset -Path $semi -Delimiter ';'
+            $data.FeatureNames | Should -Be @('x', 'y')
+            $data.Features[0, 1] | Should -Be 1.5
+        }
+
+        It 'parses numbers with the invariant culture whatever the current culture' {
+            $saved = [cultureinfo]::CurrentCulture
+            try {
+                [cultureinfo]::CurrentCulture = [cultureinfo]::GetCultureInfo('de-DE')
+                $file = Join-Path $TestDrive 'decimals.csv'
+                Write-TextFile $file 'a,label', '1.25,x', '2.5,y'
+                (Import-Dataset -Path $file).Features[0, 0] | Should -Be 1.25
+            }
+            finally { [cultureinfo]::CurrentCulture = $saved }
+        }
+
+        It 'stops on a malformed file (<Id>) with the engine''s id, InvalidData, and the file, line and column' -TestCases @(
+            @{ Id = 'CsvInvalidNumber'; Lines = @('a,b,label', '1,2,x', '3,abc,y'); Where = 'line 3, column 2' }
+            @{ Id = 'CsvMissingValue'; Lines = @('a,b,label', '1,,x', '3,4,y'); Where = 'line 2, column 2' }
+            @{ Id = 'CsvRaggedRow'; Lines = @('a,b,label', '1,2,x', '3,4,5,y'); Where = 'line 3' }
+            @{ Id = 'CsvMissingLabel'; Lines = @('a,b,label', '1,2,x', '3,4,'); Where = 'line 3, column 3' }
+            @{ Id = 'CsvUnterminatedQuote'; Lines = @('a,b,label', '1,2,x', '3,4,"y'); Where = 'line 3' }
+        ) {
+            $file = Join-Path $TestDrive "$Id.csv"
+            Write-TextFile $file $Lines
+            $err = { Import-Dataset -Path $file } | Should -Throw -ErrorId (Get-Id $Id) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike "*$file*"
+            $err.Exception.Message | Should -BeLike "*$Where*"
+        }
+
+        It 'refuses IDX-only -NoScaling, and -Header with -NoHeader' {
+            $err = { Import-Dataset -Path $otherTool -NoScaling } | Should -Throw -ErrorId (Get-Id ParameterNotApplicable) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match '-NoScaling'
+            { Import-Dataset -Path $otherTool -Header -NoHeader } | Should -Throw -ErrorId (Get-Id ConflictingParameters)
+        }
+
+        It 'names a missing column, listing the ones there are' {
+            $err = { Import-Dataset -Path $otherTool -LabelColumn Species2 } | Should -Throw -ErrorId (Get-Id CsvLabelColumnNotFound) -PassThru
+            $err.Exception.Message | Should -Match "'sepal length', 'petal width', 'species'"
+        }
+    }
+
+    Context 'IDX files' {
+        BeforeAll {
+            function Get-Id([string] $Id) { "$Id,MlpTools.Commands.ImportDatasetCommand" }
+            # An IDX file: magic 00 00 <type> <dims>, big-endian 32-bit sizes, then the elements.
+            function Get-IdxBytes([int[]] $Shape, [byte[]] $Values) {
+                $bytes = [Collections.Generic.List[byte]]::new()
+                $bytes.AddRange([byte[]](0, 0, 8, $Shape.Count))
+                foreach ($size in $Shape) { $b = [BitConverter]::GetBytes([int]$size); [array]::Reverse($b); $bytes.AddRange($b) }
+                $bytes.AddRange($Values)
+                , $bytes.ToArray()
+            }
+            function Write-Gzip([string] $Path, [byte[]] $Bytes) {
+                $file = [IO.File]::Create($Path)
+                try {
+                    $gzip = [IO.Compression.GZipStream]::new($file, [IO.Compression.CompressionLevel]::Optimal)
+                    $gzip.Write($Bytes, 0, $Bytes.Length)
+                    $gzip.Dispose()
+                }
+                finally { $file.Dispose() }
+            }
+            # Three 2x2 images and their labels.
+            $imageBytes = Get-IdxBytes -Shape 3, 2, 2 -Values (0, 255, 51, 102, 255, 0, 0, 255, 1, 2, 3, 4)
+            $labelBytes = Get-IdxBytes -Shape 3 -Values (1, 0, 2)
+            $images = Join-Path $TestDrive 'images.idx'
+            $labels = Join-Path $TestDrive 'labels.idx'
+            [IO.File]::WriteAllBytes($images, $imageBytes)
+            [IO.File]::WriteAllBytes($labels, $labelBytes)
+        }
+
+        It 'reads an images file and its labels: one row per image, bytes scaled to [0,1]' {
+            $data = Import-Dataset -Path $images -LabelPath $labels
+            $data.Count | Should -Be 3
+            $data.FeatureCount | Should -Be 4
+            $data.FeatureNames | Should -Be @('pixel_0_0', 'pixel_0_1', 'pixel_1_0', 'pixel_1_1')
+            $data.Labels | Should -Be @(1, 0, 2)
+            $data.ClassNames | Should -Be @('0', '1', '2')
+            $data.Features[0, 1] | Should -Be 1
+            $data.Features[0, 2] | Should -Be ([double][float](51 / 255))
+        }
+
+        It 'keeps the raw byte values with -NoScaling' {
+            $data = Import-Dataset -Path $images -LabelPath $labels -NoScaling
+            $data.Features.Row(0).ToArray() | Should -Be @(0, 255, 51, 102)
+            $data.Features.Row(2).ToArray() | Should -Be @(1, 2, 3, 4)
+        }
+
+        It 'recognises gzip by content, whatever the file is called' {
+            $gzImages = Join-Path $TestDrive 'images.bin'
+            $gzLabels = Join-Path $TestDrive 'labels.bin'
+            Write-Gzip $gzImages $imageBytes
+            Write-Gzip $gzLabels $labelBytes
+            $data = Import-Dataset -Path $gzImages -LabelPath $gzLabels -NoScaling
+            $data.Features.Equals((Import-Dataset -Path $images -LabelPath $labels -NoScaling).Features) | Should -BeTrue
+        }
+
+        It 'asks for -LabelPath when an IDX file is given alone' {
+            $err = { Import-Dataset -Path $images } | Should -Throw -ErrorId (Get-Id IdxLabelPathRequired) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match '-LabelPath'
+        }
+
+        It 'refuses CSV-only parameters with an IDX pair' {
+            $err = { Import-Dataset -Path $images -LabelPath $labels -LabelColumn 0 -NoHeader } |
+                Should -Throw -ErrorId (Get-Id ParameterNotApplicable) -PassThru
+            $err.Exception.Message | Should -Match '-LabelColumn, -NoHeader do not apply to an IDX pair'
+        }
+
+        It 'stops on a damaged file (<Id>) with the engine''s id, InvalidData, naming the file' -TestCases @(
+            @{ Id = 'IdxTruncated'; Damage = { param($b) $b[0..($b.Length - 3)] }; Which = 'images' }
+            @{ Id = 'IdxTrailingData'; Damage = { param($b) $b + [byte[]](7) }; Which = 'images' }
+            @{ Id = 'IdxBadMagic'; Damage = { param($b) [byte[]](1) + $b[1..($b.Length - 1)] }; Which = 'images' }
+            @{ Id = 'IdxCountMismatch'; Damage = { param($b) Get-IdxBytes -Shape 2 -Values (0, 1) }; Which = 'labels' }
+        ) {
+            $damaged = Join-Path $TestDrive "damaged-$Id.idx"
+            $source = if ($Which -eq 'images') { $imageBytes } else { $labelBytes }
+            [IO.File]::WriteAllBytes($damaged, [byte[]](& $Damage $source))
+            $splat = if ($Which -eq 'images') { @{ Path = $damaged; LabelPath = $labels } } else { @{ Path = $images; LabelPath = $damaged } }
+            $err = { Import-Dataset @splat } | Should -Throw -ErrorId (Get-Id $Id) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike "*$damaged*"
+        }
+    }
+
+    Context 'Paths' {
+        BeforeAll {
+            function Get-Id([string] $Id) { "$Id,MlpTools.Commands.ImportDatasetCommand" }
+            $null = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'paths')
+            $plain = Join-Path $TestDrive 'paths/plain.csv'
+            $bracketed = Join-Path $TestDrive 'paths/with[brackets].csv'
+            foreach ($file in $plain, $bracketed) { [IO.File]::WriteAllText($file, "a,label`n1,x`n2,y`n") }
+        }
+
+        It 'resolves a relative path against the PowerShell location, not the process''s directory' {
+            Push-Location (Join-Path $TestDrive 'paths')
+            try { (Import-Dataset -Path plain.csv).Source | Should -Be ([IO.Path]::GetFullPath($plain)) }
+            finally { Pop-Location }
+        }
+
+        It 'resolves PowerShell drives' {
+            (Import-Dataset -Path 'TestDrive:/paths/plain.csv').Count | Should -Be 2
+        }
+
+        It 'takes -LiteralPath as written, and -Path wildcards that match one file' {
+            (Import-Dataset -LiteralPath $bracketed).Count | Should -Be 2
+            (Import-Dataset -Path (Join-Path $TestDrive 'paths/pl*.csv')).Name | Should -Be 'plain'
+        }
+
+        It 'takes files piped from Get-Item or Get-ChildItem' {
+            (Get-Item -LiteralPath $bracketed | Import-Dataset).Name | Should -Be 'with[brackets]'
+            @(Get-ChildItem -Path (Join-Path $TestDrive 'paths') -Filter *.csv | Import-Dataset).Count | Should -Be 2
+        }
+
+        It 'reports a missing file as ObjectNotFound' {
+            $err = { Import-Dataset -Path (Join-Path $TestDrive 'nope.csv') } | Should -Throw -ErrorId (Get-Id DataFileNotFound) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err.Exception.Message | Should -Match 'nope\.csv'
+            { Import-Dataset -LiteralPath (Join-Path $TestDrive 'nope.csv') } | Should -Throw -ErrorId (Get-Id DataFileNotFound)
+        }
+
+        It 'refuses a wildcard that matches several files' {
+            $err = { Import-Dataset -Path (Join-Path $TestDrive 'paths/*.csv') } | Should -Throw -ErrorId (Get-Id PathAmbiguous) -PassThru
+            $err.Exception.Message | Should -Match 'matches 2 files'
+        }
+
+        It 'refuses a path of another provider' {
+            $err = { Import-Dataset -Path Env:PATH } | Should -Throw -ErrorId (Get-Id NotAFileSystemPath) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match 'Environment provider'
+        }
+
+        It 'points to -Path when a file name is given as -Name' {
+            Push-Location (Join-Path $TestDrive 'paths')
+            try {
+                $err = { Import-Dataset plain.csv } | Should -Throw -ErrorId (Get-Id UnknownDataset) -PassThru
+                $err.Exception.Message | Should -Match "Import-Dataset -Path 'plain\.csv'"
+            }
+            finally { Pop-Location }
+        }
+    }
+
+    Context 'Fashion-MNIST' {
+        # Discovery-time: the Debian package fashion-mnist puts the files here; without them these tests are skipped.
+        $haveFashion = Test-Path -LiteralPath '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz'
+
+        BeforeAll {
+            $fashion = '/usr/share/datasets/fashion-mnist'
+            $trainImages = Join-Path $fashion 'train-images-idx3-ubyte.gz'
+            $trainLabels = Join-Path $fashion 'train-labels-idx1-ubyte.gz'
+            if (Test-Path -LiteralPath $trainImages) {
+                $train = Import-Dataset -Path $trainImages -LabelPath $trainLabels
+                $test = Import-Dataset -Path (Join-Path $fashion 't10k-images-idx3-ubyte.gz') -LabelPath (Join-Path $fashion 't10k-labels-idx1-ubyte.gz') -NoScaling
+            }
+            # The first bytes of a gzip file's content, read without MlpTools.
+            function Read-GzipPrefix([string] $Path, [int] $Count) {
+                $gzip = [IO.Compression.GZipStream]::new([IO.File]::OpenRead($Path), [IO.Compression.CompressionMode]::Decompress)
+                try {
+                    $buffer = [byte[]]::new($Count)
+                    $null = $gzip.ReadAtLeast($buffer, $Count)
+                    , $buffer
+                }
+                finally { $gzip.Dispose() }
+            }
+        }
+
+        It 'loads train and test: 60000 x 784 and 10000 x 784, 10 classes of equal size' -Skip:(-not $haveFashion) {
+            $train.Count | Should -Be 60000
+            $train.FeatureCount | Should -Be 784
+            $test.Count | Should -Be 10000
+            $test.FeatureCount | Should -Be 784
+            $train.ClassCounts() | Should -Be (@(6000) * 10)
+            $test.ClassCounts() | Should -Be (@(1000) * 10)
+            $train.FeatureNames[29] | Should -Be 'pixel_1_1'
+        }
+
+        It 'has labels 0..9, the first ones as published' -Skip:(-not $haveFashion) {
+            $train.ClassNames | Should -Be @('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+            $train.Labels[0..9] | Should -Be @(9, 0, 0, 3, 0, 2, 7, 2, 5, 5)
+            $test.Labels[0..9] | Should -Be @(9, 2, 1, 1, 6, 1, 4, 6, 5, 7)
+        }
+
+        It 'has pixels in [0,1] (scaled) and 0..255 (with -NoScaling), equal to the file''s bytes' -Skip:(-not $haveFashion) {
+            # Per-feature minima and ranges over all 60,000 images, without building a 60000 x 784 matrix.
+            $range = [MlpTools.Core.Data.Preprocessor]::Fit($train, 'MinMax')
+            [Linq.Enumerable]::Min([double[]]@($range.Offsets)) | Should -Be 0
+            [Linq.Enumerable]::Max([double[]]@(for ($j = 0; $j -lt 784; $j++) { $range.Offsets[$j] + $range.Scales[$j] })) | Should -Be 1
+
+            $raw = Read-GzipPrefix (Join-Path $fashion 't10k-images-idx3-ubyte.gz') (16 + 2 * 784)
+            $first = $test.Subset([int[]](0, 1)).Features
+            [Linq.Enumerable]::SequenceEqual($first.Row(0).ToArray(), [double[]]$raw[16..(16 + 783)]) | Should -BeTrue
+            [Linq.Enumerable]::SequenceEqual($first.Row(1).ToArray(), [double[]]$raw[(16 + 784)..(16 + 2 * 784 - 1)]) | Should -BeTrue
+            [Linq.Enumerable]::Max([double[]]$first.Row(0).ToArray()) | Should -BeLessOrEqual 255
+
+            $rawTrain = Read-GzipPrefix $trainImages (16 + 784)
+            $scaled = $train.Subset([int[]](0)).Features.Row(0).ToArray()
+            $worst = 0.0
+            for ($j = 0; $j -lt 784; $j++) { $worst = [math]::Max($worst, [math]::Abs($scaled[$j] - $rawTrain[16 + $j] / 255)) }
+            $worst | Should -BeLessThan 1e-7
+        }
+
+        It 'reports throttled progress while it reads, then completes it' -Skip:(-not $haveFashion) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript('param($m, $i, $l) Import-Module $m; $null = Import-Dataset -Path $i -LabelPath $l').
+                    AddArgument($env:MLPTOOLS_MODULE_PATH).AddArgument((Join-Path $fashion 't10k-images-idx3-ubyte.gz')).
+                    AddArgument((Join-Path $fashion 't10k-labels-idx1-ubyte.gz'))
+                $null = $ps.Invoke()
+                $ps.Streams.Error | Should -BeNullOrEmpty
+                $records = @($ps.Streams.Progress | Where-Object ActivityId -EQ 2)
+                $records.Count | Should -BeGreaterThan 1
+                $records.Count | Should -BeLessThan 20    # at most four a second, not one per chunk read
+                $records[0].Activity | Should -Be 'Importing t10k-images-idx3-ubyte.gz'
+                $records[-1].RecordType | Should -Be 'Completed'
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'stops cleanly on Ctrl+C: no error, no dataset' -Skip:(-not $haveFashion) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript('param($m, $i, $l) Import-Module $m; Import-Dataset -Path $i -LabelPath $l').
+                    AddArgument($env:MLPTOOLS_MODULE_PATH).AddArgument($trainImages).AddArgument($trainLabels)
+                $async = $ps.BeginInvoke()
+                while ($ps.Streams.Progress.Count -eq 0 -and -not $async.IsCompleted) { Start-Sleep -Milliseconds 1 }
+                $ps.Stop()   # what Ctrl+C does: StopProcessing, then the engine's next check
+                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+                $ps.Streams.Error | Should -BeNullOrEmpty
+                $ps.InvocationStateInfo.Reason | Should -BeOfType ([System.Management.Automation.PipelineStoppedException])
+                $output = try { $ps.EndInvoke($async) } catch { @() }
+                $output | Should -BeNullOrEmpty
+            }
+            finally { $ps.Dispose() }
+        }
+    }
+
     Context 'Command' {
         It 'declares its output type' {
             (Get-Command Import-Dataset).OutputType.Type | Should -Contain ([MlpTools.Core.Data.Dataset])

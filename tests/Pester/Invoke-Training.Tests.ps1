@@ -1,5 +1,13 @@
+BeforeDiscovery {
+    # Fashion-MNIST (the four IDX files) is not part of the repository; the tests that need it run when it is there.
+    $fashionMnistFolder = '/usr/share/datasets/fashion-mnist'
+    $hasFashionMnist = @('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz' |
+        Where-Object { Test-Path -LiteralPath (Join-Path $fashionMnistFolder $_) }).Count -eq 4
+}
+
 BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $digits = Import-Dataset -Name Digits
     $spiral = Import-Dataset -Name Spiral -ClassCount 3 -SamplesPerClass 100 -Seed 1
     function Get-Id([string] $Id) { "$Id,MlpTools.Commands.InvokeTrainingCommand" }
@@ -10,6 +18,33 @@ BeforeAll {
         $null = $ps.AddScript("param(`$ModulePath, `$Arguments) Import-Module `$ModulePath; $Script")
         $null = $ps.AddArgument($env:MLPTOOLS_MODULE_PATH).AddArgument($Arguments)
         return $ps
+    }
+
+    # Waits (up to 60 s) until the condition holds.
+    function Wait-Until([scriptblock] $Condition) {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not (& $Condition)) {
+            if ($clock.Elapsed.TotalSeconds -gt 60) { throw "Timed out waiting for: $Condition" }
+            Start-Sleep -Milliseconds 10
+        }
+    }
+
+    # True when two networks hold exactly the same parameters.
+    function Test-SameWeights($a, $b) {
+        $a.W1.Equals($b.W1) -and $a.b1.Equals($b.b1) -and $a.W2.Equals($b.W2) -and $a.b2.Equals($b.b2)
+    }
+
+    # True when every parameter is a finite number.
+    function Test-AllFinite($net) {
+        foreach ($p in $net.W1, $net.b1, $net.W2, $net.b2) {
+            foreach ($v in $p.Enumerate()) { if (-not [double]::IsFinite($v)) { return $false } }
+        }
+        return $true
+    }
+
+    # The validation part -ValidationFraction f -Seed s holds out (the splitter's "test" part).
+    function Get-ValidationPart($data, [double] $fraction, [int] $seed) {
+        [MlpTools.Core.Data.DatasetSplitter]::Split($data, $fraction, 0, $true, $seed)
     }
 }
 
@@ -40,7 +75,7 @@ Describe 'Invoke-Training' {
             $a = $spiral | New-Mlp -HiddenSize 20 -Seed 3 | Invoke-Training -Epochs 5 -Seed 9
             $b = $spiral | New-Mlp -HiddenSize 20 -Seed 3 | Invoke-Training -Epochs 5 -Seed 9
             $c = $spiral | New-Mlp -HiddenSize 20 -Seed 3 | Invoke-Training -Epochs 5 -Seed 10
-            $a.W1.Equals($b.W1) -and $a.b1.Equals($b.b1) -and $a.W2.Equals($b.W2) -and $a.b2.Equals($b.b2) | Should -BeTrue
+            Test-SameWeights $a $b | Should -BeTrue
             $a.W1.Equals($c.W1) | Should -BeFalse
         }
     }
@@ -94,19 +129,197 @@ Describe 'Invoke-Training' {
             $dataset.ValueFromPipelineByPropertyName | Should -Contain $true
             $dataset.ValueFromPipeline | Should -Not -Contain $true
         }
+
+        It 'ends normally when a downstream Select-Object -First has had enough, and the script goes on' {
+            $ps = New-ModuleRunspace @'
+$records = Import-Dataset -Name Digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 50 -Seed 1 -StreamHistory -NetworkVariable net |
+    Select-Object -First 2
+'after'
+$records.Count
+$net.StopReason
+'@
+            try {
+                $out = $ps.Invoke()
+                $ps.HadErrors | Should -BeFalse
+                $out[0] | Should -Be 'after'
+                $out[1] | Should -Be 2
+                $out[2] | Should -Match '^Interrupted in epoch 3, batch 1 of 57$'
+            }
+            finally { $ps.Dispose() }
+        }
     }
 
-    Context 'History' {
-        It 'records loss, accuracy and seconds per epoch, and validation figures when asked' {
+    Context 'Optimizers' {
+        BeforeAll {
+            $train, $test = $digits | Split-Dataset -TestFraction 0.25 -Stratify -Seed 1
+        }
+
+        It '<Optimizer> with its default learning rate (<Rate>) reaches at least <Expected> on the Digits hold-out in 20 epochs' -TestCases @(
+            @{ Optimizer = 'Sgd'; Rate = 0.05; Expected = 0.95 }
+            @{ Optimizer = 'Adam'; Rate = 0.001; Expected = 0.95 }
+            @{ Optimizer = 'RmsProp'; Rate = 0.001; Expected = 0.95 }
+        ) {
+            $net = $train | New-Mlp -HiddenSize 64 -Seed 1 | Invoke-Training -Optimizer $Optimizer -Epochs 20 -Seed 1
+            $net.History.LearningRate | Select-Object -Unique | Should -Be $Rate
+            (Test-Mlp -Network $net -Dataset $test).Accuracy | Should -BeGreaterOrEqual $Expected
+        }
+
+        It 'Lbfgs takes full-batch steps, one history record per evaluation, and stops when it converges' {
+            $net = $train | New-Mlp -HiddenSize 64 -Seed 1 | Invoke-Training -Optimizer Lbfgs -Epochs 300 -Seed 1
+            $net.StopReason | Should -Match '^Converged after \d+ iterations|^Completed 300 epochs'
+            ($net | Test-Mlp).Accuracy | Should -BeGreaterOrEqual 0.99
+            (Test-Mlp -Network $net -Dataset $test).Accuracy | Should -BeGreaterOrEqual 0.93
+        }
+
+        It 'takes -LearningRate over the optimizer''s default' {
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Optimizer Adam -LearningRate 0.01 -Epochs 2 -Seed 1
+            $net.History.LearningRate | Should -Be @(0.01, 0.01)
+        }
+
+        It 'uses the engine''s defaults for the settings not given (<Optimizer> <Defaults>)' -TestCases @(
+            @{ Optimizer = 'Sgd'; Defaults = @{ Momentum = 0.9 }; Other = @{ Momentum = 0.5 } }
+            @{ Optimizer = 'Adam'; Defaults = @{ Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8 }; Other = @{ Beta1 = 0.5 } }
+            @{ Optimizer = 'RmsProp'; Defaults = @{ Rho = 0.9; Epsilon = 1e-8 }; Other = @{ Rho = 0.5 } }
+        ) {
+            $implicit = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Optimizer $Optimizer -Epochs 3 -Seed 1
+            $explicit = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Optimizer $Optimizer -Epochs 3 -Seed 1 @Defaults
+            $other = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Optimizer $Optimizer -Epochs 3 -Seed 1 @Other
+            Test-SameWeights $implicit $explicit | Should -BeTrue
+            $implicit.W1.Equals($other.W1) | Should -BeFalse
+        }
+
+        It 'takes Nesterov''s momentum with -Nesterov (a different path from classical momentum)' {
+            $classical = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1
+            $nesterov = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -Nesterov
+            $nesterov.W1.Equals($classical.W1) | Should -BeFalse
+            # Without momentum, Nesterov's step is the plain step.
+            $plain = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -Momentum 0
+            $plainNesterov = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -Momentum 0 -Nesterov
+            Test-SameWeights $plain $plainNesterov | Should -BeTrue
+        }
+
+        It 'refuses -<Parameter> with -Optimizer <Optimizer>, before training' -TestCases @(
+            @{ Parameter = 'Momentum'; Value = 0.5; Optimizer = 'Adam' }
+            @{ Parameter = 'Nesterov'; Value = $true; Optimizer = 'RmsProp' }
+            @{ Parameter = 'Beta1'; Value = 0.5; Optimizer = 'Sgd' }
+            @{ Parameter = 'Rho'; Value = 0.5; Optimizer = 'Adam' }
+            @{ Parameter = 'Epsilon'; Value = 1e-7; Optimizer = 'Sgd' }
+            @{ Parameter = 'BatchSize'; Value = 16; Optimizer = 'Lbfgs' }
+        ) {
+            $splat = @{ $Parameter = $Value; Optimizer = $Optimizer }
+            $net = $spiral | New-Mlp -HiddenSize 4
+            $err = { $net | Invoke-Training @splat } | Should -Throw -ErrorId (Get-Id ParameterNotApplicable) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match "^-$Parameter applies to .* only, but the optimizer is $Optimizer"
+            $net.History.Count | Should -Be 0
+        }
+    }
+
+    Context 'Schedules' {
+        It 'multiplies the learning rate by -LearningRateDecay after every epoch, down to -MinLearningRate' {
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 4 -Seed 1 -LearningRate 0.1 -LearningRateDecay 0.5
+            $net.History.LearningRate | Should -Be @(0.1, 0.05, 0.025, 0.0125)
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 4 -Seed 1 -LearningRate 0.1 -LearningRateDecay 0.1 -MinLearningRate 0.005
+            $net.History.LearningRate | ForEach-Object { [math]::Round($_, 12) } | Should -Be @(0.1, 0.01, 0.005, 0.005)
+        }
+
+        It 'cuts the learning rate by -PlateauFactor after -PlateauPatience epochs without improvement' {
+            # -MinDelta 100: no epoch counts as an improvement on the starting weights.
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 |
+                Invoke-Training -Epochs 6 -Seed 1 -LearningRate 0.1 -PlateauPatience 2 -PlateauFactor 0.5 -MinDelta 100
+            $net.History.LearningRate | Should -Be @(0.1, 0.1, 0.05, 0.05, 0.025, 0.025)
+            $net.BestEpoch | Should -Be 0
+        }
+    }
+
+    Context 'Validation and early stopping' {
+        It 'holds out a stratified, seeded -ValidationFraction, trains on the rest and keeps the best weights by validation loss' {
+            $lines = @($digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 8 -Seed 1 -ValidationFraction 0.2 -NetworkVariable net -Verbose 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $split = Get-ValidationPart $digits 0.2 1
+            $lines[0] | Should -Match "on 'Digits \(train\)' \(1438 samples\).*validation on 'Digits \(test\)' \(359 samples\)"
+            $split.Train.Count | Should -Be 1438
+            $net.History.ValidationLoss | Should -Not -Contain $null
+            $best = $net.History | Sort-Object ValidationLoss | Select-Object -First 1
+            $net.BestEpoch | Should -Be $best.Epoch
+            (Test-Mlp -Network $net -Dataset $split.Test).Loss | Should -Be $best.ValidationLoss
+            # The network keeps all the data it was given, so a second run with the same -Seed holds out the same part.
+            $net.Dataset.Count | Should -Be 1797
+        }
+
+        It 'splits the same way for the same seed, and differently for another' {
+            $a = $digits | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 1 -Seed 1 -ValidationFraction 0.2
+            $b = $digits | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 1 -Seed 1 -ValidationFraction 0.2
+            $c = $digits | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 1 -Seed 2 -ValidationFraction 0.2
+            $a.History[0].ValidationLoss | Should -Be $b.History[0].ValidationLoss
+            $a.History[0].ValidationLoss | Should -Not -Be $c.History[0].ValidationLoss
+        }
+
+        It 'stops early after -Patience epochs without improvement and holds the best epoch''s weights' {
+            # -MinDelta 100: no epoch counts as an improvement, so the starting weights (epoch 0) stay the best.
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 50 -Seed 1 -Patience 3 -MinDelta 100
+            $net.StopReason | Should -Be 'Stopped early after epoch 3: Loss did not improve for 3 epochs (best epoch 0)'
+            $net.History.Count | Should -Be 3
+            $net.BestEpoch | Should -Be 0
+            $untrained = $spiral | New-Mlp -HiddenSize 8 -Seed 1
+            Test-SameWeights $net $untrained | Should -BeTrue
+            # With real improvement, the best epoch's weights are kept.
+            $trained = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 50 -Seed 1 -Patience 3
+            $trained.BestEpoch | Should -BeGreaterThan 0
+            $trained.History[$trained.BestEpoch - 1].Loss | Should -Be ($trained.History.Loss | Measure-Object -Minimum).Minimum
+        }
+
+        It 'monitors validation accuracy with -Monitor ValidationAccuracy' {
+            $train, $validation = $spiral | Split-Dataset -TestFraction 0.3 -Stratify -Seed 1
+            $net = $train | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 30 -Seed 1 -ValidationDataset $validation -Monitor ValidationAccuracy
+            $bestAccuracy = ($net.History.ValidationAccuracy | Measure-Object -Maximum).Maximum
+            $net.History[$net.BestEpoch - 1].ValidationAccuracy | Should -Be $bestAccuracy
+            @($net.History | Where-Object ValidationAccuracy -EQ $bestAccuracy)[0].Epoch | Should -Be $net.BestEpoch
+            (Test-Mlp -Network $net -Dataset $validation).Accuracy | Should -Be $bestAccuracy
+        }
+
+        It 'monitors the training loss with -Monitor Loss even when there is validation data' {
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 10 -Seed 1 -ValidationFraction 0.2 -Monitor Loss -Patience 1 -MinDelta 100
+            $net.StopReason | Should -Match 'Loss did not improve'
+        }
+
+        It 'refuses a validation monitor without validation data' {
+            $err = { $spiral | New-Mlp -HiddenSize 4 | Invoke-Training -Monitor ValidationLoss } | Should -Throw -ErrorId (Get-Id MonitorNeedsValidation) -PassThru
+            $err.Exception.Message | Should -Match '-ValidationDataset or -ValidationFraction'
+        }
+
+        It 'refuses both -ValidationDataset and -ValidationFraction' {
+            { $spiral | New-Mlp -HiddenSize 4 | Invoke-Training -ValidationDataset $spiral -ValidationFraction 0.2 } |
+                Should -Throw -ErrorId (Get-Id ValidationConflict)
+        }
+
+        It 'refuses -ValidationFraction <Value>' -TestCases @(@{ Value = 0 }, @{ Value = 1 }, @{ Value = -0.5 }) {
+            $err = { $spiral | New-Mlp -HiddenSize 4 | Invoke-Training -ValidationFraction $Value } | Should -Throw -ErrorId (Get-Id InvalidValidationFraction) -PassThru
+            $err.Exception.Message | Should -Match '^ValidationFraction must be above 0 and below 1'
+        }
+
+        It 'says when the data is too small to hold out a validation part' {
+            $tiny = $spiral.Subset([int[]](0, 100, 200))
+            $err = { $tiny | New-Mlp -HiddenSize 4 | Invoke-Training -ValidationFraction 0.01 } | Should -Throw -ErrorId (Get-Id SplitTooSmall) -PassThru
+            $err.Exception.Message | Should -Match 'too few to hold out 0.01 of them for validation'
+        }
+    }
+
+    Context 'History and streaming' {
+        It 'records every figure of an epoch' {
             $train, $validation = $spiral | Split-Dataset -TestFraction 0.2 -Seed 1
             $net = $train | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -ValidationDataset $validation
             $net.History.Count | Should -Be 3
             $record = $net.History[2]
             $record | Should -BeOfType ([MlpTools.Core.Training.EpochRecord])
+            $record.Epoch | Should -Be 3
             $record.Loss | Should -BeOfType ([double])
             $record.Accuracy | Should -BeGreaterThan 0
             $record.ValidationLoss | Should -BeGreaterThan 0
             $record.ValidationAccuracy | Should -BeGreaterThan 0
+            $record.LearningRate | Should -Be 0.05
+            $record.GradientNormW1 | Should -BeGreaterThan 0
+            $record.GradientNormW2 | Should -BeGreaterThan 0
             $record.Seconds | Should -BeGreaterThan 0
         }
 
@@ -114,17 +327,293 @@ Describe 'Invoke-Training' {
             $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 1
             $net.History[0].ValidationLoss | Should -BeNullOrEmpty
         }
+
+        It 'writes the epoch records instead of the network with -StreamHistory; they are the network''s history' {
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1
+            $out = @($net | Invoke-Training -Epochs 3 -Seed 1 -StreamHistory)
+            $out.Count | Should -Be 3
+            for ($i = 0; $i -lt 3; $i++) { [object]::ReferenceEquals($out[$i], $net.History[$i]) | Should -BeTrue }
+        }
+
+        It 'streams each record as its epoch ends, while training goes on' {
+            $net = $digits | New-Mlp -HiddenSize 16 -Seed 1
+            $ps = New-ModuleRunspace 'Invoke-Training -Network $Arguments[0] -Epochs 100000 -Seed 1 -StreamHistory' @(, $net)
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            try {
+                $null = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+                Wait-Until { $output.Count -ge 2 }
+                $ps.InvocationStateInfo.State | Should -Be 'Running'
+                $output[0] | Should -BeOfType ([MlpTools.Core.Training.EpochRecord])
+                $output[1].Epoch | Should -Be 2
+                $ps.Stop()
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'logs to CSV with -StreamHistory | Export-Csv, and gives the network through -NetworkVariable' {
+            $log = Join-Path $TestDrive 'history.csv'
+            Import-Dataset -Name Digits | New-Mlp -HiddenSize 16 -Seed 1 |
+                Invoke-Training -Epochs 3 -Seed 1 -ValidationFraction 0.2 -StreamHistory -NetworkVariable trained | Export-Csv -Path $log
+            $rows = @(Import-Csv -Path $log)
+            $rows.Count | Should -Be 3
+            $rows[0].PSObject.Properties.Name | Should -Be @('Epoch', 'Loss', 'Accuracy', 'ValidationLoss', 'ValidationAccuracy', 'LearningRate', 'GradientNormW1', 'GradientNormW2', 'Seconds')
+            $trained | Should -BeOfType ([MlpTools.Core.Model.Mlp])
+            $trained.History.Count | Should -Be 3
+            [double]$rows[2].ValidationLoss | Should -Be $trained.History[2].ValidationLoss
+        }
+
+        It 'sets -NetworkVariable (given with or without $) to every piped network, and still writes them' {
+            $out = 1..2 | ForEach-Object { $spiral | New-Mlp -HiddenSize 4 -Seed $_ } | Invoke-Training -Epochs 1 -Seed 1 -NetworkVariable '$nets'
+            $nets.Count | Should -Be 2
+            [object]::ReferenceEquals($nets[1], $out[1]) | Should -BeTrue
+            $one = $spiral | New-Mlp -HiddenSize 4 -Seed 1 | Invoke-Training -Epochs 1 -NetworkVariable single
+            [object]::ReferenceEquals($single, $one) | Should -BeTrue
+        }
+
+        It 'declares the networks and the epoch records as output types' {
+            $types = (Get-Command Invoke-Training).OutputType.Type
+            $types | Should -Contain ([MlpTools.Core.Model.Mlp[single]])
+            $types | Should -Contain ([MlpTools.Core.Model.Mlp[double]])
+            $types | Should -Contain ([MlpTools.Core.Training.EpochRecord])
+        }
+    }
+
+    Context 'Class weights and scaling' {
+        It '-ClassWeight Balanced is n / (C n_k) on the training data' {
+            $rows = [int[]]@(0..299 | Where-Object { $_ -lt 100 -or $_ % 4 -eq 0 })   # 100 of class 0, 25 each of 1 and 2
+            $skewed = $spiral.Subset($rows)
+            $expected = [MlpTools.Core.Training.Trainer]::BalancedClassWeights($skewed, 3)
+            $expected | Should -Be @((150 / 300), 2, 2)
+            $balanced = $skewed | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -ClassWeight Balanced
+            $explicit = $skewed | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -ClassWeight $expected
+            $unweighted = $skewed | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1
+            Test-SameWeights $balanced $explicit | Should -BeTrue
+            $balanced.W1.Equals($unweighted.W1) | Should -BeFalse
+        }
+
+        It '-ClassWeight Balanced with -ValidationFraction counts the training part only' {
+            $split = Get-ValidationPart $digits 0.3 1
+            $expected = [MlpTools.Core.Training.Trainer]::BalancedClassWeights($split.Train, 10)
+            $balanced = $digits | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 2 -Seed 1 -ValidationFraction 0.3 -ClassWeight Balanced
+            $explicit = $digits | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 2 -Seed 1 -ValidationFraction 0.3 -ClassWeight $expected
+            Test-SameWeights $balanced $explicit | Should -BeTrue
+        }
+
+        It 'takes a hashtable of class name to weight; classes not named keep weight 1' {
+            $byName = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -ClassWeight @{ '2' = 3.5 }
+            $byNumber = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -ClassWeight @{ 2 = 3.5 }
+            $list = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -ClassWeight 1, 1, 3.5
+            Test-SameWeights $byName $list | Should -BeTrue
+            Test-SameWeights $byNumber $list | Should -BeTrue
+        }
+
+        It 'refuses -ClassWeight <Value>' -TestCases @(
+            @{ Value = 'Equal'; Id = 'InvalidClassWeight'; Message = "-ClassWeight 'Equal' is not understood" }
+            @{ Value = @{ cat = 2 }; Id = 'ClassWeightUnknownClass'; Message = "names the class 'cat', but the network's classes are '0', '1', '2'" }
+            @{ Value = @(1, 2); Id = 'ClassWeightCountMismatch'; Message = 'gives 2 weights, but the network has 3 classes' }
+            @{ Value = @(1, -1, 1); Id = 'InvalidClassWeight'; Message = 'ClassWeight\[1\] must be a finite number >= 0' }
+            @{ Value = @{ '1' = 'heavy' }; Id = 'InvalidClassWeight'; Message = "The -ClassWeight of class '1' is 'heavy', not a number" }
+        ) {
+            $net = $spiral | New-Mlp -HiddenSize 4
+            $err = { $net | Invoke-Training -ClassWeight $Value } | Should -Throw -ErrorId (Get-Id $Id) -PassThru
+            $err.Exception.Message | Should -Match $Message
+            $net.History.Count | Should -Be 0
+        }
+
+        It 'completes -ClassWeight with Balanced' {
+            $line = 'Invoke-Training -ClassWeight Bal'
+            (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be 'Balanced'
+        }
+
+        It 'fits -Scaling <Kind> on the training data only, and the network keeps it' -TestCases @(@{ Kind = 'Standardize' }, @{ Kind = 'MinMax' }) {
+            $net = $digits | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 1 -Seed 1 -ValidationFraction 0.25 -Scaling $Kind
+            $expected = [MlpTools.Core.Data.Preprocessor]::Fit((Get-ValidationPart $digits 0.25 1).Train, $Kind)
+            $net.Preprocessor.Kind | Should -Be $Kind
+            $net.Preprocessor.Offsets | Should -Be $expected.Offsets
+            $net.Preprocessor.Scales | Should -Be $expected.Scales
+            # Continuing keeps the fitted scaling (giving the same kind again is fine).
+            $fitted = $net.Preprocessor
+            $net | Invoke-Training -Epochs 1 -Seed 1 -Scaling $Kind | Out-Null
+            [object]::ReferenceEquals($net.Preprocessor, $fitted) | Should -BeTrue
+        }
+
+        It 'trains better on badly scaled data with -Scaling Standardize' {
+            $x = $spiral.Features.Multiply(1000.0)
+            $wide = [MlpTools.Core.Data.Dataset]::FromMatrix($x, $spiral.Labels, 3, 'Wide spiral', '')
+            $raw = $wide | New-Mlp -HiddenSize 64 -Seed 1 | Invoke-Training -Epochs 100 -Seed 1 -Optimizer Adam -LearningRate 0.01
+            $scaled = $wide | New-Mlp -HiddenSize 64 -Seed 1 | Invoke-Training -Epochs 100 -Seed 1 -Optimizer Adam -LearningRate 0.01 -Scaling Standardize
+            ($scaled | Test-Mlp).Accuracy | Should -BeGreaterOrEqual 0.9
+            ($scaled | Test-Mlp).Accuracy | Should -BeGreaterThan ($raw | Test-Mlp).Accuracy
+        }
+
+        It 'refuses a different -Scaling for a network that already scales its inputs' {
+            $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1 | Invoke-Training -Epochs 1 -Scaling Standardize
+            $err = { $net | Invoke-Training -Epochs 1 -Scaling MinMax } | Should -Throw -ErrorId (Get-Id ScalingAlreadyFitted) -PassThru
+            $err.Exception.Message | Should -Match 'already scales its inputs \(Standardize'
+            $net.History.Count | Should -Be 1
+        }
+    }
+
+    Context 'Checkpoints' {
+        It 'keeps the best network so far in -CheckpointPath, written atomically' {
+            $path = Join-Path $TestDrive 'checkpoints' 'best.safetensors'
+            $null = New-Item -ItemType Directory -Path (Split-Path $path) -Force
+            $net = $digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 10 -Seed 1 -ValidationFraction 0.2 -CheckpointPath $path
+            $saved = [MlpTools.Core.Persistence.ModelFile]::Load($path)
+            Test-SameWeights $saved $net | Should -BeTrue
+            $saved.BestEpoch | Should -Be $net.BestEpoch
+            $saved.History.Count | Should -Be $net.BestEpoch   # saved when that epoch improved
+            @(Get-ChildItem -LiteralPath (Split-Path $path) -Force).Name | Should -Be 'best.safetensors'
+        }
+
+        It 'resolves a relative -CheckpointPath from the current PowerShell location and replaces an existing file' {
+            Push-Location $TestDrive
+            try {
+                Set-Content -Path (Join-Path $TestDrive 'relative.safetensors') -Value 'old'
+                $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1 | Invoke-Training -Epochs 2 -Seed 1 -CheckpointPath 'relative.safetensors'
+                [MlpTools.Core.Persistence.ModelFile]::Load((Join-Path $TestDrive 'relative.safetensors')).W1.Equals($net.W1) | Should -BeTrue
+            }
+            finally { Pop-Location }
+        }
+
+        It 'refuses <Case> before training' -TestCases @(
+            @{ Case = 'a folder'; Path = { $TestDrive }; Id = 'CheckpointPathIsDirectory'; Message = 'is a folder; give the path of the file to write' }
+            @{ Case = 'a missing folder'; Path = { Join-Path $TestDrive 'nowhere' 'best.safetensors' }; Id = 'CheckpointDirectoryNotFound'; Message = 'does not exist' }
+            @{ Case = 'a path of another provider'; Path = { 'Variable:\best' }; Id = 'NotAFileSystemPath'; Message = 'file-system path' }
+        ) {
+            $net = $spiral | New-Mlp -HiddenSize 4
+            $target = & $Path
+            $err = { $net | Invoke-Training -CheckpointPath $target } | Should -Throw -ErrorId (Get-Id $Id) -PassThru
+            $err.Exception.Message | Should -Match $Message
+            $net.History.Count | Should -Be 0
+        }
+
+        It 'stops with CheckpointWriteFailed when a checkpoint cannot be written, keeping the best weights' {
+            $path = Join-Path $TestDrive 'blocked.safetensors'
+            $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1
+            # The first epoch's record goes downstream just before its checkpoint is saved: put a folder in the way.
+            $err = { $net | Invoke-Training -Epochs 5 -Seed 1 -CheckpointPath $path -StreamHistory |
+                    ForEach-Object { $null = New-Item -ItemType Directory -Path $path } } |
+                Should -Throw -ErrorId (Get-Id CheckpointWriteFailed) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $err.Exception.Message | Should -Match "^Could not write the checkpoint '.*blocked\.safetensors': .*is a folder.*Training stopped; the network keeps its best weights\.$"
+            $net.History.Count | Should -Be 1
+            $net.BestEpoch | Should -Be 1
+            Test-AllFinite $net | Should -BeTrue
+        }
+
+        It 'refuses to let a second piped network replace the first one''s checkpoint' {
+            $path = Join-Path $TestDrive 'shared.safetensors'
+            $nets = 1..2 | ForEach-Object { $spiral | New-Mlp -HiddenSize 4 -Seed $_ }
+            { $nets | Invoke-Training -Epochs 1 -CheckpointPath $path } | Should -Throw -ErrorId (Get-Id CheckpointPathShared)
+            $nets[0].History.Count | Should -Be 1
+            $nets[1].History.Count | Should -Be 0
+        }
+    }
+
+    Context 'Continuing' {
+        It 'continues from the network''s weights and optimizer state' {
+            $path = Join-Path $TestDrive 'after3.safetensors'
+            $net = $digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Optimizer Adam -Epochs 3 -Seed 1
+            [MlpTools.Core.Persistence.ModelFile]::Save($net, $path, $true)
+            $copy = [MlpTools.Core.Persistence.ModelFile]::Load($path)        # the same weights and Adam moments
+            $wide = $net.ToDouble()
+            $fresh = [MlpTools.Core.Model.Mlp]::FromParameters($wide.W1, $wide.b1, $wide.W2, $wide.b2, 'Single')
+            Test-SameWeights $fresh $net | Should -BeTrue                         # the same weights, no optimizer state
+
+            $net | Invoke-Training -Optimizer Adam -Epochs 2 -Seed 2 | Out-Null
+            $copy | Invoke-Training -Dataset $digits -Optimizer Adam -Epochs 2 -Seed 2 | Out-Null
+            $fresh | Invoke-Training -Dataset $digits -Optimizer Adam -Epochs 2 -Seed 2 | Out-Null
+            $net.History.Epoch | Should -Be @(1, 2, 3, 4, 5)
+            Test-SameWeights $net $copy | Should -BeTrue
+            $net.W1.Equals($fresh.W1) | Should -BeFalse
+            # The continued run starts where the first left off.
+            $net.History[3].Loss | Should -BeLessThan $net.History[0].Loss
+        }
+    }
+
+    Context 'Divergence' {
+        It 'stops with TrainingDiverged at a learning rate of 1e6, naming the epoch and batch, and keeps finite weights' {
+            $net = $digits | New-Mlp -HiddenSize 32 -Seed 1
+            $initial = $net.Clone()
+            $err = { $net | Invoke-Training -LearningRate 1e6 -Seed 1 } | Should -Throw -ErrorId (Get-Id TrainingDiverged) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $err.Exception.Message | Should -Match '^Training diverged in epoch 1, batch \d+ of 57: the loss became (NaN|-?Infinity)\.'
+            $err.Exception.Message | Should -Match 'Try a smaller -LearningRate \(it was 1000000\)'
+            $net.StopReason | Should -Match '^Diverged in epoch 1, batch \d+ of 57$'
+            Test-AllFinite $net | Should -BeTrue
+            Test-SameWeights $net $initial | Should -BeTrue     # no epoch finished: the weights it started from
+        }
+
+        It 'keeps the trained weights when a continued run diverges' {
+            $net = $digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1
+            $trained = $net.Clone()
+            { $net | Invoke-Training -LearningRate 1e6 -Momentum 0 -Seed 1 } | Should -Throw -ErrorId (Get-Id TrainingDiverged)
+            $net.StopReason | Should -Match '^Diverged in epoch 4, batch \d+ of 57$'
+            Test-SameWeights $net $trained | Should -BeTrue
+            ($net | Test-Mlp).Accuracy | Should -BeGreaterThan 0.9
+        }
+    }
+
+    Context 'Reproducibility' {
+        It 'gives bit-identical weights and history (but Seconds) for the same seeds in two fresh processes' {
+            $run = {
+                $net = Import-Dataset -Name Digits | New-Mlp -HiddenSize 32 -Seed 7 |
+                    Invoke-Training -Epochs 4 -Seed 7 -Optimizer Adam -ValidationFraction 0.2 -ClassWeight Balanced -Scaling Standardize
+                $bytes = {
+                    param([single[]] $values)
+                    $b = [byte[]]::new($values.Length * 4)
+                    [Buffer]::BlockCopy($values, 0, $b, 0, $b.Length)
+                    [Convert]::ToBase64String($b)
+                }
+                [pscustomobject]@{
+                    W1      = & $bytes $net.W1.ToColumnMajorArray()
+                    b1      = & $bytes $net.b1.ToArray()
+                    W2      = & $bytes $net.W2.ToColumnMajorArray()
+                    b2      = & $bytes $net.b2.ToArray()
+                    History = @($net.History | ForEach-Object {
+                            @($_.Epoch, $_.Loss, $_.Accuracy, $_.ValidationLoss, $_.ValidationAccuracy, $_.LearningRate, $_.GradientNormW1, $_.GradientNormW2) |
+                                ForEach-Object { $_.ToString('R', [cultureinfo]::InvariantCulture) }
+                        }) -join ' '
+                }
+            }
+            $first = Invoke-InFreshPwsh $run
+            $second = Invoke-InFreshPwsh $run
+            $first.ExitCode | Should -Be 0 -Because $first.StdErr
+            $second.ExitCode | Should -Be 0 -Because $second.StdErr
+            $a = $first.Output[0]
+            $b = $second.Output[0]
+            $a.W1.Length | Should -Be ([Math]::Ceiling(64 * 32 * 4 / 3) * 4)
+            $a.W1 | Should -BeExactly $b.W1
+            $a.b1 | Should -BeExactly $b.b1
+            $a.W2 | Should -BeExactly $b.W2
+            $a.b2 | Should -BeExactly $b.b2
+            $a.History | Should -BeExactly $b.History
+        }
     }
 
     Context 'Progress, verbose output and Ctrl+C' {
-        It 'writes one verbose line per epoch' {
+        It 'writes one verbose line per epoch, with the learning rate and gradient norms' {
             $lines = @($spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 4 -Seed 1 -Verbose 4>&1 |
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
-            @($lines -match '^Epoch \d+: loss').Count | Should -Be 4
-            $lines[0] | Should -Match '^Training Mlp 2-8-3'
+            @($lines -match '^Epoch \d+: loss \d\.\d{4}, accuracy \d\.\d{4}, learning rate 0\.05, \|dW1\| \S+, \|dW2\| \S+, \d+\.\d{3} s$').Count | Should -Be 4
+            $lines[0] | Should -Match '^Training Mlp 2-8-3 .* on ''Spiral'' \(300 samples\): 4 epochs, Sgd \(momentum 0\.9\), batch size 32, learning rate 0\.05'
+            $lines[-1] | Should -Match '^Completed 4 epochs; the network holds the weights of epoch \d, its best\.$'
         }
 
-        It 'writes throttled progress (at most about 4 a second) and completes it' {
+        It 'is quiet unless asked: only the network comes out' {
+            $ps = New-ModuleRunspace 'Invoke-Training -Network $Arguments[0] -Epochs 3 -Seed 1 -ValidationFraction 0.2 -CheckpointPath $Arguments[1]' @(
+                ($digits | New-Mlp -HiddenSize 8 -Seed 1), (Join-Path $TestDrive 'quiet.safetensors'))
+            try {
+                $out = $ps.Invoke()
+                @($out).Count | Should -Be 1
+                $out[0] | Should -BeOfType ([MlpTools.Core.Model.Mlp])
+                $ps.Streams.Verbose.Count + $ps.Streams.Warning.Count + $ps.Streams.Information.Count + $ps.Streams.Error.Count + $ps.Streams.Debug.Count | Should -Be 0
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'writes throttled progress (at most about 4 a second) with the time left, and completes it' {
             $ps = New-ModuleRunspace '$n = $Arguments[0]; Invoke-Training -Network $n -Epochs 40 -Seed 1 | Out-Null' @(, ($digits | New-Mlp -HiddenSize 32 -Seed 1))
             try {
                 $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -135,26 +624,64 @@ Describe 'Invoke-Training' {
                 $records.Count | Should -BeLessOrEqual ([math]::Ceiling($seconds * 4) + 2)
                 $records[-1].RecordType | Should -Be 'Completed'
                 $records[0].StatusDescription | Should -Match '^Epoch 1 of 40, batch \d+ of 57, loss \d'
+                $running = $records | Select-Object -SkipLast 1
+                $running | ForEach-Object { $_.SecondsRemaining | Should -BeGreaterOrEqual 0 }
+                # Once a tenth is done, the time left is a fair extrapolation of the time so far.
+                $running | Where-Object PercentComplete -GE 10 | ForEach-Object { $_.SecondsRemaining | Should -BeLessThan (2 * $seconds + 1) }
+                $percent = @($running.PercentComplete)
+                for ($i = 1; $i -lt $percent.Count; $i++) { $percent[$i] | Should -BeGreaterOrEqual $percent[$i - 1] }
             }
             finally { $ps.Dispose() }
         }
 
-        It 'stops on Ctrl+C before the next mini-batch, keeping the weights reached' {
+        It 'stops on Ctrl+C before the next mini-batch, keeping the best weights reached' {
             $net = $spiral | New-Mlp -HiddenSize 32 -Seed 1
             $initial = $net.W1.Clone()
             $ps = New-ModuleRunspace 'Invoke-Training -Network $Arguments[0] -Epochs 1000000 -Seed 1' @(, $net)
             try {
-                $handle = $ps.BeginInvoke()
-                $clock = [Diagnostics.Stopwatch]::StartNew()
-                while ($net.History.Count -lt 3 -and $clock.Elapsed.TotalSeconds -lt 30) { Start-Sleep -Milliseconds 10 }
+                $null = $ps.BeginInvoke()
+                Wait-Until { $net.History.Count -ge 3 }
                 $ps.Stop()
                 $ps.InvocationStateInfo.State | Should -Be 'Stopped'
                 $net.StopReason | Should -Match '^Interrupted in epoch \d+, batch \d+ of 10$'
                 $net.History.Count | Should -BeGreaterOrEqual 3
                 $net.History.Count | Should -BeLessThan 1000000
-                ($net.W1.Enumerate() | Where-Object { [float]::IsNaN($_) }) | Should -BeNullOrEmpty
+                $net.BestEpoch | Should -BeIn (1..$net.History.Count)
+                Test-AllFinite $net | Should -BeTrue
                 $net.W1.Equals($initial) | Should -BeFalse
                 ($net | Test-Mlp).Count | Should -Be 300
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'stops the pipeline form on Ctrl+C within 2 s; -NetworkVariable and the checkpoint give the best epoch''s network' {
+            $folder = Join-Path $TestDrive 'ctrl-c'
+            $null = New-Item -ItemType Directory -Path $folder
+            $checkpoint = Join-Path $folder 'best.safetensors'
+            $ps = New-ModuleRunspace @'
+Import-Dataset -Name Digits | New-Mlp -HiddenSize 64 |
+    Invoke-Training -Epochs 100000 -ValidationFraction 0.2 -Seed 1 -CheckpointPath $Arguments[0] -NetworkVariable net -Verbose
+'@ @($checkpoint)
+            try {
+                $null = $ps.BeginInvoke()
+                Wait-Until { $ps.Streams.Verbose.Count -ge 3 }      # the settings line, then one line per epoch
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $ps.Stop()
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 2
+                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+
+                $net = $ps.Runspace.SessionStateProxy.GetVariable('net')
+                $net.StopReason | Should -Match '^Interrupted in epoch \d+, batch \d+ of 45$'
+                $net.History.Count | Should -BeGreaterOrEqual 2
+                $best = $net.History[$net.BestEpoch - 1]
+                $best.ValidationLoss | Should -Be ($net.History.ValidationLoss | Measure-Object -Minimum).Minimum
+                # The weights the network holds are the best epoch's: they give exactly its validation loss ...
+                (Test-Mlp -Network $net -Dataset (Get-ValidationPart $digits 0.2 1).Test).Loss | Should -Be $best.ValidationLoss
+                # ... and are the ones in the checkpoint, the only file in its folder (no temporary file is left).
+                $saved = [MlpTools.Core.Persistence.ModelFile]::Load($checkpoint)
+                Test-SameWeights $saved $net | Should -BeTrue
+                $saved.BestEpoch | Should -Be $net.BestEpoch
+                @(Get-ChildItem -LiteralPath $folder -Force).Name | Should -Be 'best.safetensors'
             }
             finally { $ps.Dispose() }
         }
@@ -182,13 +709,23 @@ Describe 'Invoke-Training' {
         }
 
         It 'rejects -<Parameter> <Value>' -TestCases @(
-            @{ Parameter = 'Epochs'; Value = 0 }
-            @{ Parameter = 'BatchSize'; Value = -1 }
-            @{ Parameter = 'LearningRate'; Value = 0 }
-            @{ Parameter = 'Regularization'; Value = -0.1 }
-            @{ Parameter = 'Momentum'; Value = 1 }
+            @{ Parameter = 'Epochs'; Value = 0; Optimizer = 'Sgd' }
+            @{ Parameter = 'BatchSize'; Value = -1; Optimizer = 'Sgd' }
+            @{ Parameter = 'LearningRate'; Value = 0; Optimizer = 'Sgd' }
+            @{ Parameter = 'Regularization'; Value = -0.1; Optimizer = 'Sgd' }
+            @{ Parameter = 'Momentum'; Value = 1; Optimizer = 'Sgd' }
+            @{ Parameter = 'Beta1'; Value = 1; Optimizer = 'Adam' }
+            @{ Parameter = 'Beta2'; Value = -0.1; Optimizer = 'Adam' }
+            @{ Parameter = 'Rho'; Value = 1; Optimizer = 'RmsProp' }
+            @{ Parameter = 'Epsilon'; Value = 0; Optimizer = 'Adam' }
+            @{ Parameter = 'LearningRateDecay'; Value = 1.5; Optimizer = 'Sgd' }
+            @{ Parameter = 'PlateauPatience'; Value = 0; Optimizer = 'Sgd' }
+            @{ Parameter = 'PlateauFactor'; Value = 1; Optimizer = 'Sgd' }
+            @{ Parameter = 'MinLearningRate'; Value = -1; Optimizer = 'Sgd' }
+            @{ Parameter = 'Patience'; Value = 0; Optimizer = 'Sgd' }
+            @{ Parameter = 'MinDelta'; Value = -0.01; Optimizer = 'Sgd' }
         ) {
-            $splat = @{ $Parameter = $Value }
+            $splat = @{ $Parameter = $Value; Optimizer = $Optimizer }
             $net = $spiral | New-Mlp -HiddenSize 4
             $err = { $net | Invoke-Training @splat } | Should -Throw -ErrorId (Get-Id "Invalid$Parameter") -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
@@ -196,10 +733,36 @@ Describe 'Invoke-Training' {
             $net.History.Count | Should -Be 0
         }
     }
+}
 
-    It 'declares both precisions as output types' {
-        $types = (Get-Command Invoke-Training).OutputType.Type
-        $types | Should -Contain ([MlpTools.Core.Model.Mlp[single]])
-        $types | Should -Contain ([MlpTools.Core.Model.Mlp[double]])
+Describe 'Invoke-Training on Fashion-MNIST' -Tag FashionMnist -Skip:(-not $hasFashionMnist) {
+    # The issue's "done means" for real data: 60,000 training and 10,000 test images of 28 x 28 pixels in [0,1]
+    # (Import-Dataset scales the bytes), so no -Scaling. Both runs together take 40 to 60 s on a 2-core machine, so
+    # they are part of the default run whenever the data is there. Run them alone with:
+    #     dotnet pwsh tools/Invoke-Pester.ps1 -Path tests/Pester/Invoke-Training.Tests.ps1 -FullNameFilter '*Fashion-MNIST*'
+    BeforeAll {
+        $folder = '/usr/share/datasets/fashion-mnist'
+        $fashionTrain = Import-Dataset -Path (Join-Path $folder 'train-images-idx3-ubyte.gz') -LabelPath (Join-Path $folder 'train-labels-idx1-ubyte.gz')
+        $fashionTest = Import-Dataset -Path (Join-Path $folder 't10k-images-idx3-ubyte.gz') -LabelPath (Join-Path $folder 't10k-labels-idx1-ubyte.gz')
+    }
+
+    It 'has 60,000 training and 10,000 test images of 784 pixels' {
+        $fashionTrain.Count | Should -Be 60000
+        $fashionTest.Count | Should -Be 10000
+        $fashionTrain.FeatureCount | Should -Be 784
+    }
+
+    It '784-256-10 with Adam reaches at least 0.885 test accuracy in 20 epochs' {
+        $net = $fashionTrain | New-Mlp -HiddenSize 256 -Seed 1 | Invoke-Training -Optimizer Adam -Epochs 20 -BatchSize 200 -Seed 1
+        $accuracy = (Test-Mlp -Network $net -Dataset $fashionTest).Accuracy
+        Write-Host ('    784-256-10 Adam: test accuracy {0:0.0000} after {1} epochs in {2:0.0} s' -f $accuracy, $net.History.Count, ($net.History.Seconds | Measure-Object -Sum).Sum)
+        $accuracy | Should -BeGreaterOrEqual 0.885
+    }
+
+    It '784-100-10 with SGD and momentum reaches at least 0.87 test accuracy in 20 epochs' {
+        $net = $fashionTrain | New-Mlp -HiddenSize 100 -Seed 1 | Invoke-Training -Optimizer Sgd -Momentum 0.9 -LearningRate 0.05 -Epochs 20 -BatchSize 200 -Seed 1
+        $accuracy = (Test-Mlp -Network $net -Dataset $fashionTest).Accuracy
+        Write-Host ('    784-100-10 SGD + momentum: test accuracy {0:0.0000} after {1} epochs in {2:0.0} s' -f $accuracy, $net.History.Count, ($net.History.Seconds | Measure-Object -Sum).Sum)
+        $accuracy | Should -BeGreaterOrEqual 0.87
     }
 }

@@ -180,7 +180,7 @@ public sealed class DatasetBuilder
     }
 
     /// <summary>The property named <paramref name="name"/>: exact case first, then ignoring case; -1 when there is none.</summary>
-    private static int Find(IReadOnlyList<KeyValuePair<string, object?>> properties, string name)
+    internal static int Find(IReadOnlyList<KeyValuePair<string, object?>> properties, string name)
     {
         int loose = -1;
         for (int i = 0; i < properties.Count; i++)
@@ -191,7 +191,7 @@ public sealed class DatasetBuilder
         return loose;
     }
 
-    private static string Known(IReadOnlyList<KeyValuePair<string, object?>> properties) =>
+    internal static string Known(IReadOnlyList<KeyValuePair<string, object?>> properties) =>
         properties.Count == 0 ? "(none)" : string.Join(", ", properties.Take(20).Select(p => "'" + p.Key + "'")) + (properties.Count > 20 ? ", ..." : "");
 
     /// <summary>A feature value as a double: numbers exactly as .NET converts them, booleans as 1 and 0, strings parsed.</summary>
@@ -216,7 +216,7 @@ public sealed class DatasetBuilder
     }
 
     /// <summary>A label as text: strings as they are, numbers in the invariant culture.</summary>
-    private static string? LabelText(object? value) => value switch
+    internal static string? LabelText(object? value) => value switch
     {
         null => null,
         string s => s,
@@ -224,7 +224,7 @@ public sealed class DatasetBuilder
         _ => value.ToString(),
     };
 
-    private static MlpException ValueError(ValueProblem problem, object? value, int number, string feature)
+    internal static MlpException ValueError(ValueProblem problem, object? value, int number, string feature)
     {
         string where = DataFile.Format($"Object {number}, property '{feature}'");
         string shown = value is null ? "null" : "'" + Truncate(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "") + "'";

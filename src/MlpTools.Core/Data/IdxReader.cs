@@ -150,6 +150,32 @@ public static class IdxReader
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="path"/>'s content (decompressed first when it is gzip) starts with an IDX magic number:
+    /// two zero bytes, an element type IDX has, and at least one dimension. A text file (CSV) never does.
+    /// </summary>
+    /// <exception cref="MlpException"><c>DataFileNotFound</c>, <c>DataFileUnreadable</c>.</exception>
+    public static bool IsIdx(string path)
+    {
+        using FileStream file = DataFile.Open(path);
+        using Stream content = DataFile.Content(file, DataFile.IsGzip(file));
+        Span<byte> magic = stackalloc byte[4];
+        int got;
+        try
+        {
+            got = content.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        }
+        catch (InvalidDataException)
+        {
+            return false; // corrupt gzip: whichever reader is chosen reports it
+        }
+        catch (IOException e)
+        {
+            throw new MlpException("DataFileUnreadable", MlpErrorKind.InvalidOperation, $"The file '{file.Name}' could not be read: {e.Message}", file.Name, e);
+        }
+        return got == 4 && magic[0] == 0 && magic[1] == 0 && Enum.IsDefined((IdxElementType)magic[2]) && magic[3] > 0;
+    }
+
     private static void CheckFinite(int badInChunk, long firstInChunk, int d, string path)
     {
         if (badInChunk < 0) return;

@@ -1,19 +1,33 @@
 using System.Collections;
+using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using MlpTools.Core;
 using MlpTools.Core.Data;
 
 namespace MlpTools.Commands;
 
 /// <summary>
 /// <c>Import-Dataset -Name Digits</c>, <c>Import-Dataset -Name Spiral [-ClassCount K] [-SamplesPerClass N] [-Seed s]</c>:
-/// a built-in dataset. (A Path set for files comes later.)
+/// a built-in dataset. <c>Import-Dataset -Path images -LabelPath labels [-NoScaling]</c>: an IDX pair (MNIST,
+/// Fashion-MNIST). <c>Import-Dataset -Path file.csv [-LabelColumn c] [-FeatureColumn f, ...] [-Header | -NoHeader]
+/// [-Delimiter d]</c>: a CSV or TSV file. -LiteralPath in place of -Path takes the path as written.
 /// </summary>
+/// <remarks>
+/// Which reader a file gets: with -LabelPath, the IDX reader (both files IDX, raw or gzip). Without it, the content
+/// decides: a file whose first bytes (after gzip decompression, when it is gzip) are an IDX magic number
+/// (00 00 type dims) is refused with <c>IdxLabelPathRequired</c>, because IDX keeps labels in a file of their own;
+/// anything else is read as delimited text.
+/// </remarks>
 [Cmdlet(VerbsData.Import, "Dataset", DefaultParameterSetName = BuiltInSet)]
 [OutputType(typeof(Dataset))]
 public sealed class ImportDatasetCommand : MlpCmdlet
 {
     private const string BuiltInSet = "BuiltIn";
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+    private const int ProgressActivityId = 2;
 
     /// <summary>The built-in dataset: Digits or Spiral.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = BuiltInSet)]
@@ -32,8 +46,99 @@ public sealed class ImportDatasetCommand : MlpCmdlet
     [Parameter(ParameterSetName = BuiltInSet)]
     public int? Seed { get; set; }
 
+    /// <summary>The data file (CSV/TSV, or the IDX images file), wildcards allowed (they must match one file).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    public string Path { get; set; } = "";
+
+    /// <summary>The data file, taken exactly as written (no wildcards).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    public string LiteralPath { get; set; } = "";
+
+    /// <summary>IDX: the labels file that goes with the images file; giving it selects the IDX reader.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public string? LabelPath { get; set; }
+
+    /// <summary>IDX: keep unsigned-byte values as they are (0..255) instead of dividing them by 255.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SwitchParameter NoScaling { get; set; }
+
+    /// <summary>CSV: the label column, by header name or 0-based index; by default the last column.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public ColumnRef? LabelColumn { get; set; }
+
+    /// <summary>CSV: the feature columns, by header name or 0-based index, in the order wanted; by default every column but the label.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public ColumnRef[]? FeatureColumn { get; set; }
+
+    /// <summary>CSV: the first row is a header (instead of deciding from the content).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SwitchParameter Header { get; set; }
+
+    /// <summary>CSV: there is no header; the first row is data and the features are named x0, x1, ...</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SwitchParameter NoHeader { get; set; }
+
+    /// <summary>CSV: the field delimiter; by default tab for .tsv and .tab, comma for .csv, detected otherwise.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public char? Delimiter { get; set; }
+
+    private static readonly string[] CsvOnly = { nameof(LabelColumn), nameof(FeatureColumn), nameof(Header), nameof(NoHeader), nameof(Delimiter) };
+    private static readonly string[] IdxOnly = { nameof(NoScaling) };
+
     /// <inheritdoc />
     protected override void ProcessRecordCore()
+    {
+        if (ParameterSetName == BuiltInSet)
+        {
+            WriteObject(LoadBuiltIn());
+            return;
+        }
+
+        bool literal = ParameterSetName == LiteralPathSet;
+        string file = ProviderPaths.ResolveOne(this, literal ? LiteralPath : Path, literal, "DataFileNotFound");
+        string? labels = LabelPath is null ? null : ProviderPaths.ResolveOne(this, LabelPath, literal, "DataFileNotFound");
+        bool idx = labels is not null;
+        RejectNotApplicable(idx ? CsvOnly : IdxOnly, idx ? "an IDX pair (-LabelPath)" : "a CSV file (no -LabelPath)");
+        if (!idx && IdxReader.IsIdx(file))
+            throw new MlpException("IdxLabelPathRequired", MlpErrorKind.InvalidArgument,
+                $"'{file}' is an IDX file, whose labels are kept in a file of their own; give that file too: -LabelPath (for example train-labels-idx1-ubyte.gz with train-images-idx3-ubyte.gz).",
+                file);
+        if (Header && NoHeader)
+            throw ArgumentError("ConflictingParameters", "-Header and -NoHeader contradict each other; give one of them, or neither to decide from the content.");
+
+        var progress = new LoadProgressWriter(record => WriteWhileWorking(() => WriteProgress(record)), ProgressActivityId,
+            $"Importing {System.IO.Path.GetFileName(file)}");
+        Dataset data;
+        try
+        {
+            data = idx
+                ? IdxReader.Read(file, labels!, new IdxOptions { ScaleBytes = !NoScaling }, progress.Report, CancellationToken)
+                : CsvDatasetReader.Read(file, new CsvOptions
+                {
+                    LabelColumn = LabelColumn,
+                    FeatureColumns = FeatureColumn,
+                    Header = Header ? CsvHeader.Present : NoHeader ? CsvHeader.Absent : CsvHeader.Detect,
+                    Delimiter = Delimiter,
+                }, progress.Report, CancellationToken);
+        }
+        finally
+        {
+            // On Ctrl+C the write is skipped: PowerShell clears the bar itself.
+            if (!CancellationToken.IsCancellationRequested) progress.Complete();
+        }
+        WriteObject(data);
+    }
+
+    private Dataset LoadBuiltIn()
     {
         if (string.Equals(Name, "Digits", StringComparison.OrdinalIgnoreCase))
         {
@@ -43,7 +148,73 @@ public sealed class ImportDatasetCommand : MlpCmdlet
                 throw ArgumentError("ParameterNotApplicable",
                     $"-{string.Join(", -", spiralOnly)} {(spiralOnly.Length == 1 ? "applies" : "apply")} to the Spiral dataset only; Digits is fixed. Remove {(spiralOnly.Length == 1 ? "it" : "them")}, or use -Name Spiral.", Name);
         }
-        WriteObject(BuiltInDatasets.Load(Name, ClassCount, SamplesPerClass, Seed));
+        try
+        {
+            return BuiltInDatasets.Load(Name, ClassCount, SamplesPerClass, Seed);
+        }
+        catch (MlpException ex) when (ex.ErrorId == "UnknownDataset" && LooksLikeFile(Name))
+        {
+            throw new MlpException(ex.ErrorId, ex.Kind, $"{ex.Message} To read the file '{Name}', use -Path: Import-Dataset -Path '{Name}'.", ex.Target, ex);
+        }
+    }
+
+    private bool LooksLikeFile(string name)
+    {
+        try
+        {
+            return File.Exists(SessionState.Path.GetUnresolvedProviderPathFromPSPath(name));
+        }
+        catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private void RejectNotApplicable(string[] parameters, string what)
+    {
+        string[] given = parameters.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+        if (given.Length == 0) return;
+        throw ArgumentError("ParameterNotApplicable",
+            $"-{string.Join(", -", given)} {(given.Length == 1 ? "does" : "do")} not apply to {what}. Remove {(given.Length == 1 ? "it" : "them")}.",
+            given[0]);
+    }
+
+    /// <summary>Turns the engine's fraction-done callback into at most four WriteProgress calls a second, then completes it.</summary>
+    private sealed class LoadProgressWriter
+    {
+        private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+        private readonly Action<ProgressRecord> _write;
+        private readonly int _id;
+        private readonly string _activity;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _last;
+        private bool _written;
+
+        public LoadProgressWriter(Action<ProgressRecord> write, int id, string activity)
+        {
+            _write = write;
+            _id = id;
+            _activity = activity;
+        }
+
+        public void Report(double done)
+        {
+            TimeSpan now = _clock.Elapsed;
+            if ((_written && now - _last < Interval) || done >= 1) return;
+            int secondsLeft = done > 0 ? (int)Math.Round(now.TotalSeconds / done * (1 - done)) : -1;
+            _write(new ProgressRecord(_id, _activity, string.Create(CultureInfo.InvariantCulture, $"{done * 100:0}% read"))
+            {
+                PercentComplete = (int)(done * 100),
+                SecondsRemaining = secondsLeft,
+            });
+            _written = true;
+            _last = now;
+        }
+
+        public void Complete()
+        {
+            if (_written) _write(new ProgressRecord(_id, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
     }
 }
 

@@ -1,28 +1,38 @@
+using System.Collections;
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
+using System.Management.Automation.Language;
+using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
+using MlpTools.Core.Persistence;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
 /// <summary>
-/// Trains a network in place with mini-batch SGD (momentum optional), reshuffling each epoch, and emits it.
+/// Trains a network in place and emits it (or, with -StreamHistory, its epoch records as they happen).
 /// <c>Import-Dataset -Name Digits | New-Mlp -HiddenSize 64 | Invoke-Training -Epochs 20</c>: the network comes down
 /// the pipeline and its Dataset property binds -Dataset.
 /// </summary>
 /// <remarks>
-/// Settings not given take the engine's defaults (<see cref="TrainingOptions"/>). However training ends (epochs done,
-/// Ctrl+C), the engine leaves the network holding the weights of its best epoch by training loss, or by validation
-/// loss when -ValidationDataset is given.
+/// The cmdlet only turns parameters into <see cref="TrainingOptions"/> (settings not given keep the engine's
+/// defaults), splits off validation data, and connects the engine's callbacks to PowerShell: progress, verbose lines,
+/// streamed records and checkpoint files. <see cref="Trainer"/> does the rest, including leaving the network with its
+/// best weights however training ends.
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Invoke, "Training")]
-[OutputType(typeof(Mlp<float>), typeof(Mlp<double>))]
+[OutputType(typeof(Mlp<float>), typeof(Mlp<double>), typeof(EpochRecord))]
 public sealed class InvokeTrainingCommand : MlpCmdlet
 {
     private const int ProgressActivityId = 1;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly List<Mlp> _trained = new();
+    private string? _checkpoint;
+
+    // ---- what to train, on what ----
 
     /// <summary>The network to train (trained in place).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
@@ -40,7 +50,13 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     [Parameter]
     public int? BatchSize { get; set; }
 
-    /// <summary>The SGD step size.</summary>
+    // ---- the update rule ----
+
+    /// <summary>Sgd (default), Adam, RmsProp or Lbfgs.</summary>
+    [Parameter]
+    public OptimizerKind? Optimizer { get; set; }
+
+    /// <summary>The step size; by default the optimizer's own (SGD 0.05, Adam and RMSProp 0.001).</summary>
     [Parameter]
     public double? LearningRate { get; set; }
 
@@ -48,65 +64,389 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     [Parameter]
     public double? Regularization { get; set; }
 
-    /// <summary>Momentum in [0, 1); 0 is plain SGD.</summary>
+    /// <summary>SGD momentum in [0, 1); 0 is plain SGD.</summary>
     [Parameter]
     public double? Momentum { get; set; }
 
-    /// <summary>The seed for the shuffles.</summary>
+    /// <summary>SGD: Nesterov's momentum.</summary>
     [Parameter]
-    public int? Seed { get; set; }
+    public SwitchParameter Nesterov { get; set; }
+
+    /// <summary>Adam's first-moment decay.</summary>
+    [Parameter]
+    public double? Beta1 { get; set; }
+
+    /// <summary>Adam's second-moment decay.</summary>
+    [Parameter]
+    public double? Beta2 { get; set; }
+
+    /// <summary>RMSProp's decay of the mean square.</summary>
+    [Parameter]
+    public double? Rho { get; set; }
+
+    /// <summary>Adam's and RMSProp's epsilon.</summary>
+    [Parameter]
+    public double? Epsilon { get; set; }
+
+    // ---- schedules ----
+
+    /// <summary>Multiply the learning rate by this after every epoch.</summary>
+    [Parameter]
+    public double? LearningRateDecay { get; set; }
+
+    /// <summary>Reduce on plateau: epochs without improvement of the monitor before the learning rate is cut.</summary>
+    [Parameter]
+    public int? PlateauPatience { get; set; }
+
+    /// <summary>Reduce on plateau: the factor the learning rate is multiplied by.</summary>
+    [Parameter]
+    public double? PlateauFactor { get; set; }
+
+    /// <summary>The floor of both schedules.</summary>
+    [Parameter]
+    public double? MinLearningRate { get; set; }
+
+    // ---- validation and early stopping ----
 
     /// <summary>Data measured after every epoch (validation loss and accuracy in the history).</summary>
     [Parameter]
     public Dataset? ValidationDataset { get; set; }
 
+    /// <summary>Hold out this fraction of the training data (stratified, seeded with -Seed) as validation data.</summary>
+    [Parameter]
+    public double? ValidationFraction { get; set; }
+
+    /// <summary>Stop after this many epochs without improvement of the monitor.</summary>
+    [Parameter]
+    public int? Patience { get; set; }
+
+    /// <summary>The smallest change of the monitor that counts as improvement.</summary>
+    [Parameter]
+    public double? MinDelta { get; set; }
+
+    /// <summary>What early stopping, reduce-on-plateau and the best weights watch.</summary>
+    [Parameter]
+    public MonitorKind? Monitor { get; set; }
+
+    // ---- the data as the loss sees it ----
+
+    /// <summary>'Balanced', a hashtable of class name to weight, or one weight per class in class order.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(ClassWeightCompleter))]
+    public object? ClassWeight { get; set; }
+
+    /// <summary>Feature scaling fitted on the training data, then kept by the network.</summary>
+    [Parameter]
+    public ScalingKind? Scaling { get; set; }
+
+    /// <summary>The seed for the shuffles (and the validation split).</summary>
+    [Parameter]
+    public int? Seed { get; set; }
+
+    // ---- output ----
+
+    /// <summary>Save the best network so far to this file whenever it improves.</summary>
+    [Parameter]
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>Write each epoch's record to the pipeline as the epoch ends, instead of the network at the end.</summary>
+    [Parameter]
+    public SwitchParameter StreamHistory { get; set; }
+
+    /// <summary>Also put the network in this variable (set before training starts).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? NetworkVariable { get; set; }
+
+    /// <inheritdoc />
+    protected override void BeginProcessingCore()
+    {
+        if (CheckpointPath is not null) _checkpoint = ResolveCheckpointPath(CheckpointPath);
+        if (NetworkVariable is not null)
+        {
+            NetworkVariable = NetworkVariable.TrimStart('$');
+            if (NetworkVariable.Length == 0)
+                throw ArgumentError("InvalidNetworkVariable", "-NetworkVariable needs a variable name, such as -NetworkVariable net (then $net holds the network).", NetworkVariable);
+        }
+    }
+
     /// <inheritdoc />
     protected override void ProcessRecordCore()
     {
-        Dataset train = Dataset ?? Network.Dataset ?? throw NoDataset();
-        var defaults = new TrainingOptions();
-        var options = new TrainingOptions
-        {
-            Epochs = Epochs ?? defaults.Epochs,
-            BatchSize = BatchSize ?? defaults.BatchSize,
-            LearningRate = LearningRate,
-            Regularization = Regularization ?? defaults.Regularization,
-            Momentum = Momentum ?? defaults.Momentum,
-            Seed = Seed,
-        };
-        WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-            $"Training {Network} on '{train.Name}' ({train.Count} samples): {options.Epochs} epochs, batch size {options.BatchSize}, learning rate {options.EffectiveLearningRate}, regularization {options.Regularization}, momentum {options.Momentum}, seed {(Seed.HasValue ? Seed.Value.ToString(CultureInfo.InvariantCulture) : "random")}."));
+        if (_checkpoint is not null && _trained.Count > 0)
+            throw ArgumentError("CheckpointPathShared",
+                $"-CheckpointPath names one file, '{_checkpoint}', but a second network came down the pipeline and would replace the first one's checkpoint. Train one network per checkpoint file.",
+                _checkpoint);
+        Dataset given = Dataset ?? Network.Dataset ?? throw NoDataset();
+        (Dataset train, Dataset? validation) = SplitValidation(given);
+        TrainingOptions options = BuildOptions(train);
+        CheckScaling();
 
+        // The variable holds the network before the first epoch, so after Ctrl+C (which discards the pipeline's
+        // output) it still gives the network, with its best weights so far.
+        _trained.Add(Network);
+        if (NetworkVariable is not null)
+            SessionState.PSVariable.Set(NetworkVariable, _trained.Count == 1 ? _trained[0] : _trained.ToArray());
+
+        WriteVerbose(Describe(train, validation, options));
         var progress = new TrainingProgressWriter(record => WriteWhileWorking(() => WriteProgress(record)),
             ProgressActivityId, $"Training {Network}", Network.History.Count);
+        var callbacks = new TrainingCallbacks
+        {
+            Progress = progress.Report,
+            EpochEnded = EpochEnded,
+            Improved = _checkpoint is null ? null : SaveCheckpoint,
+        };
         try
         {
-            Trainer.Train(Network, train, options, ValidationDataset,
-                new TrainingCallbacks { Progress = progress.Report, EpochEnded = WriteEpoch }, CancellationToken);
+            Trainer.Train(Network, train, options, validation, callbacks, CancellationToken);
         }
         finally
         {
             progress.Complete();
+            // The network carries the data it was given, so a second Invoke-Training with the same -Seed holds out
+            // the same samples again (not a fraction of the rest).
+            if (ValidationFraction is not null) Network.Dataset = given;
         }
-        if (CancellationToken.IsCancellationRequested) return; // Ctrl+C: the network keeps its weights; nothing is written.
+        if (CancellationToken.IsCancellationRequested) return; // Ctrl+C: the network keeps its best weights; nothing is written.
         WriteVerbose(Network.BestEpoch is { } best
             ? string.Create(CultureInfo.InvariantCulture, $"{Network.StopReason}; the network holds the weights of epoch {best}, its best.")
             : $"{Network.StopReason}.");
-        WriteObject(Network);
+        if (!StreamHistory) WriteObject(Network);
     }
 
-    private void WriteEpoch(EpochRecord r) => WriteWhileWorking(() => WriteEpochVerbose(r));
+    // ---- parameters to options ----
 
-    private void WriteEpochVerbose(EpochRecord r)
+    private TrainingOptions BuildOptions(Dataset train)
+    {
+        var o = new TrainingOptions { LearningRate = LearningRate, Seed = Seed, Nesterov = Nesterov.IsPresent };
+        if (Epochs is { } epochs) o.Epochs = epochs;
+        if (BatchSize is { } batchSize) o.BatchSize = batchSize;
+        if (Optimizer is { } optimizer) o.Optimizer = optimizer;
+        if (Regularization is { } regularization) o.Regularization = regularization;
+        if (Momentum is { } momentum) o.Momentum = momentum;
+        if (Beta1 is { } beta1) o.Beta1 = beta1;
+        if (Beta2 is { } beta2) o.Beta2 = beta2;
+        if (Rho is { } rho) o.Rho = rho;
+        if (Epsilon is { } epsilon) o.Epsilon = epsilon;
+        if (LearningRateDecay is { } decay) o.LearningRateDecay = decay;
+        o.PlateauPatience = PlateauPatience;
+        if (PlateauFactor is { } factor) o.PlateauFactor = factor;
+        if (MinLearningRate is { } minRate) o.MinLearningRate = minRate;
+        o.Patience = Patience;
+        if (MinDelta is { } minDelta) o.MinDelta = minDelta;
+        if (Monitor is { } monitor) o.Monitor = monitor;
+        o.Scaling = Scaling;
+        CheckApplicable(o.Optimizer);
+        o.ClassWeights = ClassWeight is null ? null : ParseClassWeights(ClassWeight, train);
+        o.Validate();
+        return o;
+    }
+
+    /// <summary>Settings of one optimizer given with another are refused rather than silently ignored.</summary>
+    private void CheckApplicable(OptimizerKind optimizer)
+    {
+        var only = new (string Parameter, OptimizerKind[] Optimizers)[]
+        {
+            (nameof(Momentum), new[] { OptimizerKind.Sgd }),
+            (nameof(Nesterov), new[] { OptimizerKind.Sgd }),
+            (nameof(Beta1), new[] { OptimizerKind.Adam }),
+            (nameof(Beta2), new[] { OptimizerKind.Adam }),
+            (nameof(Rho), new[] { OptimizerKind.RmsProp }),
+            (nameof(Epsilon), new[] { OptimizerKind.Adam, OptimizerKind.RmsProp }),
+            (nameof(BatchSize), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
+            (nameof(LearningRate), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
+            (nameof(LearningRateDecay), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
+            (nameof(PlateauPatience), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
+            (nameof(PlateauFactor), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
+            (nameof(MinLearningRate), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
+        };
+        foreach (var (parameter, optimizers) in only)
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(parameter) && !optimizers.Contains(optimizer))
+                throw ArgumentError("ParameterNotApplicable",
+                    $"-{parameter} applies to {JoinAnd(optimizers)} only, but the optimizer is {optimizer}. Remove -{parameter}, or choose -Optimizer {optimizers[0]}.",
+                    parameter);
+        }
+    }
+
+    private static string JoinAnd(OptimizerKind[] kinds) =>
+        kinds.Length == 1 ? kinds[0].ToString() : string.Join(", ", kinds.Take(kinds.Length - 1)) + " and " + kinds[^1];
+
+    /// <summary>
+    /// -ClassWeight: 'Balanced' (n / (C n_k) on the training data, as scikit-learn's class_weight='balanced'), a
+    /// dictionary from class name to weight (classes not named keep 1), or a list of C weights in class order.
+    /// </summary>
+    private double[] ParseClassWeights(object value, Dataset train)
+    {
+        object raw = value is PSObject ps ? ps.BaseObject : value;
+        int c = Network.ClassCount;
+        if (raw is string text)
+        {
+            if (string.Equals(text, "Balanced", StringComparison.OrdinalIgnoreCase)) return Trainer.BalancedClassWeights(train, c);
+            throw ArgumentError("InvalidClassWeight",
+                $"-ClassWeight '{text}' is not understood: give 'Balanced', a hashtable of class name to weight such as @{{ '{Network.ClassNames[0]}' = 2 }}, or {c} weights in class order.",
+                value);
+        }
+        if (raw is IDictionary map)
+        {
+            var named = Enumerable.Repeat(1.0, c).ToArray();
+            foreach (DictionaryEntry entry in map)
+            {
+                string name = LanguagePrimitives.ConvertTo<string>(entry.Key);
+                int k = IndexOfClass(name);
+                if (k < 0)
+                    throw ArgumentError("ClassWeightUnknownClass",
+                        $"-ClassWeight names the class '{name}', but the network's classes are {string.Join(", ", Network.ClassNames.Select(n => $"'{n}'"))}.",
+                        entry.Key);
+                named[k] = ToWeight(entry.Value, name);
+            }
+            return named;
+        }
+        // A list of weights in class order (a single number is a list of one).
+        object?[] items = raw is IEnumerable list ? list.Cast<object?>().ToArray() : new object?[] { raw };
+        if (items.Length != c)
+            throw ArgumentError("ClassWeightCountMismatch",
+                $"-ClassWeight gives {items.Length} weight{(items.Length == 1 ? "" : "s")}, but the network has {c} classes ({string.Join(", ", Network.ClassNames)}); give one per class, in that order, or 'Balanced', or a hashtable of class name to weight.",
+                items.Length);
+        return items.Select((v, k) => ToWeight(v, Network.ClassNames[k])).ToArray();
+    }
+
+    private int IndexOfClass(string name)
+    {
+        for (int k = 0; k < Network.ClassCount; k++)
+            if (string.Equals(Network.ClassNames[k], name, StringComparison.Ordinal)) return k;
+        for (int k = 0; k < Network.ClassCount; k++)
+            if (string.Equals(Network.ClassNames[k], name, StringComparison.OrdinalIgnoreCase)) return k;
+        return -1;
+    }
+
+    private static double ToWeight(object? value, string what)
+    {
+        try
+        {
+            return LanguagePrimitives.ConvertTo<double>(value);
+        }
+        catch (PSInvalidCastException)
+        {
+            throw ArgumentError("InvalidClassWeight", $"The -ClassWeight of class '{what}' is '{value}', not a number.", value);
+        }
+    }
+
+    /// <summary>Scaling is fitted once and then belongs to the network; a different kind cannot be applied later.</summary>
+    private void CheckScaling()
+    {
+        if (Scaling is { } wanted && Network.Preprocessor is { } fitted && fitted.Kind != wanted)
+            throw ArgumentError("ScalingAlreadyFitted",
+                $"{Network} already scales its inputs ({fitted.Kind}, fitted when it was first trained), and that scaling stays with it. Leave out -Scaling, or train a new network with -Scaling {wanted}.",
+                wanted);
+    }
+
+    /// <summary>-ValidationFraction: a stratified, seeded split of the given data; -ValidationDataset as it is.</summary>
+    private (Dataset Train, Dataset? Validation) SplitValidation(Dataset given)
+    {
+        if (ValidationFraction is not { } fraction) return (given, ValidationDataset);
+        if (ValidationDataset is not null)
+            throw ArgumentError("ValidationConflict",
+                "Give either -ValidationDataset or -ValidationFraction, not both.", fraction);
+        if (!(fraction > 0 && fraction < 1))
+            throw ArgumentError("InvalidValidationFraction",
+                string.Create(CultureInfo.InvariantCulture, $"ValidationFraction must be above 0 and below 1, but it is {fraction}."), fraction);
+        DatasetSplit split;
+        try
+        {
+            // The "test" part of the splitter is our validation part.
+            split = DatasetSplitter.Split(given, testFraction: fraction, stratify: true, seed: Seed);
+        }
+        catch (MlpException ex) when (ex.ErrorId == "SplitTooSmall")
+        {
+            throw new MlpException("SplitTooSmall", ex.Kind, string.Create(CultureInfo.InvariantCulture,
+                $"'{given.Name}' has {given.Count} samples: too few to hold out {fraction} of them for validation and train on the rest. Use a larger -ValidationFraction, or give -ValidationDataset."), given.Count, ex);
+        }
+        return (split.Train, split.Test);
+    }
+
+    // ---- checkpoints ----
+
+    private string ResolveCheckpointPath(string path)
+    {
+        // Taken literally: the file usually does not exist yet, and its name may hold '[' or '*'.
+        string full = ProviderPaths.ResolveNew(this, path, literal: true);
+        if (Directory.Exists(full))
+            throw ArgumentError("CheckpointPathIsDirectory",
+                $"-CheckpointPath '{full}' is a folder; give the path of the file to write, such as '{Path.Combine(full, "best.safetensors")}'.", full);
+        string? folder = Path.GetDirectoryName(full);
+        if (folder is not null && !Directory.Exists(folder))
+            throw new MlpException("CheckpointDirectoryNotFound", MlpErrorKind.NotFound,
+                $"The folder '{folder}' of -CheckpointPath does not exist; create it first, or choose another path.", full);
+        return full;
+    }
+
+    /// <summary>
+    /// The engine calls this when the monitor improves, with the network holding its best weights so far. The save is
+    /// atomic (a temporary file renamed over the target) and is not cancelled by Ctrl+C, so the file always holds a
+    /// complete model: the best one so far.
+    /// </summary>
+    private void SaveCheckpoint(Mlp network)
+    {
+        try
+        {
+            ModelFile.Save(network, _checkpoint!, overwrite: true);
+        }
+        catch (MlpException ex)
+        {
+            throw new MlpException("CheckpointWriteFailed", MlpErrorKind.InvalidOperation,
+                $"Could not write the checkpoint '{_checkpoint}': {ex.Message} Training stopped; the network keeps its best weights.", _checkpoint, ex);
+        }
+        WriteWhileWorking(() => WriteDebug(string.Create(CultureInfo.InvariantCulture, $"Saved epoch {network.BestEpoch} to '{_checkpoint}'.")));
+    }
+
+    // ---- output ----
+
+    private void EpochEnded(EpochRecord r) => WriteWhileWorking(() =>
+    {
+        WriteVerbose(DescribeEpoch(r));
+        if (StreamHistory) WriteObject(r);
+    });
+
+    private static string DescribeEpoch(EpochRecord r)
     {
         string validation = r.ValidationLoss is { } vl
             ? string.Create(CultureInfo.InvariantCulture, $", validation loss {vl:0.0000}, validation accuracy {r.ValidationAccuracy:0.0000}")
             : "";
-        WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-            $"Epoch {r.Epoch}: loss {r.Loss:0.0000}, accuracy {r.Accuracy:0.0000}{validation}, {r.Seconds:0.000} s"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Epoch {r.Epoch}: loss {r.Loss:0.0000}, accuracy {r.Accuracy:0.0000}{validation}, learning rate {r.LearningRate:G4}, |dW1| {r.GradientNormW1:G4}, |dW2| {r.GradientNormW2:G4}, {r.Seconds:0.000} s");
     }
 
-    private MlpTools.Core.MlpException NoDataset() =>
+    private string Describe(Dataset train, Dataset? validation, TrainingOptions o)
+    {
+        string Num(double v) => v.ToString("G", CultureInfo.InvariantCulture);
+        string rule = o.Optimizer switch
+        {
+            OptimizerKind.Sgd => $"Sgd (momentum {Num(o.Momentum)}{(o.Nesterov ? ", Nesterov" : "")})",
+            OptimizerKind.Adam => $"Adam (beta1 {Num(o.Beta1)}, beta2 {Num(o.Beta2)}, epsilon {Num(o.Epsilon)})",
+            OptimizerKind.RmsProp => $"RmsProp (rho {Num(o.Rho)}, epsilon {Num(o.Epsilon)})",
+            _ => "Lbfgs (full batch)",
+        };
+        var parts = new List<string>
+        {
+            $"{o.Epochs} epochs",
+            rule,
+        };
+        if (o.Optimizer != OptimizerKind.Lbfgs) parts.Add($"batch size {o.BatchSize}, learning rate {Num(o.EffectiveLearningRate)}");
+        parts.Add($"regularization {Num(o.Regularization)}");
+        if (o.LearningRateDecay != 1) parts.Add($"learning rate x {Num(o.LearningRateDecay)} per epoch");
+        if (o.PlateauPatience is { } pp) parts.Add($"learning rate x {Num(o.PlateauFactor)} after {pp} epochs without improvement");
+        if (o.Patience is { } p) parts.Add($"stop after {p} epochs without improvement");
+        if (validation is not null) parts.Add($"validation on '{validation.Name}' ({validation.Count} samples)");
+        if (o.ClassWeights is { } cw) parts.Add($"class weights {string.Join(", ", cw.Select(Num))}");
+        if (o.Scaling is { } s && Network.Preprocessor is null) parts.Add($"scaling {s}");
+        if (_checkpoint is not null) parts.Add($"checkpoints to '{_checkpoint}'");
+        parts.Add($"seed {(Seed.HasValue ? Seed.Value.ToString(CultureInfo.InvariantCulture) : "random")}");
+        return $"Training {Network} on '{train.Name}' ({train.Count} samples): {string.Join(", ", parts)}.";
+    }
+
+    private MlpException NoDataset() =>
         ArgumentError("NoDataset",
             $"There is no data to train {Network} on: give -Dataset, or pipe a network made from a dataset ($data | New-Mlp -HiddenSize 64 | Invoke-Training).",
             Network);
@@ -132,6 +472,8 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         public void Report(TrainingProgress p)
         {
             if (_written && _sinceLast.Elapsed < ProgressInterval) return;
+            // Time left: the time so far, scaled by the share of batches still to come (all epochs asked for; early
+            // stopping can only end sooner).
             int epochs = p.LastEpoch - _firstEpoch + 1;
             double done = ((double)(p.Epoch - _firstEpoch) * p.Batches + p.Batch) / ((double)epochs * p.Batches);
             done = Math.Clamp(done, 0, 1);
@@ -152,5 +494,17 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
             // When the pipeline is stopping (Ctrl+C), the write is skipped and PowerShell clears the bar itself.
             if (_written) _write(new ProgressRecord(_id, _activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
+    }
+}
+
+/// <summary>Tab completion for <c>Invoke-Training -ClassWeight</c>: Balanced.</summary>
+public sealed class ClassWeightCompleter : IArgumentCompleter
+{
+    /// <inheritdoc />
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        if ("Balanced".StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
+            yield return new CompletionResult("Balanced", "Balanced", CompletionResultType.ParameterValue, "n / (C n_k): rarer classes weigh more");
     }
 }

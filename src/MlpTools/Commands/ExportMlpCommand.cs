@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using MlpTools.Core.Model;
+using MlpTools.Core.Persistence;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// <c>Export-Mlp -Network $net -Path model.safetensors [-Force]</c>, or <c>$net | Export-Mlp model.safetensors</c>: saves a
+/// network (weights, names, history, optimizer state, preprocessing) with <see cref="ModelFile.Save(Mlp, string, bool, CancellationToken)"/>,
+/// which writes a temporary file and renames it over the target only when it is complete.
+/// </summary>
+[Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
+public sealed class ExportMlpCommand : MlpCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>The network to save.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public Mlp Network { get; set; } = null!;
+
+    /// <summary>The file to write; wildcards must match one existing item.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
+    public string Path { get; set; } = "";
+
+    /// <summary>The file to write, taken exactly as written.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    public string LiteralPath { get; set; } = "";
+
+    /// <summary>Replace the file when it exists.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecordCore()
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        string full = ProviderPaths.ResolveNew(this, literal ? LiteralPath : Path, literal);
+        string action = File.Exists(full) ? $"Replace with {Network}" : $"Export {Network}";
+        if (!ShouldProcess(full, action)) return;
+        ModelFile.Save(Network, full, Force.IsPresent, CancellationToken);
+    }
+}

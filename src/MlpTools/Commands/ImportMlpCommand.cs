@@ -1,0 +1,64 @@
+using System.Management.Automation;
+using MlpTools.Core;
+using MlpTools.Core.Model;
+using MlpTools.Core.Persistence;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// <c>Import-Mlp -Path model.safetensors</c>: the network saved in a model file, with its names, history, optimizer
+/// state and preprocessing, bit for bit. A wildcard -Path loads every file it matches; so do piped files
+/// (<c>Get-ChildItem *.safetensors | Import-Mlp</c>).
+/// </summary>
+/// <remarks>
+/// A path that names no file is reported as a non-terminating error (ModelNotFound), so the other paths still load;
+/// a file that is there but is not a valid model is a terminating error with the engine's id.
+/// </remarks>
+[Cmdlet(VerbsData.Import, "Mlp", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(Mlp<float>), typeof(Mlp<double>))]
+public sealed class ImportMlpCommand : MlpCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>The model files; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PathSet)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>The model files, taken exactly as written.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    /// <inheritdoc />
+    protected override void ProcessRecordCore()
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (string path in literal ? LiteralPath : Path)
+        {
+            IReadOnlyList<string> files;
+            try
+            {
+                files = ProviderPaths.ResolveExisting(this, path, literal, "ModelNotFound");
+            }
+            catch (MlpException ex) when (ex.Kind == MlpErrorKind.NotFound)
+            {
+                WriteError(ToErrorRecord(ex));
+                continue;
+            }
+            foreach (string file in files)
+            {
+                try
+                {
+                    WriteObject(ModelFile.Load(file));
+                }
+                catch (MlpException ex) when (ex.ErrorId == "ModelNotFound")
+                {
+                    WriteError(ToErrorRecord(ex)); // gone since it was resolved, or a folder
+                }
+            }
+        }
+    }
+}

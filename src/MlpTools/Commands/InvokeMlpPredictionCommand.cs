@@ -1,0 +1,124 @@
+using System.Management.Automation;
+using MlpTools.Core;
+using MlpTools.Core.Data;
+using MlpTools.Core.Model;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// What a network predicts, one <see cref="Prediction"/> per sample: for a dataset
+/// (<c>Invoke-MlpPrediction -Network $net -Dataset $test</c>, or piped), or for objects
+/// (<c>Import-Csv new.csv | Invoke-MlpPrediction -Network $net</c>) whose properties are matched to the network's
+/// FeatureNames by name.
+/// </summary>
+/// <remarks>
+/// Piped objects are gathered into batches of <see cref="BatchSize"/> and each batch is predicted at once. The network
+/// applies its own preprocessing, and a sample's probabilities do not depend on its batch, so they equal Test-Mlp's and
+/// Get-MlpGradient -Trace's exactly. An object the network cannot read (a feature missing, a value not a number) is
+/// reported as a non-terminating error naming it, and the rest go on.
+/// </remarks>
+[Cmdlet(VerbsLifecycle.Invoke, "MlpPrediction", DefaultParameterSetName = DatasetSet)]
+[OutputType(typeof(Prediction))]
+public sealed class InvokeMlpPredictionCommand : MlpCmdlet
+{
+    private const string DatasetSet = "Dataset";
+    private const string InputObjectSet = "InputObject";
+
+    /// <summary>How many piped objects are predicted together.</summary>
+    internal const int BatchSize = 1024;
+
+    private readonly List<(int Index, string? Actual, PSObject Input)> _pending = new();
+    private FeatureRowBuilder? _rows;
+    private int _objects;
+
+    /// <summary>The network that predicts.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public Mlp Network { get; set; } = null!;
+
+    /// <summary>The samples to predict; each prediction carries the sample's label as Actual.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = DatasetSet)]
+    public Dataset Dataset { get; set; } = null!;
+
+    /// <summary>An object whose properties named like the network's features are one sample.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    [AllowNull]
+    public PSObject InputObject { get; set; } = null!;
+
+    /// <summary>The objects' property holding the true class, to fill Actual and Correct.</summary>
+    [Parameter(ParameterSetName = InputObjectSet)]
+    public string? LabelProperty { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecordCore()
+    {
+        if (ParameterSetName == DatasetSet)
+        {
+            PredictDataset(Dataset);
+            return;
+        }
+        int index = _objects++;
+        if (NumericInput.Unwrap(InputObject) is Dataset data)
+        {
+            PredictPending();
+            PredictDataset(data);
+            return;
+        }
+        try
+        {
+            _rows ??= new FeatureRowBuilder(Network.FeatureNames, Network.ClassNames, "Input", "Invoke-MlpPrediction");
+            PSObject input = InputObject ?? new PSObject();
+            string? actual = null;
+            if (LabelProperty is not null)
+            {
+                if (!ObjectProperties.TryGet(input, LabelProperty, out object? label))
+                    throw new MlpException("ObjectLabelPropertyNotFound", MlpErrorKind.InvalidData,
+                        $"Object {index + 1} has no property '{LabelProperty}' for the label (-LabelProperty). Its properties are: {string.Join(", ", input.Properties.Select(p => "'" + p.Name + "'"))}.",
+                        LabelProperty);
+                actual = Prediction.LabelText(label) is { } text && text.Trim().Length > 0 ? text.Trim() : null;
+            }
+            _rows.Add(ObjectProperties.Read(input), index + 1);
+            _pending.Add((index, actual, input));
+        }
+        catch (MlpException ex)
+        {
+            WriteError(new ErrorRecord(ex, ex.ErrorId, ToCategory(ex.Kind), InputObject));
+            return;
+        }
+        if (_pending.Count >= BatchSize) PredictPending();
+    }
+
+    /// <inheritdoc />
+    protected override void EndProcessingCore() => PredictPending();
+
+    private void PredictDataset(Dataset data)
+    {
+        (double[,] p, int[] predicted) = Network.Predict(data);
+        if (!data.ClassNames.SequenceEqual(Network.ClassNames))
+            WriteWarning($"The classes of '{data.Name}' ({Names(data.ClassNames)}) differ from the network's ({Names(Network.ClassNames)}); Actual and Correct match them by name.");
+        int[] labels = data.Labels;
+        for (int i = 0; i < predicted.Length; i++)
+            WriteObject(new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], data.ClassNames[labels[i]]));
+    }
+
+    private void PredictPending()
+    {
+        if (_rows?.TakeBatch() is not { } batch) return;
+        (double[,] p, int[] predicted) = Network.Predict(batch);
+        for (int i = 0; i < predicted.Length; i++)
+        {
+            (int index, string? actual, PSObject input) = _pending[i];
+            WriteObject(new Prediction(index, Network.ClassNames, Row(p, i), predicted[i], actual, input));
+        }
+        _pending.Clear();
+    }
+
+    private static double[] Row(double[,] p, int i)
+    {
+        var row = new double[p.GetLength(1)];
+        for (int j = 0; j < row.Length; j++) row[j] = p[i, j];
+        return row;
+    }
+
+    private static string Names(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(10)) + (names.Count > 10 ? ", ..." : "");
+}

@@ -1,0 +1,79 @@
+using System.Collections;
+using System.Globalization;
+using System.Management.Automation;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// A pipeline object as the engine's builders take it: its properties in order, each with its value unwrapped from
+/// any PSObject. A hashtable (or ordered dictionary) gives its keys and values; any other object its readable
+/// properties (an Import-Csv row: its columns, values as strings).
+/// </summary>
+internal static class ObjectProperties
+{
+    public static List<KeyValuePair<string, object?>> Read(PSObject item)
+    {
+        if (NumericInput.Unwrap(item) is IDictionary table)
+        {
+            var entries = new List<KeyValuePair<string, object?>>(table.Count);
+            foreach (DictionaryEntry entry in table)
+                entries.Add(new(Convert.ToString(NumericInput.Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? "", Value(entry.Value)));
+            return entries;
+        }
+        var properties = new List<KeyValuePair<string, object?>>();
+        foreach (PSPropertyInfo property in item.Properties)
+        {
+            if (!property.IsGettable) continue;
+            object? value;
+            try
+            {
+                value = property.Value;
+            }
+            catch (GetValueException)
+            {
+                value = null; // a getter that throws has no value to give
+            }
+            properties.Add(new(property.Name, Value(value)));
+        }
+        return properties;
+    }
+
+    /// <summary>The value of the property <paramref name="name"/> (any case), or false when the object has none.</summary>
+    public static bool TryGet(PSObject item, string name, out object? value)
+    {
+        if (NumericInput.Unwrap(item) is IDictionary table)
+        {
+            foreach (DictionaryEntry entry in table)
+            {
+                if (string.Equals(Convert.ToString(NumericInput.Unwrap(entry.Key), CultureInfo.InvariantCulture), name, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = Value(entry.Value);
+                    return true;
+                }
+            }
+            value = null;
+            return false;
+        }
+        PSPropertyInfo? property = item.Properties[name];
+        if (property is null || !property.IsGettable)
+        {
+            value = null;
+            return false;
+        }
+        try
+        {
+            value = Value(property.Value);
+        }
+        catch (GetValueException)
+        {
+            value = null;
+        }
+        return true;
+    }
+
+    private static object? Value(object? value)
+    {
+        value = NumericInput.Unwrap(value);
+        return value is DBNull ? null : value;
+    }
+}
