@@ -152,6 +152,17 @@ public sealed class Dataset
         return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution);
     }
 
+    /// <summary>
+    /// The same samples (features shared, not copied) with label k renumbered to <paramref name="map"/>[k] and the
+    /// classes named <paramref name="classNames"/>.
+    /// </summary>
+    internal Dataset Relabel(int[] map, IReadOnlyList<string> classNames)
+    {
+        var labels = new int[_labels.Length];
+        for (int i = 0; i < labels.Length; i++) labels[i] = map[_labels[i]];
+        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution);
+    }
+
     /// <inheritdoc />
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Name}: {Count} samples x {FeatureCount} features, {ClassCount} classes");

@@ -65,6 +65,7 @@ public static class GradientChecker
             throw MlpException.Argument("InvalidThreshold", $"Threshold must be a finite number > 0, but it is {threshold.ToString(CultureInfo.InvariantCulture)}.", threshold);
 
         Mlp<double> net = network.ToDouble();
+        data = net.Accept(data);
         var report = (GradientReport<double>)net.ComputeGradient(data, regularization, trace: false, classWeights);
         ParameterSet<double> g = report.Gradients;
         if (analytic is not null) ApplyOverrides(g, analytic);

@@ -39,7 +39,7 @@ public abstract class Mlp
     public abstract Precision Precision { get; }
 
     /// <summary>The class names, in label order.</summary>
-    public IReadOnlyList<string> ClassNames { get; }
+    public IReadOnlyList<string> ClassNames { get; internal set; }
 
     /// <summary>The feature names the network expects, in input order.</summary>
     public IReadOnlyList<string> FeatureNames { get; }
@@ -185,7 +185,51 @@ public abstract class Mlp
     public abstract GradientReport ComputeGradient(Dataset data, double regularization, bool trace, IReadOnlyList<double>? classWeights = null);
 
     /// <summary>Throws a clear error when the dataset does not fit this network.</summary>
-    public void EnsureCompatible(Dataset data) => EnsureCompatible(data, checkLabels: true);
+    public void EnsureCompatible(Dataset data) => Accept(data);
+
+    /// <summary>
+    /// The dataset as this network sees it: checked to fit (feature count, and labels within the classes unless
+    /// <paramref name="checkLabels"/> is off), with its labels numbered as the network numbers its classes.
+    /// </summary>
+    /// <remarks>
+    /// When both the dataset and the network name their classes (other than the plain "0", "1", ... that numeric labels
+    /// get), classes are matched by name, so a test file holding only some of the classes, in another order, is
+    /// scored right. Otherwise labels are taken as class numbers.
+    /// </remarks>
+    internal Dataset Accept(Dataset data, bool checkLabels = true)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (checkLabels) data = AlignClasses(data);
+        EnsureCompatible(data, checkLabels);
+        return data;
+    }
+
+    private Dataset AlignClasses(Dataset data)
+    {
+        IReadOnlyList<string> theirs = data.ClassNames, ours = ClassNames;
+        if (IsNumbered(theirs) || IsNumbered(ours)) return data;
+        bool samePrefix = theirs.Count <= ours.Count;
+        for (int k = 0; samePrefix && k < theirs.Count; k++) samePrefix = string.Equals(theirs[k], ours[k], StringComparison.Ordinal);
+        if (samePrefix) return data;
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < ours.Count; k++) index.TryAdd(ours[k], k);
+        var map = new int[theirs.Count];
+        for (int k = 0; k < theirs.Count; k++)
+        {
+            if (!index.TryGetValue(theirs[k], out map[k]))
+                throw MlpException.InvalidData("UnknownClass",
+                    $"The dataset '{data.Name}' has class '{theirs[k]}', which is not one of the network's {ours.Count} classes ({string.Join(", ", ours.Select(n => "'" + n + "'"))}).",
+                    theirs[k]);
+        }
+        return data.Relabel(map, ours);
+    }
+
+    private static bool IsNumbered(IReadOnlyList<string> names)
+    {
+        for (int k = 0; k < names.Count; k++)
+            if (!string.Equals(names[k], k.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)) return false;
+        return true;
+    }
 
     private protected void EnsureCompatible(Dataset data, bool checkLabels)
     {
@@ -273,7 +317,7 @@ public sealed class Mlp<T> : Mlp
     /// <inheritdoc />
     public override Evaluation Evaluate(Dataset data)
     {
-        EnsureCompatible(data);
+        data = Accept(data);
         const int chunk = 1024;
         int n = data.Count;
         var buffers = new BatchBuffers<T>(Math.Min(chunk, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
@@ -302,7 +346,7 @@ public sealed class Mlp<T> : Mlp
     /// <inheritdoc />
     public override (double[,] Probabilities, int[] Predicted) Predict(Dataset data)
     {
-        EnsureCompatible(data, checkLabels: false);
+        data = Accept(data, checkLabels: false);
         const int chunk = 1024;
         int n = data.Count, c = ClassCount;
         var probabilities = new double[n, c];
@@ -336,7 +380,7 @@ public sealed class Mlp<T> : Mlp
     /// <inheritdoc />
     public override GradientReport ComputeGradient(Dataset data, double regularization, bool trace, IReadOnlyList<double>? classWeights = null)
     {
-        EnsureCompatible(data);
+        data = Accept(data);
         CheckRegularization(regularization);
         int m = data.Count;
         if (m == 0) throw MlpException.InvalidData("EmptyDataset", $"The dataset '{data.Name}' has no samples; the loss needs at least one.");

@@ -42,8 +42,11 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        network.EnsureCompatible(train);
-        if (validation is not null) network.EnsureCompatible(validation);
+        // A network that knows its classes only by number takes the training data's class names.
+        if (network.ClassNames.SequenceEqual(Dataset.DefaultClassNames(network.ClassCount)) && train.ClassCount == network.ClassCount)
+            network.ClassNames = train.ClassNames;
+        train = network.Accept(train);
+        if (validation is not null) validation = network.Accept(validation);
         if (train.Count == 0) throw MlpException.InvalidData("EmptyDataset", $"The training dataset '{train.Name}' has no samples.");
         if (options.ClassWeights is { } cw && cw.Count != network.ClassCount)
             throw MlpException.Argument("ClassWeightCountMismatch", $"{cw.Count} class weights were given for a network of {network.ClassCount} classes; give one per class.", cw.Count);
