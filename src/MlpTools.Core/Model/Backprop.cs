@@ -159,22 +159,18 @@ internal static class Backprop
 
         // In the forward pass this was: Z = A W2 + b2.
         // dW2 = A^T dZ + (lambda/m) W2. Its array holds dW2^T = dZ^T A (C x H).
-        Kernels.Scale<T>(g.W2, decay, w.W2);
-        Kernels.Gemm<T>(true, false, c, h, m, dz, c, a, h, g.W2, h, accumulate: true);
+        Kernels.GemmPlusScaled<T>(true, false, c, h, m, dz, c, a, h, g.W2, h, decay, w.W2, h);
         // db2 = column sums of dZ.
         Kernels.ColumnSums<T>(dz, m, c, g.b2);
         // dA = dZ W2^T: W2's array is already W2^T (C x H).
         Kernels.Gemm<T>(false, false, m, h, c, dz, c, w.W2, h, da, h, accumulate: false);
 
         // In the forward pass this was: A = max(0, Hpre).
-        // dH = dA * 1[Hpre > 0].
-        Kernels.ReluBackward<T>(da, hpre, dh);
+        // dH = dA * 1[Hpre > 0], and db1 = column sums of dH in the same pass.
+        Kernels.ReluBackwardColumnSums<T>(da, hpre, dh, m, h, g.b1);
 
         // In the forward pass this was: Hpre = X W1 + b1.
         // dW1 = X^T dH + (lambda/m) W1. Its array holds dW1^T = dH^T X (H x D).
-        Kernels.Scale<T>(g.W1, decay, w.W1);
-        Kernels.Gemm<T>(true, false, h, d, m, dh, h, x, d, g.W1, d, accumulate: true);
-        // db1 = column sums of dH.
-        Kernels.ColumnSums<T>(dh, m, h, g.b1);
+        Kernels.GemmPlusScaled<T>(true, false, h, d, m, dh, h, x, d, g.W1, d, decay, w.W1, d);
     }
 }

@@ -13,6 +13,11 @@ namespace MlpTools.Core.Numerics;
 /// A MathNet <c>DenseMatrix</c> stores columns contiguously, so its storage read row-major is the
 /// transpose; the network uses that to multiply by its parameters without copying them.
 /// <see cref="ReferenceKernels"/> holds the plain loops these are tested against.
+/// <para>
+/// Determinism: every kernel sums in an order fixed by the shapes alone, never by timing or by the number
+/// of threads, so the same inputs give the same bits on every run. Float and double products run on
+/// <see cref="GemmDriver{T, TTiles}"/>; other IEEE types (Half) on plain loops.
+/// </para>
 /// </remarks>
 internal static class Kernels
 {
@@ -21,78 +26,130 @@ internal static class Kernels
     /// C is m x n; op(A) is m x k; op(B) is k x n. op(X) is X, or its transpose when the flag is set
     /// (then X itself is stored k x m, or n x k).
     /// </summary>
-    public static void Gemm<T>(bool transA, bool transB, int m, int n, int k,
+    /// <remarks>
+    /// Each element is one chain of fused multiply-adds over p = 0..k-1, starting from C (accumulating) or 0,
+    /// on every path and with any number of threads.
+    /// </remarks>
+    public static unsafe void Gemm<T>(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!accumulate)
+        CheckGemm(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0) return;
+        if (k == 0)
         {
-            for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+            if (!accumulate)
+                for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+            return;
         }
-        if (m == 0 || n == 0 || k == 0) return;
 
-        if (!transA && !transB)
+        if (IsVectorizable<T>())
         {
-            // C[i,:] += A[i,p] * B[p,:]
-            for (int i = 0; i < m; i++)
+            fixed (T* pa = a, pb = b, pc = c)
             {
-                Span<T> ci = c.Slice(i * ldc, n);
-                ReadOnlySpan<T> ai = a.Slice(i * lda, k);
+                var g = new GemmArgs<T>
+                {
+                    A = pa, B = pb, C = pc, Lda = lda, Ldb = ldb, Ldc = ldc,
+                    M = m, N = n, K = k, TransA = transA, TransB = transB, Accumulate = accumulate,
+                };
+                RunGemm(g);
+            }
+            return;
+        }
+
+        // Other types: the plain loops, in the same order (a chain over p from C or 0).
+        for (int i = 0; i < m; i++)
+        {
+            Span<T> ci = c.Slice(i * ldc, n);
+            for (int j = 0; j < n; j++)
+            {
+                T s = accumulate ? ci[j] : T.Zero;
                 for (int p = 0; p < k; p++)
-                {
-                    T s = ai[p];
-                    if (s != T.Zero) AddScaled(ci, s, b.Slice(p * ldb, n));
-                }
+                    s = T.FusedMultiplyAdd(transA ? a[p * lda + i] : a[i * lda + p], transB ? b[j * ldb + p] : b[p * ldb + j], s);
+                ci[j] = s;
             }
         }
-        else if (!transA && transB)
+    }
+
+    /// <summary>
+    /// C = op(A) op(B) + beta D, with D m x n (leading dimension <paramref name="ldd"/>; it may be C itself).
+    /// The same bits as <c>Scale(C, beta, D)</c> followed by an accumulating <see cref="Gemm{T}"/>, in one pass
+    /// over C instead of two: each tile of C is set to beta D just before its products are added.
+    /// </summary>
+    /// <remarks>Backprop uses it for dW1^T = dH^T X + (lambda/m) W1^T, and likewise for dW2^T.</remarks>
+    public static unsafe void GemmPlusScaled<T>(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, T beta, ReadOnlySpan<T> d, int ldd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckGemm(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        CheckOperand("D", m, n, d.Length, ldd);
+        if (m == 0 || n == 0) return;
+        if (k == 0 || !IsVectorizable<T>())
         {
-            // C[i,j] += A[i,:] . B[j,:]
-            for (int i = 0; i < m; i++)
-            {
-                ReadOnlySpan<T> ai = a.Slice(i * lda, k);
-                Span<T> ci = c.Slice(i * ldc, n);
-                for (int j = 0; j < n; j++) ci[j] += Dot(ai, b.Slice(j * ldb, k));
-            }
+            for (int i = 0; i < m; i++) Scale(c.Slice(i * ldc, n), beta, d.Slice(i * ldd, n));
+            Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate: true);
+            return;
         }
-        else if (transA && !transB)
+        fixed (T* pa = a, pb = b, pc = c, pd = d)
         {
-            // C[i,:] += A[p,i] * B[p,:]
-            for (int p = 0; p < k; p++)
+            var g = new GemmArgs<T>
             {
-                ReadOnlySpan<T> ap = a.Slice(p * lda, m);
-                ReadOnlySpan<T> bp = b.Slice(p * ldb, n);
-                for (int i = 0; i < m; i++)
-                {
-                    T s = ap[i];
-                    if (s != T.Zero) AddScaled(c.Slice(i * ldc, n), s, bp);
-                }
-            }
+                A = pa, B = pb, C = pc, Lda = lda, Ldb = ldb, Ldc = ldc,
+                M = m, N = n, K = k, TransA = transA, TransB = transB, Accumulate = false,
+                Init = pd, LdInit = ldd, InitScale = beta,
+            };
+            RunGemm(g);
         }
-        else
-        {
-            // C[i,j] += sum_p A[p,i] B[j,p]
-            for (int i = 0; i < m; i++)
-            {
-                for (int j = 0; j < n; j++)
-                {
-                    T s = T.Zero;
-                    for (int p = 0; p < k; p++) s += a[p * lda + i] * b[j * ldb + p];
-                    c[i * ldc + j] += s;
-                }
-            }
-        }
+    }
+
+    private static void RunGemm<T>(in GemmArgs<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (GemmOptions.UseAvx512 && Avx512Tiles<T>.IsSupported) GemmDriver<T, Avx512Tiles<T>>.Run(g);
+        else GemmDriver<T, VectorTiles<T>>.Run(g);
+    }
+
+    /// <summary>Throws unless the spans hold the matrices their sizes and leading dimensions describe.</summary>
+    private static void CheckGemm(bool transA, bool transB, int m, int n, int k, int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"Matrix sizes must not be negative (m = {m}, n = {n}, k = {k}).");
+        CheckOperand("A", transA ? k : m, transA ? m : k, aLength, lda);
+        CheckOperand("B", transB ? n : k, transB ? k : n, bLength, ldb);
+        CheckOperand("C", m, n, cLength, ldc);
+    }
+
+    private static void CheckOperand(string name, int rows, int cols, int length, int ld)
+    {
+        if (ld < Math.Max(cols, 1))
+            throw new ArgumentOutOfRangeException(name, $"The leading dimension of {name} ({ld}) is smaller than its row length ({cols}).");
+        if (rows > 0 && cols > 0 && (long)(rows - 1) * ld + cols > length)
+            throw new ArgumentException($"{name} ({rows} x {cols}, leading dimension {ld}) needs {(long)(rows - 1) * ld + cols} elements but has {length}.", name);
     }
 
     /// <summary>Hpre[i,:] += b; A = max(0, Hpre). Both rows x cols, row-major, contiguous.</summary>
     public static void AddBiasRelu<T>(Span<T> hpre, ReadOnlySpan<T> bias, Span<T> activation, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        bias = bias.Slice(0, cols);
         for (int i = 0; i < rows; i++)
         {
             Span<T> h = hpre.Slice(i * cols, cols);
             Span<T> act = activation.Slice(i * cols, cols);
-            for (int j = 0; j < cols; j++)
+            int j = 0;
+            if (IsVectorizable<T>())
+            {
+                ref T rh = ref MemoryMarshal.GetReference(h), ra = ref MemoryMarshal.GetReference(act);
+                ref T rb = ref MemoryMarshal.GetReference(bias);
+                for (; j <= cols - Vector<T>.Count; j += Vector<T>.Count)
+                {
+                    Vector<T> v = Vector.LoadUnsafe(ref rh, (nuint)j) + Vector.LoadUnsafe(ref rb, (nuint)j);
+                    v.StoreUnsafe(ref rh, (nuint)j);
+                    // v > 0 ? v : 0, exactly as the scalar loop (+0 for -0 and for NaN).
+                    Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero), v, Vector<T>.Zero).StoreUnsafe(ref ra, (nuint)j);
+                }
+            }
+            for (; j < cols; j++)
             {
                 T v = h[j] + bias[j];
                 h[j] = v;
@@ -105,7 +162,7 @@ internal static class Kernels
     public static void AddBias<T>(Span<T> z, ReadOnlySpan<T> bias, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < rows; i++) AddScaled(z.Slice(i * cols, cols), T.One, bias);
+        for (int i = 0; i < rows; i++) AddScaled(z.Slice(i * cols, cols), T.One, bias.Slice(0, cols));
     }
 
     /// <summary>
@@ -171,10 +228,58 @@ internal static class Kernels
     public static void ReluBackward<T>(ReadOnlySpan<T> da, ReadOnlySpan<T> hpre, Span<T> dh)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < dh.Length; i++) dh[i] = hpre[i] > T.Zero ? da[i] : T.Zero;
+        int n = dh.Length, i = 0;
+        da = da.Slice(0, n);
+        hpre = hpre.Slice(0, n);
+        if (IsVectorizable<T>())
+        {
+            ref T rda = ref MemoryMarshal.GetReference(da), rh = ref MemoryMarshal.GetReference(hpre), rdh = ref MemoryMarshal.GetReference(dh);
+            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector<T> positive = Vector.GreaterThan(Vector.LoadUnsafe(ref rh, (nuint)i), Vector<T>.Zero);
+                Vector.ConditionalSelect(positive, Vector.LoadUnsafe(ref rda, (nuint)i), Vector<T>.Zero).StoreUnsafe(ref rdh, (nuint)i);
+            }
+        }
+        for (; i < n; i++) dh[i] = hpre[i] > T.Zero ? da[i] : T.Zero;
     }
 
-    /// <summary>sums[j] = sum_i X[i,j] (X is rows x cols, contiguous).</summary>
+    /// <summary>
+    /// ReluBackward and ColumnSums in one pass: dH = dA * 1[Hpre &gt; 0] and sums[j] = sum_i dH[i,j]
+    /// (all rows x cols, contiguous). The sums are taken row by row, as <see cref="ColumnSums{T}"/> takes them,
+    /// so the two ways give the same bits.
+    /// </summary>
+    public static void ReluBackwardColumnSums<T>(ReadOnlySpan<T> da, ReadOnlySpan<T> hpre, Span<T> dh, int rows, int cols, Span<T> sums)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        sums = sums.Slice(0, cols);
+        sums.Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<T> dar = da.Slice(r * cols, cols), hr = hpre.Slice(r * cols, cols);
+            Span<T> dhr = dh.Slice(r * cols, cols);
+            int j = 0;
+            if (IsVectorizable<T>())
+            {
+                ref T rda = ref MemoryMarshal.GetReference(dar), rh = ref MemoryMarshal.GetReference(hr);
+                ref T rdh = ref MemoryMarshal.GetReference(dhr), rs = ref MemoryMarshal.GetReference(sums);
+                for (; j <= cols - Vector<T>.Count; j += Vector<T>.Count)
+                {
+                    Vector<T> positive = Vector.GreaterThan(Vector.LoadUnsafe(ref rh, (nuint)j), Vector<T>.Zero);
+                    Vector<T> d = Vector.ConditionalSelect(positive, Vector.LoadUnsafe(ref rda, (nuint)j), Vector<T>.Zero);
+                    d.StoreUnsafe(ref rdh, (nuint)j);
+                    (Vector.LoadUnsafe(ref rs, (nuint)j) + d).StoreUnsafe(ref rs, (nuint)j);
+                }
+            }
+            for (; j < cols; j++)
+            {
+                T d = hr[j] > T.Zero ? dar[j] : T.Zero;
+                dhr[j] = d;
+                sums[j] += d;
+            }
+        }
+    }
+
+    /// <summary>sums[j] = sum_i X[i,j] (X is rows x cols, contiguous), summed over i in order.</summary>
     public static void ColumnSums<T>(ReadOnlySpan<T> x, int rows, int cols, Span<T> sums)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -186,23 +291,123 @@ internal static class Kernels
     public static void Scale<T>(Span<T> y, T alpha, ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < y.Length; i++) y[i] = alpha * x[i];
+        int n = y.Length, i = 0;
+        x = x.Slice(0, n);
+        if (IsVectorizable<T>())
+        {
+            var va = new Vector<T>(alpha);
+            ref T ry = ref MemoryMarshal.GetReference(y), rx = ref MemoryMarshal.GetReference(x);
+            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+                (va * Vector.LoadUnsafe(ref rx, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+        }
+        for (; i < n; i++) y[i] = alpha * x[i];
     }
 
     /// <summary>y += alpha * x.</summary>
+    /// <remarks>Multiplies then adds (two roundings), element by element: with alpha = 1 it is an exact sum.</remarks>
     public static void AddScaled<T>(Span<T> y, T alpha, ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && y.Length >= Vector<T>.Count)
+        int n = y.Length, i = 0;
+        x = x.Slice(0, n);
+        if (IsVectorizable<T>())
         {
             var va = new Vector<T>(alpha);
-            Span<Vector<T>> vy = MemoryMarshal.Cast<T, Vector<T>>(y);
-            ReadOnlySpan<Vector<T>> vx = MemoryMarshal.Cast<T, Vector<T>>(x.Slice(0, y.Length));
-            for (int v = 0; v < vy.Length; v++) vy[v] += va * vx[v];
-            i = vy.Length * Vector<T>.Count;
+            ref T ry = ref MemoryMarshal.GetReference(y), rx = ref MemoryMarshal.GetReference(x);
+            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+                (Vector.LoadUnsafe(ref ry, (nuint)i) + va * Vector.LoadUnsafe(ref rx, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
         }
-        for (; i < y.Length; i++) y[i] += alpha * x[i];
+        for (; i < n; i++) y[i] += alpha * x[i];
+    }
+
+    /// <summary>
+    /// One step of SGD with momentum over a parameter array w, its velocity v and gradient g:
+    /// <code>
+    ///   v' = mu v - lr g
+    ///   w += v'                         (classical)
+    ///   w += -mu v + (1 + mu) v'        (Nesterov)
+    /// </code>
+    /// Element-wise, in the same roundings as the scalar loop <see cref="ReferenceKernels.MomentumStep{T}"/>.
+    /// Large arrays are split across the kernel threads (element-wise, so the result does not depend on them).
+    /// </summary>
+    public static unsafe void MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = w.Length;
+        v = v.Slice(0, n);
+        g = g.Slice(0, n);
+        if (n >= ParallelElementwiseMinimum && KernelThreads.MaxThreads > 1 && IsVectorizable<T>() && KernelThreads.TryEnter())
+        {
+            try
+            {
+                fixed (T* pw = w, pv = v, pg = g)
+                {
+                    MomentumJob<T> job = MomentumJob<T>.Instance;
+                    job.W = pw;
+                    job.V = pv;
+                    job.G = pg;
+                    (job.N, job.Mu, job.Lr, job.Nesterov) = (n, mu, lr, nesterov);
+                    KernelThreads.Run(job, (n + MomentumChunk - 1) / MomentumChunk);
+                    job.W = job.V = job.G = null;
+                }
+            }
+            finally
+            {
+                KernelThreads.Exit();
+            }
+            return;
+        }
+        MomentumStepSerial(w, v, g, mu, lr, nesterov);
+    }
+
+    /// <summary>Arrays at least this long are worth splitting across threads.</summary>
+    private const int ParallelElementwiseMinimum = 1 << 15;
+
+    /// <summary>Elements per chunk of a parallel element-wise pass (a multiple of every vector width).</summary>
+    private const int MomentumChunk = 1 << 14;
+
+    private static void MomentumStepSerial<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = w.Length, i = 0;
+        T onePlusMu = T.One + mu;
+        if (IsVectorizable<T>())
+        {
+            Vector<T> vmu = new(mu), vlr = new(lr), v1mu = new(onePlusMu);
+            ref T rw = ref MemoryMarshal.GetReference(w), rv = ref MemoryMarshal.GetReference(v), rg = ref MemoryMarshal.GetReference(g);
+            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector<T> previous = Vector.LoadUnsafe(ref rv, (nuint)i);
+                Vector<T> next = vmu * previous - vlr * Vector.LoadUnsafe(ref rg, (nuint)i);
+                next.StoreUnsafe(ref rv, (nuint)i);
+                Vector<T> step = nesterov ? v1mu * next - vmu * previous : next;
+                (Vector.LoadUnsafe(ref rw, (nuint)i) + step).StoreUnsafe(ref rw, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            T previous = v[i];
+            T next = mu * previous - lr * g[i];
+            v[i] = next;
+            w[i] += nesterov ? onePlusMu * next - mu * previous : next;
+        }
+    }
+
+    private sealed unsafe class MomentumJob<T> : IKernelJob
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static readonly MomentumJob<T> Instance = new();
+        public T* W, V, G;
+        public int N;
+        public T Mu, Lr;
+        public bool Nesterov;
+
+        public void Execute(int chunk)
+        {
+            int start = chunk * MomentumChunk, end = Math.Min(N, start + MomentumChunk);
+            MomentumStepSerial(new Span<T>(W + start, end - start), new Span<T>(V + start, end - start),
+                new ReadOnlySpan<T>(G + start, end - start), Mu, Lr, Nesterov);
+        }
     }
 
     /// <summary>The dot product of two equal-length spans.</summary>
@@ -225,14 +430,97 @@ internal static class Kernels
         return s;
     }
 
-    /// <summary>The sum of squares, accumulated in double.</summary>
-    public static double SumOfSquares<T>(ReadOnlySpan<T> x)
+    /// <summary>
+    /// The sum of squares, accumulated in double. Long arrays are summed in fixed chunks of
+    /// <see cref="SumChunk"/> elements whose partial sums are added in order, so the result is the same
+    /// whether the chunks ran on one thread or several.
+    /// </summary>
+    public static unsafe double SumOfSquares<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double s = 0;
-        foreach (T v in x)
+        int n = x.Length;
+        if (n <= SumChunk) return SumOfSquaresSerial(x);
+        int chunks = (n + SumChunk - 1) / SumChunk;
+        if (KernelThreads.MaxThreads > 1 && IsVectorizable<T>() && KernelThreads.TryEnter())
         {
-            double d = double.CreateTruncating(v);
+            try
+            {
+                fixed (T* px = x)
+                {
+                    SumOfSquaresJob<T> job = SumOfSquaresJob<T>.Instance;
+                    job.X = px;
+                    job.N = n;
+                    if (job.Partials.Length < chunks) job.Partials = new double[chunks];
+                    KernelThreads.Run(job, chunks);
+                    job.X = null;
+                    double total = 0;
+                    for (int c = 0; c < chunks; c++) total += job.Partials[c];
+                    return total;
+                }
+            }
+            finally
+            {
+                KernelThreads.Exit();
+            }
+        }
+        double s = 0;
+        for (int c = 0; c < chunks; c++) s += SumOfSquaresSerial(x.Slice(c * SumChunk, Math.Min(SumChunk, n - c * SumChunk)));
+        return s;
+    }
+
+    /// <summary>Elements per chunk of <see cref="SumOfSquares{T}"/>.</summary>
+    private const int SumChunk = 1 << 16;
+
+    private sealed unsafe class SumOfSquaresJob<T> : IKernelJob
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static readonly SumOfSquaresJob<T> Instance = new();
+        public T* X;
+        public int N;
+        public double[] Partials = Array.Empty<double>();
+
+        public void Execute(int chunk)
+        {
+            int start = chunk * SumChunk;
+            Partials[chunk] = SumOfSquaresSerial(new ReadOnlySpan<T>(X + start, Math.Min(SumChunk, N - start)));
+        }
+    }
+
+    /// <summary>The sum of squares in double, in two interleaved vector partial sums, then added.</summary>
+    private static double SumOfSquaresSerial<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        double s = 0;
+        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+        {
+            ReadOnlySpan<float> xf = MemoryMarshal.Cast<T, float>(x);
+            ref float r = ref MemoryMarshal.GetReference(xf);
+            Vector<double> s0 = Vector<double>.Zero, s1 = s0;
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref r, (nuint)i), out Vector<double> lo, out Vector<double> hi);
+                s0 += lo * lo;
+                s1 += hi * hi;
+            }
+            s = Vector.Sum(s0 + s1);
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+        {
+            ReadOnlySpan<double> xd = MemoryMarshal.Cast<T, double>(x);
+            ref double r = ref MemoryMarshal.GetReference(xd);
+            Vector<double> s0 = Vector<double>.Zero, s1 = s0;
+            for (; i <= n - 2 * Vector<double>.Count; i += 2 * Vector<double>.Count)
+            {
+                Vector<double> a = Vector.LoadUnsafe(ref r, (nuint)i), b = Vector.LoadUnsafe(ref r, (nuint)(i + Vector<double>.Count));
+                s0 += a * a;
+                s1 += b * b;
+            }
+            s = Vector.Sum(s0 + s1);
+        }
+        for (; i < n; i++)
+        {
+            double d = double.CreateTruncating(x[i]);
             s += d * d;
         }
         return s;
@@ -242,7 +530,25 @@ internal static class Kernels
     public static bool AllFinite<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        foreach (T v in x) if (!T.IsFinite(v)) return false;
+        int n = x.Length, i = 0;
+        if (IsVectorizable<T>())
+        {
+            // x - x is 0 for a finite x and NaN for an infinity or a NaN.
+            ref T r = ref MemoryMarshal.GetReference(x);
+            Vector<T> bad = Vector<T>.Zero;
+            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector<T> v = Vector.LoadUnsafe(ref r, (nuint)i);
+                bad |= ~Vector.Equals(v - v, Vector<T>.Zero);
+            }
+            if (bad != Vector<T>.Zero) return false;
+        }
+        for (; i < n; i++) if (!T.IsFinite(x[i])) return false;
         return true;
     }
+
+    /// <summary>Float and double run on vectors (a JIT-time constant for each T).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsVectorizable<T>() =>
+        Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 }

@@ -91,19 +91,9 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
 
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
     {
-        T mu = T.CreateTruncating(Momentum), lr = T.CreateTruncating(learningRate), onePlusMu = T.One + mu;
+        T mu = T.CreateTruncating(Momentum), lr = T.CreateTruncating(learningRate);
         ParameterSet<T> velocity = Slots["velocity"];
-        for (int k = 0; k < 4; k++)
-        {
-            Span<T> wk = w[k], gk = g[k], vk = velocity[k];
-            for (int i = 0; i < wk.Length; i++)
-            {
-                T previous = vk[i];
-                T v = mu * previous - lr * gk[i];
-                vk[i] = v;
-                wk[i] += Nesterov ? onePlusMu * v - mu * previous : v;
-            }
-        }
+        for (int k = 0; k < 4; k++) Numerics.Kernels.MomentumStep<T>(w[k], velocity[k], g[k], mu, lr, Nesterov);
         StepCount++;
     }
 }

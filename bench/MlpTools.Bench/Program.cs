@@ -1,0 +1,493 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Text.Json;
+using MlpTools.Core;
+using MlpTools.Core.Data;
+using MlpTools.Core.Model;
+using MlpTools.Core.Numerics;
+using MlpTools.Core.Training;
+
+namespace MlpTools.Bench;
+
+/// <summary>
+/// The performance benchmark (issue 5: train faster than numpy and PyTorch on this CPU). A program, not a test:
+/// <code>
+///   dotnet run -c Release --project bench/MlpTools.Bench -- [--compare] [options]
+/// </code>
+/// It prints, in this order:
+/// <list type="number">
+/// <item>peak: this machine's fp32 fused-multiply-add peak, measured with an FMA-only loop on 1 and on all cores;</item>
+/// <item>gemm: float32 Kernels.Gemm GFLOP/s (median [min-max] of several samples) and share of the measured peak, for
+///   the five products of a training step of 784-100-10 and 784-1024-10 at batch 200, in the forms Backprop uses,
+///   and for 1024^3;</item>
+/// <item>epoch: seconds per training epoch (Trainer.Train, 60,000 Fashion-MNIST samples, batch 200, SGD momentum 0.9,
+///   lr 0.01, lambda 1e-4, float32), median [min-max] of the timed epochs after a warm-up epoch.</item>
+/// </list>
+/// With --compare it also runs the peers in /work/shared/bench in the same session (numpy + OpenBLAS and PyTorch,
+/// interleaved round by round with ours, and gemm.py) and prints ours / best peer.
+/// Options:
+/// <code>
+///   --compare                 run the peers too
+///   --sections peak,gemm,epoch   which parts to run (default: all)
+///   --rounds N                epoch rounds (each: 1 warm-up + --epochs timed epochs per contender); default 3
+///   --epochs N                timed epochs per round; default 3
+///   --hidden 100,1024         hidden sizes for the epoch benchmark
+///   --quick                   fewer samples and rounds (a smoke run)
+///   --threads N               kernel threads (default: all cores)
+///   --peers DIR               where mlp_numpy.py, mlp_torch.py and gemm.py are (default /work/shared/bench, or $MLPTOOLS_PEERS)
+///   --python PATH             the Python that runs them (default /usr/bin/python3)
+///   --openblas-coretype X     set OPENBLAS_CORETYPE for the peers (by default they inherit the environment's)
+///   --json FILE               also append every result as a JSON line to FILE
+/// </code>
+/// Exit code 0 when everything ran; 2 for a bad option.
+/// </summary>
+internal static class Program
+{
+    private const int Batch = 200, Inputs = 784, Classes = 10;
+
+    private static readonly List<string> s_jsonLines = new();
+
+    private static int Main(string[] args)
+    {
+        Options o;
+        try
+        {
+            o = Options.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        if (o.Threads is int t) KernelThreads.MaxThreads = t;
+
+        PrintMachine(o);
+        double peak = 0;
+        if (o.Sections.Contains("peak")) peak = MeasurePeak(o);
+        if (o.Sections.Contains("gemm")) BenchGemm(o, peak, o.Sections.Contains("peak") ? () => MeasurePeak(o) : null);
+        if (o.Sections.Contains("epoch")) BenchEpochs(o);
+
+        if (o.JsonPath is not null) File.AppendAllLines(o.JsonPath, s_jsonLines);
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- machine and peak
+
+    private static void PrintMachine(Options o)
+    {
+        string cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
+            : RuntimeInformation.ProcessArchitecture.ToString();
+        Console.WriteLine(I($"MlpTools benchmark  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
+        Console.WriteLine(I($"CPU      {cpu}, {Environment.ProcessorCount} cores; AVX-512F {Avx512F.IsSupported}, FMA {Fma.IsSupported}, Vector512 accelerated {Vector512.IsHardwareAccelerated}"));
+        Console.WriteLine(I($"Runtime  {RuntimeInformation.FrameworkDescription}; kernel threads {KernelThreads.MaxThreads}"));
+        if (o.Compare)
+        {
+            string coretype = o.OpenBlasCoreType ?? Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset: OpenBLAS detects the CPU itself)";
+            Console.WriteLine(I($"Peers    {o.PeersDir} with {o.Python}; OPENBLAS_CORETYPE {coretype}"));
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>The fp32 FMA peak in GFLOP/s on all cores (the best of several runs; noise only lowers it).</summary>
+    private static double MeasurePeak(Options o)
+    {
+        Console.WriteLine("== peak: an FMA-only loop (12 independent chains per core), float32");
+        int runs = o.Quick ? 3 : 7;
+        double best = 0;
+        foreach (int threads in new[] { 1, Environment.ProcessorCount }.Distinct())
+        {
+            var rates = new List<double>();
+            for (int r = 0; r < runs; r++) rates.Add(PeakOnce(threads));
+            double max = rates.Max();
+            Console.WriteLine(I($"  {threads} thread(s): best {max,7:F1} GFLOP/s, median {Median(rates),7:F1}"));
+            Emit(new { bench = "peak", threads, gflops_best = max, gflops_median = Median(rates) });
+            if (threads == Environment.ProcessorCount) best = max;
+        }
+        Console.WriteLine();
+        return best;
+    }
+
+    private static double PeakOnce(int threads)
+    {
+        const long Iterations = 10_000_000;
+        int lanes = Avx512F.IsSupported ? 16 : 8;
+        using var start = new Barrier(threads + 1);
+        var workers = new Thread[threads];
+        var sink = new float[threads];
+        for (int i = 0; i < threads; i++)
+        {
+            int id = i;
+            workers[i] = new Thread(() =>
+            {
+                start.SignalAndWait();
+                sink[id] = Avx512F.IsSupported ? FmaLoop512(Iterations) : FmaLoop256(Iterations);
+            });
+            workers[i].Start();
+        }
+        start.SignalAndWait();
+        long t0 = Stopwatch.GetTimestamp();
+        foreach (Thread w in workers) w.Join();
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return threads * Iterations * 12.0 * lanes * 2 / seconds / 1e9;
+    }
+
+    private static float FmaLoop512(long iterations)
+    {
+        Vector512<float> a = Vector512.Create(0.999999f), b = Vector512.Create(1e-7f);
+        Vector512<float> c0 = Vector512<float>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Avx512F.FusedMultiplyAdd(c0, a, b); c1 = Avx512F.FusedMultiplyAdd(c1, a, b); c2 = Avx512F.FusedMultiplyAdd(c2, a, b);
+            c3 = Avx512F.FusedMultiplyAdd(c3, a, b); c4 = Avx512F.FusedMultiplyAdd(c4, a, b); c5 = Avx512F.FusedMultiplyAdd(c5, a, b);
+            c6 = Avx512F.FusedMultiplyAdd(c6, a, b); c7 = Avx512F.FusedMultiplyAdd(c7, a, b); c8 = Avx512F.FusedMultiplyAdd(c8, a, b);
+            c9 = Avx512F.FusedMultiplyAdd(c9, a, b); c10 = Avx512F.FusedMultiplyAdd(c10, a, b); c11 = Avx512F.FusedMultiplyAdd(c11, a, b);
+        }
+        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+
+    private static float FmaLoop256(long iterations)
+    {
+        Vector256<float> a = Vector256.Create(0.999999f), b = Vector256.Create(1e-7f);
+        Vector256<float> c0 = Vector256<float>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Fma.MultiplyAdd(c0, a, b); c1 = Fma.MultiplyAdd(c1, a, b); c2 = Fma.MultiplyAdd(c2, a, b);
+            c3 = Fma.MultiplyAdd(c3, a, b); c4 = Fma.MultiplyAdd(c4, a, b); c5 = Fma.MultiplyAdd(c5, a, b);
+            c6 = Fma.MultiplyAdd(c6, a, b); c7 = Fma.MultiplyAdd(c7, a, b); c8 = Fma.MultiplyAdd(c8, a, b);
+            c9 = Fma.MultiplyAdd(c9, a, b); c10 = Fma.MultiplyAdd(c10, a, b); c11 = Fma.MultiplyAdd(c11, a, b);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+
+    // ---------------------------------------------------------------- gemm
+
+    /// <summary>One product as Backprop calls it, and the gemm.py shape with the same m, n, k (up to transposing C).</summary>
+    private sealed record GemmShape(string Name, bool TransA, bool TransB, int M, int N, int K, string? PeerShape);
+
+    private static List<GemmShape> GemmShapes()
+    {
+        var shapes = new List<GemmShape>();
+        foreach (int h in new[] { 100, 1024 })
+        {
+            string s = h.ToString(CultureInfo.InvariantCulture);
+            shapes.Add(new($"H{s} Hpre = X W1      NT", false, true, Batch, h, Inputs, $"fwd1_h{s}"));
+            shapes.Add(new($"H{s} Z = A W2         NT", false, true, Batch, Classes, h, h == 100 ? "fwd2_h100" : null));
+            shapes.Add(new($"H{s} dW2^T = dZ^T A   TN", true, false, Classes, h, Batch, null));
+            shapes.Add(new($"H{s} dA = dZ W2^T     NN", false, false, Batch, h, Classes, null));
+            shapes.Add(new($"H{s} dW1^T = dH^T X   TN", true, false, h, Inputs, Batch, $"dW1_h{s}"));
+        }
+        shapes.Add(new("1024^3                NN", false, false, 1024, 1024, 1024, "square"));
+        return shapes;
+    }
+
+    private static void BenchGemm(Options o, double peak, Func<double>? measurePeakAgain)
+    {
+        var ours = new Dictionary<string, double>();
+        // The shapes take turns, one sample each per round, so a busy spell on a shared host costs every shape
+        // one sample rather than one shape all of its samples.
+        List<GemmShape> shapes = GemmShapes();
+        var runners = shapes.Select(s => new GemmRunner(s)).ToList();
+        int samples = o.Quick ? 3 : 9;
+        for (int r = 0; r < samples; r++)
+            foreach (GemmRunner runner in runners) runner.Sample();
+        var rows = runners.Select(x => (x.Shape, x.Rates)).ToList();
+        if (measurePeakAgain is not null)
+        {
+            Console.WriteLine("   the peak again, after the products (on a shared host the best of both is the machine's):");
+            peak = Math.Max(peak, measurePeakAgain());
+        }
+        Console.WriteLine("== gemm: float32 Kernels.Gemm, GFLOP/s median [min-max] of " + rows[0].Rates.Count.ToString(CultureInfo.InvariantCulture)
+            + " samples (shapes interleaved)" + (peak > 0 ? I($", share of the measured {peak:F0} GFLOP/s peak") : ""));
+        foreach ((GemmShape s, List<double> rates) in rows)
+        {
+            if (s.PeerShape is not null) ours[s.PeerShape] = Median(rates);
+            Emit(new { bench = "gemm", lib = "MlpTools", shape = s.Name.Trim(), s.M, s.N, s.K, gflops_median = Median(rates), gflops_min = rates.Min(), gflops_max = rates.Max(), peak });
+        }
+
+        Dictionary<string, double> numpy = new(), torch = new();
+        if (o.Compare)
+        {
+            numpy = PeerGemm(o, "numpy");
+            torch = PeerGemm(o, "torch");
+        }
+
+        Console.WriteLine(I($"  {"product",-26} {"m x n x k",-16} {"GFLOP/s",8} {"[min - max]",17} {"of peak",8}") + (o.Compare ? I($" {"numpy",8} {"torch",8} {"ours/best",10}") : ""));
+        foreach ((GemmShape s, List<double> rates) in rows)
+        {
+            double med = Median(rates);
+            string line = I($"  {s.Name,-26} {$"{s.M}x{s.N}x{s.K}",-16} {med,8:F1} {$"[{rates.Min():F1} - {rates.Max():F1}]",17} {(peak > 0 ? $"{100 * med / peak:F0}%" : "-"),8}");
+            if (o.Compare)
+            {
+                double? np = s.PeerShape is not null && numpy.TryGetValue(s.PeerShape, out double a) ? a : null;
+                double? tc = s.PeerShape is not null && torch.TryGetValue(s.PeerShape, out double b) ? b : null;
+                double? best = np is null && tc is null ? null : Math.Max(np ?? 0, tc ?? 0);
+                line += I($" {Format(np),8} {Format(tc),8} {(best is double x ? $"{med / x:F2}x" : ""),10}");
+            }
+            Console.WriteLine(line);
+        }
+        Console.WriteLine();
+
+        static string Format(double? v) => v is double x ? x.ToString("F1", CultureInfo.InvariantCulture) : "";
+    }
+
+    /// <summary>One product, set up once; each <see cref="Sample"/> times enough calls to last about 50 ms.</summary>
+    private sealed class GemmRunner
+    {
+        private readonly float[] _a, _b, _c;
+        private readonly int _lda, _ldb;
+        private int _reps;
+
+        public GemmRunner(GemmShape shape)
+        {
+            Shape = shape;
+            var random = new Random(1);
+            _a = Fill(random, shape.M * shape.K);
+            _b = Fill(random, shape.K * shape.N);
+            _c = new float[shape.M * shape.N];
+            _lda = shape.TransA ? shape.M : shape.K;
+            _ldb = shape.TransB ? shape.K : shape.N;
+        }
+
+        public GemmShape Shape { get; }
+
+        public List<double> Rates { get; } = new();
+
+        public void Sample()
+        {
+            if (_reps == 0)
+            {
+                for (int i = 0; i < 5; i++) Call();
+                _reps = 1;
+                while (true)
+                {
+                    long t = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < _reps; i++) Call();
+                    double dt = Stopwatch.GetElapsedTime(t).TotalSeconds;
+                    if (dt >= 0.05) break;
+                    _reps = Math.Max(_reps * 2, (int)(_reps * 0.06 / Math.Max(dt, 1e-9)));
+                }
+            }
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < _reps; i++) Call();
+            Rates.Add(2.0 * Shape.M * Shape.N * Shape.K * _reps / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9);
+        }
+
+        private void Call() => Kernels.Gemm<float>(Shape.TransA, Shape.TransB, Shape.M, Shape.N, Shape.K, _a, _lda, _b, _ldb, _c, Shape.N, accumulate: false);
+    }
+
+    /// <summary>gemm.py's float32 medians, by its shape name's first word (fwd1_h100, ..., square).</summary>
+    private static Dictionary<string, double> PeerGemm(Options o, string lib)
+    {
+        var result = new Dictionary<string, double>();
+        var env = new Dictionary<string, string> { ["OPENBLAS_NUM_THREADS"] = "2" };
+        if (lib == "torch") env["OMP_WAIT_POLICY"] = "PASSIVE";
+        string args = I($"--lib {lib} --threads {Environment.ProcessorCount} --dtypes float32 --samples {(o.Quick ? 3 : 5)}");
+        foreach (JsonElement r in RunPeer(o, "gemm.py", args, env))
+        {
+            string name = r.GetProperty("shape").GetString()!.Split(' ', 2)[0];
+            double gflops = r.GetProperty("gflops").GetProperty("median").GetDouble();
+            result[name] = gflops;
+            Emit(new { bench = "gemm", lib, shape = name, gflops_median = gflops });
+        }
+        return result;
+    }
+
+    // ---------------------------------------------------------------- epochs
+
+    private static void BenchEpochs(Options o)
+    {
+        Dataset data = LoadTrainingSet(out string source);
+        Console.WriteLine(I($"== epoch: seconds per epoch of {data.Count} samples ({source}), batch {Batch}, SGD momentum 0.9, lr 0.01, lambda 1e-4, float32"));
+        Console.WriteLine(I($"   {o.Rounds} round(s) of 1 warm-up + {o.Epochs} timed epochs per contender") + (o.Compare ? ", contenders interleaved within each round" : ""));
+
+        var times = new Dictionary<(string Lib, int Hidden), List<double>>();
+        void Add(string lib, int hidden, IEnumerable<double> seconds)
+        {
+            if (!times.TryGetValue((lib, hidden), out List<double>? list)) times[(lib, hidden)] = list = new();
+            list.AddRange(seconds);
+        }
+
+        for (int round = 0; round < o.Rounds; round++)
+        {
+            foreach (int hidden in o.Hidden)
+            {
+                (List<double> ours, double loss) = OurEpochs(data, hidden, o.Epochs, seed: round + 1);
+                Add("MlpTools", hidden, ours);
+                Console.WriteLine(I($"   round {round + 1} H={hidden,-5} MlpTools {string.Join(" ", ours.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))}  (loss {loss:F3})"));
+                if (!o.Compare) continue;
+                string epochs = I($"--hidden {hidden} --epochs {o.Epochs + 1} --warmup 1 --seed {round}");
+                foreach ((string lib, string script, string extra, Dictionary<string, string> env) in Peers())
+                {
+                    List<double> peer = RunPeer(o, script, epochs + extra, env)
+                        .SelectMany(r => r.GetProperty("epoch_s").GetProperty("all").EnumerateArray().Select(x => x.GetDouble())).ToList();
+                    Add(lib, hidden, peer);
+                    Console.WriteLine(I($"   round {round + 1} H={hidden,-5} {lib,-8} {string.Join(" ", peer.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))}"));
+                }
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(I($"  {"network",-12} {"contender",-10} {"median s",9} {"[min - max]",17} {"n",3}") + (o.Compare ? I($" {"ours/best peer",15}") : ""));
+        foreach (int hidden in o.Hidden)
+        {
+            double ours = Median(times[("MlpTools", hidden)]);
+            double bestPeer = times.Where(p => p.Key.Hidden == hidden && p.Key.Lib != "MlpTools" && p.Value.Count > 0)
+                .Select(p => Median(p.Value)).DefaultIfEmpty(double.NaN).Min();
+            foreach (((string lib, int h), List<double> list) in times.Where(p => p.Key.Hidden == hidden))
+            {
+                if (list.Count == 0) continue;
+                string ratio = o.Compare && lib == "MlpTools" && !double.IsNaN(bestPeer) ? I($"{ours / bestPeer:F2}x") : "";
+                Console.WriteLine(I($"  {$"784-{h}-10",-12} {lib,-10} {Median(list),9:F3} {$"[{list.Min():F3} - {list.Max():F3}]",17} {list.Count,3} {ratio,15}"));
+                Emit(new { bench = "mlp_epoch", lib, hidden = h, median = Median(list), min = list.Min(), max = list.Max(), n = list.Count, all = list });
+            }
+        }
+        Console.WriteLine();
+    }
+
+    private static IEnumerable<(string Lib, string Script, string Extra, Dictionary<string, string> Env)> Peers()
+    {
+        yield return ("numpy", "mlp_numpy.py", "", new() { ["OPENBLAS_NUM_THREADS"] = "2" });
+        yield return ("torch", "mlp_torch.py", " --threads 2", new() { ["OMP_WAIT_POLICY"] = "PASSIVE" });
+    }
+
+    /// <summary>Trains a fresh 784-hidden-10 network for 1 + <paramref name="timed"/> epochs; returns the timed epochs' seconds and the last loss.</summary>
+    private static (List<double> Seconds, double Loss) OurEpochs(Dataset data, int hidden, int timed, int seed)
+    {
+        Mlp net = Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: seed);
+        var options = new TrainingOptions
+        {
+            Epochs = 1 + timed, BatchSize = Batch, LearningRate = 0.01, Regularization = 1e-4, Momentum = 0.9, Seed = seed,
+        };
+        var seconds = new List<double>();
+        double loss = double.NaN;
+        var callbacks = new TrainingCallbacks
+        {
+            EpochEnded = r =>
+            {
+                seconds.Add(r.Seconds);
+                loss = r.Loss;
+            },
+        };
+        Trainer.Train(net, data, options, callbacks: callbacks);
+        return (seconds.Skip(1).ToList(), loss);
+    }
+
+    /// <summary>Fashion-MNIST's 60,000 training images (IdxReader scales pixels to [0, 1], as the peers do), or a synthetic set of the same shape.</summary>
+    private static Dataset LoadTrainingSet(out string source)
+    {
+        string dir = Environment.GetEnvironmentVariable("FMNIST_DIR") ?? "/usr/share/datasets/fashion-mnist";
+        string images = Path.Combine(dir, "train-images-idx3-ubyte.gz"), labels = Path.Combine(dir, "train-labels-idx1-ubyte.gz");
+        if (File.Exists(images) && File.Exists(labels))
+        {
+            source = "Fashion-MNIST from " + dir;
+            return IdxReader.Read(images, labels);
+        }
+        source = "synthetic: Fashion-MNIST not found";
+        const int n = 60_000;
+        var random = new Random(5);
+        var features = new float[n * Inputs];
+        for (int i = 0; i < features.Length; i++) features[i] = (float)random.NextDouble();
+        return Dataset.FromRows(features, n, Inputs, Enumerable.Range(0, n).Select(i => random.Next(Classes)).ToArray(), Dataset.DefaultClassNames(Classes), name: "Synthetic");
+    }
+
+    // ---------------------------------------------------------------- peers
+
+    /// <summary>Runs a peer script and returns the JSON records it prints (one per line).</summary>
+    private static List<JsonElement> RunPeer(Options o, string script, string arguments, Dictionary<string, string> env)
+    {
+        var start = new ProcessStartInfo(o.Python, Path.Combine(o.PeersDir, script) + " " + arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = o.PeersDir,
+        };
+        foreach ((string k, string v) in env) start.Environment[k] = v;
+        if (o.OpenBlasCoreType is not null) start.Environment["OPENBLAS_CORETYPE"] = o.OpenBlasCoreType;
+        using Process p = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + o.Python);
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var records = new List<JsonElement>();
+        foreach (string line in stdout.Split('\n'))
+        {
+            if (!line.StartsWith('{')) continue;
+            using JsonDocument doc = JsonDocument.Parse(line);
+            records.Add(doc.RootElement.Clone());
+        }
+        if (p.ExitCode != 0 || records.Count == 0)
+            Console.WriteLine(I($"   ! {script} {arguments} exited with {p.ExitCode}: {stderr.Result.Trim().Split('\n').LastOrDefault()}"));
+        return records;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static float[] Fill(Random random, int n)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    private static double Median(IReadOnlyList<double> xs)
+    {
+        var sorted = xs.Order().ToArray();
+        int n = sorted.Length;
+        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static void Emit(object record) => s_jsonLines.Add(JsonSerializer.Serialize(record));
+
+    private static string I(FormattableString s) => FormattableString.Invariant(s);
+
+    /// <summary>The command line.</summary>
+    private sealed class Options
+    {
+        public bool Compare { get; private set; }
+        public bool Quick { get; private set; }
+        public HashSet<string> Sections { get; private set; } = new(StringComparer.Ordinal) { "peak", "gemm", "epoch" };
+        public int Rounds { get; private set; } = 3;
+        public int Epochs { get; private set; } = 3;
+        public int[] Hidden { get; private set; } = { 100, 1024 };
+        public int? Threads { get; private set; }
+        public string PeersDir { get; private set; } = Environment.GetEnvironmentVariable("MLPTOOLS_PEERS") ?? "/work/shared/bench";
+        public string Python { get; private set; } = "/usr/bin/python3";
+        public string? OpenBlasCoreType { get; private set; }
+        public string? JsonPath { get; private set; }
+
+        public static Options Parse(string[] args)
+        {
+            var o = new Options();
+            bool roundsGiven = false;
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+                int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
+                    ? v : throw new ArgumentException($"{args[i - 1]} needs a positive whole number.");
+                switch (args[i])
+                {
+                    case "--compare": o.Compare = true; break;
+                    case "--quick": o.Quick = true; break;
+                    case "--sections": o.Sections = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal); break;
+                    case "--rounds": o.Rounds = Int(); roundsGiven = true; break;
+                    case "--epochs": o.Epochs = Int(); break;
+                    case "--threads": o.Threads = Int(); break;
+                    case "--hidden":
+                        o.Hidden = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                        break;
+                    case "--peers": o.PeersDir = Value(); break;
+                    case "--python": o.Python = Value(); break;
+                    case "--openblas-coretype": o.OpenBlasCoreType = Value(); break;
+                    case "--json": o.JsonPath = Value(); break;
+                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch --rounds N --epochs N --hidden 100,1024 --threads N --peers DIR --python PATH --openblas-coretype X --json FILE");
+                }
+            }
+            if (o.Quick && !roundsGiven) o.Rounds = 1;
+            return o;
+        }
+    }
+}

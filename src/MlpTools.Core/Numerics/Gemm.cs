@@ -1,0 +1,511 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MlpTools.Core.Numerics;
+
+/// <summary>One matrix product C (+)= op(A) op(B) as raw pointers, pinned by the caller until it returns.</summary>
+/// <remarks>C is M x N, op(A) M x K, op(B) K x N, all row-major with leading dimensions Lda, Ldb, Ldc.</remarks>
+internal unsafe struct GemmArgs<T>
+    where T : unmanaged
+{
+    public T* A;
+    public T* B;
+    public T* C;
+    public nint Lda;
+    public nint Ldb;
+    public nint Ldc;
+    public int M;
+    public int N;
+    public int K;
+    public bool TransA;
+    public bool TransB;
+    public bool Accumulate;
+
+    /// <summary>When set, C starts from InitScale * Init (M x N, leading dimension LdInit) instead of from C or 0.</summary>
+    public T* Init;
+    public nint LdInit;
+    public T InitScale;
+
+    /// <summary>The address of op(A)[i, p].</summary>
+    public readonly T* AAt(int i, int p) => TransA ? A + p * Lda + i : A + i * Lda + p;
+
+    /// <summary>The address of op(B)[p, j].</summary>
+    public readonly T* BAt(int p, int j) => TransB ? B + j * Ldb + p : B + p * Ldb + j;
+}
+
+/// <summary>Switches for tests and measurements; the defaults are the fast choices.</summary>
+internal static class GemmOptions
+{
+    /// <summary>Use the AVX-512 tiles where the CPU has them (else the portable <see cref="VectorTiles{T}"/>).</summary>
+    public static bool UseAvx512 { get; set; } = true;
+
+    /// <summary>Read A in place where that is cheap (else always pack it).</summary>
+    public static bool DirectA { get; set; } = true;
+
+    /// <summary>Read B in place where that is cheap (else always pack it).</summary>
+    public static bool DirectB { get; set; } = true;
+
+    /// <summary>The largest kc, in bytes of one row of an A panel (tests vary it: results must not change).</summary>
+    public static int KcBytes { get; set; } = 2048;
+
+    /// <summary>1 forces row chunks, -1 column chunks, 0 lets the plan choose (tests: results must not change).</summary>
+    public static int ForceRowChunks { get; set; }
+}
+
+/// <summary>
+/// The cache-blocked, register-tiled matrix product behind <see cref="Kernels.Gemm{T}"/>, for one family of
+/// micro-kernels <typeparamref name="TTiles"/> (MR x 2V tiles, V the vector width).
+/// </summary>
+/// <remarks>
+/// C is cut into chunks of whole tiles: column blocks (the usual case) or, when C has few columns, row blocks.
+/// Chunks are independent and may run on any thread (<see cref="KernelThreads"/>). Within a chunk:
+/// <code>
+///   for pc over K in blocks of kc         kc about K / ceil(K / KcMax), rounded up to a multiple of V
+///     pack the chunk's strips of op(B)    kc x 2V each, contiguous: a transposing pack for B^T (16 x 16
+///                                         register transposes), a copy otherwise (or B read in place when
+///                                         C has so few rows that a strip is used only once or twice)
+///     for ic over the rows, MR at a time  A read in place: by rows for A, by columns for A^T (packed only
+///                                         for the last, partial panel, or, for A^T, when its stride is a
+///                                         multiple of 2 KiB, which would put the whole panel in one L1 set)
+///       for each strip: one MR x 2V (or MR x V) tile of C, loaded when accumulating or pc &gt; 0
+/// </code>
+/// A tile that sticks out of C (the last rows or columns) is computed whole in a scratch tile and only its
+/// valid part is copied. Row chunks share one packed copy of op(B), made before they start.
+/// </remarks>
+internal static unsafe class GemmDriver<T, TTiles>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TTiles : struct, IGemmTiles<T>
+{
+    /// <summary>
+    /// The largest kc. The panel of A (MR x kc) is what stays in L1 while the strips of B stream past it from
+    /// L2: 512 floats (256 doubles) make it 24 KiB, half of a 48 KiB L1.
+    /// </summary>
+    private static int KcMax => GemmOptions.KcBytes / sizeof(T);
+
+    /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
+    private const long MinParallelWork = 1 << 18;
+
+    /// <summary>Products with a shorter K are computed by one thread (unless C is much larger than the caches).</summary>
+    private const int MinParallelK = 16;
+
+    /// <summary>A shared packed op(B) smaller than this (in elements) is packed by the caller alone.</summary>
+    private const long MinParallelPack = 1 << 16;
+
+    /// <summary>Chunks per thread: enough to balance the load when a core is busy with something else.</summary>
+    private const int ChunksPerThread = 4;
+
+    private static readonly ChunkedGemm s_job = new();
+
+    private static int MR => TTiles.MR;
+
+    private static int V => TTiles.V;
+
+    private static int NR => 2 * TTiles.V;
+
+    /// <summary>How a product is cut and read.</summary>
+    internal struct Plan
+    {
+        public int KcStep;
+        public int Strips;          // column strips of C (2V wide; the last may be V wide)
+        public int Panels;          // row panels of C (MR high)
+        public bool ByRows;         // chunks are row blocks (else column blocks)
+        public int Units;           // panels (row chunks) or strips (column chunks) to share out
+        public int Chunks;
+        public bool DirectA;        // read full panels of A in place
+        public bool DirectB;        // read full strips of B in place
+        public T* SharedB;          // row chunks: op(B) packed once, [pc block][strip][kc][2V]
+    }
+
+    /// <summary>Computes the product, on one thread or, when it pays, on several.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(in GemmArgs<T> g)
+    {
+        // With a short K the product is bound by writing C, not by arithmetic; split over cores, C's cache lines
+        // would also move between their caches on every call (measured: 200 x 1024 x 10 runs twice as fast alone).
+        bool worthSplitting = (long)g.M * g.N * g.K >= 2 * MinParallelWork && (g.K >= MinParallelK || (long)g.M * g.N * sizeof(T) > 8 << 20);
+        int threads = worthSplitting ? KernelThreads.MaxThreads : 1;
+        Plan plan = MakePlan(g, threads);
+        if (plan.ByRows) plan.SharedB = PackBuffers<T>.ForThisThread(0, 0, 0, plan.Strips * NR * g.K).Shared;
+        if (plan.Chunks > 1 && threads > 1 && KernelThreads.TryEnter())
+        {
+            try
+            {
+                s_job.Args = g;
+                s_job.Plan = plan;
+                if (plan.ByRows && (long)plan.Strips * NR * g.K < MinParallelPack)
+                {
+                    PackShared(g, plan, 0, 1);
+                }
+                else if (plan.ByRows)
+                {
+                    // First the threads pack the shared op(B), a range of strips each; then all compute.
+                    s_job.PackParts = Math.Min(plan.Strips, threads * ChunksPerThread);
+                    KernelThreads.Run(s_job, s_job.PackParts);
+                    s_job.PackParts = 0;
+                }
+                KernelThreads.Run(s_job, plan.Chunks);
+            }
+            finally
+            {
+                s_job.Args = default;
+                s_job.Plan = default;
+                s_job.PackParts = 0;
+                KernelThreads.Exit();
+            }
+            return;
+        }
+        if (plan.ByRows) PackShared(g, plan, 0, 1);
+        for (int c = 0; c < plan.Chunks; c++) RunChunk(g, plan, c);
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of the shared packed op(B) of row chunks: a range of strips, every pc block.</summary>
+    private static void PackShared(in GemmArgs<T> g, in Plan plan, int part, int parts)
+    {
+        int s0 = (int)((long)plan.Strips * part / parts), s1 = (int)((long)plan.Strips * (part + 1) / parts);
+        for (int pc = 0; pc < g.K; pc += plan.KcStep)
+        {
+            int kc = Math.Min(plan.KcStep, g.K - pc);
+            T* block = plan.SharedB + (nint)pc * plan.Strips * NR;
+            PackStrips(g, plan, pc, kc, s0, s1, block + (nint)s0 * kc * NR);
+        }
+    }
+
+    internal static Plan MakePlan(in GemmArgs<T> g, int threads)
+    {
+        var plan = new Plan();
+        int kBlocks = (g.K + KcMax - 1) / KcMax;
+        plan.KcStep = (g.K + kBlocks - 1) / kBlocks;
+        // When K is split, a multiple of V: the transposing pack then works in whole V x V blocks (784 = 400 + 384).
+        if (kBlocks > 1) plan.KcStep = (plan.KcStep + V - 1) / V * V;
+        plan.Strips = (g.N + NR - 1) / NR;
+        plan.Panels = (g.M + MR - 1) / MR;
+        // For A^T, a stride that is a multiple of 2 KiB maps every p of a panel to the same few L1 sets, so the
+        // panel (read once per strip) cannot stay in L1: copy it (cheap, MR contiguous elements per p). A read
+        // by rows is streamed once per panel anyway and measured faster in place even at a 4 KiB stride.
+        bool aliased = g.TransA && g.Lda * sizeof(T) % 2048 == 0;
+        plan.DirectA = GemmOptions.DirectA && !aliased;
+        // A strip read in place is fetched row by row at stride ldb for every panel; packed, it is one contiguous
+        // stream that the prefetchers follow and that no stride can alias. The copy pays unless C has only a
+        // panel or two.
+        plan.DirectB = GemmOptions.DirectB && !g.TransB && plan.Panels <= 2;
+
+        // Column chunks need no shared state, but each reads all of A: row chunks are for products with few
+        // columns and many rows, and for those whose A must be packed (else every column chunk would pack it
+        // again), as long as the shared packed op(B) is small enough to stay in L2.
+        bool bSmall = (long)g.K * plan.Strips * NR * sizeof(T) <= 1 << 20;
+        plan.ByRows = plan.Panels >= 2 * threads && threads > 1
+            && (plan.Strips < 2 * threads || (!plan.DirectA && bSmall && plan.Panels >= 4 * threads));
+        if (GemmOptions.ForceRowChunks != 0) plan.ByRows = GemmOptions.ForceRowChunks > 0;
+        plan.Units = plan.ByRows ? plan.Panels : plan.Strips;
+        // Chunk boundaries are spread evenly (units * c / chunks), so chunk sizes differ by one unit at most.
+        int chunks = threads == 1 ? 1 : Math.Min(plan.Units, threads * ChunksPerThread);
+        if (!plan.ByRows)
+        {
+            // A chunk's packed B (kc x chunk width) should stay in L2 with room to spare: at most 512 KiB.
+            int maxStrips = Math.Max(1, (512 << 10) / (plan.KcStep * NR * sizeof(T)));
+            chunks = Math.Max(chunks, (plan.Units + maxStrips - 1) / maxStrips);
+        }
+        plan.Chunks = chunks;
+        return plan;
+    }
+
+    /// <summary>Computes chunk <paramref name="chunk"/> of C on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunChunk(in GemmArgs<T> g, in Plan plan, int chunk)
+    {
+        int u0 = (int)((long)plan.Units * chunk / plan.Chunks), u1 = (int)((long)plan.Units * (chunk + 1) / plan.Chunks);
+        int s0, s1, ic0, ic1;
+        if (plan.ByRows)
+        {
+            (s0, s1) = (0, plan.Strips);
+            (ic0, ic1) = (u0 * MR, Math.Min(g.M, u1 * MR));
+        }
+        else
+        {
+            (s0, s1) = (u0, u1);
+            (ic0, ic1) = (0, g.M);
+        }
+        int k = g.K, mr = MR, nr = NR;
+        PackBuffers<T> buffers = PackBuffers<T>.ForThisThread(mr * plan.KcStep, plan.ByRows ? 0 : (s1 - s0) * nr * plan.KcStep, mr * nr, 0);
+        T* aPanel = buffers.A, scratch = buffers.Tile;
+        nint ldc = g.Ldc;
+
+        for (int pc = 0; pc < k; pc += plan.KcStep)
+        {
+            int kc = Math.Min(plan.KcStep, k - pc);
+            bool init = pc == 0 && g.Init != null;
+            bool load = g.Accumulate || pc > 0 || init;
+            T* strips;
+            if (plan.ByRows)
+            {
+                strips = plan.SharedB + (nint)pc * plan.Strips * nr;
+            }
+            else
+            {
+                strips = buffers.B;
+                PackStrips(g, plan, pc, kc, s0, s1, strips);
+            }
+
+            for (int ic = ic0; ic < ic1; ic += mr)
+            {
+                int rows = Math.Min(mr, ic1 - ic);
+                // The last, partial panel is computed as the whole panel of the last MR rows of C, when C has that
+                // many: its first MR - rows rows are computed again (the same bits) and not copied.
+                int skip = rows < mr && g.M >= mr && plan.DirectA ? mr - rows : 0;
+                bool rowsForm = false;
+                T* ap;
+                nint aStride;
+                if ((rows == mr || skip > 0) && plan.DirectA)
+                {
+                    ap = g.AAt(ic - skip, pc);
+                    aStride = g.Lda;
+                    rowsForm = !g.TransA;
+                }
+                else
+                {
+                    PackA(g, ic, rows, pc, kc, aPanel);
+                    ap = aPanel;
+                    aStride = mr;
+                }
+
+                for (int s = s0; s < s1; s++)
+                {
+                    int j = s * nr, valid = Math.Min(nr, g.N - j), width = valid <= V ? V : nr;
+                    T* bp;
+                    nint bStride;
+                    if (plan.DirectB && valid == width)
+                    {
+                        bp = g.BAt(pc, j);
+                        bStride = g.Ldb;
+                    }
+                    else
+                    {
+                        bp = strips + (nint)(plan.ByRows ? s : s - s0) * kc * nr;
+                        bStride = width;
+                    }
+                    T* ct = g.C + ic * ldc + j;
+                    if (rows == mr && valid == width)
+                    {
+                        if (init) ScaleTile(g.Init + ic * g.LdInit + j, g.LdInit, g.InitScale, ct, ldc, rows, valid);
+                        Tile(width == nr, rowsForm, kc, ap, aStride, bp, bStride, ct, ldc, load);
+                    }
+                    else
+                    {
+                        // An edge tile: compute it whole in the scratch tile, keep the valid part (rows skip.. of it).
+                        T* st = scratch + (nint)skip * width;
+                        if (init) ScaleTile(g.Init + ic * g.LdInit + j, g.LdInit, g.InitScale, st, width, rows, valid);
+                        else if (load) CopyTile(ct, ldc, st, width, rows, valid);
+                        Tile(width == nr, rowsForm, kc, ap, aStride, bp, bStride, scratch, width, load);
+                        CopyTile(st, width, ct, ldc, rows, valid);
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        if (rowsForm)
+        {
+            if (wide) TTiles.WideRows(kc, a, aStride, b, bStride, c, ldc, load);
+            else TTiles.NarrowRows(kc, a, aStride, b, bStride, c, ldc, load);
+        }
+        else
+        {
+            if (wide) TTiles.Wide(kc, a, aStride, b, bStride, c, ldc, load);
+            else TTiles.Narrow(kc, a, aStride, b, bStride, c, ldc, load);
+        }
+    }
+
+    /// <summary>to[i, j] = scale * from[i, j], one rounding, as <see cref="Kernels.Scale{T}"/> computes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScaleTile(T* from, nint ldFrom, T scale, T* to, nint ldTo, int rows, int cols)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            T* f = from + i * ldFrom, t = to + i * ldTo;
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vs = Vector512.Create(scale);
+                for (; j <= cols - Vector512<T>.Count; j += Vector512<T>.Count) (vs * Vector512.Load(f + j)).Store(t + j);
+            }
+            for (; j < cols; j++) t[j] = scale * f[j];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyTile(T* from, nint ldFrom, T* to, nint ldTo, int rows, int cols)
+    {
+        for (int i = 0; i < rows; i++)
+            new ReadOnlySpan<T>(from + i * ldFrom, cols).CopyTo(new Span<T>(to + i * ldTo, cols));
+    }
+
+    /// <summary>
+    /// The MR x kc panel of op(A) at rows ic.., columns pc.., stored p-major: panel[p * MR + i] = op(A)[ic + i, pc + p],
+    /// rows past the edge zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackA(in GemmArgs<T> g, int ic, int rows, int pc, int kc, T* panel)
+    {
+        int mr = MR;
+        if (g.TransA && rows == mr)
+        {
+            // Columns of op(A) are contiguous: copy MR at a time (a constant size, so the copy is a few vector moves).
+            T* src = g.A + pc * g.Lda + ic;
+            for (int p = 0; p < kc; p++, src += g.Lda)
+                Unsafe.CopyBlockUnaligned(panel + (nint)p * TTiles.MR, src, (uint)(TTiles.MR * sizeof(T)));
+        }
+        else if (g.TransA)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = g.A + (pc + p) * g.Lda + ic;
+                T* dst = panel + (nint)p * mr;
+                int i = 0;
+                for (; i < rows; i++) dst[i] = src[i];
+                for (; i < mr; i++) dst[i] = T.Zero;
+            }
+        }
+        else
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                T* dst = panel + (nint)p * mr;
+                T* src = g.A + ic * g.Lda + pc + p;
+                int i = 0;
+                for (; i < rows; i++) dst[i] = src[i * g.Lda];
+                for (; i < mr; i++) dst[i] = T.Zero;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Strips s0..s1-1 of op(B), rows pc..pc+kc-1, each kc x width and contiguous at dst + (s - s0) * kc * 2V:
+    /// strip[p * width + j] = op(B)[pc + p, s * 2V + j], columns past the edge zero. Strips read in place
+    /// (see <see cref="Plan.DirectB"/>) are skipped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackStrips(in GemmArgs<T> g, in Plan plan, int pc, int kc, int s0, int s1, T* dst)
+    {
+        int nr = NR, v = V;
+        for (int s = s0; s < s1; s++)
+        {
+            int j0 = s * nr, valid = Math.Min(nr, g.N - j0), width = valid <= v ? v : nr;
+            if (plan.DirectB && valid == width) continue;
+            T* strip = dst + (nint)(s - s0) * kc * nr;
+            if (g.TransB) PackTransposed(g.B + j0 * g.Ldb + pc, g.Ldb, valid, kc, strip, width);
+            else PackCopy(g.B + pc * g.Ldb + j0, g.Ldb, valid, kc, strip, width);
+        }
+    }
+
+    /// <summary>strip[p * width + j] = src[p * ld + j] for j &lt; valid, zero up to width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackCopy(T* src, nint ld, int valid, int kc, T* strip, int width)
+    {
+        if (valid == NR && Vector512.IsHardwareAccelerated && NR % Vector512<T>.Count == 0)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                T* s = src + p * ld;
+                T* d = strip + (nint)p * width;
+                for (int j = 0; j < NR; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(s + j), d + j);
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            new ReadOnlySpan<T>(src + p * ld, valid).CopyTo(new Span<T>(strip + (nint)p * width, valid));
+            new Span<T>(strip + (nint)p * width + valid, width - valid).Clear();
+        }
+    }
+
+    /// <summary>strip[p * width + j] = src[j * ld + p] for j &lt; valid (zero up to width), p &lt; kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTransposed(T* src, nint ld, int valid, int kc, T* strip, int width)
+    {
+        int v = V;
+        // Whole groups of V rows of src go through V x V register transposes; the rest element by element.
+        int p0 = 0;
+        if (valid >= v)
+        {
+            int groups = valid / v;
+            for (; p0 + v <= kc; p0 += v)
+                for (int grp = 0; grp < groups; grp++)
+                    TTiles.TransposeBlock(src + grp * v * ld + p0, ld, strip + (nint)p0 * width + grp * v, width);
+        }
+        int done = valid >= v ? valid / v * v : 0;
+        for (int p = 0; p < kc; p++)
+        {
+            T* d = strip + (nint)p * width;
+            int j = p < p0 ? done : 0;
+            for (; j < valid; j++) d[j] = src[j * ld + p];
+            for (; j < width; j++) d[j] = T.Zero;
+        }
+    }
+
+    /// <summary>The product cut into chunks, run by <see cref="KernelThreads"/>.</summary>
+    private sealed class ChunkedGemm : IKernelJob
+    {
+        public GemmArgs<T> Args;
+        public Plan Plan;
+
+        /// <summary>When not 0, the job is packing the shared op(B) of row chunks, in this many parts.</summary>
+        public int PackParts;
+
+        public void Execute(int chunk)
+        {
+            if (PackParts > 0) PackShared(Args, Plan, chunk, PackParts);
+            else RunChunk(Args, Plan, chunk);
+        }
+    }
+}
+
+/// <summary>
+/// A thread's scratch memory for packing: pinned, 64-byte aligned, grown on demand and then reused, so the
+/// steady state allocates nothing.
+/// </summary>
+internal sealed unsafe class PackBuffers<T>
+    where T : unmanaged
+{
+    [ThreadStatic]
+    private static PackBuffers<T>? t_buffers;
+
+    private T[] _a = Array.Empty<T>(), _b = Array.Empty<T>(), _tile = Array.Empty<T>(), _shared = Array.Empty<T>();
+
+    /// <summary>A packed panel of A.</summary>
+    public T* A { get; private set; }
+
+    /// <summary>A chunk's packed strips of B.</summary>
+    public T* B { get; private set; }
+
+    /// <summary>The scratch tile for edges.</summary>
+    public T* Tile { get; private set; }
+
+    /// <summary>All of op(B), packed once for row chunks on other threads to share.</summary>
+    public T* Shared { get; private set; }
+
+    /// <summary>This thread's buffers, each holding at least the given number of elements.</summary>
+    public static PackBuffers<T> ForThisThread(int a, int b, int tile, int shared)
+    {
+        PackBuffers<T> p = t_buffers ??= new PackBuffers<T>();
+        if (p._a.Length < a + Pad) p.A = Allocate(ref p._a, a);
+        if (p._b.Length < b + Pad) p.B = Allocate(ref p._b, b);
+        if (p._tile.Length < tile + Pad) p.Tile = Allocate(ref p._tile, tile);
+        if (p._shared.Length < shared + Pad) p.Shared = Allocate(ref p._shared, shared);
+        return p;
+    }
+
+    /// <summary>Spare elements: room to align the start to 64 bytes.</summary>
+    private static int Pad => 64 / sizeof(T);
+
+    private static T* Allocate(ref T[] array, int length)
+    {
+        array = GC.AllocateArray<T>(length + Pad, pinned: true);
+        nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return (T*)((start + 63) & ~(nint)63);
+    }
+}

@@ -1,0 +1,203 @@
+using System.Numerics;
+using MlpTools.Core.Numerics;
+
+namespace MlpTools.Core.Tests.Numerics;
+
+/// <summary>
+/// The element-wise kernels against the plain loops of ReferenceKernels. They round exactly as the loops do
+/// (the same operations on each element, sums in the same order), so they must agree bit for bit; only
+/// SumOfSquares, which sums in interleaved partial sums, is compared within a bound.
+/// Lengths cover empty, shorter than one vector, not a multiple of the vector width, and long.
+/// </summary>
+[Collection(NumericsTestGroup.Name)]
+public class ElementwiseKernelTests
+{
+    public static TheoryData<int, int> Shapes => new() { { 0, 5 }, { 1, 1 }, { 3, 7 }, { 5, 16 }, { 9, 33 }, { 200, 100 }, { 17, 1024 } };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void AddBiasRelu_matches_reference(int rows, int cols)
+    {
+        Both(rows, cols, static (r, c, random) => Check<float>(r, c, random));
+        Both(rows, cols, static (r, c, random) => Check<double>(r, c, random));
+
+        static void Check<T>(int rows, int cols, Random random)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T[] h = Values<T>(random, rows * cols, withSpecials: true), bias = Values<T>(random, cols, withSpecials: false);
+            T[] h1 = (T[])h.Clone(), h2 = (T[])h.Clone(), a1 = new T[h.Length], a2 = new T[h.Length];
+            ReferenceKernels.AddBiasRelu<T>(h1, bias, a1, rows, cols);
+            Kernels.AddBiasRelu<T>(h2, bias, a2, rows, cols);
+            AssertBits(h1, h2);
+            AssertBits(a1, a2);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void ReluBackward_and_its_fusion_with_ColumnSums_match_reference(int rows, int cols)
+    {
+        Both(rows, cols, static (r, c, random) => Check<float>(r, c, random));
+        Both(rows, cols, static (r, c, random) => Check<double>(r, c, random));
+
+        static void Check<T>(int rows, int cols, Random random)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T[] da = Values<T>(random, rows * cols, false), h = Values<T>(random, rows * cols, withSpecials: true);
+            T[] dh1 = new T[da.Length], dh2 = new T[da.Length], dh3 = new T[da.Length];
+            T[] s1 = new T[cols], s2 = new T[cols], s3 = Values<T>(random, cols, false);
+            ReferenceKernels.ReluBackward<T>(da, h, dh1);
+            ReferenceKernels.ColumnSums<T>(dh1, rows, cols, s1);
+            Kernels.ReluBackward<T>(da, h, dh2);
+            Kernels.ColumnSums<T>(dh2, rows, cols, s2);
+            Kernels.ReluBackwardColumnSums<T>(da, h, dh3, rows, cols, s3);
+            AssertBits(dh1, dh2);
+            AssertBits(dh1, dh3);
+            AssertBits(s1, s2);
+            AssertBits(s1, s3);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Scale_AddScaled_AddBias_match_plain_loops(int rows, int cols)
+    {
+        var random = new Random(rows * 31 + cols);
+        int n = rows * cols;
+        float[] x = Values<float>(random, n, false), y = Values<float>(random, n, false), bias = Values<float>(random, cols, false);
+        float[] scaled = new float[n], added = (float[])y.Clone(), biased = (float[])y.Clone();
+        Kernels.Scale<float>(scaled, 0.37f, x);
+        Kernels.AddScaled<float>(added, -1.25f, x);
+        Kernels.AddBias<float>(biased, bias, rows, cols);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(0.37f * x[i], scaled[i]);
+            Assert.Equal(y[i] + -1.25f * x[i], added[i]);
+            Assert.Equal(y[i] + bias[i % cols], biased[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(1000)]
+    [InlineData(100_003)]
+    public void MomentumStep_matches_reference(int n)
+    {
+        foreach (bool nesterov in new[] { false, true })
+        {
+            Check<float>(n, nesterov);
+            Check<double>(n, nesterov);
+        }
+
+        static void Check<T>(int n, bool nesterov)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(n);
+            T[] w = Values<T>(random, n, false), v = Values<T>(random, n, false), g = Values<T>(random, n, false);
+            T[] w1 = (T[])w.Clone(), v1 = (T[])v.Clone(), w2 = (T[])w.Clone(), v2 = (T[])v.Clone();
+            T mu = T.CreateTruncating(0.9), lr = T.CreateTruncating(0.01);
+            ReferenceKernels.MomentumStep<T>(w1, v1, g, mu, lr, nesterov);
+            Kernels.MomentumStep<T>(w2, v2, g, mu, lr, nesterov);
+            AssertBits(w1, w2);
+            AssertBits(v1, v2);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(17)]
+    [InlineData(78_400)]
+    [InlineData(802_816)]
+    public void SumOfSquares_matches_reference(int n)
+    {
+        var random = new Random(n);
+        float[] f = Values<float>(random, n, false);
+        double[] d = Values<double>(random, n, false);
+        // Both sum n non-negative terms in double, in different orders: each is within (n - 1) u_double of the
+        // exact sum (Higham 3.1; terms are non-negative, so the bound is relative to the sum itself), and so
+        // within 2 (n - 1) u_double of each other. Float inputs square exactly in double.
+        double u = Math.Pow(2, -53);
+        double rf = ReferenceKernels.SumOfSquares<float>(f), rd = ReferenceKernels.SumOfSquares<double>(d);
+        Assert.True(Math.Abs(Kernels.SumOfSquares<float>(f) - rf) <= 2 * n * u * rf);
+        Assert.True(Math.Abs(Kernels.SumOfSquares<double>(d) - rd) <= 2 * n * u * rd * 1.0000001 + 0);
+    }
+
+    [Fact]
+    public void AllFinite_finds_any_NaN_or_infinity()
+    {
+        foreach (int n in new[] { 1, 7, 8, 9, 64, 100 })
+        {
+            foreach (int at in new[] { 0, n / 2, n - 1 })
+            {
+                foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+                {
+                    var x = new float[n];
+                    Assert.True(Kernels.AllFinite<float>(x));
+                    x[at] = bad;
+                    Assert.False(Kernels.AllFinite<float>(x));
+                    var y = new double[n];
+                    y[at] = bad;
+                    Assert.False(Kernels.AllFinite<double>(y));
+                }
+            }
+        }
+        Assert.True(Kernels.AllFinite<float>(new[] { float.MaxValue, float.MinValue, float.Epsilon, -0f }));
+    }
+
+    [Fact]
+    public void Softmax_cross_entropy_matches_a_double_computation()
+    {
+        var random = new Random(3);
+        int rows = 7, cols = 10;
+        float[] z = Values<float>(random, rows * cols, false);
+        for (int i = 0; i < z.Length; i++) z[i] *= 20;
+        int[] labels = Enumerable.Range(0, rows).Select(i => i % cols).ToArray();
+        float[] p = new float[z.Length], dz = new float[z.Length], p2 = new float[z.Length];
+        double loss = Kernels.SoftmaxCrossEntropy<float>(z, labels, p, dz, rows, cols, 0.5f);
+        Kernels.Softmax<float>(z, p2, rows, cols);
+        double expectedLoss = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            double max = Enumerable.Range(0, cols).Max(j => (double)z[i * cols + j]);
+            double sum = Enumerable.Range(0, cols).Sum(j => Math.Exp(z[i * cols + j] - max));
+            expectedLoss += Math.Log(sum) - (z[i * cols + labels[i]] - max);
+            for (int j = 0; j < cols; j++)
+            {
+                double pij = Math.Exp(z[i * cols + j] - max) / sum;
+                // A handful of float roundings (exp, sum of 10, divide): a few ulps, 1e-6 relative plus 1e-7 absolute.
+                Assert.True(Math.Abs(p[i * cols + j] - pij) <= 1e-6 * pij + 1e-7);
+                Assert.Equal(p[i * cols + j], p2[i * cols + j]);
+                Assert.True(Math.Abs(dz[i * cols + j] - 0.5 * (pij - (j == labels[i] ? 1 : 0))) <= 1e-6);
+            }
+        }
+        Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 * expectedLoss);
+    }
+
+    private static void Both(int rows, int cols, Action<int, int, Random> check) => check(rows, cols, new Random(rows * 1000 + cols));
+
+    /// <summary>Uniform in [-1, 1); with specials, also zeros of both signs, NaN and infinities.</summary>
+    private static T[] Values<T>(Random random, int n, bool withSpecials)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var x = new T[n];
+        T[] specials = { T.Zero, T.NegativeZero, T.NaN, T.PositiveInfinity, T.NegativeInfinity };
+        for (int i = 0; i < n; i++)
+            x[i] = withSpecials && random.Next(8) == 0 ? specials[random.Next(specials.Length)] : T.CreateTruncating(random.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    private static void AssertBits<T>(T[] expected, T[] actual)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            // Compare bits: NaN equals NaN, and +0 differs from -0.
+            double e = double.CreateTruncating(expected[i]), a = double.CreateTruncating(actual[i]);
+            Assert.True(BitConverter.DoubleToInt64Bits(e) == BitConverter.DoubleToInt64Bits(a) || (double.IsNaN(e) && double.IsNaN(a)),
+                $"element {i}: expected {e:R}, got {a:R}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using MlpTools.Core.Numerics;
+
+namespace MlpTools.Core.Tests.Numerics;
+
+/// <summary>
+/// The kernel thread pool: many jobs back to back, callers on several threads at once, and a failing chunk.
+/// Each test runs under a time limit, so a lost wake-up fails the test instead of hanging the run.
+/// </summary>
+[Collection(NumericsTestGroup.Name)]
+public class KernelThreadsTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void Thousands_of_small_parallel_products_all_finish_with_the_same_result()
+    {
+        RunWithin(Limit, () =>
+        {
+            // 200 x 100 x 784 is split into chunks; workers are woken, spin, and sleep between the batches.
+            var random = new Random(11);
+            float[] a = GemmCase<float>.Matrix(random, 200, 784, 784, 0f), b = GemmCase<float>.Matrix(random, 100, 784, 784, 0f);
+            float[] first = new float[200 * 100], c = new float[200 * 100];
+            Kernels.Gemm<float>(false, true, 200, 100, 784, a, 784, b, 784, first, 100, accumulate: false);
+            for (int round = 0; round < 4; round++)
+            {
+                for (int i = 0; i < 500; i++)
+                {
+                    Kernels.Gemm<float>(false, true, 200, 100, 784, a, 784, b, 784, c, 100, accumulate: false);
+                    if (i % 100 == 0) Assert.True(first.AsSpan().SequenceEqual(c));
+                }
+                Thread.Sleep(5); // let the workers go to sleep, so the next job has to wake them
+            }
+        });
+    }
+
+    [Fact]
+    public void Callers_on_several_threads_at_once_get_the_serial_results()
+    {
+        RunWithin(Limit, () =>
+        {
+            var random = new Random(12);
+            double[] a = GemmCase<double>.Matrix(random, 150, 300, 300, 0), b = GemmCase<double>.Matrix(random, 300, 170, 170, 0);
+            double[] expected = new double[150 * 170];
+            KernelDeterminismTests.WithThreads(1, () => Kernels.Gemm<double>(false, false, 150, 170, 300, a, 300, b, 170, expected, 170, false));
+            Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+            {
+                var c = new double[expected.Length];
+                for (int i = 0; i < 50; i++)
+                {
+                    Kernels.Gemm<double>(false, false, 150, 170, 300, a, 300, b, 170, c, 170, false);
+                    Assert.True(expected.AsSpan().SequenceEqual(c));
+                }
+            });
+        });
+    }
+
+    [Fact]
+    public void A_failing_chunk_is_rethrown_to_the_caller_and_the_pool_still_works()
+    {
+        RunWithin(Limit, () =>
+        {
+            Assert.True(KernelThreads.TryEnter());
+            try
+            {
+                Assert.Throws<InvalidOperationException>(() => KernelThreads.Run(new FailingJob(), 16));
+                var counter = new CountingJob();
+                KernelThreads.Run(counter, 64);
+                Assert.Equal(64, counter.Count);
+            }
+            finally
+            {
+                KernelThreads.Exit();
+            }
+        });
+    }
+
+    [Fact]
+    public void Steady_state_kernels_allocate_nothing_on_the_calling_thread()
+    {
+        var random = new Random(13);
+        float[] x = GemmCase<float>.Matrix(random, 200, 784, 784, 0f), w1 = GemmCase<float>.Matrix(random, 100, 784, 784, 0f);
+        float[] h = new float[200 * 100], g = new float[100 * 784], v = new float[100 * 784], dh = new float[200 * 100];
+        void Step()
+        {
+            Kernels.Gemm<float>(false, true, 200, 100, 784, x, 784, w1, 784, h, 100, accumulate: false);     // NT
+            Kernels.GemmPlusScaled<float>(true, false, 100, 784, 200, dh, 100, x, 784, g, 784, 0.5f, w1, 784); // TN
+            Kernels.Gemm<float>(false, false, 200, 784, 100, h, 100, g, 784, new Span<float>(x), 784, accumulate: false); // NN
+            Kernels.MomentumStep<float>(w1, v, g, 0.9f, 0.01f, nesterov: false);
+            _ = Kernels.SumOfSquares<float>(g);
+        }
+
+        for (int i = 0; i < 3; i++) Step(); // first use sizes the pack buffers and starts the workers
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static void RunWithin(TimeSpan limit, Action action)
+    {
+        Task task = Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.True(task.Wait(limit), $"did not finish within {limit.TotalSeconds} s");
+    }
+
+    private sealed class FailingJob : IKernelJob
+    {
+        public void Execute(int chunk)
+        {
+            if (chunk == 7) throw new InvalidOperationException("chunk 7");
+        }
+    }
+
+    private sealed class CountingJob : IKernelJob
+    {
+        private int _count;
+
+        public int Count => _count;
+
+        public void Execute(int chunk) => Interlocked.Increment(ref _count);
+    }
+}
