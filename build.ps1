@@ -22,14 +22,16 @@ Test   Build the solution once, then run the xunit engine tests (tests/MlpTools.
        "Tests: N passed, M failed" (", K skipped" follows when K > 0); the exit code is 1 when
        M > 0. A build failure or a runner that could not run counts as a failure.
 Demo   Build, then run examples/Demo.ps1 in a fresh pwsh against the built module.
-Bench  Build, then run the benchmarks (not implemented yet).
+Bench  Build, then run the benchmarks (bench/MlpTools.Bench: peak, matrix products, epoch
+       times; module import time; Fashion-MNIST load time and memory). With -Compare, the numpy
+       and PyTorch peers in ../shared/bench run in the same session and ratios are printed.
 Clean  Remove output/ and every bin/ and obj/ folder under src/, tests/ and tools/.
 
 .PARAMETER Configuration
 The .NET build configuration: Release (the default) or Debug.
 
 .PARAMETER Compare
-Bench only: also run the peer implementation, for comparison.
+Bench only: also run the peers (numpy + OpenBLAS and PyTorch from ../shared/bench) beside ours.
 
 .EXAMPLE
 dotnet pwsh ./build.ps1
@@ -273,12 +275,75 @@ function Invoke-DemoTask {
 
 function Invoke-BenchTask {
     <#
-    Placeholder: benchmarks will live in bench/. -Compare is meant to also run the peer
-    (PyTorch from Debian's python3-torch) on the same data.
+    The benchmarks: never part of Test. Prints
+      - bench/MlpTools.Bench: the machine's fp32 peak, matrix-product GFLOP/s at the network's shapes and 1024^3, and
+        seconds per Fashion-MNIST epoch (784-100-10 and 784-1024-10, batch 200; a synthetic set of that shape when the
+        data is absent); with -Compare, the numpy and PyTorch peers from ../shared/bench interleaved with ours, as ratios;
+      - module import time (fresh pwsh, median of 5);
+      - Fashion-MNIST load time and peak memory (Import-Dataset, train and test) beside numpy's (load.py), when the
+        data and the peers' Python are present.
+    OpenBLAS 0.3.21 (Debian's) does not recognise AVX-512 CPUs of this kind and falls back to SSE3 kernels; on a CPU
+    with AVX-512 and no OPENBLAS_CORETYPE set, the peers get OPENBLAS_CORETYPE=SkylakeX so they run at their best.
     #>
     param([switch] $Compare)
     Invoke-BuildTask
-    Write-Host 'Bench: not yet implemented'
+    $peers = [IO.Path]::GetFullPath((Join-Path $RepoRoot '../shared/bench'))
+    $python = '/usr/bin/python3'
+    $benchArgs = @('--peers', $peers)
+    if ($Compare) { $benchArgs += '--compare' }
+    if (-not $env:OPENBLAS_CORETYPE -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) {
+        $benchArgs += @('--openblas-coretype', 'SkylakeX')
+    }
+    & dotnet run -c Release --project (Join-Path $RepoRoot 'bench/MlpTools.Bench') -- @benchArgs
+    if ($LASTEXITCODE -ne 0) { return $LASTEXITCODE }
+
+    $manifest = Get-BuiltManifestPath
+    $pwshHost = [Environment]::ProcessPath
+    $pwshDll = Join-Path $PSHOME 'pwsh.dll'
+    $pwshPrefix = if (Test-Path -LiteralPath $pwshDll) { @($pwshDll) } else { @() }
+
+    $imports = foreach ($i in 1..5) {
+        [double](& $pwshHost @pwshPrefix -NoProfile -NonInteractive -Command "(Measure-Command { Import-Module '$manifest' }).TotalSeconds")
+    }
+    $importMedian = ($imports | Sort-Object)[2]
+    Write-Host ('module import: {0:N3} s median of 5 [{1:N3}-{2:N3}]' -f $importMedian, ($imports | Measure-Object -Minimum).Minimum, ($imports | Measure-Object -Maximum).Maximum)
+
+    $data = '/usr/share/datasets/fashion-mnist'
+    if (-not (Test-Path -LiteralPath (Join-Path $data 'train-images-idx3-ubyte.gz'))) {
+        Write-Host "load: skipped (no Fashion-MNIST in $data; apt-get install dataset-fashion-mnist)"
+        return 0
+    }
+    # Our side: Import-Dataset of train and test, timed in-process (median of 5 after a warm-up), and the peak RSS of a
+    # process that loads them once, against the same process with the module imported and nothing loaded.
+    $ours = & $pwshHost @pwshPrefix -NoProfile -NonInteractive -Command @"
+Import-Module '$manifest'
+`$load = { Import-Dataset -Path '$data/train-images-idx3-ubyte.gz' -LabelPath '$data/train-labels-idx1-ubyte.gz'
+          Import-Dataset -Path '$data/t10k-images-idx3-ubyte.gz' -LabelPath '$data/t10k-labels-idx1-ubyte.gz' }
+`$null = & `$load
+`$t = foreach (`$i in 1..5) { [GC]::Collect(); (Measure-Command { `$null = & `$load }).TotalSeconds }
+(`$t | Sort-Object)[2]
+"@
+    $oursSeconds = [double]($ours | Select-Object -Last 1)
+    $time = '/usr/bin/time'
+    $peak = { param([string[]] $command) (& $time -f '%M' @command 2>&1 | Select-Object -Last 1) -as [double] }
+    $oursBase = & $peak (@($pwshHost) + $pwshPrefix + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$manifest'"))
+    $oursPeak = & $peak (@($pwshHost) + $pwshPrefix + @('-NoProfile', '-NonInteractive', '-Command',
+        "Import-Module '$manifest'; `$a = Import-Dataset -Path '$data/train-images-idx3-ubyte.gz' -LabelPath '$data/train-labels-idx1-ubyte.gz'; `$b = Import-Dataset -Path '$data/t10k-images-idx3-ubyte.gz' -LabelPath '$data/t10k-labels-idx1-ubyte.gz'"))
+    $matrixMiB = (60000 + 10000) * 784 * 4 / 1MB
+    Write-Host ('load (MlpTools): train+test {0:N3} s median of 5; peak RSS {1:N0} MiB over a {2:N0} MiB baseline = {3:N0} MiB, {4:N2}x the {5:N0} MiB float32 matrices' -f
+        $oursSeconds, ($oursPeak / 1KB), ($oursBase / 1KB), (($oursPeak - $oursBase) / 1KB), (($oursPeak - $oursBase) / 1KB / $matrixMiB), $matrixMiB)
+    if (-not (Test-Path -LiteralPath $python) -or -not (Test-Path -LiteralPath (Join-Path $peers 'load.py'))) {
+        Write-Host 'load (numpy): skipped (no /usr/bin/python3 or ../shared/bench/load.py)'
+        return 0
+    }
+    $numpyOut = & $python (Join-Path $peers 'load.py') --reps 5 --variants numpy_gzip_open 2>&1
+    $numpyJson = $numpyOut | Where-Object { $_ -match '^\{' } | Select-Object -Last 1 | ConvertFrom-Json
+    $numpySeconds = [double]$numpyJson.seconds.median
+    $pyBase = & $peak @($python, '-c', 'import numpy, gzip')
+    $pyPeak = & $peak @($python, '-c', "import sys; sys.path.insert(0, '$peers'); import load; load.numpy_gzip_open()")
+    Write-Host ('load (numpy):    train+test {0:N3} s median of 5; peak RSS {1:N0} MiB over a {2:N0} MiB baseline = {3:N0} MiB' -f
+        $numpySeconds, ($pyPeak / 1KB), ($pyBase / 1KB), (($pyPeak - $pyBase) / 1KB))
+    Write-Host ('load ratio: time {0:N2}x numpy; memory over baseline {1:N2}x numpy''s' -f ($oursSeconds / $numpySeconds), (($oursPeak - $oursBase) / ($pyPeak - $pyBase)))
     return 0
 }
 

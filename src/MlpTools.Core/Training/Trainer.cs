@@ -8,7 +8,7 @@ using MlpTools.Core.Model;
 namespace MlpTools.Core.Training;
 
 /// <summary>Where a training run is, reported after every mini-batch.</summary>
-public sealed record TrainingProgress(int Epoch, int LastEpoch, int Batch, int Batches, double Loss, TimeSpan Elapsed);
+public readonly record struct TrainingProgress(int Epoch, int LastEpoch, int Batch, int Batches, double Loss, TimeSpan Elapsed);
 
 /// <summary>Optional hooks into a training run; every one is called on the caller's thread.</summary>
 public sealed class TrainingCallbacks
