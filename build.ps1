@@ -294,16 +294,16 @@ function Invoke-BenchTask {
     if (-not $env:OPENBLAS_CORETYPE -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) {
         $benchArgs += @('--openblas-coretype', 'SkylakeX')
     }
-    & dotnet run -c Release --project (Join-Path $RepoRoot 'bench/MlpTools.Bench') -- @benchArgs
+    & dotnet run -c Release --project (Join-Path $RepoRoot 'bench/MlpTools.Bench') -- @benchArgs | Out-Host
     if ($LASTEXITCODE -ne 0) { return $LASTEXITCODE }
 
     $manifest = Get-BuiltManifestPath
-    $pwshHost = [Environment]::ProcessPath
-    $pwshDll = Join-Path $PSHOME 'pwsh.dll'
-    $pwshPrefix = if (Test-Path -LiteralPath $pwshDll) { @($pwshDll) } else { @() }
+    $pwsh = @(Get-PwshCommand)
+    $pwshHost = $pwsh[0]
+    $pwshPrefix = @($pwsh | Select-Object -Skip 1)
 
     $imports = foreach ($i in 1..5) {
-        [double](& $pwshHost @pwshPrefix -NoProfile -NonInteractive -Command "(Measure-Command { Import-Module '$manifest' }).TotalSeconds")
+        [double](& $pwshHost @pwshPrefix -NoProfile -NonInteractive -Command "(Measure-Command { Import-Module '$manifest' }).TotalSeconds" | Select-Object -Last 1)
     }
     $importMedian = ($imports | Sort-Object)[2]
     Write-Host ('module import: {0:N3} s median of 5 [{1:N3}-{2:N3}]' -f $importMedian, ($imports | Measure-Object -Minimum).Minimum, ($imports | Measure-Object -Maximum).Maximum)
@@ -325,7 +325,15 @@ Import-Module '$manifest'
 "@
     $oursSeconds = [double]($ours | Select-Object -Last 1)
     $time = '/usr/bin/time'
-    $peak = { param([string[]] $command) (& $time -f '%M' @command 2>&1 | Select-Object -Last 1) -as [double] }
+    # GNU time's maximum resident set size (KiB) of a whole command, written to a file of its own.
+    $peak = {
+        param([string[]] $command)
+        $file = [IO.Path]::GetTempFileName()
+        try {
+            & $time -f '%M' -o $file @command *> $null
+            [double]((Get-Content -LiteralPath $file | Where-Object { $_ -match '^\d+$' } | Select-Object -Last 1))
+        } finally { Remove-Item -LiteralPath $file -ErrorAction Ignore }
+    }
     $oursBase = & $peak (@($pwshHost) + $pwshPrefix + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$manifest'"))
     $oursPeak = & $peak (@($pwshHost) + $pwshPrefix + @('-NoProfile', '-NonInteractive', '-Command',
         "Import-Module '$manifest'; `$a = Import-Dataset -Path '$data/train-images-idx3-ubyte.gz' -LabelPath '$data/train-labels-idx1-ubyte.gz'; `$b = Import-Dataset -Path '$data/t10k-images-idx3-ubyte.gz' -LabelPath '$data/t10k-labels-idx1-ubyte.gz'"))

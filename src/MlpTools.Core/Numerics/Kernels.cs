@@ -179,17 +179,7 @@ internal static class Kernels
         {
             ReadOnlySpan<T> zi = z.Slice(i * cols, cols);
             Span<T> pi = p.Slice(i * cols, cols);
-            T max = zi[0];
-            for (int j = 1; j < cols; j++) if (zi[j] > max) max = zi[j];
-            T sum = T.Zero;
-            for (int j = 0; j < cols; j++)
-            {
-                T e = T.Exp(zi[j] - max);
-                pi[j] = e;
-                sum += e;
-            }
-            T inv = T.One / sum;
-            for (int j = 0; j < cols; j++) pi[j] *= inv;
+            (T max, T sum) = SoftmaxRow(zi, pi);
             int y = labels[i];
             total += double.CreateTruncating(T.Log(sum) - (zi[y] - max));
             if (!dz.IsEmpty)
@@ -206,22 +196,29 @@ internal static class Kernels
     public static void Softmax<T>(ReadOnlySpan<T> z, Span<T> p, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < rows; i++)
+        for (int i = 0; i < rows; i++) SoftmaxRow(z.Slice(i * cols, cols), p.Slice(i * cols, cols));
+    }
+
+    /// <summary>
+    /// One row: p = exp(z - max) / sum, returning max and sum. Both softmax passes use it, so a sample's
+    /// probabilities are the same bits whichever pass computed them.
+    /// </summary>
+    private static (T Max, T Sum) SoftmaxRow<T>(ReadOnlySpan<T> z, Span<T> p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = z.Length;
+        T max = z[0];
+        for (int j = 1; j < cols; j++) if (z[j] > max) max = z[j];
+        T sum = T.Zero;
+        for (int j = 0; j < cols; j++)
         {
-            ReadOnlySpan<T> zi = z.Slice(i * cols, cols);
-            Span<T> pi = p.Slice(i * cols, cols);
-            T max = zi[0];
-            for (int j = 1; j < cols; j++) if (zi[j] > max) max = zi[j];
-            T sum = T.Zero;
-            for (int j = 0; j < cols; j++)
-            {
-                T e = T.Exp(zi[j] - max);
-                pi[j] = e;
-                sum += e;
-            }
-            T inv = T.One / sum;
-            for (int j = 0; j < cols; j++) pi[j] *= inv;
+            T e = T.Exp(z[j] - max);
+            p[j] = e;
+            sum += e;
         }
+        T inv = T.One / sum;
+        for (int j = 0; j < cols; j++) p[j] *= inv;
+        return (max, sum);
     }
 
     /// <summary>dH = dA * 1[Hpre &gt; 0], element-wise.</summary>
