@@ -352,6 +352,21 @@ Import-Module '$manifest'
     Write-Host ('load (numpy):    train+test {0:N3} s median of 5; peak RSS {1:N0} MiB over a {2:N0} MiB baseline = {3:N0} MiB' -f
         $numpySeconds, ($pyPeak / 1KB), ($pyBase / 1KB), (($pyPeak - $pyBase) / 1KB))
     Write-Host ('load ratio: time {0:N2}x numpy; memory over baseline {1:N2}x numpy''s' -f ($oursSeconds / $numpySeconds), (($oursPeak - $oursBase) / ($pyPeak - $pyBase)))
+
+    # Peak memory of a whole process that trains 784-100-10 on Fashion-MNIST (2 epochs, batch 200, SGD momentum 0.9,
+    # lr 0.01, lambda 1e-4, float32): ours in pwsh beside mlp_numpy.py's process.
+    $trainOurs = & $peak (@($pwshHost) + $pwshPrefix + @('-NoProfile', '-NonInteractive', '-Command',
+        "Import-Module '$manifest'; `$d = Import-Dataset -Path '$data/train-images-idx3-ubyte.gz' -LabelPath '$data/train-labels-idx1-ubyte.gz'; `$null = `$d | New-Mlp -HiddenSize 100 -Seed 1 | Invoke-Training -Epochs 2 -BatchSize 200 -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed 1"))
+    $numpyEnv = $env:OPENBLAS_CORETYPE
+    try {
+        if (-not $numpyEnv -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) { $env:OPENBLAS_CORETYPE = 'SkylakeX' }
+        $env:OPENBLAS_NUM_THREADS = '2'
+        $trainNumpy = & $peak @($python, (Join-Path $peers 'mlp_numpy.py'), '--hidden', '100', '--epochs', '1', '--warmup', '1')
+    } finally {
+        $env:OPENBLAS_CORETYPE = $numpyEnv
+        Remove-Item Env:OPENBLAS_NUM_THREADS -ErrorAction Ignore
+    }
+    Write-Host ('train 784-100-10 peak RSS: MlpTools (pwsh) {0:N0} MiB, numpy {1:N0} MiB: {2:N2}x' -f ($trainOurs / 1KB), ($trainNumpy / 1KB), ($trainOurs / $trainNumpy))
     return 0
 }
 
