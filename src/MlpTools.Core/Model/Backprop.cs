@@ -130,13 +130,17 @@ internal static class Backprop
     {
         int correct = 0;
         for (int i = 0; i < m; i++)
-        {
-            ReadOnlySpan<T> row = b.P.AsSpan(i * c, c);
-            int best = 0;
-            for (int j = 1; j < c; j++) if (row[j] > row[best]) best = j;
-            if (best == b.Labels[i]) correct++;
-        }
+            if (ArgMax<T>(b.P.AsSpan(i * c, c)) == b.Labels[i]) correct++;
         return correct;
+    }
+
+    /// <summary>The index of the largest entry of a row (the first, on ties): the predicted class of a row of P.</summary>
+    public static int ArgMax<T>(ReadOnlySpan<T> row)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
     }
 
     /// <summary>(lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized.</summary>

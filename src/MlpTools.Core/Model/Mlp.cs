@@ -318,27 +318,21 @@ public sealed class Mlp<T> : Mlp
     public override Evaluation Evaluate(Dataset data)
     {
         data = Accept(data);
-        const int chunk = 1024;
-        int n = data.Count;
-        var buffers = new BatchBuffers<T>(Math.Min(chunk, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
-        var confusion = new int[ClassCount, ClassCount];
-        var rows = new int[buffers.Capacity];
+        int n = data.Count, c = ClassCount;
+        var confusion = new int[c, c];
         double lossSum = 0;
         int correct = 0;
-        for (int start = 0; start < n; start += chunk)
+        ForEachBatch(data, EvaluationBuffers(n), withLabels: true, (buffers, start, m) =>
         {
-            int m = Math.Min(chunk, n - start);
-            for (int r = 0; r < m; r++) rows[r] = start + r;
-            Gather(data, rows.AsSpan(0, m), buffers, withLabels: true);
             lossSum += Backprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss * m;
             for (int r = 0; r < m; r++)
             {
-                int predicted = ArgMax(buffers.P.AsSpan(r * ClassCount, ClassCount));
+                int predicted = Backprop.ArgMax<T>(buffers.P.AsSpan(r * c, c));
                 int actual = buffers.Labels[r];
                 confusion[actual, predicted]++;
                 if (predicted == actual) correct++;
             }
-        }
+        });
         return new Evaluation(n == 0 ? double.NaN : (double)correct / n, n == 0 ? double.NaN : lossSum / n, n,
             new ConfusionMatrix(ClassNames, confusion));
     }
@@ -347,34 +341,41 @@ public sealed class Mlp<T> : Mlp
     public override (double[,] Probabilities, int[] Predicted) Predict(Dataset data)
     {
         data = Accept(data, checkLabels: false);
-        const int chunk = 1024;
         int n = data.Count, c = ClassCount;
         var probabilities = new double[n, c];
         var predicted = new int[n];
-        var buffers = new BatchBuffers<T>(Math.Min(chunk, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
-        var rows = new int[buffers.Capacity];
-        for (int start = 0; start < n; start += chunk)
+        ForEachBatch(data, EvaluationBuffers(n), withLabels: false, (buffers, start, m) =>
         {
-            int m = Math.Min(chunk, n - start);
-            for (int r = 0; r < m; r++) rows[r] = start + r;
-            Gather(data, rows.AsSpan(0, m), buffers, withLabels: false);
             Backprop.ForwardScores(Parameters, buffers, m);
             Numerics.Kernels.Softmax<T>(buffers.Z.AsSpan(0, m * c), buffers.P.AsSpan(0, m * c), m, c);
             for (int r = 0; r < m; r++)
             {
                 ReadOnlySpan<T> row = buffers.P.AsSpan(r * c, c);
                 for (int j = 0; j < c; j++) probabilities[start + r, j] = double.CreateTruncating(row[j]);
-                predicted[start + r] = ArgMax(row);
+                predicted[start + r] = Backprop.ArgMax(row);
             }
-        }
+        });
         return (probabilities, predicted);
     }
 
-    internal static int ArgMax(ReadOnlySpan<T> row)
+    /// <summary>Buffers for evaluating n samples in batches of at most 1,024 (sized to n when smaller).</summary>
+    private BatchBuffers<T> EvaluationBuffers(int n) => new(Math.Min(1024, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
+
+    /// <summary>
+    /// Takes the samples of <paramref name="data"/> in order, in batches of at most the buffers' capacity, gathering each
+    /// (see <see cref="Gather"/>) and then calling <paramref name="visit"/> with the buffers, the batch's first row and its size.
+    /// </summary>
+    internal void ForEachBatch(Dataset data, BatchBuffers<T> buffers, bool withLabels, Action<BatchBuffers<T>, int, int> visit)
     {
-        int best = 0;
-        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
-        return best;
+        int n = data.Count, size = buffers.Capacity;
+        var rows = new int[size];
+        for (int start = 0; start < n; start += size)
+        {
+            int m = Math.Min(size, n - start);
+            for (int r = 0; r < m; r++) rows[r] = start + r;
+            Gather(data, rows.AsSpan(0, m), buffers, withLabels);
+            visit(buffers, start, m);
+        }
     }
 
     /// <inheritdoc />

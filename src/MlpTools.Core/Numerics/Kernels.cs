@@ -221,27 +221,8 @@ internal static class Kernels
         return (max, sum);
     }
 
-    /// <summary>dH = dA * 1[Hpre &gt; 0], element-wise.</summary>
-    public static void ReluBackward<T>(ReadOnlySpan<T> da, ReadOnlySpan<T> hpre, Span<T> dh)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = dh.Length, i = 0;
-        da = da.Slice(0, n);
-        hpre = hpre.Slice(0, n);
-        if (IsVectorizable<T>())
-        {
-            ref T rda = ref MemoryMarshal.GetReference(da), rh = ref MemoryMarshal.GetReference(hpre), rdh = ref MemoryMarshal.GetReference(dh);
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                Vector<T> positive = Vector.GreaterThan(Vector.LoadUnsafe(ref rh, (nuint)i), Vector<T>.Zero);
-                Vector.ConditionalSelect(positive, Vector.LoadUnsafe(ref rda, (nuint)i), Vector<T>.Zero).StoreUnsafe(ref rdh, (nuint)i);
-            }
-        }
-        for (; i < n; i++) dh[i] = hpre[i] > T.Zero ? da[i] : T.Zero;
-    }
-
     /// <summary>
-    /// ReluBackward and ColumnSums in one pass: dH = dA * 1[Hpre &gt; 0] and sums[j] = sum_i dH[i,j]
+    /// The ReLU's backward pass and ColumnSums in one pass: dH = dA * 1[Hpre &gt; 0] and sums[j] = sum_i dH[i,j]
     /// (all rows x cols, contiguous). The sums are taken row by row, as <see cref="ColumnSums{T}"/> takes them,
     /// so the two ways give the same bits.
     /// </summary>

@@ -157,15 +157,9 @@ public static class Trainer
             }
             int n = _train.Count, batchSize = _o.Optimizer == OptimizerKind.Lbfgs ? n : Math.Min(_o.BatchSize, n);
             var buffers = new BatchBuffers<T>(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
-            var rows = new int[batchSize];
             double total = 0;
-            for (int start = 0; start < n; start += batchSize)
-            {
-                int m = Math.Min(batchSize, n - start);
-                for (int r = 0; r < m; r++) rows[r] = start + r;
-                _net.Gather(_train, rows.AsSpan(0, m), buffers, withLabels: true);
-                total += Backprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: false, _classWeights).Total * m;
-            }
+            _net.ForEachBatch(_train, buffers, withLabels: true, (b, _, m) =>
+                total += Backprop.Forward(_w, b, m, _o.Regularization, withGradientSeed: false, _classWeights).Total * m);
             double loss = total / n;
             // A start that is already non-finite can only be improved on.
             return double.IsFinite(loss) ? -loss : double.NegativeInfinity;

@@ -35,7 +35,7 @@ public class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void ReluBackward_and_its_fusion_with_ColumnSums_match_reference(int rows, int cols)
+    public void ReluBackward_fused_with_ColumnSums_matches_reference(int rows, int cols)
     {
         Both(rows, cols, static (r, c, random) => Check<float>(r, c, random));
         Both(rows, cols, static (r, c, random) => Check<double>(r, c, random));
@@ -44,14 +44,12 @@ public class ElementwiseKernelTests
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             T[] da = Values<T>(random, rows * cols, false), h = Values<T>(random, rows * cols, withSpecials: true);
-            T[] dh1 = new T[da.Length], dh2 = new T[da.Length], dh3 = new T[da.Length];
+            T[] dh1 = new T[da.Length], dh3 = new T[da.Length];
             T[] s1 = new T[cols], s2 = new T[cols], s3 = Values<T>(random, cols, false);
             ReferenceKernels.ReluBackward<T>(da, h, dh1);
             ReferenceKernels.ColumnSums<T>(dh1, rows, cols, s1);
-            Kernels.ReluBackward<T>(da, h, dh2);
-            Kernels.ColumnSums<T>(dh2, rows, cols, s2);
+            Kernels.ColumnSums<T>(dh1, rows, cols, s2);
             Kernels.ReluBackwardColumnSums<T>(da, h, dh3, rows, cols, s3);
-            AssertBits(dh1, dh2);
             AssertBits(dh1, dh3);
             AssertBits(s1, s2);
             AssertBits(s1, s3);
