@@ -22,7 +22,8 @@ namespace MlpTools.Bench;
 /// <item>peak: this machine's fp32 fused-multiply-add peak, measured with an FMA-only loop on 1 and on all cores;</item>
 /// <item>gemm: float32 Kernels.Gemm GFLOP/s (median [min-max] of several samples) and share of the measured peak, for
 ///   the five products of a training step of 784-100-10 and 784-1024-10 at batch 200, in the forms Backprop uses,
-///   and for 1024^3;</item>
+///   and for 1024^3; the share both of the session's best peak and of the peak measured beside each sample (the
+///   host's speed swings); and the micro-kernel alone on one core with its operands in cache;</item>
 /// <item>epoch: seconds per training epoch (Trainer.Train, 60,000 Fashion-MNIST samples, batch 200, SGD momentum 0.9,
 ///   lr 0.01, lambda 1e-4, float32), median [min-max] of the timed epochs after a warm-up epoch.</item>
 /// </list>
@@ -188,25 +189,39 @@ internal static class Program
     {
         var ours = new Dictionary<string, double>();
         // The shapes take turns, one sample each per round, so a busy spell on a shared host costs every shape
-        // one sample rather than one shape all of its samples.
+        // one sample rather than one shape all of its samples. Between two samples the FMA loop runs once on all
+        // cores: the host's speed swings (the same loop measures from about 0.6x to 1.2x of its median within
+        // a minute), so each sample is also divided by the mean of the peak measured just before and just after it.
         List<GemmShape> shapes = GemmShapes();
         var runners = shapes.Select(s => new GemmRunner(s)).ToList();
-        int samples = o.Quick ? 3 : 9;
+        int samples = o.Quick ? 3 : 9, cores = Environment.ProcessorCount;
+        double before = PeakOnce(cores);
         for (int r = 0; r < samples; r++)
-            foreach (GemmRunner runner in runners) runner.Sample();
-        var rows = runners.Select(x => (x.Shape, x.Rates)).ToList();
+        {
+            foreach (GemmRunner runner in runners)
+            {
+                runner.Sample();
+                double after = PeakOnce(cores);
+                runner.Shares.Add(runner.Rates[^1] / ((before + after) / 2));
+                before = after;
+            }
+        }
+        (double tileRate, double tileShare) = MeasureTileAlone(samples);
+        var rows = runners.Select(x => (x.Shape, x.Rates, x.Shares)).ToList();
         if (measurePeakAgain is not null)
         {
             Console.WriteLine("   the peak again, after the products (on a shared host the best of both is the machine's):");
             peak = Math.Max(peak, measurePeakAgain());
         }
         Console.WriteLine("== gemm: float32 Kernels.Gemm, GFLOP/s median [min-max] of " + rows[0].Rates.Count.ToString(CultureInfo.InvariantCulture)
-            + " samples (shapes interleaved)" + (peak > 0 ? I($", share of the measured {peak:F0} GFLOP/s peak") : ""));
-        foreach ((GemmShape s, List<double> rates) in rows)
+            + " samples (shapes interleaved)" + (peak > 0 ? I($"; share of the session's best peak ({peak:F0} GFLOP/s)") : "")
+            + ", and median share of the peak measured beside each sample");
+        foreach ((GemmShape s, List<double> rates, List<double> shares) in rows)
         {
             if (s.PeerShape is not null) ours[s.PeerShape] = Median(rates);
-            Emit(new { bench = "gemm", lib = "MlpTools", shape = s.Name.Trim(), s.M, s.N, s.K, gflops_median = Median(rates), gflops_min = rates.Min(), gflops_max = rates.Max(), peak });
+            Emit(new { bench = "gemm", lib = "MlpTools", shape = s.Name.Trim(), s.M, s.N, s.K, gflops_median = Median(rates), gflops_min = rates.Min(), gflops_max = rates.Max(), peak, share_beside_median = Median(shares) });
         }
+        Emit(new { bench = "tile", lib = "MlpTools", gflops_median = tileRate, share_beside_median = tileShare });
 
         Dictionary<string, double> numpy = new(), torch = new();
         if (o.Compare)
@@ -215,11 +230,11 @@ internal static class Program
             torch = PeerGemm(o, "torch");
         }
 
-        Console.WriteLine(I($"  {"product",-26} {"m x n x k",-16} {"GFLOP/s",8} {"[min - max]",17} {"of peak",8}") + (o.Compare ? I($" {"numpy",8} {"torch",8} {"ours/best",10}") : ""));
-        foreach ((GemmShape s, List<double> rates) in rows)
+        Console.WriteLine(I($"  {"product",-26} {"m x n x k",-16} {"GFLOP/s",8} {"[min - max]",17} {"of best",8} {"beside",7}") + (o.Compare ? I($" {"numpy",8} {"torch",8} {"ours/best",10}") : ""));
+        foreach ((GemmShape s, List<double> rates, List<double> shares) in rows)
         {
             double med = Median(rates);
-            string line = I($"  {s.Name,-26} {$"{s.M}x{s.N}x{s.K}",-16} {med,8:F1} {$"[{rates.Min():F1} - {rates.Max():F1}]",17} {(peak > 0 ? $"{100 * med / peak:F0}%" : "-"),8}");
+            string line = I($"  {s.Name,-26} {$"{s.M}x{s.N}x{s.K}",-16} {med,8:F1} {$"[{rates.Min():F1} - {rates.Max():F1}]",17} {(peak > 0 ? $"{100 * med / peak:F0}%" : "-"),8} {100 * Median(shares),6:F0}%");
             if (o.Compare)
             {
                 double? np = s.PeerShape is not null && numpy.TryGetValue(s.PeerShape, out double a) ? a : null;
@@ -229,6 +244,7 @@ internal static class Program
             }
             Console.WriteLine(line);
         }
+        Console.WriteLine(I($"  {"one tile alone, one core",-26} {"12x32x512",-16} {tileRate,8:F1} {"(data in cache)",17} {"",8} {100 * tileShare,6:F0}%   of one core's peak beside it"));
         Console.WriteLine();
 
         static string Format(double? v) => v is double x ? x.ToString("F1", CultureInfo.InvariantCulture) : "";
@@ -256,6 +272,9 @@ internal static class Program
 
         public List<double> Rates { get; } = new();
 
+        /// <summary>Each sample's rate over the all-core peak measured beside it.</summary>
+        public List<double> Shares { get; } = new();
+
         public void Sample()
         {
             if (_reps == 0)
@@ -277,6 +296,47 @@ internal static class Program
         }
 
         private void Call() => Kernels.Gemm<float>(Shape.TransA, Shape.TransB, Shape.M, Shape.N, Shape.K, _a, _lda, _b, _ldb, _c, Shape.N, accumulate: false);
+    }
+
+    /// <summary>
+    /// The micro-kernel on its own, on one core, its operands in cache (a 12 x 512 panel of A read by rows and a
+    /// packed 512 x 32 strip of B, used again and again): the ceiling of the products, whose other losses are
+    /// in the memory system. Median rate, and median share of the one-core peak measured beside each sample.
+    /// </summary>
+    private static unsafe (double Rate, double Share) MeasureTileAlone(int samples)
+    {
+        const int Kc = 512, Mr = 12, Nr = 32;
+        if (!Avx512Tiles<float>.IsSupported) return (double.NaN, double.NaN);
+        float* a = (float*)NativeMemory.AlignedAlloc(Mr * Kc * sizeof(float), 64);
+        float* b = (float*)NativeMemory.AlignedAlloc(Kc * Nr * sizeof(float), 64);
+        float* c = (float*)NativeMemory.AlignedAlloc(Mr * Nr * sizeof(float), 64);
+        try
+        {
+            for (int i = 0; i < Mr * Kc; i++) a[i] = 1e-3f;
+            for (int i = 0; i < Kc * Nr; i++) b[i] = 1e-3f;
+            new Span<float>(c, Mr * Nr).Clear();
+            const int Reps = 40_000;
+            var rates = new List<double>();
+            var shares = new List<double>();
+            double before = PeakOnce(1);
+            for (int r = 0; r < samples; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < Reps; i++) Avx512Tiles<float>.Tile12x2Rows(Kc, a, Kc, b, Nr, c, Nr, load: true);
+                double rate = 2.0 * Mr * Nr * Kc * Reps / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9;
+                double after = PeakOnce(1);
+                rates.Add(rate);
+                shares.Add(rate / ((before + after) / 2));
+                before = after;
+            }
+            return (Median(rates), Median(shares));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(a);
+            NativeMemory.AlignedFree(b);
+            NativeMemory.AlignedFree(c);
+        }
     }
 
     /// <summary>gemm.py's float32 medians, by its shape name's first word (fwd1_h100, ..., square).</summary>

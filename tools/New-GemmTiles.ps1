@@ -1,0 +1,177 @@
+<#
+.SYNOPSIS
+Writes src/MlpTools.Core/Numerics/GemmTiles.Generated.cs: the register-tiled micro-kernels of the matrix product.
+
+.DESCRIPTION
+Each kernel computes one tile of C, MR rows by one or two vectors, as a sum of outer products, with one
+local per accumulator so that the JIT keeps the whole tile in registers. Written out by hand they would be
+hundreds of near-identical lines; this script is the one place their pattern lives. Edit it, run it, and
+commit both:
+
+    dotnet pwsh tools/New-GemmTiles.ps1
+
+tests/Pester/Tools.Tests.ps1 fails when the committed file differs from what the script writes.
+
+.PARAMETER OutFile
+Where to write. Default: src/MlpTools.Core/Numerics/GemmTiles.Generated.cs.
+#>
+[CmdletBinding()]
+param(
+    [string] $OutFile = (Join-Path $PSScriptRoot '../src/MlpTools.Core/Numerics/GemmTiles.Generated.cs')
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+# How many steps of p the main loop takes per pass.
+$Unroll = 4
+
+# The two families: the AVX-512 tiles (12 rows, 24 of the 32 registers hold the tile) and the portable
+# Vector<T> tiles (6 rows, 12 of 16).
+$families = @(
+    @{ Struct = 'Avx512Tiles'; MR = 12; Vec = 'Vector512<T>'; Cref = 'Vector512&lt;T&gt;.Count'; Count = 'Vector512<T>.Count'
+       Load = { param($p) "Vector512.Load($p)" }; Splat = { param($x) "Vector512.Create($x)" } }
+    @{ Struct = 'VectorTiles'; MR = 6; Vec = 'Vector<T>'; Cref = 'Vector&lt;T&gt;.Count'; Count = 'Vector<T>.Count'
+       Load = { param($p) "Vector.Load($p)" }; Splat = { param($x) "new Vector<T>($x)" } }
+)
+
+$out = [System.Collections.Generic.List[string]]::new()
+function Emit([string] $line = '') { $out.Add($line) }
+
+# C's row i of the tile: c, c + ldc, c + 2 * ldc, ...
+function RowOf([int] $i) {
+    switch ($i) { 0 { 'c' } 1 { 'c + ldc' } default { "c + $i * ldc" } }
+}
+
+# The element A(i, p + u) read by one broadcast, for the packed form (a[p * aStride + i]) or the rows form
+# (a[i * lda + p], with bases every third row and the rows between at +lda and +2 lda).
+function AElement([bool] $rows, [int] $i, [int] $u, [bool] $unrolled) {
+    if ($rows) {
+        $base = if ($i -lt 3) { 'a' } else { "a$([math]::Floor($i / 3) * 3)" }
+        $off = @('', 'lda', 'lda2')[$i % 3]
+        if ($unrolled -and $u -gt 0) { $off = if ($off) { "$off + $u" } else { "$u" } }
+        if (-not $off) { $off = '0' }
+        return "$base[$off]"
+    }
+    if (-not $unrolled -or $u -eq 0) { return "a[$i]" }
+    $stride = @('', 'aStride', 'aStride2', 'aStride3')[$u]
+    return "a[$stride + $i]"
+}
+
+function Kernel($f, [int] $width, [bool] $rows) {
+    $mr = $f.MR
+    $name = "Tile${mr}x$width" + $(if ($rows) { 'Rows' } else { '' })
+    $aName = if ($rows) { 'lda' } else { 'aStride' }
+    $form = if ($rows) { 'A read in place by rows, A(i, p) = a[i * lda + p]' } else { 'A(i, p) = a[p * aStride + i]' }
+    $cols = 0..($width - 1)
+    $acc = foreach ($i in 0..($mr - 1)) { foreach ($j in $cols) { "c${i}_$j" } }
+
+    Emit "    /// <summary>The $mr x ${width}V tile (V = $($f.Cref)), $form.</summary>"
+    Emit '    [MethodImpl(MethodImplOptions.AggressiveOptimization)]'
+    Emit "    public static void $name(nint kc, T* a, nint $aName, T* b, nint bStride, T* c, nint ldc, bool load)"
+    Emit '    {'
+    Emit "        nint v = $($f.Count);"
+    if ($rows) {
+        Emit '        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.'
+        Emit '        nint lda2 = lda + lda;'
+        $bases = foreach ($r in 3..($mr - 1)) { if ($r % 3 -eq 0) { "a$r = a + $r * lda" } }
+        Emit "        T* $($bases -join ', ');"
+    }
+    Emit "        $($f.Vec) $($acc -join ', ');"
+    Emit '        if (load)'
+    Emit '        {'
+    foreach ($i in 0..($mr - 1)) {
+        $row = RowOf $i
+        Emit ('            ' + (($cols | ForEach-Object { $p = if ($_ -eq 0) { $row } else { "$row + v" }; "c${i}_$_ = $(& $f.Load $p);" }) -join ' '))
+    }
+    Emit '        }'
+    Emit '        else'
+    Emit '        {'
+    foreach ($i in 0..($mr - 1)) {
+        Emit ('            ' + (($cols | ForEach-Object { "c${i}_$_ = $($f.Vec).Zero;" }) -join ' '))
+    }
+    Emit '        }'
+
+    $bVars = ($cols | ForEach-Object { "b$_" }) -join ', '
+    # One step of p: load the row of B, then one broadcast of A(i, p) per row of the tile.
+    function Step([int] $u, [bool] $unrolled, [string] $indent) {
+        $loads = foreach ($j in $cols) {
+            $k = $u * $width + $j
+            $p = if (-not $unrolled) { if ($j -eq 0) { 'b' } else { 'b + v' } } elseif ($k -eq 0) { 'b' } elseif ($k -eq 1) { 'b + v' } else { "b + $k * v" }
+            "b$j = $(& $f.Load $p);"
+        }
+        Emit "$indent$($loads -join ' ')"
+        foreach ($i in 0..($mr - 1)) {
+            $fmas = ($cols | ForEach-Object { "c${i}_$_ = MulAdd(s, b$_, c${i}_$_);" }) -join ' '
+            Emit "${indent}s = $(& $f.Splat (AElement $rows $i $u $unrolled)); $fmas"
+        }
+    }
+
+    Emit "        $($f.Vec) $bVars, s;"
+    Emit "        // $Unroll steps of p per pass while B is a packed strip (its stride is the tile's width): every address is"
+    Emit '        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds'
+    Emit '        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.'
+    Emit "        if (bStride == $(if ($width -eq 1) { 'v' } else { "$width * v" }))"
+    Emit '        {'
+    if (-not $rows) { Emit '            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;' }
+    Emit "            for (; kc >= $Unroll; kc -= $Unroll)"
+    Emit '            {'
+    foreach ($u in 0..($Unroll - 1)) { Step $u $true '                ' }
+    if ($rows) {
+        Emit ('                ' + ((@('a') + ($bases | ForEach-Object { ($_ -split ' ')[0] })) | ForEach-Object { "$_ += $Unroll;" }) -join ' ')
+    }
+    else {
+        Emit "                a += $Unroll * aStride;"
+    }
+    Emit "                b += $($Unroll * $width) * v;"
+    Emit '            }'
+    Emit '        }'
+    Emit '        for (; kc > 0; kc--)'
+    Emit '        {'
+    Step 0 $false '            '
+    if ($rows) {
+        Emit ('            ' + ((@('a') + ($bases | ForEach-Object { ($_ -split ' ')[0] })) | ForEach-Object { "$_++;" }) -join ' ')
+    }
+    else {
+        Emit '            a += aStride;'
+    }
+    Emit '            b += bStride;'
+    Emit '        }'
+    foreach ($i in 0..($mr - 1)) {
+        $row = RowOf $i
+        Emit ('        ' + (($cols | ForEach-Object { $p = if ($_ -eq 0) { $row } else { "$row + v" }; "c${i}_$_.Store($p);" }) -join ' '))
+    }
+    Emit '    }'
+}
+
+Emit '// <auto-generated>'
+Emit '// Written by tools/New-GemmTiles.ps1; edit the script and run it again (dotnet pwsh tools/New-GemmTiles.ps1).'
+Emit '// </auto-generated>'
+Emit '#nullable enable'
+Emit ''
+Emit 'using System.Numerics;'
+Emit 'using System.Runtime.CompilerServices;'
+Emit 'using System.Runtime.Intrinsics;'
+Emit ''
+Emit 'namespace MlpTools.Core.Numerics;'
+foreach ($f in $families) {
+    Emit ''
+    Emit "/// <summary>The micro-kernels of <see cref=`"$($f.Struct){T}`"/>, one per tile width and form of A.</summary>"
+    Emit "internal readonly unsafe partial struct $($f.Struct)<T>"
+    Emit '    where T : unmanaged'
+    Emit '{'
+    $first = $true
+    foreach ($width in 2, 1) {
+        foreach ($rows in $false, $true) {
+            if (-not $first) { Emit '' }
+            $first = $false
+            Kernel $f $width $rows
+        }
+    }
+    Emit '}'
+}
+
+$text = ($out -join "`n") + "`n"
+$path = [System.IO.Path]::GetFullPath($OutFile)
+[System.IO.File]::WriteAllText($path, $text, [System.Text.UTF8Encoding]::new($false))
+Write-Verbose "Wrote $path"
