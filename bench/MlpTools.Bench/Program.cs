@@ -38,6 +38,7 @@ namespace MlpTools.Bench;
 ///   --hidden 100,1024         hidden sizes for the epoch benchmark
 ///   --quick                   fewer samples and rounds (a smoke run)
 ///   --threads N               kernel threads (default: all cores)
+///   --optimizer sgd|adam|rmsprop  the epoch section's update rule for our side (default sgd; the peers run SGD only)
 ///   --peers DIR               where mlp_numpy.py, mlp_torch.py and gemm.py are (default /work/shared/bench, or $MLPTOOLS_PEERS)
 ///   --python PATH             the Python that runs them (default /usr/bin/python3)
 ///   --openblas-coretype X     set OPENBLAS_CORETYPE for the peers (by default they inherit the environment's)
@@ -361,7 +362,8 @@ internal static class Program
     private static void BenchEpochs(Options o)
     {
         Dataset data = LoadTrainingSet(out string source);
-        Console.WriteLine(I($"== epoch: seconds per epoch of {data.Count} samples ({source}), batch {Batch}, SGD momentum 0.9, lr 0.01, lambda 1e-4, float32"));
+        string rule = o.Optimizer == OptimizerKind.Sgd ? "SGD momentum 0.9, lr 0.01" : I($"{o.Optimizer}, lr 0.001");
+        Console.WriteLine(I($"== epoch: seconds per epoch of {data.Count} samples ({source}), batch {Batch}, {rule}, lambda 1e-4, float32"));
         Console.WriteLine(I($"   {o.Rounds} round(s) of 1 warm-up + {o.Epochs} timed epochs per contender") + (o.Compare ? ", contenders interleaved within each round" : ""));
 
         var times = new Dictionary<(string Lib, int Hidden), List<double>>();
@@ -375,7 +377,7 @@ internal static class Program
         {
             foreach (int hidden in o.Hidden)
             {
-                (List<double> ours, double loss) = OurEpochs(data, hidden, o.Epochs, seed: round + 1);
+                (List<double> ours, double loss) = OurEpochs(data, hidden, o.Epochs, seed: round + 1, o.Optimizer);
                 Add("MlpTools", hidden, ours);
                 Console.WriteLine(I($"   round {round + 1} H={hidden,-5} MlpTools {string.Join(" ", ours.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))}  (loss {loss:F3})"));
                 if (!o.Compare) continue;
@@ -415,13 +417,15 @@ internal static class Program
     }
 
     /// <summary>Trains a fresh 784-hidden-10 network for 1 + <paramref name="timed"/> epochs; returns the timed epochs' seconds and the last loss.</summary>
-    private static (List<double> Seconds, double Loss) OurEpochs(Dataset data, int hidden, int timed, int seed)
+    private static (List<double> Seconds, double Loss) OurEpochs(Dataset data, int hidden, int timed, int seed, OptimizerKind optimizer)
     {
         Mlp net = Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: seed);
         var options = new TrainingOptions
         {
             Epochs = 1 + timed, BatchSize = Batch, LearningRate = 0.01, Regularization = 1e-4, Momentum = 0.9, Seed = seed,
+            Optimizer = optimizer,
         };
+        if (optimizer != OptimizerKind.Sgd) options.LearningRate = 0.001;
         var seconds = new List<double>();
         double loss = double.NaN;
         var callbacks = new TrainingCallbacks
@@ -514,6 +518,7 @@ internal static class Program
         public int Epochs { get; private set; } = 3;
         public int[] Hidden { get; private set; } = { 100, 1024 };
         public int? Threads { get; private set; }
+        public OptimizerKind Optimizer { get; private set; } = OptimizerKind.Sgd;
         public string PeersDir { get; private set; } = Environment.GetEnvironmentVariable("MLPTOOLS_PEERS") ?? "/work/shared/bench";
         public string Python { get; private set; } = "/usr/bin/python3";
         public string? OpenBlasCoreType { get; private set; }
@@ -536,6 +541,15 @@ internal static class Program
                     case "--rounds": o.Rounds = Int(); roundsGiven = true; break;
                     case "--epochs": o.Epochs = Int(); break;
                     case "--threads": o.Threads = Int(); break;
+                    case "--optimizer":
+                        o.Optimizer = Value() switch
+                        {
+                            "sgd" => OptimizerKind.Sgd,
+                            "adam" => OptimizerKind.Adam,
+                            "rmsprop" => OptimizerKind.RmsProp,
+                            string other => throw new ArgumentException($"--optimizer {other}: use sgd, adam or rmsprop (the epoch section's update rule)."),
+                        };
+                        break;
                     case "--hidden":
                         o.Hidden = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
                         break;
@@ -543,10 +557,12 @@ internal static class Program
                     case "--python": o.Python = Value(); break;
                     case "--openblas-coretype": o.OpenBlasCoreType = Value(); break;
                     case "--json": o.JsonPath = Value(); break;
-                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch --rounds N --epochs N --hidden 100,1024 --threads N --peers DIR --python PATH --openblas-coretype X --json FILE");
+                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch --rounds N --epochs N --hidden 100,1024 --threads N --optimizer sgd|adam|rmsprop --peers DIR --python PATH --openblas-coretype X --json FILE");
                 }
             }
             if (o.Quick && !roundsGiven) o.Rounds = 1;
+            if (o.Compare && o.Optimizer != OptimizerKind.Sgd)
+                throw new ArgumentException("--compare runs the peers' SGD with momentum: use it with --optimizer sgd (the default).");
             return o;
         }
     }

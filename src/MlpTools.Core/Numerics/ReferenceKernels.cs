@@ -76,6 +76,32 @@ internal static class ReferenceKernels
         }
     }
 
+    /// <summary>m = b1 m + (1 - b1) g; s = b2 s + (1 - b2) g g; w -= lr m / (sqrt(s) + eps).</summary>
+    public static void AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < w.Length; i++)
+        {
+            T mi = beta1 * m[i] + (T.One - beta1) * g[i];
+            T si = beta2 * s[i] + (T.One - beta2) * g[i] * g[i];
+            m[i] = mi;
+            s[i] = si;
+            w[i] -= lr * mi / (T.Sqrt(si) + eps);
+        }
+    }
+
+    /// <summary>s = rho s + (1 - rho) g g; w -= lr g / (sqrt(s) + eps).</summary>
+    public static void RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < w.Length; i++)
+        {
+            T si = rho * s[i] + (T.One - rho) * g[i] * g[i];
+            s[i] = si;
+            w[i] -= lr * g[i] / (T.Sqrt(si) + eps);
+        }
+    }
+
     /// <summary>sum_i x[i]^2 in double.</summary>
     public static double SumOfSquares<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>

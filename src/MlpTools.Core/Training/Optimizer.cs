@@ -119,24 +119,11 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
     {
         StepCount++;
         T b1 = T.CreateTruncating(Beta1), b2 = T.CreateTruncating(Beta2);
-        T oneMinusB1 = T.One - b1, oneMinusB2 = T.One - b2;
         // Fold both bias corrections into the step: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), eps_t = eps sqrt(1 - b2^t).
         double c1 = 1 - Math.Pow(Beta1, StepCount), c2 = Math.Sqrt(1 - Math.Pow(Beta2, StepCount));
         T lrT = T.CreateTruncating(learningRate * c2 / c1), epsT = T.CreateTruncating(Epsilon * c2);
         ParameterSet<T> m = Slots["m"], v = Slots["v"];
-        for (int k = 0; k < 4; k++)
-        {
-            Span<T> wk = w[k], gk = g[k], mk = m[k], vk = v[k];
-            for (int i = 0; i < wk.Length; i++)
-            {
-                T gi = gk[i];
-                T mi = b1 * mk[i] + oneMinusB1 * gi;
-                T vi = b2 * vk[i] + oneMinusB2 * gi * gi;
-                mk[i] = mi;
-                vk[i] = vi;
-                wk[i] -= lrT * mi / (T.Sqrt(vi) + epsT);
-            }
-        }
+        for (int k = 0; k < 4; k++) Numerics.Kernels.AdamStep<T>(w[k], m[k], v[k], g[k], b1, b2, lrT, epsT);
     }
 }
 
@@ -157,19 +144,9 @@ internal sealed class RmsPropOptimizer<T> : Optimizer<T>
 
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
     {
-        T rho = T.CreateTruncating(Rho), oneMinusRho = T.One - rho, eps = T.CreateTruncating(Epsilon), lr = T.CreateTruncating(learningRate);
+        T rho = T.CreateTruncating(Rho), eps = T.CreateTruncating(Epsilon), lr = T.CreateTruncating(learningRate);
         ParameterSet<T> s = Slots["meanSquare"];
-        for (int k = 0; k < 4; k++)
-        {
-            Span<T> wk = w[k], gk = g[k], sk = s[k];
-            for (int i = 0; i < wk.Length; i++)
-            {
-                T gi = gk[i];
-                T si = rho * sk[i] + oneMinusRho * gi * gi;
-                sk[i] = si;
-                wk[i] -= lr * gi / (T.Sqrt(si) + eps);
-            }
-        }
+        for (int k = 0; k < 4; k++) Numerics.Kernels.RmsPropStep<T>(w[k], s[k], g[k], rho, lr, eps);
         StepCount++;
     }
 }

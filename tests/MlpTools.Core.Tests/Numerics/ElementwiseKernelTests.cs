@@ -103,6 +103,69 @@ public class ElementwiseKernelTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(1000)]
+    [InlineData(100_003)]
+    public void AdamStep_matches_reference(int n)
+    {
+        Check<float>(n);
+        Check<double>(n);
+
+        static void Check<T>(int n)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(n);
+            T[] w = Values<T>(random, n, false), m = Values<T>(random, n, false), g = Values<T>(random, n, false);
+            // The second moment is a running mean of squares: non-negative, and some exactly zero (a first step).
+            T[] s = Values<T>(random, n, false).Select((x, i) => i % 5 == 0 ? T.Zero : x * x).ToArray();
+            T[] w1 = (T[])w.Clone(), m1 = (T[])m.Clone(), s1 = (T[])s.Clone(), w2 = (T[])w.Clone(), m2 = (T[])m.Clone(), s2 = (T[])s.Clone();
+            T b1 = T.CreateTruncating(0.9), b2 = T.CreateTruncating(0.999), lr = T.CreateTruncating(1e-3), eps = T.CreateTruncating(1e-8);
+            ReferenceKernels.AdamStep<T>(w1, m1, s1, g, b1, b2, lr, eps);
+            Kernels.AdamStep<T>(w2, m2, s2, g, b1, b2, lr, eps);
+            AssertBits(w1, w2);
+            AssertBits(m1, m2);
+            AssertBits(s1, s2);
+            Assert.NotEqual(w, w2);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(1000)]
+    [InlineData(100_003)]
+    public void RmsPropStep_matches_reference(int n)
+    {
+        Check<float>(n);
+        Check<double>(n);
+
+        static void Check<T>(int n)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(n);
+            T[] w = Values<T>(random, n, false), g = Values<T>(random, n, false);
+            T[] s = Values<T>(random, n, false).Select((x, i) => i % 5 == 0 ? T.Zero : x * x).ToArray();
+            T[] w1 = (T[])w.Clone(), s1 = (T[])s.Clone(), w2 = (T[])w.Clone(), s2 = (T[])s.Clone();
+            T rho = T.CreateTruncating(0.9), lr = T.CreateTruncating(1e-3), eps = T.CreateTruncating(1e-8);
+            ReferenceKernels.RmsPropStep<T>(w1, s1, g, rho, lr, eps);
+            Kernels.RmsPropStep<T>(w2, s2, g, rho, lr, eps);
+            AssertBits(w1, w2);
+            AssertBits(s1, s2);
+            Assert.NotEqual(w, w2);
+        }
+    }
+
+    [Fact]
+    public void Updates_refuse_state_arrays_shorter_than_the_parameters()
+    {
+        float[] w = new float[8], shortState = new float[7], g = new float[8];
+        Assert.Throws<ArgumentException>(() => Kernels.AdamStep<float>(w, new float[8], shortState, g, 0.9f, 0.999f, 1e-3f, 1e-8f));
+        Assert.Throws<ArgumentException>(() => Kernels.RmsPropStep<float>(w, shortState, g, 0.9f, 1e-3f, 1e-8f));
+        Assert.Throws<ArgumentException>(() => Kernels.MomentumStep<float>(w, new float[8], shortState, 0.9f, 0.01f, nesterov: false));
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(3)]
     [InlineData(17)]

@@ -56,6 +56,19 @@ public class GemmTests
     }
 
     [Fact]
+    public void Rows_of_A_at_a_4_KiB_stride_match_reference()
+    {
+        // A stride of 4 KiB (1024 floats, 512 doubles) puts every row of a panel in the same cache sets; the last
+        // panel has a single row.
+        foreach ((bool ta, bool tb) in Forms)
+        {
+            GemmCase<float>.Check(ta, tb, 37, 130, 1000, accumulate: true, extraLd: 24, seed: 1);
+            GemmCase<float>.Check(ta, tb, 205, 300, 1024, accumulate: false, extraLd: 0, seed: 2);
+            GemmCase<double>.Check(ta, tb, 37, 70, 500, accumulate: false, extraLd: 12, seed: 3);
+        }
+    }
+
+    [Fact]
     public void Random_shapes_match_reference()
     {
         var random = new Random(20240611);

@@ -56,6 +56,7 @@ public class KernelDeterminismTests
     [InlineData(200, 100, 784)]
     [InlineData(1024, 784, 200)]
     [InlineData(61, 130, 1100)]
+    [InlineData(205, 300, 1024)]
     public void Products_are_identical_however_they_are_blocked_and_chunked(int m, int n, int k)
     {
         foreach ((bool ta, bool tb) in GemmTests.Forms)
