@@ -31,7 +31,7 @@ Clean  Remove output/ and every bin/ and obj/ folder under src/, tests/ and tool
 The .NET build configuration: Release (the default) or Debug.
 
 .PARAMETER Compare
-Bench only: also run the peers (numpy + OpenBLAS and PyTorch from ../shared/bench) beside ours.
+Bench only: also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn from ../shared/bench) beside ours.
 
 .EXAMPLE
 dotnet pwsh ./build.ps1

@@ -27,7 +27,7 @@ namespace MlpTools.Bench;
 /// <item>epoch: seconds per training epoch (Trainer.Train, 60,000 Fashion-MNIST samples, batch 200, SGD momentum 0.9,
 ///   lr 0.01, lambda 1e-4, float32), median [min-max] of the timed epochs after a warm-up epoch.</item>
 /// </list>
-/// With --compare it also runs the peers in /work/shared/bench in the same session (numpy + OpenBLAS and PyTorch,
+/// With --compare it also runs the peers in /work/shared/bench in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
 /// interleaved round by round with ours, and gemm.py) and prints ours / best peer.
 /// Options:
 /// <code>
@@ -393,7 +393,7 @@ internal static class Program
         }
 
         Console.WriteLine();
-        Console.WriteLine(I($"  {"network",-12} {"contender",-10} {"median s",9} {"[min - max]",17} {"n",3}") + (o.Compare ? I($" {"ours/best peer",15}") : ""));
+        Console.WriteLine(I($"  {"network",-12} {"contender",-10} {"median s",9} {"[min - max]",17} {"samples/s",10} {"n",3}") + (o.Compare ? I($" {"ours/best peer",15}") : ""));
         foreach (int hidden in o.Hidden)
         {
             double ours = Median(times[("MlpTools", hidden)]);
@@ -403,8 +403,9 @@ internal static class Program
             {
                 if (list.Count == 0) continue;
                 string ratio = o.Compare && lib == "MlpTools" && !double.IsNaN(bestPeer) ? I($"{ours / bestPeer:F2}x") : "";
-                Console.WriteLine(I($"  {$"784-{h}-10",-12} {lib,-10} {Median(list),9:F3} {$"[{list.Min():F3} - {list.Max():F3}]",17} {list.Count,3} {ratio,15}"));
-                Emit(new { bench = "mlp_epoch", lib, hidden = h, median = Median(list), min = list.Min(), max = list.Max(), n = list.Count, all = list });
+                double rate = data.Count / Median(list);
+                Console.WriteLine(I($"  {$"784-{h}-10",-12} {lib,-10} {Median(list),9:F3} {$"[{list.Min():F3} - {list.Max():F3}]",17} {rate,10:F0} {list.Count,3} {ratio,15}"));
+                Emit(new { bench = "mlp_epoch", lib, hidden = h, median = Median(list), min = list.Min(), max = list.Max(), n = list.Count, samples_per_s = rate, all = list });
             }
         }
         Console.WriteLine();
@@ -414,6 +415,8 @@ internal static class Program
     {
         yield return ("numpy", "mlp_numpy.py", "", new() { ["OPENBLAS_NUM_THREADS"] = "2" });
         yield return ("torch", "mlp_torch.py", " --threads 2", new() { ["OMP_WAIT_POLICY"] = "PASSIVE" });
+        // scikit-learn's MLPClassifier (the same loss convention as ours), one partial_fit per epoch.
+        yield return ("sklearn", "mlp_sklearn.py", " --mode epoch", new() { ["OPENBLAS_NUM_THREADS"] = "2" });
     }
 
     /// <summary>Trains a fresh 784-hidden-10 network for 1 + <paramref name="timed"/> epochs; returns the timed epochs' seconds and the last loss.</summary>
