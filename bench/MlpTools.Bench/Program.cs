@@ -222,7 +222,7 @@ internal static class Program
             if (s.PeerShape is not null) ours[s.PeerShape] = Median(rates);
             Emit(new { bench = "gemm", lib = "MlpTools", shape = s.Name.Trim(), s.M, s.N, s.K, gflops_median = Median(rates), gflops_min = rates.Min(), gflops_max = rates.Max(), peak, share_beside_median = Median(shares) });
         }
-        Emit(new { bench = "tile", lib = "MlpTools", gflops_median = tileRate, share_beside_median = tileShare });
+        if (!double.IsNaN(tileRate)) Emit(new { bench = "tile", lib = "MlpTools", gflops_median = tileRate, share_beside_median = tileShare });
 
         Dictionary<string, double> numpy = new(), torch = new();
         if (o.Compare)
@@ -245,7 +245,8 @@ internal static class Program
             }
             Console.WriteLine(line);
         }
-        Console.WriteLine(I($"  {"one tile alone, one core",-26} {"12x32x512",-16} {tileRate,8:F1} {"(data in cache)",17} {"",8} {100 * tileShare,6:F0}%   of one core's peak beside it"));
+        if (!double.IsNaN(tileRate))
+            Console.WriteLine(I($"  {"one tile alone, one core",-26} {"12x32x512",-16} {tileRate,8:F1} {"(data in cache)",17} {"",8} {100 * tileShare,6:F0}%   of one core's peak beside it"));
         Console.WriteLine();
 
         static string Format(double? v) => v is double x ? x.ToString("F1", CultureInfo.InvariantCulture) : "";
