@@ -58,6 +58,15 @@ function AElement([bool] $rows, [int] $i, [int] $u, [bool] $unrolled) {
     return "a[$stride + $i]"
 }
 
+# One line per row of the tile, one statement per accumulator c{i}_{j}; $statement gets i, j and the address of
+# C's element (i, j * V).
+function TileLines([string] $indent, [int] $mr, [int[]] $cols, [scriptblock] $statement) {
+    foreach ($i in 0..($mr - 1)) {
+        $row = RowOf $i
+        Emit ($indent + (($cols | ForEach-Object { & $statement $i $_ $(if ($_ -eq 0) { $row } else { "$row + v" }) }) -join ' '))
+    }
+}
+
 function Kernel($f, [int] $width, [bool] $rows) {
     $mr = $f.MR
     $name = "Tile${mr}x$width" + $(if ($rows) { 'Rows' } else { '' })
@@ -80,19 +89,20 @@ function Kernel($f, [int] $width, [bool] $rows) {
     Emit "        $($f.Vec) $($acc -join ', ');"
     Emit '        if (load)'
     Emit '        {'
-    foreach ($i in 0..($mr - 1)) {
-        $row = RowOf $i
-        Emit ('            ' + (($cols | ForEach-Object { $p = if ($_ -eq 0) { $row } else { "$row + v" }; "c${i}_$_ = $(& $f.Load $p);" }) -join ' '))
-    }
+    TileLines '            ' $mr $cols { param($i, $j, $at) "c${i}_$j = $(& $f.Load $at);" }
     Emit '        }'
     Emit '        else'
     Emit '        {'
-    foreach ($i in 0..($mr - 1)) {
-        Emit ('            ' + (($cols | ForEach-Object { "c${i}_$_ = $($f.Vec).Zero;" }) -join ' '))
-    }
+    TileLines '            ' $mr $cols { param($i, $j, $at) "c${i}_$j = $($f.Vec).Zero;" }
     Emit '        }'
 
     $bVars = ($cols | ForEach-Object { "b$_" }) -join ', '
+    # Moves A on by some steps of p: every row base in the rows form, one stride per step in the packed form.
+    function AdvanceA([int] $steps) {
+        if (-not $rows) { return $(if ($steps -eq 1) { 'a += aStride;' } else { "a += $steps * aStride;" }) }
+        $pointers = @('a') + @($bases | ForEach-Object { ($_ -split ' ')[0] })
+        ($pointers | ForEach-Object { if ($steps -eq 1) { "$_++;" } else { "$_ += $steps;" } }) -join ' '
+    }
     # One step of p: load the row of B, then one broadcast of A(i, p) per row of the tile.
     function Step([int] $u, [bool] $unrolled, [string] $indent) {
         $loads = foreach ($j in $cols) {
@@ -117,30 +127,17 @@ function Kernel($f, [int] $width, [bool] $rows) {
     Emit "            for (; kc >= $Unroll; kc -= $Unroll)"
     Emit '            {'
     foreach ($u in 0..($Unroll - 1)) { Step $u $true '                ' }
-    if ($rows) {
-        Emit ('                ' + ((@('a') + ($bases | ForEach-Object { ($_ -split ' ')[0] })) | ForEach-Object { "$_ += $Unroll;" }) -join ' ')
-    }
-    else {
-        Emit "                a += $Unroll * aStride;"
-    }
+    Emit ('                ' + (AdvanceA $Unroll))
     Emit "                b += $($Unroll * $width) * v;"
     Emit '            }'
     Emit '        }'
     Emit '        for (; kc > 0; kc--)'
     Emit '        {'
     Step 0 $false '            '
-    if ($rows) {
-        Emit ('            ' + ((@('a') + ($bases | ForEach-Object { ($_ -split ' ')[0] })) | ForEach-Object { "$_++;" }) -join ' ')
-    }
-    else {
-        Emit '            a += aStride;'
-    }
+    Emit ('            ' + (AdvanceA 1))
     Emit '            b += bStride;'
     Emit '        }'
-    foreach ($i in 0..($mr - 1)) {
-        $row = RowOf $i
-        Emit ('        ' + (($cols | ForEach-Object { $p = if ($_ -eq 0) { $row } else { "$row + v" }; "c${i}_$_.Store($p);" }) -join ' '))
-    }
+    TileLines '        ' $mr $cols { param($i, $j, $at) "c${i}_$j.Store($at);" }
     Emit '    }'
 }
 
