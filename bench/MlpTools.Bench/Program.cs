@@ -202,7 +202,8 @@ internal static class Program
         // The shapes take turns, one sample each per round, so a busy spell on a shared host costs every shape
         // one sample rather than one shape all of its samples. Between two samples the FMA loop runs once on all
         // cores: the host's speed swings (the same loop measures from about 0.6x to 1.2x of its median within
-        // a minute), so each sample is also divided by the mean of the peak measured just before and just after it.
+        // a minute), so each sample is also divided by the peak measured just before or just after it, whichever is
+        // higher (a core that stalls during one peak sample would otherwise flatter the product beside it).
         List<GemmShape> shapes = GemmShapes();
         var runners = shapes.Select(s => new GemmRunner(s)).ToList();
         int samples = o.Quick ? 3 : 9, cores = Environment.ProcessorCount;
@@ -213,7 +214,7 @@ internal static class Program
             {
                 runner.Sample();
                 double after = PeakOnce(cores);
-                runner.Shares.Add(runner.Rates[^1] / ((before + after) / 2));
+                runner.Shares.Add(runner.Rates[^1] / Math.Max(before, after));
                 before = after;
             }
         }
@@ -338,7 +339,7 @@ internal static class Program
                 double rate = 2.0 * Mr * Nr * Kc * Reps / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9;
                 double after = PeakOnce(1);
                 rates.Add(rate);
-                shares.Add(rate / ((before + after) / 2));
+                shares.Add(rate / Math.Max(before, after));
                 before = after;
             }
             return (Median(rates), Median(shares));
