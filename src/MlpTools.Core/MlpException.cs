@@ -13,6 +13,8 @@ public enum MlpErrorKind
     NotFound,
     /// <summary>The work was stopped by the caller.</summary>
     Stopped,
+    /// <summary>Something that must not exist yet (a file the user did not ask to replace) already does.</summary>
+    AlreadyExists,
 }
 
 /// <summary>

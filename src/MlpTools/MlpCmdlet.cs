@@ -91,6 +91,7 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         MlpErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
         MlpErrorKind.NotFound => ErrorCategory.ObjectNotFound,
         MlpErrorKind.Stopped => ErrorCategory.OperationStopped,
+        MlpErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -68,6 +68,7 @@ Describe 'Export-Mlp' {
             Export-Mlp -Network $net -Path $file
             $bytes = [IO.File]::ReadAllBytes($file)
             $err = { Export-Mlp -Network $double -Path $file } | Should -Throw -ErrorId (Get-Id ModelFileExists) -PassThru
+            $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ResourceExists)
             $err.Exception.Message | Should -Match ([regex]::Escape($file))
             $err.Exception.Message | Should -Match '-Force'
             [Linq.Enumerable]::SequenceEqual([IO.File]::ReadAllBytes($file), $bytes) | Should -BeTrue

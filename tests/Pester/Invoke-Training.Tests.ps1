@@ -463,6 +463,9 @@ $net.StopReason
             Test-SameWeights $saved $net | Should -BeTrue
             $saved.BestEpoch | Should -Be $net.BestEpoch
             $saved.History.Count | Should -Be $net.BestEpoch   # saved when that epoch improved
+            # The file says it is a checkpoint; the network says how its run ended.
+            $saved.StopReason | Should -Be "Checkpoint of epoch $($net.BestEpoch): training was still running"
+            $net.StopReason | Should -Be 'Completed 10 epochs'
             @(Get-ChildItem -LiteralPath (Split-Path $path) -Force).Name | Should -Be 'best.safetensors'
         }
 
@@ -499,6 +502,7 @@ $net.StopReason
             $err.Exception.Message | Should -Match "^Could not write the checkpoint '.*blocked\.safetensors': .*is a folder.*Training stopped; the network keeps its best weights\.$"
             $net.History.Count | Should -Be 1
             $net.BestEpoch | Should -Be 1
+            $net.StopReason | Should -BeLike "Stopped: Could not write the checkpoint*"
             Test-AllFinite $net | Should -BeTrue
         }
 

@@ -452,7 +452,7 @@ public static class ModelFile
             $"The model file '{path}' is damaged: {what}. Copy it again or export the model again.", path);
 
     private static MlpException FileExists(string path) =>
-        new("ModelFileExists", MlpErrorKind.InvalidOperation,
+        new("ModelFileExists", MlpErrorKind.AlreadyExists,
             $"The file '{path}' already exists. Choose another path, or allow replacing it (Export-Mlp -Force).", path);
 
     private static MlpException NotFound(string path, string message) =>

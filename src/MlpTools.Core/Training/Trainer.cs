@@ -137,6 +137,13 @@ public static class Trainer
                 string reason = _o.Optimizer == OptimizerKind.Lbfgs ? RunLbfgs() : RunMiniBatches();
                 _net.StopReason = reason;
             }
+            catch (Exception e) when (e is not MlpException { ErrorId: "TrainingDiverged" })
+            {
+                // A run ended by an exception (a checkpoint that cannot be written, a stopped pipeline) says so,
+                // rather than keeping a checkpoint's "still running" or the previous run's reason.
+                _net.StopReason = "Stopped: " + e.Message;
+                throw;
+            }
             finally
             {
                 // Whatever ended the run, keep the best weights by the monitor.
@@ -319,7 +326,12 @@ public static class Trainer
                 _sincePlateau++;
             }
             _callbacks.EpochEnded?.Invoke(record);
-            if (improved) _callbacks.Improved?.Invoke(_net);
+            if (improved && _callbacks.Improved is { } onImproved)
+            {
+                // What the callback saves (a checkpoint) says what it is; the run's own stop reason replaces this at its end.
+                _net.StopReason = string.Create(CultureInfo.InvariantCulture, $"Checkpoint of epoch {epoch}: training was still running");
+                onImproved(_net);
+            }
 
             if (_o.Patience is { } patience && _sinceBest >= patience)
                 return string.Create(CultureInfo.InvariantCulture,

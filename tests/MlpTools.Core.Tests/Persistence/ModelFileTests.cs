@@ -140,6 +140,7 @@ public class ModelFileTests
 
         var ex = Assert.Throws<MlpException>(() => ModelFile.Save(second, path, overwrite: false));
         Assert.Equal("ModelFileExists", ex.ErrorId);
+        Assert.Equal(MlpErrorKind.AlreadyExists, ex.Kind);
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
         Assert.Equal(original, File.ReadAllBytes(path));
         Assert.Equal(new[] { "model.safetensors" }, folder.Names());
