@@ -228,7 +228,9 @@ internal static unsafe class GemmDriver<T, TTiles>
             (ic0, ic1) = (0, g.M);
         }
         int k = g.K, mr = MR, nr = NR;
-        PackBuffers<T> buffers = PackBuffers<T>.ForThisThread(mr * plan.KcStep, plan.ByRows ? 0 : (s1 - s0) * nr * plan.KcStep, mr * nr, 0);
+        // Room for the widest chunk of the plan, so that a thread never grows its buffers for a later, wider one.
+        int widest = (plan.Units + plan.Chunks - 1) / plan.Chunks;
+        PackBuffers<T> buffers = PackBuffers<T>.ForThisThread(mr * plan.KcStep, plan.ByRows ? 0 : widest * nr * plan.KcStep, mr * nr, 0);
         T* aPanel = buffers.A, scratch = buffers.Tile;
         nint ldc = g.Ldc;
 

@@ -65,6 +65,8 @@ public class GemmTests
             GemmCase<float>.Check(ta, tb, 37, 130, 1000, accumulate: true, extraLd: 24, seed: 1);
             GemmCase<float>.Check(ta, tb, 205, 300, 1024, accumulate: false, extraLd: 0, seed: 2);
             GemmCase<double>.Check(ta, tb, 37, 70, 500, accumulate: false, extraLd: 12, seed: 3);
+            // A^T with rows of 512 floats (2 KiB, read through packed panels), 8 rows in its last panel.
+            GemmCase<float>.Check(ta, tb, 500, 70, 33, accumulate: true, extraLd: 12, seed: 4);
         }
     }
 
