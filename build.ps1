@@ -287,6 +287,9 @@ function Invoke-BenchTask {
     #>
     param([switch] $Compare)
     Invoke-BuildTask
+    # The compiler and MSBuild servers that the build leaves behind keep a core busy for a while: stop them, so that
+    # the first measurements (the machine's peak among them) have the machine to themselves.
+    $null = Invoke-Process dotnet @('build-server', 'shutdown')
     $peers = [IO.Path]::GetFullPath((Join-Path $RepoRoot '../shared/bench'))
     $python = '/usr/bin/python3'
     $benchArgs = @('--peers', $peers)
