@@ -287,7 +287,9 @@ function Invoke-BenchTask {
     #>
     param([switch] $Compare)
     Invoke-BuildTask
-    # The compiler and MSBuild servers that the build leaves behind keep a core busy for a while: stop them, so that
+    $benchProject = Join-Path $RepoRoot 'bench/MlpTools.Bench'
+    Invoke-Native dotnet (@('build', $benchProject, '-c', 'Release', '-nologo', '-v:quiet') + $MSBuildSwitches)
+    # The compiler and MSBuild servers that the builds leave behind keep a core busy for a while: stop them, so that
     # the first measurements (the machine's peak among them) have the machine to themselves.
     $null = Invoke-Process dotnet @('build-server', 'shutdown')
     $peers = [IO.Path]::GetFullPath((Join-Path $RepoRoot '../shared/bench'))
@@ -297,7 +299,7 @@ function Invoke-BenchTask {
     if (-not $env:OPENBLAS_CORETYPE -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) {
         $benchArgs += @('--openblas-coretype', 'SkylakeX')
     }
-    & dotnet run -c Release --project (Join-Path $RepoRoot 'bench/MlpTools.Bench') -- @benchArgs | Out-Host
+    & dotnet run -c Release --no-build --project $benchProject -- @benchArgs | Out-Host
     if ($LASTEXITCODE -ne 0) { return $LASTEXITCODE }
 
     $manifest = Get-BuiltManifestPath
