@@ -83,6 +83,10 @@ internal static class KernelThreads
             return;
         }
         EnsureWorkers(threads - 1);
+        // First close the previous job: a worker that has just found all of its chunks claimed may still compare its
+        // stale claim with the chunk count, and must not do so against this job's count (it would run a chunk of
+        // this job under the old generation, and count it done). A closed generation has no chunk left to claim.
+        Interlocked.Exchange(ref s_state, ((long)++s_generation << 32) | int.MaxValue);
         int generation = ++s_generation;
         s_job = job;
         s_chunks = chunks;

@@ -55,6 +55,34 @@ public class KernelThreadsTests
     }
 
     [Fact]
+    public void A_job_runs_each_chunk_once_and_only_while_it_is_running_when_jobs_of_different_sizes_alternate()
+    {
+        // A worker that found every chunk of a short job claimed must not claim against the count of the longer job
+        // published next, before that job opens: it would run a chunk of the new job twice, or after the new job's
+        // caller had returned and cleared its state (a training run failed so, gathering a batch after a product).
+        RunWithin(Limit, () =>
+        {
+            var jobs = new[] { new CheckedJob(1), new CheckedJob(3), new CheckedJob(40), new CheckedJob(2), new CheckedJob(17) };
+            Assert.True(KernelThreads.TryEnter());
+            try
+            {
+                for (int i = 0; i < 60_000; i++)
+                {
+                    CheckedJob job = jobs[i % jobs.Length];
+                    job.Start();
+                    KernelThreads.Run(job, job.Chunks);
+                    job.Finish();
+                }
+            }
+            finally
+            {
+                KernelThreads.Exit();
+            }
+            foreach (CheckedJob job in jobs) Assert.Equal(0, job.Errors);
+        });
+    }
+
+    [Fact]
     public void A_failing_chunk_is_rethrown_to_the_caller_and_the_pool_still_works()
     {
         RunWithin(Limit, () =>
@@ -116,5 +144,42 @@ public class KernelThreadsTests
         public int Count => _count;
 
         public void Execute(int chunk) => Interlocked.Increment(ref _count);
+    }
+
+    /// <summary>Counts its chunks while it runs and records any chunk that runs twice or outside its run.</summary>
+    private sealed class CheckedJob : IKernelJob
+    {
+        private readonly int[] _runs;
+        private volatile bool _running;
+        private int _errors;
+
+        public CheckedJob(int chunks)
+        {
+            Chunks = chunks;
+            _runs = new int[chunks];
+        }
+
+        public int Chunks { get; }
+
+        public int Errors => Volatile.Read(ref _errors);
+
+        public void Start()
+        {
+            Array.Clear(_runs);
+            _running = true;
+        }
+
+        public void Finish()
+        {
+            _running = false;
+            foreach (int r in _runs)
+                if (r != 1) Interlocked.Increment(ref _errors);
+        }
+
+        public void Execute(int chunk)
+        {
+            if (!_running || chunk >= Chunks) Interlocked.Increment(ref _errors);
+            else Interlocked.Increment(ref _runs[chunk]);
+        }
     }
 }
