@@ -27,11 +27,12 @@ $ErrorActionPreference = 'Stop'
 $Unroll = 4
 
 # The two families: the AVX-512 tiles (12 rows, 24 of the 32 registers hold the tile) and the portable
-# Vector<T> tiles (6 rows, 12 of 16).
+# Vector<T> tiles (6 rows, 12 of 16). Each also has shorter tiles for the last rows of C (Edges), used when that
+# many rows are left over, so that a batch of 200 (or 100, or 1024) rows needs no rows computed twice.
 $families = @(
-    @{ Struct = 'Avx512Tiles'; MR = 12; Vec = 'Vector512<T>'; Cref = 'Vector512&lt;T&gt;.Count'; Count = 'Vector512<T>.Count'
+    @{ Struct = 'Avx512Tiles'; MR = 12; Edges = @(8, 4); Vec = 'Vector512<T>'; Cref = 'Vector512&lt;T&gt;.Count'; Count = 'Vector512<T>.Count'
        Load = { param($p) "Vector512.Load($p)" }; Splat = { param($x) "Vector512.Create($x)" } }
-    @{ Struct = 'VectorTiles'; MR = 6; Vec = 'Vector<T>'; Cref = 'Vector&lt;T&gt;.Count'; Count = 'Vector<T>.Count'
+    @{ Struct = 'VectorTiles'; MR = 6; Edges = @(4, 2); Vec = 'Vector<T>'; Cref = 'Vector&lt;T&gt;.Count'; Count = 'Vector<T>.Count'
        Load = { param($p) "Vector.Load($p)" }; Splat = { param($x) "new Vector<T>($x)" } }
 )
 
@@ -67,8 +68,7 @@ function TileLines([string] $indent, [int] $mr, [int[]] $cols, [scriptblock] $st
     }
 }
 
-function Kernel($f, [int] $width, [bool] $rows) {
-    $mr = $f.MR
+function Kernel($f, [int] $mr, [int] $width, [bool] $rows) {
     $name = "Tile${mr}x$width" + $(if ($rows) { 'Rows' } else { '' })
     $aName = if ($rows) { 'lda' } else { 'aStride' }
     $form = if ($rows) { 'A read in place by rows, A(i, p) = a[i * lda + p]' } else { 'A(i, p) = a[p * aStride + i]' }
@@ -81,10 +81,10 @@ function Kernel($f, [int] $width, [bool] $rows) {
     Emit '    {'
     Emit "        nint v = $($f.Count);"
     if ($rows) {
-        Emit '        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.'
-        Emit '        nint lda2 = lda + lda;'
-        $bases = foreach ($r in 3..($mr - 1)) { if ($r % 3 -eq 0) { "a$r = a + $r * lda" } }
-        Emit "        T* $($bases -join ', ');"
+        Emit $(if ($mr -gt 3) { '        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.' } else { '        // Row i of the tile is row i of A, at a + i lda.' })
+        if ($mr -gt 2) { Emit '        nint lda2 = lda + lda;' }
+        $bases = @(foreach ($r in 1..($mr - 1)) { if ($r % 3 -eq 0) { "a$r = a + $r * lda" } })
+        if ($bases.Count -gt 0) { Emit "        T* $($bases -join ', ');" }
     }
     Emit "        $($f.Vec) $($acc -join ', ');"
     Emit '        if (load)'
@@ -158,13 +158,36 @@ foreach ($f in $families) {
     Emit '    where T : unmanaged'
     Emit '{'
     $first = $true
-    foreach ($width in 2, 1) {
-        foreach ($rows in $false, $true) {
-            if (-not $first) { Emit '' }
-            $first = $false
-            Kernel $f $width $rows
+    foreach ($mr in @($f.MR) + $f.Edges) {
+        foreach ($width in 2, 1) {
+            foreach ($rows in $false, $true) {
+                if (-not $first) { Emit '' }
+                $first = $false
+                Kernel $f $mr $width $rows
+            }
         }
     }
+    Emit ''
+    Emit "    /// <summary>A tile of $(($f.Edges | ForEach-Object { "$_" }) -join ' or ') rows, for the last rows of C; false for any other count.</summary>"
+    Emit '    public static bool EdgeTile(int rows, bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)'
+    Emit '    {'
+    Emit '        switch (rows)'
+    Emit '        {'
+    foreach ($e in $f.Edges) {
+        Emit "            case ${e}:"
+        Emit "                if (rowsForm && wide) Tile${e}x2Rows(kc, a, aStride, b, bStride, c, ldc, load);"
+        Emit "                else if (rowsForm) Tile${e}x1Rows(kc, a, aStride, b, bStride, c, ldc, load);"
+        Emit "                else if (wide) Tile${e}x2(kc, a, aStride, b, bStride, c, ldc, load);"
+        Emit "                else Tile${e}x1(kc, a, aStride, b, bStride, c, ldc, load);"
+        Emit '                return true;'
+    }
+    Emit '            default:'
+    Emit '                return false;'
+    Emit '        }'
+    Emit '    }'
+    Emit ''
+    Emit "    /// <summary>Whether <see cref=`"EdgeTile`"/> has a tile of <paramref name=`"rows`"/> rows.</summary>"
+    Emit "    public static bool HasEdgeTile(int rows) => $(($f.Edges | ForEach-Object { "rows == $_" }) -join ' || ');"
     Emit '}'
 }
 

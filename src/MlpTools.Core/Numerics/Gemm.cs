@@ -52,6 +52,9 @@ internal static class GemmOptions
 
     /// <summary>1 forces row chunks, -1 column chunks, 0 lets the plan choose (tests: results must not change).</summary>
     public static int ForceRowChunks { get; set; }
+
+    /// <summary>Compute the last rows of C with the shorter edge tiles where the family has them (else as a whole panel).</summary>
+    public static bool EdgeTiles { get; set; } = true;
 }
 
 /// <summary>
@@ -71,8 +74,11 @@ internal static class GemmOptions
 ///                                         multiple of 2 KiB, which would put the whole panel in one L1 set)
 ///       for each strip: one MR x 2V (or MR x V) tile of C, loaded when accumulating or pc &gt; 0
 /// </code>
-/// A tile that sticks out of C (the last rows or columns) is computed whole in a scratch tile and only its
-/// valid part is copied. Row chunks share one packed copy of op(B), made before they start.
+/// The last rows of C, when fewer than MR, get a shorter tile of their own where the family has one for that many
+/// rows (<see cref="IGemmTiles{T}.EdgeTile"/>: 8 or 4 rows on AVX-512, so batches of 200 and 100 and 1024 rows
+/// compute nothing twice). A tile that still sticks out of C (other row counts, the last columns) is computed
+/// whole in a scratch tile and only its valid part is copied. Row chunks share one packed copy of op(B), made
+/// before they start.
 /// </remarks>
 internal static unsafe class GemmDriver<T, TTiles>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -253,13 +259,15 @@ internal static unsafe class GemmDriver<T, TTiles>
             for (int ic = ic0; ic < ic1; ic += mr)
             {
                 int rows = Math.Min(mr, ic1 - ic);
-                // The last, partial panel is computed as the whole panel of the last MR rows of C, when C has that
-                // many: its first MR - rows rows are computed again (the same bits) and not copied.
-                int skip = rows < mr && g.M >= mr && plan.DirectA ? mr - rows : 0;
+                // The last, partial panel has a shorter tile of its own when the family has one for that many rows.
+                // Else it is computed as the whole panel of the last MR rows of C, when C has that many: its first
+                // MR - rows rows are computed again (the same bits) and not copied.
+                bool edge = rows < mr && GemmOptions.EdgeTiles && TTiles.HasEdgeTile(rows);
+                int skip = rows < mr && !edge && g.M >= mr && plan.DirectA ? mr - rows : 0;
                 bool rowsForm = false;
                 T* ap;
                 nint aStride;
-                if ((rows == mr || skip > 0) && plan.DirectA)
+                if ((rows == mr || skip > 0 || edge) && plan.DirectA)
                 {
                     ap = g.AAt(ic - skip, pc);
                     aStride = g.Lda;
@@ -288,10 +296,11 @@ internal static unsafe class GemmDriver<T, TTiles>
                         bStride = width;
                     }
                     T* ct = g.C + ic * ldc + j;
-                    if (rows == mr && valid == width)
+                    if ((rows == mr || edge) && valid == width)
                     {
                         if (init) ScaleTile(g.Init + ic * g.LdInit + j, g.LdInit, g.InitScale, ct, ldc, rows, valid);
-                        Tile(width == nr, rowsForm, kc, ap, aStride, bp, bStride, ct, ldc, load);
+                        if (edge) TTiles.EdgeTile(rows, width == nr, rowsForm, kc, ap, aStride, bp, bStride, ct, ldc, load);
+                        else Tile(width == nr, rowsForm, kc, ap, aStride, bp, bStride, ct, ldc, load);
                     }
                     else
                     {
@@ -299,7 +308,8 @@ internal static unsafe class GemmDriver<T, TTiles>
                         T* st = scratch + (nint)skip * width;
                         if (init) ScaleTile(g.Init + ic * g.LdInit + j, g.LdInit, g.InitScale, st, width, rows, valid);
                         else if (load) CopyTile(ct, ldc, st, width, rows, valid);
-                        Tile(width == nr, rowsForm, kc, ap, aStride, bp, bStride, scratch, width, load);
+                        if (edge) TTiles.EdgeTile(rows, width == nr, rowsForm, kc, ap, aStride, bp, bStride, scratch, width, load);
+                        else Tile(width == nr, rowsForm, kc, ap, aStride, bp, bStride, scratch, width, load);
                         CopyTile(st, width, ct, ldc, rows, valid);
                     }
                 }

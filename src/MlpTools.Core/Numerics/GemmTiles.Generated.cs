@@ -548,6 +548,719 @@ internal readonly unsafe partial struct Avx512Tiles<T>
         c10_0.Store(c + 10 * ldc);
         c11_0.Store(c + 11 * ldc);
     }
+
+    /// <summary>The 8 x 2V tile (V = Vector512&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile8x2(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        Vector512<T> c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1, c4_0, c4_1, c5_0, c5_1, c6_0, c6_1, c7_0, c7_1;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c); c0_1 = Vector512.Load(c + v);
+            c1_0 = Vector512.Load(c + ldc); c1_1 = Vector512.Load(c + ldc + v);
+            c2_0 = Vector512.Load(c + 2 * ldc); c2_1 = Vector512.Load(c + 2 * ldc + v);
+            c3_0 = Vector512.Load(c + 3 * ldc); c3_1 = Vector512.Load(c + 3 * ldc + v);
+            c4_0 = Vector512.Load(c + 4 * ldc); c4_1 = Vector512.Load(c + 4 * ldc + v);
+            c5_0 = Vector512.Load(c + 5 * ldc); c5_1 = Vector512.Load(c + 5 * ldc + v);
+            c6_0 = Vector512.Load(c + 6 * ldc); c6_1 = Vector512.Load(c + 6 * ldc + v);
+            c7_0 = Vector512.Load(c + 7 * ldc); c7_1 = Vector512.Load(c + 7 * ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero; c0_1 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero; c1_1 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero; c2_1 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero; c3_1 = Vector512<T>.Zero;
+            c4_0 = Vector512<T>.Zero; c4_1 = Vector512<T>.Zero;
+            c5_0 = Vector512<T>.Zero; c5_1 = Vector512<T>.Zero;
+            c6_0 = Vector512<T>.Zero; c6_1 = Vector512<T>.Zero;
+            c7_0 = Vector512<T>.Zero; c7_1 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a[4]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a[5]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a[6]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a[7]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                b0 = Vector512.Load(b + 2 * v); b1 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[aStride + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[aStride + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a[aStride + 4]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a[aStride + 5]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a[aStride + 6]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a[aStride + 7]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                b0 = Vector512.Load(b + 4 * v); b1 = Vector512.Load(b + 5 * v);
+                s = Vector512.Create(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[aStride2 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[aStride2 + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a[aStride2 + 4]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a[aStride2 + 5]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a[aStride2 + 6]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a[aStride2 + 7]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                b0 = Vector512.Load(b + 6 * v); b1 = Vector512.Load(b + 7 * v);
+                s = Vector512.Create(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[aStride3 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[aStride3 + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a[aStride3 + 4]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a[aStride3 + 5]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a[aStride3 + 6]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a[aStride3 + 7]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                a += 4 * aStride;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+            s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+            s = Vector512.Create(a[4]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+            s = Vector512.Create(a[5]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+            s = Vector512.Create(a[6]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+            s = Vector512.Create(a[7]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+        c2_0.Store(c + 2 * ldc); c2_1.Store(c + 2 * ldc + v);
+        c3_0.Store(c + 3 * ldc); c3_1.Store(c + 3 * ldc + v);
+        c4_0.Store(c + 4 * ldc); c4_1.Store(c + 4 * ldc + v);
+        c5_0.Store(c + 5 * ldc); c5_1.Store(c + 5 * ldc + v);
+        c6_0.Store(c + 6 * ldc); c6_1.Store(c + 6 * ldc + v);
+        c7_0.Store(c + 7 * ldc); c7_1.Store(c + 7 * ldc + v);
+    }
+
+    /// <summary>The 8 x 2V tile (V = Vector512&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile8x2Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.
+        nint lda2 = lda + lda;
+        T* a3 = a + 3 * lda, a6 = a + 6 * lda;
+        Vector512<T> c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1, c4_0, c4_1, c5_0, c5_1, c6_0, c6_1, c7_0, c7_1;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c); c0_1 = Vector512.Load(c + v);
+            c1_0 = Vector512.Load(c + ldc); c1_1 = Vector512.Load(c + ldc + v);
+            c2_0 = Vector512.Load(c + 2 * ldc); c2_1 = Vector512.Load(c + 2 * ldc + v);
+            c3_0 = Vector512.Load(c + 3 * ldc); c3_1 = Vector512.Load(c + 3 * ldc + v);
+            c4_0 = Vector512.Load(c + 4 * ldc); c4_1 = Vector512.Load(c + 4 * ldc + v);
+            c5_0 = Vector512.Load(c + 5 * ldc); c5_1 = Vector512.Load(c + 5 * ldc + v);
+            c6_0 = Vector512.Load(c + 6 * ldc); c6_1 = Vector512.Load(c + 6 * ldc + v);
+            c7_0 = Vector512.Load(c + 7 * ldc); c7_1 = Vector512.Load(c + 7 * ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero; c0_1 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero; c1_1 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero; c2_1 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero; c3_1 = Vector512<T>.Zero;
+            c4_0 = Vector512<T>.Zero; c4_1 = Vector512<T>.Zero;
+            c5_0 = Vector512<T>.Zero; c5_1 = Vector512<T>.Zero;
+            c6_0 = Vector512<T>.Zero; c6_1 = Vector512<T>.Zero;
+            c7_0 = Vector512<T>.Zero; c7_1 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a3[lda]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a3[lda2]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a6[0]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a6[lda]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                b0 = Vector512.Load(b + 2 * v); b1 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[1]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2 + 1]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[1]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a3[lda + 1]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a3[lda2 + 1]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a6[1]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a6[lda + 1]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                b0 = Vector512.Load(b + 4 * v); b1 = Vector512.Load(b + 5 * v);
+                s = Vector512.Create(a[2]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[2]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a3[lda + 2]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a3[lda2 + 2]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a6[2]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a6[lda + 2]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                b0 = Vector512.Load(b + 6 * v); b1 = Vector512.Load(b + 7 * v);
+                s = Vector512.Create(a[3]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2 + 3]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                s = Vector512.Create(a3[lda + 3]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+                s = Vector512.Create(a3[lda2 + 3]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+                s = Vector512.Create(a6[3]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+                s = Vector512.Create(a6[lda + 3]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+                a += 4; a3 += 4; a6 += 4;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+            s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+            s = Vector512.Create(a3[lda]); c4_0 = MulAdd(s, b0, c4_0); c4_1 = MulAdd(s, b1, c4_1);
+            s = Vector512.Create(a3[lda2]); c5_0 = MulAdd(s, b0, c5_0); c5_1 = MulAdd(s, b1, c5_1);
+            s = Vector512.Create(a6[0]); c6_0 = MulAdd(s, b0, c6_0); c6_1 = MulAdd(s, b1, c6_1);
+            s = Vector512.Create(a6[lda]); c7_0 = MulAdd(s, b0, c7_0); c7_1 = MulAdd(s, b1, c7_1);
+            a++; a3++; a6++;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+        c2_0.Store(c + 2 * ldc); c2_1.Store(c + 2 * ldc + v);
+        c3_0.Store(c + 3 * ldc); c3_1.Store(c + 3 * ldc + v);
+        c4_0.Store(c + 4 * ldc); c4_1.Store(c + 4 * ldc + v);
+        c5_0.Store(c + 5 * ldc); c5_1.Store(c + 5 * ldc + v);
+        c6_0.Store(c + 6 * ldc); c6_1.Store(c + 6 * ldc + v);
+        c7_0.Store(c + 7 * ldc); c7_1.Store(c + 7 * ldc + v);
+    }
+
+    /// <summary>The 8 x 1V tile (V = Vector512&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile8x1(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        Vector512<T> c0_0, c1_0, c2_0, c3_0, c4_0, c5_0, c6_0, c7_0;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c);
+            c1_0 = Vector512.Load(c + ldc);
+            c2_0 = Vector512.Load(c + 2 * ldc);
+            c3_0 = Vector512.Load(c + 3 * ldc);
+            c4_0 = Vector512.Load(c + 4 * ldc);
+            c5_0 = Vector512.Load(c + 5 * ldc);
+            c6_0 = Vector512.Load(c + 6 * ldc);
+            c7_0 = Vector512.Load(c + 7 * ldc);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero;
+            c4_0 = Vector512<T>.Zero;
+            c5_0 = Vector512<T>.Zero;
+            c6_0 = Vector512<T>.Zero;
+            c7_0 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a[4]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a[5]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a[6]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a[7]); c7_0 = MulAdd(s, b0, c7_0);
+                b0 = Vector512.Load(b + v);
+                s = Vector512.Create(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[aStride + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[aStride + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a[aStride + 4]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a[aStride + 5]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a[aStride + 6]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a[aStride + 7]); c7_0 = MulAdd(s, b0, c7_0);
+                b0 = Vector512.Load(b + 2 * v);
+                s = Vector512.Create(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[aStride2 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[aStride2 + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a[aStride2 + 4]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a[aStride2 + 5]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a[aStride2 + 6]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a[aStride2 + 7]); c7_0 = MulAdd(s, b0, c7_0);
+                b0 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[aStride3 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[aStride3 + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a[aStride3 + 4]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a[aStride3 + 5]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a[aStride3 + 6]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a[aStride3 + 7]); c7_0 = MulAdd(s, b0, c7_0);
+                a += 4 * aStride;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+            s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0);
+            s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0);
+            s = Vector512.Create(a[4]); c4_0 = MulAdd(s, b0, c4_0);
+            s = Vector512.Create(a[5]); c5_0 = MulAdd(s, b0, c5_0);
+            s = Vector512.Create(a[6]); c6_0 = MulAdd(s, b0, c6_0);
+            s = Vector512.Create(a[7]); c7_0 = MulAdd(s, b0, c7_0);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+        c2_0.Store(c + 2 * ldc);
+        c3_0.Store(c + 3 * ldc);
+        c4_0.Store(c + 4 * ldc);
+        c5_0.Store(c + 5 * ldc);
+        c6_0.Store(c + 6 * ldc);
+        c7_0.Store(c + 7 * ldc);
+    }
+
+    /// <summary>The 8 x 1V tile (V = Vector512&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile8x1Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.
+        nint lda2 = lda + lda;
+        T* a3 = a + 3 * lda, a6 = a + 6 * lda;
+        Vector512<T> c0_0, c1_0, c2_0, c3_0, c4_0, c5_0, c6_0, c7_0;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c);
+            c1_0 = Vector512.Load(c + ldc);
+            c2_0 = Vector512.Load(c + 2 * ldc);
+            c3_0 = Vector512.Load(c + 3 * ldc);
+            c4_0 = Vector512.Load(c + 4 * ldc);
+            c5_0 = Vector512.Load(c + 5 * ldc);
+            c6_0 = Vector512.Load(c + 6 * ldc);
+            c7_0 = Vector512.Load(c + 7 * ldc);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero;
+            c4_0 = Vector512<T>.Zero;
+            c5_0 = Vector512<T>.Zero;
+            c6_0 = Vector512<T>.Zero;
+            c7_0 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a3[lda]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a3[lda2]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a6[0]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a6[lda]); c7_0 = MulAdd(s, b0, c7_0);
+                b0 = Vector512.Load(b + v);
+                s = Vector512.Create(a[1]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2 + 1]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[1]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a3[lda + 1]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a3[lda2 + 1]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a6[1]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a6[lda + 1]); c7_0 = MulAdd(s, b0, c7_0);
+                b0 = Vector512.Load(b + 2 * v);
+                s = Vector512.Create(a[2]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[2]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a3[lda + 2]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a3[lda2 + 2]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a6[2]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a6[lda + 2]); c7_0 = MulAdd(s, b0, c7_0);
+                b0 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[3]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2 + 3]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[3]); c3_0 = MulAdd(s, b0, c3_0);
+                s = Vector512.Create(a3[lda + 3]); c4_0 = MulAdd(s, b0, c4_0);
+                s = Vector512.Create(a3[lda2 + 3]); c5_0 = MulAdd(s, b0, c5_0);
+                s = Vector512.Create(a6[3]); c6_0 = MulAdd(s, b0, c6_0);
+                s = Vector512.Create(a6[lda + 3]); c7_0 = MulAdd(s, b0, c7_0);
+                a += 4; a3 += 4; a6 += 4;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+            s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0);
+            s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0);
+            s = Vector512.Create(a3[lda]); c4_0 = MulAdd(s, b0, c4_0);
+            s = Vector512.Create(a3[lda2]); c5_0 = MulAdd(s, b0, c5_0);
+            s = Vector512.Create(a6[0]); c6_0 = MulAdd(s, b0, c6_0);
+            s = Vector512.Create(a6[lda]); c7_0 = MulAdd(s, b0, c7_0);
+            a++; a3++; a6++;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+        c2_0.Store(c + 2 * ldc);
+        c3_0.Store(c + 3 * ldc);
+        c4_0.Store(c + 4 * ldc);
+        c5_0.Store(c + 5 * ldc);
+        c6_0.Store(c + 6 * ldc);
+        c7_0.Store(c + 7 * ldc);
+    }
+
+    /// <summary>The 4 x 2V tile (V = Vector512&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x2(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        Vector512<T> c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c); c0_1 = Vector512.Load(c + v);
+            c1_0 = Vector512.Load(c + ldc); c1_1 = Vector512.Load(c + ldc + v);
+            c2_0 = Vector512.Load(c + 2 * ldc); c2_1 = Vector512.Load(c + 2 * ldc + v);
+            c3_0 = Vector512.Load(c + 3 * ldc); c3_1 = Vector512.Load(c + 3 * ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero; c0_1 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero; c1_1 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero; c2_1 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero; c3_1 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector512.Load(b + 2 * v); b1 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[aStride + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[aStride + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector512.Load(b + 4 * v); b1 = Vector512.Load(b + 5 * v);
+                s = Vector512.Create(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[aStride2 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[aStride2 + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector512.Load(b + 6 * v); b1 = Vector512.Load(b + 7 * v);
+                s = Vector512.Create(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[aStride3 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a[aStride3 + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                a += 4 * aStride;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+            s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+        c2_0.Store(c + 2 * ldc); c2_1.Store(c + 2 * ldc + v);
+        c3_0.Store(c + 3 * ldc); c3_1.Store(c + 3 * ldc + v);
+    }
+
+    /// <summary>The 4 x 2V tile (V = Vector512&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x2Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.
+        nint lda2 = lda + lda;
+        T* a3 = a + 3 * lda;
+        Vector512<T> c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c); c0_1 = Vector512.Load(c + v);
+            c1_0 = Vector512.Load(c + ldc); c1_1 = Vector512.Load(c + ldc + v);
+            c2_0 = Vector512.Load(c + 2 * ldc); c2_1 = Vector512.Load(c + 2 * ldc + v);
+            c3_0 = Vector512.Load(c + 3 * ldc); c3_1 = Vector512.Load(c + 3 * ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero; c0_1 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero; c1_1 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero; c2_1 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero; c3_1 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector512.Load(b + 2 * v); b1 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[1]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2 + 1]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[1]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector512.Load(b + 4 * v); b1 = Vector512.Load(b + 5 * v);
+                s = Vector512.Create(a[2]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[2]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector512.Load(b + 6 * v); b1 = Vector512.Load(b + 7 * v);
+                s = Vector512.Create(a[3]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = Vector512.Create(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = Vector512.Create(a[lda2 + 3]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = Vector512.Create(a3[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                a += 4; a3 += 4;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b); b1 = Vector512.Load(b + v);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+            s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+            a++; a3++;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+        c2_0.Store(c + 2 * ldc); c2_1.Store(c + 2 * ldc + v);
+        c3_0.Store(c + 3 * ldc); c3_1.Store(c + 3 * ldc + v);
+    }
+
+    /// <summary>The 4 x 1V tile (V = Vector512&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x1(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        Vector512<T> c0_0, c1_0, c2_0, c3_0;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c);
+            c1_0 = Vector512.Load(c + ldc);
+            c2_0 = Vector512.Load(c + 2 * ldc);
+            c3_0 = Vector512.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector512.Load(b + v);
+                s = Vector512.Create(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[aStride + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[aStride + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector512.Load(b + 2 * v);
+                s = Vector512.Create(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[aStride2 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[aStride2 + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[aStride3 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a[aStride3 + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                a += 4 * aStride;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = Vector512.Create(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+            s = Vector512.Create(a[2]); c2_0 = MulAdd(s, b0, c2_0);
+            s = Vector512.Create(a[3]); c3_0 = MulAdd(s, b0, c3_0);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+        c2_0.Store(c + 2 * ldc);
+        c3_0.Store(c + 3 * ldc);
+    }
+
+    /// <summary>The 4 x 1V tile (V = Vector512&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x1Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector512<T>.Count;
+        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.
+        nint lda2 = lda + lda;
+        T* a3 = a + 3 * lda;
+        Vector512<T> c0_0, c1_0, c2_0, c3_0;
+        if (load)
+        {
+            c0_0 = Vector512.Load(c);
+            c1_0 = Vector512.Load(c + ldc);
+            c2_0 = Vector512.Load(c + 2 * ldc);
+            c3_0 = Vector512.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c0_0 = Vector512<T>.Zero;
+            c1_0 = Vector512<T>.Zero;
+            c2_0 = Vector512<T>.Zero;
+            c3_0 = Vector512<T>.Zero;
+        }
+        Vector512<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector512.Load(b);
+                s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector512.Load(b + v);
+                s = Vector512.Create(a[1]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2 + 1]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[1]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector512.Load(b + 2 * v);
+                s = Vector512.Create(a[2]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[2]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector512.Load(b + 3 * v);
+                s = Vector512.Create(a[3]); c0_0 = MulAdd(s, b0, c0_0);
+                s = Vector512.Create(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0);
+                s = Vector512.Create(a[lda2 + 3]); c2_0 = MulAdd(s, b0, c2_0);
+                s = Vector512.Create(a3[3]); c3_0 = MulAdd(s, b0, c3_0);
+                a += 4; a3 += 4;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector512.Load(b);
+            s = Vector512.Create(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = Vector512.Create(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+            s = Vector512.Create(a[lda2]); c2_0 = MulAdd(s, b0, c2_0);
+            s = Vector512.Create(a3[0]); c3_0 = MulAdd(s, b0, c3_0);
+            a++; a3++;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+        c2_0.Store(c + 2 * ldc);
+        c3_0.Store(c + 3 * ldc);
+    }
+
+    /// <summary>A tile of 8 or 4 rows, for the last rows of C; false for any other count.</summary>
+    public static bool EdgeTile(int rows, bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        switch (rows)
+        {
+            case 8:
+                if (rowsForm && wide) Tile8x2Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (rowsForm) Tile8x1Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (wide) Tile8x2(kc, a, aStride, b, bStride, c, ldc, load);
+                else Tile8x1(kc, a, aStride, b, bStride, c, ldc, load);
+                return true;
+            case 4:
+                if (rowsForm && wide) Tile4x2Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (rowsForm) Tile4x1Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (wide) Tile4x2(kc, a, aStride, b, bStride, c, ldc, load);
+                else Tile4x1(kc, a, aStride, b, bStride, c, ldc, load);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Whether <see cref="EdgeTile"/> has a tile of <paramref name="rows"/> rows.</summary>
+    public static bool HasEdgeTile(int rows) => rows == 8 || rows == 4;
 }
 
 /// <summary>The micro-kernels of <see cref="VectorTiles{T}"/>, one per tile width and form of A.</summary>
@@ -897,4 +1610,521 @@ internal readonly unsafe partial struct VectorTiles<T>
         c4_0.Store(c + 4 * ldc);
         c5_0.Store(c + 5 * ldc);
     }
+
+    /// <summary>The 4 x 2V tile (V = Vector&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x2(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        Vector<T> c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1;
+        if (load)
+        {
+            c0_0 = Vector.Load(c); c0_1 = Vector.Load(c + v);
+            c1_0 = Vector.Load(c + ldc); c1_1 = Vector.Load(c + ldc + v);
+            c2_0 = Vector.Load(c + 2 * ldc); c2_1 = Vector.Load(c + 2 * ldc + v);
+            c3_0 = Vector.Load(c + 3 * ldc); c3_1 = Vector.Load(c + 3 * ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero; c0_1 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero; c1_1 = Vector<T>.Zero;
+            c2_0 = Vector<T>.Zero; c2_1 = Vector<T>.Zero;
+            c3_0 = Vector<T>.Zero; c3_1 = Vector<T>.Zero;
+        }
+        Vector<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector.Load(b + 2 * v); b1 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[aStride + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a[aStride + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector.Load(b + 4 * v); b1 = Vector.Load(b + 5 * v);
+                s = new Vector<T>(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[aStride2 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a[aStride2 + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector.Load(b + 6 * v); b1 = Vector.Load(b + 7 * v);
+                s = new Vector<T>(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[aStride3 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a[aStride3 + 3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                a += 4 * aStride;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            s = new Vector<T>(a[2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+            s = new Vector<T>(a[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+        c2_0.Store(c + 2 * ldc); c2_1.Store(c + 2 * ldc + v);
+        c3_0.Store(c + 3 * ldc); c3_1.Store(c + 3 * ldc + v);
+    }
+
+    /// <summary>The 4 x 2V tile (V = Vector&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x2Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.
+        nint lda2 = lda + lda;
+        T* a3 = a + 3 * lda;
+        Vector<T> c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1;
+        if (load)
+        {
+            c0_0 = Vector.Load(c); c0_1 = Vector.Load(c + v);
+            c1_0 = Vector.Load(c + ldc); c1_1 = Vector.Load(c + ldc + v);
+            c2_0 = Vector.Load(c + 2 * ldc); c2_1 = Vector.Load(c + 2 * ldc + v);
+            c3_0 = Vector.Load(c + 3 * ldc); c3_1 = Vector.Load(c + 3 * ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero; c0_1 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero; c1_1 = Vector<T>.Zero;
+            c2_0 = Vector<T>.Zero; c2_1 = Vector<T>.Zero;
+            c3_0 = Vector<T>.Zero; c3_1 = Vector<T>.Zero;
+        }
+        Vector<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[lda2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a3[0]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector.Load(b + 2 * v); b1 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[1]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[lda2 + 1]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a3[1]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector.Load(b + 4 * v); b1 = Vector.Load(b + 5 * v);
+                s = new Vector<T>(a[2]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[lda2 + 2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a3[2]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                b0 = Vector.Load(b + 6 * v); b1 = Vector.Load(b + 7 * v);
+                s = new Vector<T>(a[3]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                s = new Vector<T>(a[lda2 + 3]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+                s = new Vector<T>(a3[3]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+                a += 4; a3 += 4;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            s = new Vector<T>(a[lda2]); c2_0 = MulAdd(s, b0, c2_0); c2_1 = MulAdd(s, b1, c2_1);
+            s = new Vector<T>(a3[0]); c3_0 = MulAdd(s, b0, c3_0); c3_1 = MulAdd(s, b1, c3_1);
+            a++; a3++;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+        c2_0.Store(c + 2 * ldc); c2_1.Store(c + 2 * ldc + v);
+        c3_0.Store(c + 3 * ldc); c3_1.Store(c + 3 * ldc + v);
+    }
+
+    /// <summary>The 4 x 1V tile (V = Vector&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x1(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        Vector<T> c0_0, c1_0, c2_0, c3_0;
+        if (load)
+        {
+            c0_0 = Vector.Load(c);
+            c1_0 = Vector.Load(c + ldc);
+            c2_0 = Vector.Load(c + 2 * ldc);
+            c3_0 = Vector.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero;
+            c2_0 = Vector<T>.Zero;
+            c3_0 = Vector<T>.Zero;
+        }
+        Vector<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a[3]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector.Load(b + v);
+                s = new Vector<T>(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[aStride + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a[aStride + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector.Load(b + 2 * v);
+                s = new Vector<T>(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[aStride2 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a[aStride2 + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[aStride3 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a[aStride3 + 3]); c3_0 = MulAdd(s, b0, c3_0);
+                a += 4 * aStride;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+            s = new Vector<T>(a[2]); c2_0 = MulAdd(s, b0, c2_0);
+            s = new Vector<T>(a[3]); c3_0 = MulAdd(s, b0, c3_0);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+        c2_0.Store(c + 2 * ldc);
+        c3_0.Store(c + 3 * ldc);
+    }
+
+    /// <summary>The 4 x 1V tile (V = Vector&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile4x1Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        // Row i of the tile is row i of A: bases every third row, the rows between at +lda and +2 lda.
+        nint lda2 = lda + lda;
+        T* a3 = a + 3 * lda;
+        Vector<T> c0_0, c1_0, c2_0, c3_0;
+        if (load)
+        {
+            c0_0 = Vector.Load(c);
+            c1_0 = Vector.Load(c + ldc);
+            c2_0 = Vector.Load(c + 2 * ldc);
+            c3_0 = Vector.Load(c + 3 * ldc);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero;
+            c2_0 = Vector<T>.Zero;
+            c3_0 = Vector<T>.Zero;
+        }
+        Vector<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[lda2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a3[0]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector.Load(b + v);
+                s = new Vector<T>(a[1]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[lda2 + 1]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a3[1]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector.Load(b + 2 * v);
+                s = new Vector<T>(a[2]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[lda2 + 2]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a3[2]); c3_0 = MulAdd(s, b0, c3_0);
+                b0 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[3]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0);
+                s = new Vector<T>(a[lda2 + 3]); c2_0 = MulAdd(s, b0, c2_0);
+                s = new Vector<T>(a3[3]); c3_0 = MulAdd(s, b0, c3_0);
+                a += 4; a3 += 4;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+            s = new Vector<T>(a[lda2]); c2_0 = MulAdd(s, b0, c2_0);
+            s = new Vector<T>(a3[0]); c3_0 = MulAdd(s, b0, c3_0);
+            a++; a3++;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+        c2_0.Store(c + 2 * ldc);
+        c3_0.Store(c + 3 * ldc);
+    }
+
+    /// <summary>The 2 x 2V tile (V = Vector&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile2x2(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        Vector<T> c0_0, c0_1, c1_0, c1_1;
+        if (load)
+        {
+            c0_0 = Vector.Load(c); c0_1 = Vector.Load(c + v);
+            c1_0 = Vector.Load(c + ldc); c1_1 = Vector.Load(c + ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero; c0_1 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero; c1_1 = Vector<T>.Zero;
+        }
+        Vector<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                b0 = Vector.Load(b + 2 * v); b1 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                b0 = Vector.Load(b + 4 * v); b1 = Vector.Load(b + 5 * v);
+                s = new Vector<T>(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                b0 = Vector.Load(b + 6 * v); b1 = Vector.Load(b + 7 * v);
+                s = new Vector<T>(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                a += 4 * aStride;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+    }
+
+    /// <summary>The 2 x 2V tile (V = Vector&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile2x2Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        // Row i of the tile is row i of A, at a + i lda.
+        Vector<T> c0_0, c0_1, c1_0, c1_1;
+        if (load)
+        {
+            c0_0 = Vector.Load(c); c0_1 = Vector.Load(c + v);
+            c1_0 = Vector.Load(c + ldc); c1_1 = Vector.Load(c + ldc + v);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero; c0_1 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero; c1_1 = Vector<T>.Zero;
+        }
+        Vector<T> b0, b1, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == 2 * v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                b0 = Vector.Load(b + 2 * v); b1 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[1]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                b0 = Vector.Load(b + 4 * v); b1 = Vector.Load(b + 5 * v);
+                s = new Vector<T>(a[2]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                b0 = Vector.Load(b + 6 * v); b1 = Vector.Load(b + 7 * v);
+                s = new Vector<T>(a[3]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+                s = new Vector<T>(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+                a += 4;
+                b += 8 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b); b1 = Vector.Load(b + v);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0); c0_1 = MulAdd(s, b1, c0_1);
+            s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0); c1_1 = MulAdd(s, b1, c1_1);
+            a++;
+            b += bStride;
+        }
+        c0_0.Store(c); c0_1.Store(c + v);
+        c1_0.Store(c + ldc); c1_1.Store(c + ldc + v);
+    }
+
+    /// <summary>The 2 x 1V tile (V = Vector&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile2x1(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        Vector<T> c0_0, c1_0;
+        if (load)
+        {
+            c0_0 = Vector.Load(c);
+            c1_0 = Vector.Load(c + ldc);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero;
+        }
+        Vector<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            nint aStride2 = aStride + aStride, aStride3 = aStride2 + aStride;
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+                b0 = Vector.Load(b + v);
+                s = new Vector<T>(a[aStride + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[aStride + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                b0 = Vector.Load(b + 2 * v);
+                s = new Vector<T>(a[aStride2 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[aStride2 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                b0 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[aStride3 + 0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[aStride3 + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                a += 4 * aStride;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = new Vector<T>(a[1]); c1_0 = MulAdd(s, b0, c1_0);
+            a += aStride;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+    }
+
+    /// <summary>The 2 x 1V tile (V = Vector&lt;T&gt;.Count), A read in place by rows, A(i, p) = a[i * lda + p].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile2x1Rows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        nint v = Vector<T>.Count;
+        // Row i of the tile is row i of A, at a + i lda.
+        Vector<T> c0_0, c1_0;
+        if (load)
+        {
+            c0_0 = Vector.Load(c);
+            c1_0 = Vector.Load(c + ldc);
+        }
+        else
+        {
+            c0_0 = Vector<T>.Zero;
+            c1_0 = Vector<T>.Zero;
+        }
+        Vector<T> b0, s;
+        // 4 steps of p per pass while B is a packed strip (its stride is the tile's width): every address is
+        // then a register plus a constant, and the bookkeeping is paid once per pass. Each accumulator still adds
+        // its products in the order p = 0, 1, 2, ..., so the result does not depend on the unrolling.
+        if (bStride == v)
+        {
+            for (; kc >= 4; kc -= 4)
+            {
+                b0 = Vector.Load(b);
+                s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+                b0 = Vector.Load(b + v);
+                s = new Vector<T>(a[1]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda + 1]); c1_0 = MulAdd(s, b0, c1_0);
+                b0 = Vector.Load(b + 2 * v);
+                s = new Vector<T>(a[2]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda + 2]); c1_0 = MulAdd(s, b0, c1_0);
+                b0 = Vector.Load(b + 3 * v);
+                s = new Vector<T>(a[3]); c0_0 = MulAdd(s, b0, c0_0);
+                s = new Vector<T>(a[lda + 3]); c1_0 = MulAdd(s, b0, c1_0);
+                a += 4;
+                b += 4 * v;
+            }
+        }
+        for (; kc > 0; kc--)
+        {
+            b0 = Vector.Load(b);
+            s = new Vector<T>(a[0]); c0_0 = MulAdd(s, b0, c0_0);
+            s = new Vector<T>(a[lda]); c1_0 = MulAdd(s, b0, c1_0);
+            a++;
+            b += bStride;
+        }
+        c0_0.Store(c);
+        c1_0.Store(c + ldc);
+    }
+
+    /// <summary>A tile of 4 or 2 rows, for the last rows of C; false for any other count.</summary>
+    public static bool EdgeTile(int rows, bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
+    {
+        switch (rows)
+        {
+            case 4:
+                if (rowsForm && wide) Tile4x2Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (rowsForm) Tile4x1Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (wide) Tile4x2(kc, a, aStride, b, bStride, c, ldc, load);
+                else Tile4x1(kc, a, aStride, b, bStride, c, ldc, load);
+                return true;
+            case 2:
+                if (rowsForm && wide) Tile2x2Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (rowsForm) Tile2x1Rows(kc, a, aStride, b, bStride, c, ldc, load);
+                else if (wide) Tile2x2(kc, a, aStride, b, bStride, c, ldc, load);
+                else Tile2x1(kc, a, aStride, b, bStride, c, ldc, load);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Whether <see cref="EdgeTile"/> has a tile of <paramref name="rows"/> rows.</summary>
+    public static bool HasEdgeTile(int rows) => rows == 4 || rows == 2;
 }

@@ -47,6 +47,15 @@ internal unsafe interface IGemmTiles<T>
     static abstract void NarrowRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load);
 
     /// <summary>
+    /// A tile of only <paramref name="rows"/> (&lt; MR) rows, 2V wide or V, A in either form: for the last rows of C.
+    /// False, doing nothing, when the family has no tile of that many rows (<see cref="HasEdgeTile"/>).
+    /// </summary>
+    static abstract bool EdgeTile(int rows, bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load);
+
+    /// <summary>Whether <see cref="EdgeTile"/> has a tile of <paramref name="rows"/> rows.</summary>
+    static abstract bool HasEdgeTile(int rows);
+
+    /// <summary>
     /// Transposes a V x V block: dst[q * ldDst + r] = src[r * ldSrc + q] for r, q &lt; V.
     /// </summary>
     static abstract void TransposeBlock(T* src, nint ldSrc, T* dst, nint ldDst);

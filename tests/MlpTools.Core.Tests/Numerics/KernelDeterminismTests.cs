@@ -57,6 +57,7 @@ public class KernelDeterminismTests
     [InlineData(1024, 784, 200)]
     [InlineData(61, 130, 1100)]
     [InlineData(205, 300, 1024)]
+    [InlineData(100, 784, 200)]
     public void Products_are_identical_however_they_are_blocked_and_chunked(int m, int n, int k)
     {
         foreach ((bool ta, bool tb) in GemmTests.Forms)
@@ -72,19 +73,22 @@ public class KernelDeterminismTests
             }
 
             float[] reference = Run();
-            (int Kc, int Rows, bool DirectA, bool DirectB)[] variants =
-                { (1024, 0, true, true), (4096, 0, true, true), (2048, 1, true, true), (2048, -1, true, true), (512, 1, false, false) };
-            foreach ((int kc, int rows, bool directA, bool directB) in variants)
+            (int Kc, int Rows, bool DirectA, bool DirectB, bool Edges)[] variants =
             {
-                (int kcSaved, int rowsSaved, bool aSaved, bool bSaved) = (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB);
+                (1024, 0, true, true, true), (4096, 0, true, true, true), (2048, 1, true, true, true), (2048, -1, true, true, true),
+                (512, 1, false, false, true), (2048, 0, true, true, false), (2048, 0, false, true, false),
+            };
+            foreach ((int kc, int rows, bool directA, bool directB, bool edges) in variants)
+            {
+                (int kcSaved, int rowsSaved, bool aSaved, bool bSaved, bool edgesSaved) = (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB, GemmOptions.EdgeTiles);
                 try
                 {
-                    (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB) = (kc, rows, directA, directB);
-                    Assert.True(reference.AsSpan().SequenceEqual(Run()), $"{ta}/{tb} {m}x{n}x{k}: kc {kc} bytes, row chunks {rows}, direct A {directA}, direct B {directB}");
+                    (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB, GemmOptions.EdgeTiles) = (kc, rows, directA, directB, edges);
+                    Assert.True(reference.AsSpan().SequenceEqual(Run()), $"{ta}/{tb} {m}x{n}x{k}: kc {kc} bytes, row chunks {rows}, direct A {directA}, direct B {directB}, edge tiles {edges}");
                 }
                 finally
                 {
-                    (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB) = (kcSaved, rowsSaved, aSaved, bSaved);
+                    (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB, GemmOptions.EdgeTiles) = (kcSaved, rowsSaved, aSaved, bSaved, edgesSaved);
                 }
             }
         }
