@@ -153,10 +153,21 @@ Emit ''
 Emit 'namespace MlpTools.Core.Numerics;'
 foreach ($f in $families) {
     Emit ''
-    Emit "/// <summary>The micro-kernels of <see cref=`"$($f.Struct){T}`"/>, one per tile width and form of A.</summary>"
+    Emit "/// <summary>The micro-kernels of <see cref=`"$($f.Struct){T}`"/>: MR rows and the edge rows, each width and form of A.</summary>"
     Emit "internal readonly unsafe partial struct $($f.Struct)<T>"
     Emit '    where T : unmanaged'
     Emit '{'
+    $mr = $f.MR
+    Emit "    public static int MR => $mr;"
+    Emit ''
+    Emit "    public static void Wide(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) => Tile${mr}x2(kc, a, aStride, b, bStride, c, ldc, load);"
+    Emit ''
+    Emit "    public static void Narrow(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) => Tile${mr}x1(kc, a, aStride, b, bStride, c, ldc, load);"
+    Emit ''
+    Emit "    public static void WideRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) => Tile${mr}x2Rows(kc, a, lda, b, bStride, c, ldc, load);"
+    Emit ''
+    Emit "    public static void NarrowRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) => Tile${mr}x1Rows(kc, a, lda, b, bStride, c, ldc, load);"
+    Emit ''
     $first = $true
     foreach ($mr in @($f.MR) + $f.Edges) {
         foreach ($width in 2, 1) {

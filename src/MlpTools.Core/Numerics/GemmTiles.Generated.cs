@@ -9,10 +9,20 @@ using System.Runtime.Intrinsics;
 
 namespace MlpTools.Core.Numerics;
 
-/// <summary>The micro-kernels of <see cref="Avx512Tiles{T}"/>, one per tile width and form of A.</summary>
+/// <summary>The micro-kernels of <see cref="Avx512Tiles{T}"/>: MR rows and the edge rows, each width and form of A.</summary>
 internal readonly unsafe partial struct Avx512Tiles<T>
     where T : unmanaged
 {
+    public static int MR => 12;
+
+    public static void Wide(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) => Tile12x2(kc, a, aStride, b, bStride, c, ldc, load);
+
+    public static void Narrow(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) => Tile12x1(kc, a, aStride, b, bStride, c, ldc, load);
+
+    public static void WideRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) => Tile12x2Rows(kc, a, lda, b, bStride, c, ldc, load);
+
+    public static void NarrowRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) => Tile12x1Rows(kc, a, lda, b, bStride, c, ldc, load);
+
     /// <summary>The 12 x 2V tile (V = Vector512&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile12x2(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
@@ -1263,10 +1273,20 @@ internal readonly unsafe partial struct Avx512Tiles<T>
     public static bool HasEdgeTile(int rows) => rows == 8 || rows == 4;
 }
 
-/// <summary>The micro-kernels of <see cref="VectorTiles{T}"/>, one per tile width and form of A.</summary>
+/// <summary>The micro-kernels of <see cref="VectorTiles{T}"/>: MR rows and the edge rows, each width and form of A.</summary>
 internal readonly unsafe partial struct VectorTiles<T>
     where T : unmanaged
 {
+    public static int MR => 6;
+
+    public static void Wide(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) => Tile6x2(kc, a, aStride, b, bStride, c, ldc, load);
+
+    public static void Narrow(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) => Tile6x1(kc, a, aStride, b, bStride, c, ldc, load);
+
+    public static void WideRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) => Tile6x2Rows(kc, a, lda, b, bStride, c, ldc, load);
+
+    public static void NarrowRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) => Tile6x1Rows(kc, a, lda, b, bStride, c, ldc, load);
+
     /// <summary>The 6 x 2V tile (V = Vector&lt;T&gt;.Count), A(i, p) = a[p * aStride + i].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile6x2(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)

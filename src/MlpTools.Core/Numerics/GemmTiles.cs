@@ -67,21 +67,7 @@ internal readonly unsafe partial struct Avx512Tiles<T> : IGemmTiles<T>
 {
     public static bool IsSupported => Avx512F.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
-    public static int MR => 12;
-
     public static int V => Vector512<T>.Count;
-
-    public static void Wide(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile12x2(kc, a, aStride, b, bStride, c, ldc, load);
-
-    public static void Narrow(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile12x1(kc, a, aStride, b, bStride, c, ldc, load);
-
-    public static void WideRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile12x2Rows(kc, a, lda, b, bStride, c, ldc, load);
-
-    public static void NarrowRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile12x1Rows(kc, a, lda, b, bStride, c, ldc, load);
 
     public static void TransposeBlock(T* src, nint ldSrc, T* dst, nint ldDst)
     {
@@ -180,21 +166,7 @@ internal readonly unsafe partial struct Avx512Tiles<T> : IGemmTiles<T>
 internal readonly unsafe partial struct VectorTiles<T> : IGemmTiles<T>
     where T : unmanaged
 {
-    public static int MR => 6;
-
     public static int V => Vector<T>.Count;
-
-    public static void Wide(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile6x2(kc, a, aStride, b, bStride, c, ldc, load);
-
-    public static void Narrow(nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile6x1(kc, a, aStride, b, bStride, c, ldc, load);
-
-    public static void WideRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile6x2Rows(kc, a, lda, b, bStride, c, ldc, load);
-
-    public static void NarrowRows(nint kc, T* a, nint lda, T* b, nint bStride, T* c, nint ldc, bool load) =>
-        Tile6x1Rows(kc, a, lda, b, bStride, c, ldc, load);
 
     public static void TransposeBlock(T* src, nint ldSrc, T* dst, nint ldDst)
     {
