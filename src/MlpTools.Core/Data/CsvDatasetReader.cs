@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using Sylvan.Data.Csv;
 
 namespace MlpTools.Core.Data;
 
@@ -117,27 +116,35 @@ public static class CsvDatasetReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= CsvOptions.Default;
+        CheckOptions(options);
+        using FileStream file = DataFile.Open(path);
+        return Read(file, file.Name, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads a dataset from <paramref name="stream"/> (seekable: its start is looked at for the gzip magic), which
+    /// messages name <paramref name="source"/>. The stream is left open. With no delimiter in <paramref name="options"/>,
+    /// it is chosen by the extension of <paramref name="source"/>, else detected.
+    /// </summary>
+    internal static Dataset Read(Stream stream, string source, CsvOptions? options = null, Action<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options ??= CsvOptions.Default;
+        CheckOptions(options);
+        if (stream.Length == 0)
+            throw MlpException.InvalidData("CsvEmptyFile", $"The file '{source}' is empty; a CSV file needs rows of features and a label.", source);
+        bool gzip = DataFile.IsGzip(stream);
+        using Stream content = DataFile.Content(stream, gzip, leaveOpen: true);
+        using var text = new StreamReader(content, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        var load = new CsvLoad(source, stream, text, options.Delimiter ?? DelimiterFor(source), options.MaxRecordChars);
+        return load.Run(options, new ProgressReporter(progress, stream.Length), cancellationToken);
+    }
+
+    private static void CheckOptions(CsvOptions options)
+    {
         if (options.Delimiter is '"' or '\r' or '\n')
             throw MlpException.Argument("InvalidDelimiter", "The delimiter cannot be a double quote or a line break.", options.Delimiter);
         if (options.FeatureColumns is { Count: 0 })
             throw MlpException.Argument("CsvNoFeatures", "The list of feature columns is empty; name at least one, or leave it out to take every column but the label.");
-
-        using FileStream file = DataFile.Open(path);
-        string full = file.Name;
-        if (file.Length == 0)
-            throw MlpException.InvalidData("CsvEmptyFile", $"The file '{full}' is empty; a CSV file needs rows of features and a label.", full);
-        bool gzip = DataFile.IsGzip(file);
-        using Stream content = DataFile.Content(file, gzip);
-        using var text = new StreamReader(content, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
-        var load = new CsvLoad(full, file, text, options.Delimiter ?? DelimiterFor(full), options.MaxRecordChars);
-        try
-        {
-            return load.Run(options, new ProgressReporter(progress, file.Length), cancellationToken);
-        }
-        finally
-        {
-            load.Dispose();
-        }
     }
 
     /// <summary>Tab for .tsv and .tab, comma for .csv (past any .gz), null (detect) otherwise.</summary>
@@ -161,19 +168,18 @@ public static class CsvDatasetReader
     private static string Show(ReadOnlySpan<char> field) =>
         field.Length <= 40 ? "'" + field.ToString() + "'" : "'" + field[..37].ToString() + "...'";
 
-    /// <summary>One read of one file: the Sylvan reader, where it is (line numbers), and what has been read.</summary>
-    private sealed class CsvLoad : IDisposable
+    /// <summary>One read of one file: the tokenizer, where it is (line numbers), and what has been read.</summary>
+    private sealed class CsvLoad
     {
         private readonly string _path;
-        private readonly FileStream _file;
+        private readonly Stream _file;
         private readonly TextReader _text;
         private readonly char? _delimiter;
         private readonly int _maxRecordChars;
-        private CsvDataReader? _csv;
-        private int _nextLine = 1;
+        private CsvTokenizer? _tokenizer;
         private string[]? _stored;
 
-        public CsvLoad(string path, FileStream file, TextReader text, char? delimiter, int maxRecordChars)
+        public CsvLoad(string path, Stream file, TextReader text, char? delimiter, int maxRecordChars)
         {
             _path = path;
             _file = file;
@@ -183,27 +189,18 @@ public static class CsvDatasetReader
         }
 
         /// <summary>The line the current record starts on (1-based; a quoted field may span lines).</summary>
-        private int Line { get; set; }
+        private int Line => Csv.Line;
 
-        private CsvDataReader Csv => _csv!;
+        private CsvTokenizer Csv => _tokenizer!;
 
-        public void Dispose() => _csv?.Dispose();
+        /// <summary>The characters the tokenizer has examined (for tests of how the work grows).</summary>
+        public long Work => _tokenizer?.Work ?? 0;
 
         public Dataset Run(CsvOptions options, ProgressReporter progress, CancellationToken ct)
         {
-            var csvOptions = new CsvDataReaderOptions
-            {
-                HasHeaders = false,
-                Delimiter = _delimiter,
-                Comment = '\0', // RFC 4180 has no comments: '#' is data
-                CsvStyle = CsvStyle.Standard,
-                BufferSize = Math.Min(1 << 16, _maxRecordChars),
-                MaxBufferSize = _maxRecordChars,
-                OwnsReader = false,
-            };
             try
             {
-                _csv = CsvDataReader.Create(_text, csvOptions);
+                _tokenizer = new CsvTokenizer(_text, _path, _delimiter, _maxRecordChars);
             }
             catch (Exception e) when (Translate(e) is { } m)
             {
@@ -215,8 +212,11 @@ public static class CsvDatasetReader
             string[] first = Fields();
             for (int j = 0; j < first.Length; j++) CheckEncoding(first[j], firstLine, j);
             int columns = first.Length;
+            // A later row with more fields is refused whatever it holds, so only the header's number is kept of any row.
+            Csv.FieldLimit = columns;
             bool hasSecond = Next();
             int secondLine = Line;
+            int secondCount = Csv.FieldCount;
             string[]? second = hasSecond ? Fields() : null;
 
             bool named = options.LabelColumn is { Name: not null } || (options.FeatureColumns?.Any(c => c.Name is not null) ?? false);
@@ -240,13 +240,13 @@ public static class CsvDatasetReader
 
             var rows = new RowBuffer(featureIndex.Length);
             var labels = new LabelEncoder();
-            if (!header) Row(first, firstLine, columns, headerLine: 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+            if (!header) Row(first, first.Length, firstLine, columns, headerLine: 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
             if (hasSecond)
             {
-                Row(second, secondLine, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                Row(second, secondCount, secondLine, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
                 while (Next())
                 {
-                    Row(null, Line, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                    Row(null, Csv.FieldCount, Line, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
                     if ((rows.Count & 1023) == 0)
                     {
                         ct.ThrowIfCancellationRequested();
@@ -332,25 +332,33 @@ public static class CsvDatasetReader
             return result;
         }
 
+        /// <summary>The header's columns by exact name and by name without regard to case, built once per file.</summary>
+        private (ILookup<string, int> Exact, ILookup<string, int> Loose)? _columnsByName;
+
         private int Find(string name, string[] names, string errorId, string role)
         {
-            int[] exact = Enumerable.Range(0, names.Length).Where(j => string.Equals(names[j], name, StringComparison.Ordinal)).ToArray();
+            _columnsByName ??= (Enumerable.Range(0, names.Length).ToLookup(j => names[j], StringComparer.Ordinal),
+                Enumerable.Range(0, names.Length).ToLookup(j => names[j], StringComparer.OrdinalIgnoreCase));
+            int[] exact = _columnsByName.Value.Exact[name].ToArray();
             if (exact.Length == 1) return exact[0];
-            int[] loose = Enumerable.Range(0, names.Length).Where(j => string.Equals(names[j], name, StringComparison.OrdinalIgnoreCase)).ToArray();
+            int[] loose = _columnsByName.Value.Loose[name].ToArray();
             if (exact.Length > 1 || loose.Length > 1)
+            {
+                int[] all = exact.Length > 1 ? exact : loose;
+                string listed = string.Join(", ", all.Take(20)) + (all.Length > 20 ? ", ..." : "");
                 throw MlpException.InvalidData("CsvAmbiguousColumn",
-                    DataFile.Format($"The header of '{_path}' has more than one column named '{name}' (columns {string.Join(", ", exact.Length > 1 ? exact : loose)}); give the {role} column by index."), _path);
+                    DataFile.Format($"The header of '{_path}' has more than one column named '{name}' (columns {listed}); give the {role} column by index."), _path);
+            }
             if (loose.Length == 1) return loose[0];
             string known = string.Join(", ", names.Take(20).Select(s => "'" + s + "'")) + (names.Length > 20 ? ", ..." : "");
             throw MlpException.InvalidData(errorId, $"The header of '{_path}' has no column named '{name}' for the {role}. Its columns are: {known}.", _path);
         }
 
-        /// <summary>Parses one data record (the stored one when given, else Sylvan's current one) into the buffers.</summary>
-        private void Row(string[]? stored, int line, int columns, int headerLine, int[] featureIndex, int labelIndex,
+        /// <summary>Parses one data record of <paramref name="count"/> fields (the stored one when given, else the tokenizer's current one) into the buffers.</summary>
+        private void Row(string[]? stored, int count, int line, int columns, int headerLine, int[] featureIndex, int labelIndex,
             IReadOnlyList<string> featureNames, string labelName, RowBuffer rows, LabelEncoder labels)
         {
             _stored = stored;
-            int count = stored?.Length ?? Csv.RowFieldCount;
             if (count != columns)
             {
                 string against = headerLine > 0 ? DataFile.Format($"the header (line {headerLine}) has {columns}") : DataFile.Format($"the first row has {columns}");
@@ -396,16 +404,16 @@ public static class CsvDatasetReader
                     DataFile.Format($"'{_path}', line {line}, column {column + 1}: {Show(field)} holds bytes that are not UTF-8 (shown as \uFFFD). Save the file as UTF-8."), _path);
         }
 
-        private ReadOnlySpan<char> Field(int j) => _stored is not null ? _stored[j].AsSpan() : Csv.GetFieldSpan(j);
+        private ReadOnlySpan<char> Field(int j) => _stored is not null ? _stored[j].AsSpan() : Csv.Field(j);
 
         private string[] Fields()
         {
-            var fields = new string[Csv.RowFieldCount];
-            for (int j = 0; j < fields.Length; j++) fields[j] = Csv.GetFieldSpan(j).ToString();
+            var fields = new string[Math.Min(Csv.FieldCount, Csv.FieldLimit)];
+            for (int j = 0; j < fields.Length; j++) fields[j] = Csv.Field(j).ToString();
             return fields;
         }
 
-        /// <summary>Moves to the next record that is not a blank line, keeping count of physical lines.</summary>
+        /// <summary>Moves to the next record that is not a blank line.</summary>
         private bool Next()
         {
             while (true)
@@ -418,35 +426,13 @@ public static class CsvDatasetReader
                 {
                     throw m;
                 }
-                Line = _nextLine;
-                _nextLine += LineBreaks(Csv.GetRawRecordSpan());
-                if (Csv.RowFieldCount == 1 && Csv.GetFieldSpan(0).Trim().IsEmpty) continue;
-                return true;
+                if (!Csv.IsBlank) return true;
             }
         }
 
-        private static int LineBreaks(ReadOnlySpan<char> raw)
-        {
-            int n = raw.Count('\n');
-            if (raw.Contains('\r'))
-            {
-                for (int i = 0; i < raw.Length; i++)
-                    if (raw[i] == '\r' && (i + 1 == raw.Length || raw[i + 1] != '\n')) n++;
-            }
-            return n;
-        }
-
-        /// <summary>Sylvan's format errors and the decoder's as MlpExceptions with a line; null for anything else.</summary>
+        /// <summary>The decoder's and the file's failures as MlpExceptions; null for anything else (the tokenizer's own errors are MlpExceptions already).</summary>
         private MlpException? Translate(Exception e) => e switch
         {
-            CsvInvalidCharacterException q when q.InvalidCharacter == '"' => new MlpException("CsvUnterminatedQuote", MlpErrorKind.InvalidData,
-                DataFile.Format($"'{_path}', line {_nextLine}, column {q.FieldOrdinal + 1}: a quoted field is never closed; the file ends inside it. Add the closing '\"'."), _path, e),
-            CsvInvalidCharacterException q => new MlpException("CsvInvalidQuote", MlpErrorKind.InvalidData,
-                DataFile.Format($"'{_path}', line {_nextLine}, column {q.FieldOrdinal + 1}: a quoted field is followed by '{q.InvalidCharacter}' instead of a delimiter or the end of the line. Inside quotes, write a quote as \"\"."), _path, e),
-            CsvRecordTooLargeException => new MlpException("CsvRecordTooLarge", MlpErrorKind.InvalidData,
-                DataFile.Format($"'{_path}', line {_nextLine}: the record is longer than {_maxRecordChars:N0} characters. Most likely a quote opened here is never closed."), _path, e),
-            CsvFormatException => new MlpException("CsvMalformed", MlpErrorKind.InvalidData,
-                DataFile.Format($"'{_path}', line {_nextLine}: {e.Message}"), _path, e),
             InvalidDataException => new MlpException("CsvCorruptGzip", MlpErrorKind.InvalidData,
                     $"The gzip file '{_path}' is corrupt: its compressed data or checksum is wrong.", _path, e),
             IOException => new MlpException("DataFileUnreadable", MlpErrorKind.InvalidOperation, $"The file '{_path}' could not be read: {e.Message}", _path, e),

@@ -35,7 +35,7 @@ internal static class DataFile
     }
 
     /// <summary>True when the stream starts with the gzip magic bytes 1f 8b. Leaves the stream at its start.</summary>
-    public static bool IsGzip(FileStream file)
+    public static bool IsGzip(Stream file)
     {
         Span<byte> magic = stackalloc byte[2];
         int got = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
@@ -43,9 +43,9 @@ internal static class DataFile
         return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     }
 
-    /// <summary>The stream to read the content through: the file itself, or a gzip decompressor over it.</summary>
-    public static Stream Content(FileStream file, bool gzip) =>
-        gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: false) : file;
+    /// <summary>The stream to read the content through: the file itself, or a gzip decompressor over it (which closes the file with it unless <paramref name="leaveOpen"/>).</summary>
+    public static Stream Content(Stream file, bool gzip, bool leaveOpen = false) =>
+        gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen) : file;
 
     /// <summary>A dataset name from a path: the file name without a compression extension and then one more extension.</summary>
     public static string NameFromPath(string path)
