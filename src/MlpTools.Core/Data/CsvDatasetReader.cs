@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MlpTools.Core.Data;
@@ -118,7 +119,7 @@ public static class CsvDatasetReader
         options ??= CsvOptions.Default;
         CheckOptions(options);
         using FileStream file = DataFile.Open(path);
-        return Read(file, file.Name, options, progress, cancellationToken);
+        return Read(file, file.Name, options, progress, cancellationToken: cancellationToken);
     }
 
     /// <summary>
@@ -126,7 +127,14 @@ public static class CsvDatasetReader
     /// messages name <paramref name="source"/>. The stream is left open. With no delimiter in <paramref name="options"/>,
     /// it is chosen by the extension of <paramref name="source"/>, else detected.
     /// </summary>
-    internal static Dataset Read(Stream stream, string source, CsvOptions? options = null, Action<double>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="stream">The content, raw or gzip.</param>
+    /// <param name="source">The name messages give the content (a path, as a rule).</param>
+    /// <param name="options">How to read; null for the defaults.</param>
+    /// <param name="progress">As for <see cref="Read(string, CsvOptions?, Action{double}?, CancellationToken)"/>.</param>
+    /// <param name="cancellationToken">As for <see cref="Read(string, CsvOptions?, Action{double}?, CancellationToken)"/>.</param>
+    /// <param name="work">When given, receives the number of characters the tokenizer examined, whether the read succeeds or fails.</param>
+    internal static Dataset Read(Stream stream, string source, CsvOptions? options = null, Action<double>? progress = null,
+        StrongBox<long>? work = null, CancellationToken cancellationToken = default)
     {
         options ??= CsvOptions.Default;
         CheckOptions(options);
@@ -136,7 +144,14 @@ public static class CsvDatasetReader
         using Stream content = DataFile.Content(stream, gzip, leaveOpen: true);
         using var text = new StreamReader(content, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
         var load = new CsvLoad(source, stream, text, options.Delimiter ?? DelimiterFor(source), options.MaxRecordChars);
-        return load.Run(options, new ProgressReporter(progress, stream.Length), cancellationToken);
+        try
+        {
+            return load.Run(options, new ProgressReporter(progress, stream.Length), cancellationToken);
+        }
+        finally
+        {
+            if (work is not null) work.Value = load.Work;
+        }
     }
 
     private static void CheckOptions(CsvOptions options)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 
 namespace MlpTools.Core.Data;
@@ -9,42 +8,47 @@ namespace MlpTools.Core.Data;
 /// may hold delimiters and line breaks, and "" stands for one quote), a '"' anywhere else taken as text.
 /// </summary>
 /// <remarks>
-/// Every character is examined once and every buffer grows by doubling, so the cost of a read is linear in the text
-/// read, whatever its shape: a row of a million fields costs what a million rows of one field do.
-/// <see cref="Work"/> counts the characters examined, so tests can check that without a clock. Fields past
+/// <para>
+/// The current record stays whole in one buffer: an unquoted field is a slice of it, and a quoted one is unescaped in
+/// place (its text only gets shorter), so nothing is copied per field. Every character is examined once; the buffer
+/// doubles when a record needs more than half of it, and a partial record is moved to the buffer's front at most
+/// once per refill that at least as many new characters follow, so the cost of a read is linear in the text read,
+/// whatever its shape: a row of a million fields costs what a million rows of one field do.
+/// </para>
+/// <para>
+/// <see cref="Work"/> counts the characters examined, so tests can check the growth without a clock. Fields past
 /// <see cref="FieldLimit"/> are counted but not kept, so a row far wider than the header costs no memory to refuse.
 /// Syntax errors are <see cref="MlpException"/>s naming the source, the line the record starts on and the field.
+/// </para>
 /// </remarks>
 internal sealed class CsvTokenizer
 {
     /// <summary>The delimiters recognised when none is given, in order of preference when counts tie.</summary>
     internal static readonly char[] DetectableDelimiters = { ',', '\t', ';', '|' };
 
-    private const int BufferChars = 1 << 16;
+    private const int InitialBufferChars = 1 << 16;
 
     private readonly TextReader _reader;
     private readonly string _source;
     private readonly int _maxRecordChars;
-    private readonly SearchValues<char> _unquotedStops;
-    private readonly char[] _buffer = new char[BufferChars];
+    private char[] _buffer = new char[InitialBufferChars];
+
+    /// <summary>Where the current record starts in <see cref="_buffer"/>; kept field positions are relative to it.</summary>
+    private int _recordStart;
+
+    /// <summary>The next character to examine.</summary>
     private int _position;
+
+    /// <summary>The end of the characters read into <see cref="_buffer"/>.</summary>
     private int _end;
+
     private bool _endOfText;
 
-    /// <summary>The decoded characters of the kept fields of the current record, one after another.</summary>
-    private char[] _record = new char[256];
-    private int _recordLength;
-
-    /// <summary>Where kept field k ends in <see cref="_record"/> (it starts where field k-1 ends).</summary>
-    private int[] _fieldEnds = new int[64];
+    /// <summary>Kept field k is <see cref="_buffer"/>[_recordStart + _starts[k] ..][.. _lengths[k]].</summary>
+    private int[] _starts = new int[64];
+    private int[] _lengths = new int[64];
     private int _keptFields;
-
-    /// <summary>The characters of the current record so far, raw (quotes and line breaks included).</summary>
-    private long _recordChars;
     private int _nextLine = 1;
-
-    /// <summary>Whether the last character of quoted text counted was a CR.</summary>
-    private bool _afterCr;
 
     /// <summary>Reads records from <paramref name="reader"/>; <paramref name="source"/> names it in messages.</summary>
     /// <param name="reader">The text.</param>
@@ -56,9 +60,8 @@ internal sealed class CsvTokenizer
         _reader = reader;
         _source = source;
         _maxRecordChars = maxRecordChars;
-        Fill();
+        Refill(out _);
         Delimiter = delimiter ?? DetectDelimiter();
-        _unquotedStops = SearchValues.Create(new[] { Delimiter, '\r', '\n' });
     }
 
     /// <summary>The field delimiter, given or detected.</summary>
@@ -84,172 +87,211 @@ internal sealed class CsvTokenizer
     {
         if ((uint)index >= (uint)_keptFields)
             throw new ArgumentOutOfRangeException(nameof(index), index, "Only the kept fields of the record can be read.");
-        int start = index == 0 ? 0 : _fieldEnds[index - 1];
-        return _record.AsSpan(start, _fieldEnds[index] - start);
+        return _buffer.AsSpan(_recordStart + _starts[index], _lengths[index]);
     }
 
     /// <summary>Moves to the next record; false at the end of the text.</summary>
     public bool Read()
     {
-        if (_position == _end && !Fill()) return false;
+        _recordStart = _position;
+        if (_position == _end)
+        {
+            bool more = Refill(out _);
+            if (!more) return false;
+        }
         Line = _nextLine;
-        _recordLength = 0;
-        _keptFields = 0;
-        _recordChars = 0;
         FieldCount = 0;
-        while (ReadField())
-        {
-        }
-        return true;
-    }
-
-    /// <summary>Reads one field; true when a delimiter ended it (another field follows), false at the end of the record.</summary>
-    private bool ReadField()
-    {
-        bool keep = FieldCount < FieldLimit;
-        FieldCount++;
-        if (_position == _end && !Fill()) return EndField(keep, recordEnds: true);
-        if (_buffer[_position] == '"')
-        {
-            Take(1);
-            ReadQuoted(keep);
-            if (_position == _end && !Fill()) return EndField(keep, recordEnds: true);
-            char next = _buffer[_position];
-            if (next == Delimiter)
-            {
-                Take(1);
-                return EndField(keep, recordEnds: false);
-            }
-            if (next is '\r' or '\n')
-            {
-                TakeLineEnd();
-                return EndField(keep, recordEnds: true);
-            }
-            throw new MlpException("CsvInvalidQuote", MlpErrorKind.InvalidData,
-                DataFile.Format($"'{_source}', line {Line}, column {FieldCount}: a quoted field is followed by '{next}' instead of a delimiter or the end of the line. Inside quotes, write a quote as \"\"."), _source);
-        }
+        _keptFields = 0;
+        char delimiter = Delimiter;
+        int i = _position;
         while (true)
         {
-            ReadOnlySpan<char> rest = _buffer.AsSpan(_position, _end - _position);
-            int stop = rest.IndexOfAny(_unquotedStops);
-            if (stop < 0)
+            // The start of a field.
+            int shift;
+            if (i == _end)
             {
-                Append(rest, keep);
-                Take(rest.Length);
-                if (!Fill()) return EndField(keep, recordEnds: true);
+                bool more = Refill(out shift);
+                i -= shift;
+                if (!more)
+                {
+                    AddField(i, i);
+                    return EndRecord(i);
+                }
+            }
+            if (_buffer[i] == '"')
+            {
+                i = ReadQuoted(i + 1);
+                if (i == _end)
+                {
+                    bool more = Refill(out shift);
+                    i -= shift;
+                    if (!more) return EndRecord(i);
+                }
+                char next = _buffer[i];
+                if (next == delimiter)
+                {
+                    i++;
+                    continue;
+                }
+                if (next is not ('\r' or '\n'))
+                    throw Refused("CsvInvalidQuote", i,
+                        DataFile.Format($"'{_source}', line {Line}, column {FieldCount}: a quoted field is followed by '{next}' instead of a delimiter or the end of the line. Inside quotes, write a quote as \"\"."));
+                return EndRecord(TakeLineEnd(i));
+            }
+
+            int start = i;
+            while (true)
+            {
+                char[] buffer = _buffer;
+                int end = _end;
+                while (i < end)
+                {
+                    char c = buffer[i];
+                    if (c == delimiter || c == '\n' || c == '\r') break;
+                    i++;
+                }
+                if (i < end) break;
+                bool more = Refill(out shift);
+                i -= shift;
+                start -= shift;
+                if (!more)
+                {
+                    AddField(start, i);
+                    return EndRecord(i);
+                }
+            }
+            AddField(start, i);
+            if (_buffer[i] == delimiter)
+            {
+                i++;
                 continue;
             }
-            Append(rest[..stop], keep);
-            Take(stop);
-            if (_buffer[_position] == Delimiter)
-            {
-                Take(1);
-                return EndField(keep, recordEnds: false);
-            }
-            TakeLineEnd();
-            return EndField(keep, recordEnds: true);
-        }
-    }
-
-    /// <summary>Reads the inside of a quoted field, the opening quote already taken, up to and including its closing quote.</summary>
-    private void ReadQuoted(bool keep)
-    {
-        _afterCr = false;
-        while (true)
-        {
-            if (_position == _end && !Fill())
-                throw new MlpException("CsvUnterminatedQuote", MlpErrorKind.InvalidData,
-                    DataFile.Format($"'{_source}', line {Line}, column {FieldCount}: a quoted field is never closed; the file ends inside it. Add the closing '\"'."), _source);
-            ReadOnlySpan<char> rest = _buffer.AsSpan(_position, _end - _position);
-            int quote = rest.IndexOf('"');
-            ReadOnlySpan<char> text = quote < 0 ? rest : rest[..quote];
-            Append(text, keep);
-            CountLineBreaks(text);
-            Take(text.Length);
-            if (quote < 0) continue;
-            Take(1);
-            // A doubled quote is one quote of text; a single one closes the field.
-            if (_position == _end && !Fill()) return;
-            if (_buffer[_position] != '"') return;
-            _afterCr = false;
-            Append("\"", keep);
-            Take(1);
+            return EndRecord(TakeLineEnd(i));
         }
     }
 
     /// <summary>
-    /// Counts the line breaks in a piece of a quoted field (CRLF once, a lone CR or LF once each), so lines stay
-    /// physical. A field can arrive in several pieces: <see cref="_afterCr"/> carries a CR at the end of one piece
-    /// over to an LF at the start of the next.
+    /// Reads the inside of a quoted field from <paramref name="i"/> (just past the opening quote) up to and including its
+    /// closing quote, unescaping "" in place and counting line breaks (CRLF once, a lone CR or LF once each), and keeps it.
+    /// Returns the position after the closing quote.
     /// </summary>
-    private void CountLineBreaks(ReadOnlySpan<char> text)
+    private int ReadQuoted(int i)
     {
-        if (text.IsEmpty) return;
-        // Every CR is a break, and every LF that does not follow a CR.
-        int n = text.Count('\r') + text.Count('\n');
-        if (_afterCr && text[0] == '\n') n--;
-        for (int i = text.IndexOf('\r'); i >= 0 && i + 1 < text.Length;)
+        int text = i, write = i, lines = 0;
+        bool afterCr = false;
+        while (true)
         {
-            if (text[i + 1] == '\n') n--;
-            int next = text[(i + 1)..].IndexOf('\r');
-            i = next < 0 ? -1 : i + 1 + next;
+            if (i == _end)
+            {
+                bool more = Refill(out int shift);
+                i -= shift;
+                text -= shift;
+                write -= shift;
+                if (!more)
+                    throw Refused("CsvUnterminatedQuote", i,
+                        DataFile.Format($"'{_source}', line {Line}, column {FieldCount + 1}: a quoted field is never closed; the file ends inside it. Add the closing '\"'."));
+            }
+            char c = _buffer[i];
+            if (c == '"')
+            {
+                if (i + 1 == _end)
+                {
+                    bool more = Refill(out int shift);
+                    i -= shift;
+                    text -= shift;
+                    write -= shift;
+                    if (!more) break;
+                }
+                if (_buffer[i + 1] != '"') break;
+                // A doubled quote is one quote of text.
+                _buffer[write++] = '"';
+                i += 2;
+                afterCr = false;
+                continue;
+            }
+            if (c == '\r') lines++;
+            else if (c == '\n' && !afterCr) lines++;
+            afterCr = c == '\r';
+            _buffer[write++] = c;
+            i++;
         }
-        _afterCr = text[^1] == '\r';
-        _nextLine += n;
+        _nextLine += lines;
+        AddField(text, write);
+        return i + 1;
     }
 
-    /// <summary>Takes a CR, LF or CRLF at the current position.</summary>
-    private void TakeLineEnd()
+    /// <summary>Takes the CR, LF or CRLF at <paramref name="i"/>; returns the position after it.</summary>
+    private int TakeLineEnd(int i)
     {
-        char c = _buffer[_position];
-        Take(1);
-        if (c == '\r' && (_position < _end || Fill()) && _buffer[_position] == '\n') Take(1);
         _nextLine++;
-    }
-
-    private bool EndField(bool keep, bool recordEnds)
-    {
-        if (keep)
+        if (_buffer[i++] != '\r') return i;
+        if (i == _end)
         {
-            if (_keptFields == _fieldEnds.Length) Array.Resize(ref _fieldEnds, _fieldEnds.Length * 2);
-            _fieldEnds[_keptFields++] = _recordLength;
+            bool more = Refill(out int shift);
+            i -= shift;
+            if (!more) return i;
         }
-        return !recordEnds;
+        return _buffer[i] == '\n' ? i + 1 : i;
     }
 
-    private void Append(ReadOnlySpan<char> text, bool keep)
+    private void AddField(int start, int end)
     {
-        if (!keep || text.IsEmpty) return;
-        if (_recordLength + text.Length > _record.Length)
+        if (FieldCount++ >= FieldLimit) return;
+        if (_keptFields == _starts.Length)
         {
-            int size = _record.Length;
-            while (size < _recordLength + text.Length) size *= 2;
-            Array.Resize(ref _record, size);
+            Array.Resize(ref _starts, _starts.Length * 2);
+            Array.Resize(ref _lengths, _lengths.Length * 2);
         }
-        text.CopyTo(_record.AsSpan(_recordLength));
-        _recordLength += text.Length;
+        _starts[_keptFields] = start - _recordStart;
+        _lengths[_keptFields++] = end - start;
     }
 
-    /// <summary>Consumes <paramref name="count"/> characters of the buffer as part of the current record.</summary>
-    private void Take(int count)
+    /// <summary>Ends the record at <paramref name="i"/> (past its line end): counts its characters and checks its length.</summary>
+    private bool EndRecord(int i)
     {
-        _position += count;
-        _recordChars += count;
-        Work += count;
-        if (_recordChars > _maxRecordChars)
-            throw new MlpException("CsvRecordTooLarge", MlpErrorKind.InvalidData,
-                DataFile.Format($"'{_source}', line {Line}: the record is longer than {_maxRecordChars:N0} characters. Most likely a quote opened here is never closed."), _source);
+        _position = i;
+        Work += i - _recordStart;
+        if (i - _recordStart > _maxRecordChars) throw TooLarge(i);
+        return true;
     }
 
-    /// <summary>Refills the buffer once it is used up; false when the text has ended.</summary>
-    private bool Fill()
+    private MlpException Refused(string errorId, int i, string message)
     {
-        if (_position < _end) return true;
+        Work += i - _recordStart;
+        return new MlpException(errorId, MlpErrorKind.InvalidData, message, _source);
+    }
+
+    private MlpException TooLarge(int i) => Refused("CsvRecordTooLarge", i,
+        DataFile.Format($"'{_source}', line {Line}: the record is longer than {_maxRecordChars:N0} characters. Most likely a quote opened here is never closed."));
+
+    /// <summary>
+    /// Reads more text after <see cref="_end"/>, keeping the current record: moves it to the front of the buffer first
+    /// (by <paramref name="shift"/> characters, which the caller subtracts from its positions), and doubles the buffer
+    /// when the record fills more than half of it. False when the text has ended.
+    /// </summary>
+    private bool Refill(out int shift)
+    {
+        shift = 0;
         if (_endOfText) return false;
-        _position = 0;
-        _end = _reader.Read(_buffer, 0, _buffer.Length);
-        if (_end == 0) _endOfText = true;
-        return _end > 0;
+        int keep = _end - _recordStart;
+        if (keep > _maxRecordChars) throw TooLarge(_end);
+        if (_recordStart > 0)
+        {
+            shift = _recordStart;
+            Array.Copy(_buffer, _recordStart, _buffer, 0, keep);
+            _recordStart = 0;
+            _position -= shift;
+            _end = keep;
+        }
+        if (_buffer.Length - keep < _buffer.Length / 2) Array.Resize(ref _buffer, _buffer.Length * 2);
+        int got = _reader.Read(_buffer, _end, _buffer.Length - _end);
+        if (got == 0)
+        {
+            _endOfText = true;
+            return false;
+        }
+        _end += got;
+        return true;
     }
 
     /// <summary>
@@ -259,10 +301,8 @@ internal sealed class CsvTokenizer
     private char DetectDelimiter()
     {
         Span<int> counts = stackalloc int[DetectableDelimiters.Length];
-        ReadOnlySpan<char> text = _buffer.AsSpan(_position, _end - _position);
-        foreach (char c in text)
+        foreach (char c in _buffer.AsSpan(0, _end))
         {
-            Work++;
             if (c is '\r' or '\n')
             {
                 bool any = false;
