@@ -1,4 +1,8 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MlpTools.Core.Data;
 
@@ -31,7 +35,8 @@ internal sealed class CsvTokenizer
     private readonly TextReader _reader;
     private readonly string _source;
     private readonly int _maxRecordChars;
-    private char[] _buffer = new char[InitialBufferChars];
+    private readonly bool _vectorized;
+    private char[] _buffer;
 
     /// <summary>Where the current record starts in <see cref="_buffer"/>; kept field positions are relative to it.</summary>
     private int _recordStart;
@@ -55,8 +60,12 @@ internal sealed class CsvTokenizer
     /// <param name="source">The file or stream the text comes from, as messages name it.</param>
     /// <param name="delimiter">The delimiter; null detects it from the first line that holds a candidate.</param>
     /// <param name="maxRecordChars">The longest record, in characters, before the text is refused (<c>CsvRecordTooLarge</c>).</param>
-    public CsvTokenizer(TextReader reader, string source, char? delimiter, int maxRecordChars)
+    /// <param name="bufferChars">The buffer's starting size (tests make it small so that records cross refills).</param>
+    /// <param name="vectorized">Whether unquoted fields are scanned 32 characters at a time where the CPU can (tests compare both paths).</param>
+    public CsvTokenizer(TextReader reader, string source, char? delimiter, int maxRecordChars, int bufferChars = InitialBufferChars, bool vectorized = true)
     {
+        _buffer = new char[Math.Max(bufferChars, 2)];
+        _vectorized = vectorized && Vector128.IsHardwareAccelerated;
         _reader = reader;
         _source = source;
         _maxRecordChars = maxRecordChars;
@@ -140,6 +149,11 @@ internal sealed class CsvTokenizer
             }
 
             int start = i;
+            if (_vectorized)
+            {
+                i = ScanFields(i, ref start, delimiter);
+                if (i == start && i < _end && _buffer[i] == '"') continue;
+            }
             while (true)
             {
                 char[] buffer = _buffer;
@@ -168,6 +182,43 @@ internal sealed class CsvTokenizer
             }
             return EndRecord(TakeLineEnd(i));
         }
+    }
+
+    /// <summary>
+    /// The fast path through unquoted fields: 32 characters at a time, keeps every field that a delimiter ends, with
+    /// <paramref name="start"/> the start of the field in progress. Returns where the scalar path takes over: at a line
+    /// end, at the start of a quoted field (then equal to <paramref name="start"/>), or within the last 32 characters read.
+    /// </summary>
+    private int ScanFields(int i, ref int start, char delimiter)
+    {
+        char[] buffer = _buffer;
+        ref ushort first = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetArrayDataReference(buffer));
+        Vector128<ushort> delimiters = Vector128.Create((ushort)delimiter);
+        Vector128<ushort> cr = Vector128.Create((ushort)'\r');
+        Vector128<ushort> lf = Vector128.Create((ushort)'\n');
+        for (int last = _end - 32; i <= last; i += 32)
+        {
+            // Four vectors of eight characters: bit k of each mask is character i + k.
+            uint delimiterBits = 0, lineEndBits = 0;
+            for (int part = 0; part < 4; part++)
+            {
+                Vector128<ushort> v = Vector128.LoadUnsafe(ref first, (nuint)(i + 8 * part));
+                delimiterBits |= Vector128.Equals(v, delimiters).ExtractMostSignificantBits() << (8 * part);
+                lineEndBits |= (Vector128.Equals(v, cr) | Vector128.Equals(v, lf)).ExtractMostSignificantBits() << (8 * part);
+            }
+            int lineEnd = lineEndBits == 0 ? 32 : BitOperations.TrailingZeroCount(lineEndBits);
+            if (lineEnd < 32) delimiterBits &= (1u << lineEnd) - 1;
+            while (delimiterBits != 0)
+            {
+                int end = i + BitOperations.TrailingZeroCount(delimiterBits);
+                AddField(start, end);
+                start = end + 1;
+                if (start < _end && buffer[start] == '"') return start;
+                delimiterBits &= delimiterBits - 1;
+            }
+            if (lineEnd < 32) return i + lineEnd;
+        }
+        return i;
     }
 
     /// <summary>
