@@ -35,6 +35,17 @@ Show-Example 'A TSV file without a header: the label and the features by 0-based
     $points.Features
 }
 
+Show-Example 'A file whose first line gives the sample count, the feature count and the class names, read as it is; the same lines named on their way in' {
+    $wine = Join-Path ([IO.Path]::GetTempPath()) 'mlptools-wine.csv'
+    $rows = foreach ($i in 0..29) { '{0},{1},{2}' -f (12 + $i % 3), (2 + ($i % 5) / 10), ($i % 3) }
+    Set-Content -LiteralPath $wine -Value (@('30,2,class_0,class_1,class_2') + $rows)
+    Get-Content -LiteralPath $wine -TotalCount 3
+    Import-Dataset -Path $wine | Format-List Name, Count, FeatureCount, ClassNames, Source
+    $named = Get-Content -LiteralPath $wine | Select-Object -Skip 1 |
+        Import-Dataset -ColumnName alcohol, acid, cultivar -ClassName barolo, grignolino, barbera -SourceName wine.csv
+    'Features: {0}; classes: {1}' -f ($named.FeatureNames -join ', '), ($named.ClassNames -join ', ')
+}
+
 Show-Example 'Rows from Import-Csv become one dataset: text read as numbers, text labels as classes' {
     $csv = Join-Path ([IO.Path]::GetTempPath()) 'mlptools-sides.csv'
     $points = foreach ($i in 0..39) {

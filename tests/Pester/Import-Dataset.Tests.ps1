@@ -263,6 +263,18 @@ Describe 'Import-Dataset' {
             $data.Features.Equals((Import-Dataset -Path $images -LabelPath $labels -NoScaling).Features) | Should -BeTrue
         }
 
+        It 'names the classes with -ClassName, and the names travel into the network and its file' {
+            $data = Import-Dataset -Path $images -LabelPath $labels -ClassName cat, dog, bird
+            $data.ClassNames | Should -Be @('cat', 'dog', 'bird')
+            $net = $data | New-Mlp -HiddenSize 3 -Seed 1
+            $net.ClassNames | Should -Be @('cat', 'dog', 'bird')
+            $file = Join-Path $TestDrive 'named.safetensors'
+            Export-Mlp -Network $net -Path $file
+            (Import-Mlp -Path $file).ClassNames | Should -Be @('cat', 'dog', 'bird')
+            { Import-Dataset -Path $images -LabelPath $labels -ClassName cat, dog } | Should -Throw -ErrorId (Get-Id IdxLabelOutOfRange)
+            { Import-Dataset -Path $images -LabelPath $labels -ClassName cat, cat, dog } | Should -Throw -ErrorId (Get-Id InvalidClassNames)
+        }
+
         It 'asks for -LabelPath when an IDX file is given alone' {
             $err = { Import-Dataset -Path $images } | Should -Throw -ErrorId (Get-Id IdxLabelPathRequired) -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
@@ -338,13 +350,148 @@ Describe 'Import-Dataset' {
             $err.Exception.Message | Should -Match 'Environment provider'
         }
 
-        It 'points to -Path when a file name is given as -Name' {
+        It 'reads an existing file given by position, with or without file options' {
             Push-Location (Join-Path $TestDrive 'paths')
             try {
-                $err = { Import-Dataset plain.csv } | Should -Throw -ErrorId (Get-Id UnknownDataset) -PassThru
-                $err.Exception.Message | Should -Match "Import-Dataset -Path 'plain\.csv'"
+                $data = Import-Dataset plain.csv
+                $data.Name | Should -Be 'plain'
+                $data.Count | Should -Be 2
+                (Import-Dataset plain.csv -LabelColumn label).FeatureNames | Should -Be @('a')
+                (Import-Dataset ./plain.csv).Count | Should -Be 2
             }
             finally { Pop-Location }
+        }
+
+        It 'keeps the built-in names first, and names them when a positional argument is neither' {
+            Push-Location (Join-Path $TestDrive 'paths')
+            try {
+                [IO.File]::WriteAllText((Join-Path $PWD 'Spiral'), "a,label`n1,x`n")
+                (Import-Dataset Spiral -Seed 1).Count | Should -Be 300
+                $err = { Import-Dataset nothing.csv } | Should -Throw -ErrorId (Get-Id UnknownDataset) -PassThru
+                $err.Exception.Message | Should -Match 'Digits'
+            }
+            finally { Pop-Location }
+        }
+    }
+
+    Context 'Files with a preamble, named columns and classes, and piped text' {
+        BeforeAll {
+            function Get-Id([string] $Id) { "$Id,MlpTools.Commands.ImportDatasetCommand" }
+            # scikit-learn's layout: a first line with the sample count, the feature count and the class names, then
+            # the rows without a header, the label (a class number) last.
+            $wine = Join-Path $TestDrive 'wine_data.csv'
+            $rows = for ($i = 0; $i -lt 178; $i++) { ((1..13 | ForEach-Object { '{0}.{1}' -f ($i % 7 + $_), ($i % 10) }) -join ',') + ',' + ($i % 3) }
+            [IO.File]::WriteAllText($wine, "178,13,class_0,class_1,class_2`n" + ($rows -join "`n") + "`n")
+            # The same layout as wide as the data: iris's first line is 5 fields, like its rows.
+            $iris = Join-Path $TestDrive 'iris.csv'
+            $rows = for ($i = 0; $i -lt 150; $i++) { '{0},{1},{2},{3},{4}' -f (5 + $i % 3), 3, 1.5, 0.2, ($i % 3) }
+            [IO.File]::WriteAllText($iris, "150,4,setosa,versicolor,virginica`n" + ($rows -join "`n") + "`n")
+            $sklearn = '/usr/lib/python3/dist-packages/sklearn/datasets/data'
+        }
+        # Debian's python3-sklearn, where it is installed (it is not needed otherwise).
+        $haveSklearn = Test-Path '/usr/lib/python3/dist-packages/sklearn/datasets/data/wine_data.csv'
+
+        It 'reads scikit-learn''s layout by itself: 178 samples, 13 features, classes class_0..class_2, and says so' {
+            $data = Import-Dataset -Path $wine -Verbose 4>&1 | Tee-Object -Variable all | Where-Object { $_ -is [MlpTools.Core.Data.Dataset] }
+            $data.Count | Should -Be 178
+            $data.FeatureCount | Should -Be 13
+            $data.ClassNames | Should -Be @('class_0', 'class_1', 'class_2')
+            $data.ClassCounts() | Should -Be @(60, 59, 59)
+            $data.Source | Should -Match 'preamble: 178 samples, 13 features, classes class_0, class_1, class_2'
+            ($all | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join ' ' | Should -Match 'Line 1 .* is a preamble'
+        }
+
+        It 'reads the layout when the first line is as wide as the rows (iris)' {
+            $data = Import-Dataset $iris
+            $data.Count | Should -Be 150
+            $data.FeatureCount | Should -Be 4
+            $data.ClassNames | Should -Be @('setosa', 'versicolor', 'virginica')
+        }
+
+        It 'reads a first line of counts that the rows do not bear out as it always did' {
+            # Three rows follow a line that promises five: the line is data.
+            $file = Join-Path $TestDrive 'counts.csv'
+            [IO.File]::WriteAllText($file, "5,2,1`n1,2,0`n3,4,1`n")
+            $data = Import-Dataset $file
+            $data.Count | Should -Be 3
+            $data.Source | Should -Not -Match 'preamble'
+            # Two rows follow a line that promises two, but their labels are not class numbers: the line is data again.
+            $file = Join-Path $TestDrive 'labelled.csv'
+            [IO.File]::WriteAllText($file, "2,2,tag`n0.5,1,x`n1.5,2,y`n")
+            $data = Import-Dataset $file
+            $data.Count | Should -Be 3
+            $data.ClassNames | Should -Be @('tag', 'x', 'y')
+        }
+
+        It 'reads scikit-learn''s own wine, breast cancer and iris files' -Skip:(-not $haveSklearn) {
+            $w = Import-Dataset -Path (Join-Path $sklearn 'wine_data.csv')
+            @($w.Count, $w.FeatureCount) | Should -Be @(178, 13)
+            $w.ClassNames | Should -Be @('class_0', 'class_1', 'class_2')
+            $b = Import-Dataset -Path (Join-Path $sklearn 'breast_cancer.csv')
+            @($b.Count, $b.FeatureCount) | Should -Be @(569, 30)
+            $b.ClassNames | Should -Be @('malignant', 'benign')
+            (Import-Dataset -Path (Join-Path $sklearn 'iris.csv')).ClassNames | Should -Be @('setosa', 'versicolor', 'virginica')
+        }
+
+        It 'skips leading lines with -SkipLines, counting lines as the file does' {
+            $file = Join-Path $TestDrive 'titled.csv'
+            [IO.File]::WriteAllText($file, "Measurements of 2026`n""a note, with a quote`n`na,b,label`n1,2,x`n3,oops,y`n")
+            $err = { Import-Dataset $file -SkipLines 3 } | Should -Throw -ErrorId (Get-Id CsvInvalidNumber) -PassThru
+            $err.Exception.Message | Should -Match 'line 6, column 2'
+            $file2 = Join-Path $TestDrive 'titled2.csv'
+            [IO.File]::WriteAllText($file2, "Measurements of 2026`n`na,b,label`n1,2,x`n3,4,y`n")
+            $data = Import-Dataset $file2 -SkipLines 1
+            $data.FeatureNames | Should -Be @('a', 'b')
+            $data.Count | Should -Be 2
+            { Import-Dataset $file2 -SkipLines 9 } | Should -Throw -ErrorId (Get-Id CsvEmptyFile)
+            { Import-Dataset $file2 -SkipLines -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,MlpTools.Commands.ImportDatasetCommand'
+        }
+
+        It 'names the columns of a file without a header with -ColumnName, or replaces its header with -Header' {
+            $file = Join-Path $TestDrive 'bare.csv'
+            [IO.File]::WriteAllText($file, "1,2,0`n3,4,1`n")
+            $data = Import-Dataset $file -ColumnName height, width, kind
+            $data.FeatureNames | Should -Be @('height', 'width')
+            $data.Count | Should -Be 2
+            (Import-Dataset $file -ColumnName height, width, kind -LabelColumn height).FeatureNames | Should -Be @('width', 'kind')
+            (Import-Dataset $wine -SkipLines 1 -ColumnName ((1..13 | ForEach-Object { "f$_" }) + 'class')).FeatureNames[12] | Should -Be 'f13'
+            $headed = Join-Path $TestDrive 'headed.csv'
+            [IO.File]::WriteAllText($headed, "p,q,r`n1,2,0`n")
+            (Import-Dataset $headed -Header -ColumnName a, b, c).FeatureNames | Should -Be @('a', 'b')
+            $err = { Import-Dataset $file -ColumnName a, b } | Should -Throw -ErrorId (Get-Id CsvColumnNamesMismatch) -PassThru
+            $err.Exception.Message | Should -Match '2 column names were given, but .* has 3 columns'
+        }
+
+        It 'names the classes with -ClassName: class numbers by position, text labels in the order given' {
+            $file = Join-Path $TestDrive 'numbered.csv'
+            [IO.File]::WriteAllText($file, "a,label`n1,0`n2,2`n3,1`n")
+            $data = Import-Dataset $file -ClassName low, mid, high
+            $data.ClassNames | Should -Be @('low', 'mid', 'high')
+            $data.Labels | Should -Be @(0, 2, 1)
+            $text = Join-Path $TestDrive 'worded.csv'
+            [IO.File]::WriteAllText($text, "a,label`n1,high`n2,low`n3,mid`n")
+            $data = Import-Dataset $text -ClassName low, mid, high
+            $data.Labels | Should -Be @(2, 0, 1)
+            (Import-Dataset $wine -ClassName red, white, rose).ClassNames | Should -Be @('red', 'white', 'rose')
+            { Import-Dataset $file -ClassName low, mid } | Should -Throw -ErrorId (Get-Id LabelOutOfRange)
+            $err = { Import-Dataset $text -ClassName low, middle, high } | Should -Throw -ErrorId (Get-Id LabelNotAClassName) -PassThru
+            $err.Exception.Message | Should -Match "'mid'.*'low', 'middle', 'high'"
+            { Import-Dataset $file -ClassName low, low, high } | Should -Throw -ErrorId (Get-Id InvalidClassNames)
+            { Import-Dataset $file -ClassName low, ' ', high } | Should -Throw -ErrorId (Get-Id InvalidClassNames)
+        }
+
+        It 'reads text piped from Get-Content, so a file can be fixed on the way in' {
+            $data = Get-Content $wine | Select-Object -Skip 1 | Import-Dataset -ColumnName ((1..13 | ForEach-Object { "f$_" }) + 'class') -SourceName wine_data.csv
+            $data.Count | Should -Be 178
+            $data.Name | Should -Be 'wine_data'
+            $data.FeatureNames[0] | Should -Be 'f1'
+            (Get-Content $wine | Import-Dataset).ClassNames | Should -Be @('class_0', 'class_1', 'class_2')
+            (Get-Content $wine -Raw | Import-Dataset).Count | Should -Be 178
+            @('a;b;label', '1;2;x', '3;4;y') | Import-Dataset | ForEach-Object { $_.FeatureNames } | Should -Be @('a', 'b')
+            $err = { 'a,label', '1,x', '2' | Import-Dataset -SourceName typed } | Should -Throw -ErrorId (Get-Id CsvRaggedRow) -PassThru
+            $err.Exception.Message | Should -Match "'typed \(piped\)', line 3"
+            @() | Import-Dataset | Should -BeNullOrEmpty
+            { '', '  ' | Import-Dataset } | Should -Throw -ErrorId (Get-Id CsvEmptyFile)
         }
     }
 

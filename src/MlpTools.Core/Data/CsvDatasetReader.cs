@@ -84,6 +84,24 @@ public sealed record CsvOptions
     /// <summary>The dataset's name; null takes the file name without its extensions.</summary>
     public string? Name { get; init; }
 
+    /// <summary>How many physical lines to skip before reading (a preamble, a title, comments); 0 by default.</summary>
+    public int SkipLines { get; init; }
+
+    /// <summary>
+    /// Names for the columns, the label's included, in file order. The first row is then data, unless
+    /// <see cref="Header"/> is <see cref="CsvHeader.Present"/>, in which case these names replace the file's header.
+    /// </summary>
+    public IReadOnlyList<string>? ColumnNames { get; init; }
+
+    /// <summary>
+    /// The class names, in class order: whole-number labels k mean the k-th name; text labels must each be one of the
+    /// names and take its position. Null: the usual rule (see <see cref="CsvDatasetReader"/>).
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>Called with a sentence about each decision the reader makes (header or not, a preamble recognised, lines skipped).</summary>
+    public Action<string>? Verbose { get; init; }
+
     /// <summary>The longest record, in characters, before the file is refused (an unterminated quote runs to the end).</summary>
     internal int MaxRecordChars { get; init; } = 1 << 24;
 
@@ -141,21 +159,48 @@ public static class CsvDatasetReader
         if (stream.Length == 0)
             throw MlpException.InvalidData("CsvEmptyFile", $"The file '{source}' is empty; a CSV file needs rows of features and a label.", source);
         bool gzip = DataFile.IsGzip(stream);
-        using Stream content = DataFile.Content(stream, gzip, leaveOpen: true);
-        using var text = new StreamReader(content, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
-        var load = new CsvLoad(source, stream, text, options.Delimiter ?? DelimiterFor(source), options.MaxRecordChars);
+        // Without a word from the caller on lines, header or names, a first line that gives the sample and feature
+        // counts (and the class names) is tried as a preamble; when what follows does not bear it out, the file is read again
+        // as if the line were not special.
+        bool detectPreamble = options.SkipLines == 0 && options.Header == CsvHeader.Detect && options.ColumnNames is null;
+        long start = stream.Position;
+        long total = 0;
         try
         {
-            return load.Run(options, new ProgressReporter(progress, stream.Length), cancellationToken);
+            while (true)
+            {
+                // The gzip reader is ours to close; the stream is the caller's.
+                using Stream? inflate = gzip ? DataFile.Content(stream, gzip, leaveOpen: true) : null;
+                using var text = new StreamReader(inflate ?? stream, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+                var load = new CsvLoad(source, stream, text, options.Delimiter ?? DelimiterFor(source), options.MaxRecordChars);
+                try
+                {
+                    return load.Run(options, detectPreamble, new ProgressReporter(progress, stream.Length), cancellationToken);
+                }
+                catch (Exception e) when (detectPreamble && e is PreambleNotConfirmed or MlpException { Kind: MlpErrorKind.InvalidData } && load.TriedPreamble)
+                {
+                    detectPreamble = false;
+                    stream.Position = start;
+                }
+                finally
+                {
+                    total += load.Work;
+                }
+            }
         }
         finally
         {
-            if (work is not null) work.Value = load.Work;
+            if (work is not null) work.Value = total;
         }
     }
 
     private static void CheckOptions(CsvOptions options)
     {
+        if (options.SkipLines < 0)
+            throw MlpException.Argument("InvalidSkipLines", DataFile.Format($"SkipLines counts lines to skip, so it cannot be {options.SkipLines}."), options.SkipLines);
+        if (options.ColumnNames is { Count: 0 })
+            throw MlpException.Argument("CsvColumnNamesMismatch", "The list of column names is empty; give one name per column, the label's included.");
+        if (options.ClassNames is { } classNames) LabelEncoder.CheckClassNames(classNames, "the labels");
         if (options.Delimiter is '"' or '\r' or '\n')
             throw MlpException.Argument("InvalidDelimiter", "The delimiter cannot be a double quote or a line break.", options.Delimiter);
         if (options.FeatureColumns is { Count: 0 })
@@ -211,7 +256,10 @@ public static class CsvDatasetReader
         /// <summary>The characters the tokenizer has examined (for tests of how the work grows).</summary>
         public long Work => _tokenizer?.Work ?? 0;
 
-        public Dataset Run(CsvOptions options, ProgressReporter progress, CancellationToken ct)
+        /// <summary>True once the first line was taken for a preamble.</summary>
+        public bool TriedPreamble { get; private set; }
+
+        public Dataset Run(CsvOptions options, bool detectPreamble, ProgressReporter progress, CancellationToken ct)
         {
             try
             {
@@ -221,31 +269,60 @@ public static class CsvDatasetReader
             {
                 throw m;
             }
+            if (options.SkipLines > 0)
+            {
+                int skipped = Csv.SkipLines(options.SkipLines);
+                options.Verbose?.Invoke(DataFile.Format($"Skipped the first {DataFile.Plural(skipped, "line")} of '{_path}'."));
+            }
             if (!Next())
-                throw MlpException.InvalidData("CsvEmptyFile", $"The file '{_path}' has no rows; a CSV file needs rows of features and a label.", _path);
+                throw MlpException.InvalidData("CsvEmptyFile", options.SkipLines > 0
+                    ? DataFile.Format($"The file '{_path}' has no rows after the {DataFile.Plural(options.SkipLines, "line")} skipped; a CSV file needs rows of features and a label.")
+                    : $"The file '{_path}' has no rows; a CSV file needs rows of features and a label.", _path);
             int firstLine = Line;
             string[] first = Fields();
             for (int j = 0; j < first.Length; j++) CheckEncoding(first[j], firstLine, j);
             int columns = first.Length;
-            // A later row with more fields is refused whatever it holds, so only the header's number is kept of any row.
-            Csv.FieldLimit = columns;
+            // A later row with more fields is refused whatever it holds, so only the header's number is kept of any row
+            // (and of the second row, the number a preamble on the first would promise).
+            Csv.FieldLimit = detectPreamble && Preamble.PromisedColumns(first) is { } promised ? Math.Max(columns, promised) : columns;
             bool hasSecond = Next();
             int secondLine = Line;
             int secondCount = Csv.FieldCount;
             string[]? second = hasSecond ? Fields() : null;
 
+            Preamble? preamble = null;
+            if (detectPreamble && hasSecond && Preamble.Recognise(first, second!, secondCount) is { } recognised)
+            {
+                // Line 1 says how many samples and features follow (and names the classes): the data starts on line 2.
+                preamble = recognised;
+                TriedPreamble = true;
+                (first, firstLine, columns) = (second!, secondLine, secondCount);
+                Csv.FieldLimit = columns;
+                hasSecond = Next();
+                secondLine = Line;
+                secondCount = Csv.FieldCount;
+                second = hasSecond ? Fields() : null;
+            }
+            Csv.FieldLimit = columns;
+
             bool named = options.LabelColumn is { Name: not null } || (options.FeatureColumns?.Any(c => c.Name is not null) ?? false);
-            if (named && options.Header == CsvHeader.Absent)
+            if (named && options.Header == CsvHeader.Absent && options.ColumnNames is null)
                 throw MlpException.InvalidData(options.LabelColumn is { Name: not null } ? "CsvLabelColumnNotFound" : "CsvFeatureColumnNotFound",
-                    $"Columns are named, but '{_path}' is read without a header (NoHeader), so its columns have no names; give them by 0-based index.", _path);
+                    $"Columns are named, but '{_path}' is read without a header (NoHeader), so its columns have no names; give them by 0-based index, or name them with ColumnNames.", _path);
             int labelGuess = options.LabelColumn is { Name: null } l ? l.Index : columns - 1;
-            bool header = options.Header switch
+            bool header = preamble is null && options.Header switch
             {
                 CsvHeader.Present => true,
                 CsvHeader.Absent => false,
-                _ => named || LooksLikeHeader(first, second, labelGuess, options.FeatureColumns?.Select(c => c.Index).ToArray()),
+                _ => options.ColumnNames is null && (named || LooksLikeHeader(first, second, labelGuess, options.FeatureColumns?.Select(c => c.Index).ToArray())),
             };
-            string[]? names = header ? first.Select((s, j) => s.Trim().Length > 0 ? s.Trim() : DataFile.Format($"x{j}")).ToArray() : null;
+            string[]? names = options.ColumnNames is { } given ? ColumnNames(given, columns, firstLine)
+                : header ? first.Select((s, j) => s.Trim().Length > 0 ? s.Trim() : DataFile.Format($"x{j}")).ToArray()
+                : null;
+            if (preamble is null)
+                options.Verbose?.Invoke(header
+                    ? DataFile.Format($"Line {firstLine} of '{_path}' is read as its header.")
+                    : DataFile.Format($"'{_path}' is read without a header: line {firstLine} is data."));
             int labelIndex = ResolveLabel(options.LabelColumn, names, columns);
             int[] featureIndex = ResolveFeatures(options.FeatureColumns, names, columns, labelIndex, first);
             string labelName = names?[labelIndex] ?? DataFile.Format($"column {labelIndex}");
@@ -255,13 +332,14 @@ public static class CsvDatasetReader
 
             var rows = new RowBuffer(featureIndex.Length);
             var labels = new LabelEncoder();
-            if (!header) Row(first, first.Length, firstLine, columns, headerLine: 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+            int headerLine = header ? firstLine : 0;
+            if (!header) Row(first, first.Length, firstLine, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
             if (hasSecond)
             {
-                Row(second, secondCount, secondLine, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                Row(second, secondCount, secondLine, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
                 while (Next())
                 {
-                    Row(null, Csv.FieldCount, Line, columns, header ? firstLine : 0, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                    Row(null, Csv.FieldCount, Line, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
                     if ((rows.Count & 1023) == 0)
                     {
                         ct.ThrowIfCancellationRequested();
@@ -271,12 +349,31 @@ public static class CsvDatasetReader
             }
             if (rows.Count == 0)
                 throw MlpException.InvalidData("CsvHeaderOnly", $"The file '{_path}' has a header row but no data rows.", _path);
+            if (preamble is not null && rows.Count != preamble.SampleCount)
+                throw new PreambleNotConfirmed();
 
-            (int[] y, IReadOnlyList<string> classNames) = labels.Finish("CsvTooManyClasses", $"'{_path}' (column '{labelName}')");
+            string where = $"'{_path}' (column '{labelName}')";
+            IReadOnlyList<string>? knownNames = options.ClassNames ?? preamble?.ClassNames;
+            (int[] y, IReadOnlyList<string> classNames) = labels.Finish("CsvTooManyClasses", where, knownNames);
             double[] x = rows.ToArray();
             progress.Complete();
+            string source = _path;
+            if (preamble is not null)
+            {
+                source = DataFile.Format($"{_path} (line 1 read as a preamble: {preamble.Describe()})");
+                options.Verbose?.Invoke(DataFile.Format($"Line 1 of '{_path}' is a preamble, not data: {preamble.Describe()}; the data, {DataFile.Plural(y.Length, "row")} without a header, starts on line 2."));
+            }
             return Dataset.FromRows(x, y.Length, featureIndex.Length, y, classNames, featureNames,
-                options.Name ?? DataFile.NameFromPath(_path), _path);
+                options.Name ?? DataFile.NameFromPath(_path), source);
+        }
+
+        /// <summary>The column names given by the caller, checked against the file's number of columns.</summary>
+        private string[] ColumnNames(IReadOnlyList<string> given, int columns, int line)
+        {
+            if (given.Count != columns)
+                throw MlpException.Argument("CsvColumnNamesMismatch",
+                    DataFile.Format($"{DataFile.Plural(given.Count, "column name")} were given, but '{_path}' has {DataFile.Plural(columns, "column")} (line {line}); give one name per column, the label's included."), given.Count);
+            return given.Select((s, j) => string.IsNullOrWhiteSpace(s) ? DataFile.Format($"x{j}") : s.Trim()).ToArray();
         }
 
         /// <summary>
@@ -453,5 +550,57 @@ public static class CsvDatasetReader
             IOException => new MlpException("DataFileUnreadable", MlpErrorKind.InvalidOperation, $"The file '{_path}' could not be read: {e.Message}", _path, e),
             _ => null,
         };
+    }
+
+    /// <summary>Thrown inside a read when the rows after a line taken for a preamble do not bear it out; the file is then read again.</summary>
+    private sealed class PreambleNotConfirmed : Exception
+    {
+    }
+
+    /// <summary>
+    /// A first line that describes the data below it, as scikit-learn's bundled CSV files have:
+    /// <c>178,13,class_0,class_1,class_2</c> (the number of samples, of features, then the class names, if any).
+    /// </summary>
+    private sealed class Preamble
+    {
+        private Preamble(int sampleCount, int featureCount, string[]? classNames)
+        {
+            SampleCount = sampleCount;
+            FeatureCount = featureCount;
+            ClassNames = classNames;
+        }
+
+        public int SampleCount { get; }
+
+        public int FeatureCount { get; }
+
+        public IReadOnlyList<string>? ClassNames { get; }
+
+        /// <summary>
+        /// The preamble <paramref name="first"/> would be, when it starts with two whole numbers N, F >= 1 and the
+        /// next row has F + 1 fields (F features and a label). A line as wide as the data rows counts only when it
+        /// also holds text that is not a number (class names), since a row of numbers that wide is data. Whether N rows
+        /// follow, and whether the labels fit the names, is checked when they have been read.
+        /// </summary>
+        /// <summary>F + 1 when <paramref name="first"/> starts with two whole numbers N, F >= 1; else null.</summary>
+        public static int? PromisedColumns(string[] first) =>
+            first.Length >= 2 && TryCount(first[0], out _) && TryCount(first[1], out int f) && f < int.MaxValue ? f + 1 : null;
+
+        public static Preamble? Recognise(string[] first, string[] second, int secondCount)
+        {
+            if (first.Length < 2 || !TryCount(first[0], out int n) || !TryCount(first[1], out int f)) return null;
+            if ((long)f + 1 != secondCount || second.Length != secondCount) return null;
+            string[] names = first[2..].Select(s => s.Trim()).ToArray();
+            if (first.Length == secondCount && names.All(IsNumber)) return null;
+            if (names.Any(string.IsNullOrEmpty) || names.Distinct(StringComparer.Ordinal).Count() != names.Length) return null;
+            return new Preamble(n, f, names.Length > 0 ? names : null);
+        }
+
+        public string Describe() =>
+            DataFile.Format($"{DataFile.Plural(SampleCount, "sample")}, {DataFile.Plural(FeatureCount, "feature")}") +
+            (ClassNames is null ? "" : ", classes " + string.Join(", ", ClassNames));
+
+        private static bool TryCount(string field, out int value) =>
+            int.TryParse(field.AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= 1;
     }
 }

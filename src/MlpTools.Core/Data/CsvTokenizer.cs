@@ -185,6 +185,40 @@ internal sealed class CsvTokenizer
     }
 
     /// <summary>
+    /// Skips <paramref name="count"/> physical lines as raw text (quotes mean nothing there), before the first record.
+    /// Returns how many were skipped: fewer when the text ends first.
+    /// </summary>
+    public int SkipLines(int count)
+    {
+        int skipped = 0;
+        while (skipped < count)
+        {
+            _recordStart = _position;
+            if (_position == _end && !Refill(out _)) break;
+            int i = _position;
+            while (i < _end && _buffer[i] is not ('\r' or '\n')) i++;
+            Work += i - _position;
+            _position = i;
+            if (i == _end)
+            {
+                // A line longer than the buffer: drop what was read of it and read on.
+                _recordStart = _position;
+                if (!Refill(out _))
+                {
+                    skipped++;
+                    break;
+                }
+                continue;
+            }
+            _recordStart = i;
+            _position = TakeLineEnd(i);
+            skipped++;
+        }
+        _recordStart = _position;
+        return skipped;
+    }
+
+    /// <summary>
     /// The fast path through unquoted fields: 32 characters at a time, keeps every field that a delimiter ends, with
     /// <paramref name="start"/> the start of the field in progress. Returns where the scalar path takes over: at a line
     /// end, at the start of a quoted field (then equal to <paramref name="start"/>), or within the last 32 characters read.

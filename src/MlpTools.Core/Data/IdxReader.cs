@@ -196,6 +196,7 @@ public static class IdxReader
         }
         if (names is not null)
         {
+            LabelEncoder.CheckClassNames(names, $"'{path}'");
             if (max >= names.Count)
                 throw MlpException.InvalidData("IdxLabelOutOfRange",
                     DataFile.Format($"The labels file '{path}' has the label {max}, but only {names.Count} class names were given (labels 0..{names.Count - 1})."), path);

@@ -48,14 +48,42 @@ internal sealed class LabelEncoder
         return true;
     }
 
-    /// <summary>The labels as class indexes and the class names, per the rule above.</summary>
+    /// <summary>The labels as class indexes and the class names, per the rule above, or per <paramref name="classNames"/>.</summary>
     /// <param name="errorId">The ErrorId for too many classes.</param>
     /// <param name="where">Names the file or column, for the message.</param>
-    public (int[] Labels, IReadOnlyList<string> ClassNames) Finish(string errorId, string where)
+    /// <param name="classNames">
+    /// The class names, in class order, when the caller knows them: whole-number labels k then mean
+    /// <c>classNames[k]</c> (<c>LabelOutOfRange</c> past the end); text labels must each be one of the names, and take
+    /// its position as their class (<c>LabelNotAClassName</c> otherwise).
+    /// </param>
+    public (int[] Labels, IReadOnlyList<string> ClassNames) Finish(string errorId, string where, IReadOnlyList<string>? classNames = null)
     {
         var map = new int[_distinct.Count];
         IReadOnlyList<string> names;
-        if (TryWholeNumbers(out long max))
+        if (classNames is not null)
+        {
+            CheckClassNames(classNames, where);
+            names = classNames.ToArray();
+            if (TryWholeNumbers(out long top))
+            {
+                if (top >= names.Count)
+                    throw MlpException.InvalidData("LabelOutOfRange",
+                        DataFile.Format($"The labels of {where} go up to {top}, but {DataFile.Plural(names.Count, "class name")} were given (labels 0..{names.Count - 1}). Give a name for every class."), top);
+                for (int k = 0; k < map.Length; k++) map[k] = (int)ParseWhole(_distinct[k]);
+            }
+            else
+            {
+                var position = new Dictionary<string, int>(StringComparer.Ordinal);
+                for (int k = 0; k < names.Count; k++) position[names[k]] = k;
+                for (int k = 0; k < map.Length; k++)
+                {
+                    if (!position.TryGetValue(_distinct[k], out map[k]))
+                        throw MlpException.InvalidData("LabelNotAClassName",
+                            $"The label '{_distinct[k]}' of {where} is not one of the class names given ({Listed(names)}). Give every label's name, in class order.", _distinct[k]);
+                }
+            }
+        }
+        else if (TryWholeNumbers(out long max))
         {
             if (max >= MaxClassCount)
                 throw MlpException.InvalidData(errorId,
@@ -79,6 +107,29 @@ internal sealed class LabelEncoder
         for (int i = 0; i < labels.Length; i++) labels[i] = map[_rows[i]];
         return (labels, names);
     }
+
+    /// <summary>
+    /// Refuses class names a dataset cannot carry: none, a blank one, or one given twice (<c>InvalidClassNames</c>).
+    /// </summary>
+    public static void CheckClassNames(IReadOnlyList<string> names, string where)
+    {
+        if (names.Count == 0)
+            throw MlpException.Argument("InvalidClassNames", $"The list of class names for {where} is empty; give one name per class, in class order.");
+        if (names.Count > MaxClassCount)
+            throw MlpException.Argument("InvalidClassNames", DataFile.Format($"{names.Count:N0} class names were given for {where}; at most {MaxClassCount:N0} classes are allowed."), names.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int k = 0; k < names.Count; k++)
+        {
+            string? name = names[k];
+            if (string.IsNullOrWhiteSpace(name))
+                throw MlpException.Argument("InvalidClassNames", DataFile.Format($"Class name {k} for {where} is blank; every class needs a name."), k);
+            if (!seen.Add(name))
+                throw MlpException.Argument("InvalidClassNames", DataFile.Format($"The class name '{name}' is given twice for {where} (the second time as class {k}); class names must differ."), name);
+        }
+    }
+
+    private static string Listed(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(10).Select(n => "'" + n + "'")) + (names.Count > 10 ? DataFile.Format($", ... ({names.Count} in all)") : "");
 
     private bool TryWholeNumbers(out long max)
     {

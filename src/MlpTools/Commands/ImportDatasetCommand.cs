@@ -10,15 +10,17 @@ namespace MlpTools.Commands;
 
 /// <summary>
 /// <c>Import-Dataset -Name Digits</c>, <c>Import-Dataset -Name Spiral [-ClassCount K] [-SamplesPerClass N] [-Seed s]</c>:
-/// a built-in dataset. <c>Import-Dataset -Path images -LabelPath labels [-NoScaling]</c>: an IDX pair (MNIST,
-/// Fashion-MNIST). <c>Import-Dataset -Path file.csv [-LabelColumn c] [-FeatureColumn f, ...] [-Header | -NoHeader]
-/// [-Delimiter d]</c>: a CSV or TSV file. -LiteralPath in place of -Path takes the path as written.
+/// a built-in dataset. <c>Import-Dataset -Path images -LabelPath labels [-NoScaling] [-ClassName ...]</c>: an IDX pair
+/// (MNIST, Fashion-MNIST). <c>Import-Dataset -Path file.csv [-LabelColumn c] [-FeatureColumn f, ...] [-Header | -NoHeader]
+/// [-Delimiter d] [-SkipLines n] [-ColumnName ...] [-ClassName ...]</c>: a CSV or TSV file. -LiteralPath in place of -Path
+/// takes the path as written. <c>Get-Content file | Import-Dataset [CSV options]</c>: delimited text from the pipeline.
 /// </summary>
 /// <remarks>
 /// Which reader a file gets: with -LabelPath, the IDX reader (both files IDX, raw or gzip). Without it, the content
 /// decides: a file whose first bytes (after gzip decompression, when it is gzip) are an IDX magic number
 /// (00 00 type dims) is refused with <c>IdxLabelPathRequired</c>, because IDX keeps labels in a file of their own;
-/// anything else is read as delimited text.
+/// anything else is read as delimited text. A first positional argument that is no built-in name but an existing
+/// file is read as that file, so <c>Import-Dataset ./wine.csv</c> works.
 /// </remarks>
 [Cmdlet(VerbsData.Import, "Dataset", DefaultParameterSetName = BuiltInSet)]
 [OutputType(typeof(Dataset))]
@@ -27,6 +29,7 @@ public sealed class ImportDatasetCommand : MlpCmdlet
     private const string BuiltInSet = "BuiltIn";
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
+    private const string TextSet = "Text";
     private const int ProgressActivityId = 2;
 
     /// <summary>The built-in dataset: Digits or Spiral.</summary>
@@ -47,13 +50,23 @@ public sealed class ImportDatasetCommand : MlpCmdlet
     public int? Seed { get; set; }
 
     /// <summary>The data file (CSV/TSV, or the IDX images file), wildcards allowed (they must match one file).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
     public string Path { get; set; } = "";
 
     /// <summary>The data file, taken exactly as written (no wildcards).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
     [Alias("PSPath", "LP")]
     public string LiteralPath { get; set; } = "";
+
+    /// <summary>Delimited text from the pipeline: lines (as Get-Content writes them) or whole texts.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = TextSet)]
+    [AllowEmptyString]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public string[] InputObject { get; set; } = Array.Empty<string>();
+
+    /// <summary>Piped text: what messages call it and what names the dataset (for example the file it came from); by default "Text".</summary>
+    [Parameter(ParameterSetName = TextSet)]
+    public string? SourceName { get; set; }
 
     /// <summary>IDX: the labels file that goes with the images file; giving it selects the IDX reader.</summary>
     [Parameter(ParameterSetName = PathSet)]
@@ -68,37 +81,82 @@ public sealed class ImportDatasetCommand : MlpCmdlet
     /// <summary>CSV: the label column, by header name or 0-based index; by default the last column.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
     public ColumnRef? LabelColumn { get; set; }
 
     /// <summary>CSV: the feature columns, by header name or 0-based index, in the order wanted; by default every column but the label.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
     public ColumnRef[]? FeatureColumn { get; set; }
 
     /// <summary>CSV: the first row is a header (instead of deciding from the content).</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
     public SwitchParameter Header { get; set; }
 
     /// <summary>CSV: there is no header; the first row is data and the features are named x0, x1, ...</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
     public SwitchParameter NoHeader { get; set; }
 
     /// <summary>CSV: the field delimiter; by default tab for .tsv and .tab, comma for .csv, detected otherwise.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
     public char? Delimiter { get; set; }
 
-    private static readonly string[] CsvOnly = { nameof(LabelColumn), nameof(FeatureColumn), nameof(Header), nameof(NoHeader), nameof(Delimiter) };
+    /// <summary>CSV: how many lines to skip before reading (a preamble, a title); by default none, and a first line that gives the sample and feature counts is recognised by itself.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
+    [ValidateRange(0, int.MaxValue)]
+    public int SkipLines { get; set; }
+
+    /// <summary>CSV: names for the columns, the label's included, when the file has no header (with -Header, they replace it).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public string[]? ColumnName { get; set; }
+
+    /// <summary>CSV and IDX: the class names, in class order (label k is the k-th name; text labels must be among them).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public string[]? ClassName { get; set; }
+
+    private static readonly string[] CsvOnly = { nameof(LabelColumn), nameof(FeatureColumn), nameof(Header), nameof(NoHeader), nameof(Delimiter), nameof(SkipLines), nameof(ColumnName) };
+
+    /// <summary>The piped text so far, one line per piped string.</summary>
+    private System.Text.StringBuilder? _text;
+
+    /// <summary>What the piped text is called: <see cref="SourceName"/> as first bound.</summary>
+    private string? _textSource;
     private static readonly string[] IdxOnly = { nameof(NoScaling) };
 
     /// <inheritdoc />
     protected override void ProcessRecordCore()
     {
+        if (ParameterSetName == TextSet)
+        {
+            _text ??= new System.Text.StringBuilder();
+            _textSource ??= SourceName;
+            foreach (string line in InputObject) _text.Append(line).Append('\n');
+            return;
+        }
         if (ParameterSetName == BuiltInSet)
         {
+            if (!BuiltInDatasets.Names.Contains(Name, StringComparer.OrdinalIgnoreCase) && ExistingFile(Name) is { } path)
+            {
+                // A file named where a built-in name goes: read it, as Import-Dataset -Path would.
+                WriteObject(ReadFile(path, labels: null));
+                return;
+            }
             WriteObject(LoadBuiltIn());
             return;
         }
@@ -106,14 +164,50 @@ public sealed class ImportDatasetCommand : MlpCmdlet
         bool literal = ParameterSetName == LiteralPathSet;
         string file = ProviderPaths.ResolveOne(this, literal ? LiteralPath : Path, literal, "DataFileNotFound");
         string? labels = LabelPath is null ? null : ProviderPaths.ResolveOne(this, LabelPath, literal, "DataFileNotFound");
+        WriteObject(ReadFile(file, labels));
+    }
+
+    /// <inheritdoc />
+    protected override void EndProcessingCore()
+    {
+        if (ParameterSetName != TextSet) return;
+        string text = _text?.ToString() ?? "";
+        if (text.Length == 0 || text.AsSpan().Trim().IsEmpty)
+            throw new MlpException("CsvEmptyFile", MlpErrorKind.InvalidData,
+                "No text was piped in (or only blank lines); pipe the lines of a CSV file, for example Get-Content data.csv | Import-Dataset.", null);
+        string source = _textSource is null ? "piped text" : _textSource + " (piped)";
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text), writable: false);
+        WriteObject(CsvDatasetReader.Read(stream, source, CsvOptionsFor(_textSource is null ? "Text" : DataFileName(_textSource)),
+            cancellationToken: CancellationToken));
+    }
+
+    private static string DataFileName(string name)
+    {
+        string stem = System.IO.Path.GetFileNameWithoutExtension(name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name);
+        return stem.Length > 0 ? stem : name;
+    }
+
+    private CsvOptions CsvOptionsFor(string? name) => new()
+    {
+        LabelColumn = LabelColumn,
+        FeatureColumns = FeatureColumn,
+        Header = Header ? CsvHeader.Present : NoHeader ? CsvHeader.Absent : CsvHeader.Detect,
+        Delimiter = Delimiter,
+        SkipLines = SkipLines,
+        ColumnNames = ColumnName,
+        ClassNames = ClassName,
+        Name = name,
+        Verbose = message => WriteWhileWorking(() => WriteVerbose(message)),
+    };
+
+    private Dataset ReadFile(string file, string? labels)
+    {
         bool idx = labels is not null;
         RejectNotApplicable(idx ? CsvOnly : IdxOnly, idx ? "an IDX pair (-LabelPath)" : "a CSV file (no -LabelPath)");
         if (!idx && IdxReader.IsIdx(file))
             throw new MlpException("IdxLabelPathRequired", MlpErrorKind.InvalidArgument,
                 $"'{file}' is an IDX file, whose labels are kept in a file of their own; give that file too: -LabelPath (for example train-labels-idx1-ubyte.gz with train-images-idx3-ubyte.gz).",
                 file);
-        if (Header && NoHeader)
-            throw ArgumentError("ConflictingParameters", "-Header and -NoHeader contradict each other; give one of them, or neither to decide from the content.");
 
         var progress = new LoadProgressWriter(record => WriteWhileWorking(() => WriteProgress(record)), ProgressActivityId,
             $"Importing {System.IO.Path.GetFileName(file)}");
@@ -121,21 +215,22 @@ public sealed class ImportDatasetCommand : MlpCmdlet
         try
         {
             data = idx
-                ? IdxReader.Read(file, labels!, new IdxOptions { ScaleBytes = !NoScaling }, progress.Report, CancellationToken)
-                : CsvDatasetReader.Read(file, new CsvOptions
-                {
-                    LabelColumn = LabelColumn,
-                    FeatureColumns = FeatureColumn,
-                    Header = Header ? CsvHeader.Present : NoHeader ? CsvHeader.Absent : CsvHeader.Detect,
-                    Delimiter = Delimiter,
-                }, progress.Report, CancellationToken);
+                ? IdxReader.Read(file, labels!, new IdxOptions { ScaleBytes = !NoScaling, ClassNames = ClassName }, progress.Report, CancellationToken)
+                : CsvDatasetReader.Read(file, CsvOptionsFor(null), progress.Report, CancellationToken);
         }
         finally
         {
             // On Ctrl+C the write is skipped: PowerShell clears the bar itself.
             if (!CancellationToken.IsCancellationRequested) progress.Complete();
         }
-        WriteObject(data);
+        return data;
+    }
+
+    /// <inheritdoc />
+    protected override void BeginProcessingCore()
+    {
+        if (Header && NoHeader)
+            throw ArgumentError("ConflictingParameters", "-Header and -NoHeader contradict each other; give one of them, or neither to decide from the content.");
     }
 
     private Dataset LoadBuiltIn()
@@ -148,25 +243,20 @@ public sealed class ImportDatasetCommand : MlpCmdlet
                 throw ArgumentError("ParameterNotApplicable",
                     $"-{string.Join(", -", spiralOnly)} {(spiralOnly.Length == 1 ? "applies" : "apply")} to the Spiral dataset only; Digits is fixed. Remove {(spiralOnly.Length == 1 ? "it" : "them")}, or use -Name Spiral.", Name);
         }
-        try
-        {
-            return BuiltInDatasets.Load(Name, ClassCount, SamplesPerClass, Seed);
-        }
-        catch (MlpException ex) when (ex.ErrorId == "UnknownDataset" && LooksLikeFile(Name))
-        {
-            throw new MlpException(ex.ErrorId, ex.Kind, $"{ex.Message} To read the file '{Name}', use -Path: Import-Dataset -Path '{Name}'.", ex.Target, ex);
-        }
+        return BuiltInDatasets.Load(Name, ClassCount, SamplesPerClass, Seed);
     }
 
-    private bool LooksLikeFile(string name)
+    /// <summary>The full path of <paramref name="name"/> when it names an existing file, else null.</summary>
+    private string? ExistingFile(string name)
     {
         try
         {
-            return File.Exists(SessionState.Path.GetUnresolvedProviderPathFromPSPath(name));
+            string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(name);
+            return File.Exists(path) ? path : null;
         }
         catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException or ArgumentException)
         {
-            return false;
+            return null;
         }
     }
 

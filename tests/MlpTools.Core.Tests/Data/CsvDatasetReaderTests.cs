@@ -235,4 +235,45 @@ public class CsvDatasetReaderTests
         Assert.Equal("DataFileNotFound", e.ErrorId);
         Assert.Equal(MlpErrorKind.NotFound, e.Kind);
     }
+
+    [Fact]
+    public void A_preamble_line_is_recognised_raw_or_gzipped_and_a_false_one_is_read_again_as_data()
+    {
+        using var culture = CultureScope.Invariant();
+        using var dir = new TempFolder();
+        string rows = string.Concat(Enumerable.Range(0, 6).Select(i => $"{i}.5,{i % 2},{i % 3}\n"));
+        foreach (bool gzip in new[] { false, true })
+        {
+            byte[] Bytes(string text) => gzip ? DataTestFiles.Gzip(Encoding.UTF8.GetBytes(text)) : Encoding.UTF8.GetBytes(text);
+            var notes = new List<string>();
+            var d = CsvDatasetReader.Read(dir.Write(gzip ? "p.csv.gz" : "p.csv", Bytes("6,2,a,b,c\n" + rows)), new CsvOptions { Verbose = notes.Add });
+            Assert.Equal((6, 2), (d.Count, d.FeatureCount));
+            Assert.Equal(new[] { "a", "b", "c" }, d.ClassNames);
+            Assert.Contains(notes, n => n.Contains("is a preamble", StringComparison.Ordinal));
+
+            // Seven rows promised, six follow: the first line is data after all (and, as data, a ragged row).
+            var e = Assert.Throws<MlpException>(() => CsvDatasetReader.Read(dir.Write(gzip ? "q.csv.gz" : "q.csv", Bytes("7,2,a,b,c\n" + rows))));
+            Assert.Equal("CsvRaggedRow", e.ErrorId);
+            Assert.Contains("line 2", e.Message, StringComparison.Ordinal);
+
+            // With SkipLines, NoHeader or column names the caller has spoken: no guess.
+            var skipped = CsvDatasetReader.Read(dir.Write(gzip ? "r.csv.gz" : "r.csv", Bytes("6,2,a,b,c\n" + rows)), new CsvOptions { SkipLines = 1 });
+            Assert.Equal(new[] { "0", "1", "2" }, skipped.ClassNames);
+        }
+    }
+
+    [Fact]
+    public void Column_and_class_names_are_checked_against_the_file()
+    {
+        using var culture = CultureScope.Invariant();
+        using var dir = new TempFolder();
+        string path = dir.Write("n.csv", "1,2,0\n3,4,1\n");
+        var d = CsvDatasetReader.Read(path, new CsvOptions { ColumnNames = new[] { "h", " ", "kind" }, ClassNames = new[] { "no", "yes" } });
+        Assert.Equal(new[] { "h", "x1" }, d.FeatureNames);
+        Assert.Equal(new[] { "no", "yes" }, d.ClassNames);
+        Assert.Equal("CsvColumnNamesMismatch", Assert.Throws<MlpException>(() => CsvDatasetReader.Read(path, new CsvOptions { ColumnNames = new[] { "a" } })).ErrorId);
+        Assert.Equal("LabelOutOfRange", Assert.Throws<MlpException>(() => CsvDatasetReader.Read(path, new CsvOptions { ClassNames = new[] { "no" } })).ErrorId);
+        Assert.Equal("InvalidClassNames", Assert.Throws<MlpException>(() => CsvDatasetReader.Read(path, new CsvOptions { ClassNames = Array.Empty<string>() })).ErrorId);
+        Assert.Equal("InvalidSkipLines", Assert.Throws<MlpException>(() => CsvDatasetReader.Read(path, new CsvOptions { SkipLines = -1 })).ErrorId);
+    }
 }
