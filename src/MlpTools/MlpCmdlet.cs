@@ -30,10 +30,24 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
     protected virtual void EndProcessingCore() { }
 
     /// <inheritdoc />
-    protected sealed override void BeginProcessing() => Run(BeginProcessingCore);
+    protected sealed override void BeginProcessing() => Run(() =>
+    {
+        ThrowIfInputRejected();
+        BeginProcessingCore();
+    });
 
     /// <inheritdoc />
-    protected sealed override void ProcessRecord() => Run(ProcessRecordCore);
+    protected sealed override void ProcessRecord() => Run(() =>
+    {
+        ThrowIfInputRejected();
+        ProcessRecordCore();
+    });
+
+    /// <summary>Ends the command with one error when a parameter marked <see cref="InputOfAttribute"/> was given something else.</summary>
+    private void ThrowIfInputRejected()
+    {
+        if (InputOfAttribute.Check(GetType(), MyInvocation.MyCommand.Name, MyInvocation.BoundParameters!) is { } rejected) throw rejected;
+    }
 
     /// <inheritdoc />
     protected sealed override void EndProcessing() => Run(EndProcessingCore);

@@ -124,6 +124,20 @@ Describe 'New-Mlp' {
     }
 
     Context 'Bad parameters' {
+        It 'refuses rows piped from Import-Csv with one error that names them and points to ConvertTo-Dataset' {
+            $csv = Join-Path $TestDrive 'rows.csv'
+            Set-Content -LiteralPath $csv -Value (@('length,width,species') + (1..150 | ForEach-Object { "$_,2,x$($_ % 3)" }))
+            $out = & { $ErrorActionPreference = 'Continue'; try { Import-Csv -LiteralPath $csv | New-Mlp -HiddenSize 4 } catch { $_ } } 2>&1
+            $errors = @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
+            $errors.Count | Should -Be 1
+            $errors[0].FullyQualifiedErrorId | Should -Be 'InputNotADataset,MlpTools.Commands.NewMlpCommand'
+            $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $errors[0].Exception.Message | Should -Match 'properties: length, width, species'
+            $errors[0].Exception.Message | Should -Match 'ConvertTo-Dataset -LabelProperty species \| New-Mlp'
+            { New-Mlp -Dataset 'digits.csv' -HiddenSize 4 } | Should -Throw -ErrorId 'InputNotADataset,MlpTools.Commands.NewMlpCommand'
+            { New-Mlp -Dataset $null -HiddenSize 4 } | Should -Throw -ErrorId 'ParameterIsNull,MlpTools.Commands.NewMlpCommand'
+        }
+
         It 'rejects -HiddenSize <Value> with a dataset piped' -TestCases @(@{ Value = 0 }, @{ Value = -3 }) {
             $err = { $digits | New-Mlp -HiddenSize $Value } | Should -Throw -ErrorId (Get-Id InvalidHiddenSize) -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidArgument'

@@ -17,6 +17,8 @@ public sealed class ExportMlpCommand : MlpCmdlet
 
     /// <summary>The network to save.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [AllowNull]
+    [InputOf(typeof(Mlp), nameof(Network))]
     public Mlp Network { get; set; } = null!;
 
     /// <summary>The file to write; wildcards must match one existing item.</summary>

@@ -36,10 +36,14 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
 
     /// <summary>The network to train (trained in place).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [AllowNull]
+    [InputOf(typeof(Mlp), nameof(Network))]
     public Mlp Network { get; set; } = null!;
 
     /// <summary>The training data; by default the network's own Dataset.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [InputOf(typeof(Dataset), nameof(Dataset), NullAllowed = true)] // a piped network's own Dataset property may be null: NoDataset says what to do
     public Dataset? Dataset { get; set; }
 
     /// <summary>Passes over the training data.</summary>
@@ -110,6 +114,8 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
 
     /// <summary>Data measured after every epoch (validation loss and accuracy in the history).</summary>
     [Parameter]
+    [AllowNull]
+    [InputOf(typeof(Dataset), nameof(ValidationDataset))]
     public Dataset? ValidationDataset { get; set; }
 
     /// <summary>Hold out this fraction of the training data (stratified, seeded with -Seed) as validation data.</summary>

@@ -23,6 +23,8 @@ public sealed class NewMlpCommand : MlpCmdlet
     /// <summary>The dataset whose feature and class counts size the network; the network keeps it in its Dataset property.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = DatasetSet)]
     [Parameter(ValueFromPipeline = true, ParameterSetName = ParametersSet)]
+    [AllowNull]
+    [InputOf(typeof(Dataset), nameof(Dataset))]
     public Dataset? Dataset { get; set; }
 
     /// <summary>H, the number of hidden units.</summary>

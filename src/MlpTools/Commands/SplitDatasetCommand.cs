@@ -13,6 +13,8 @@ public sealed class SplitDatasetCommand : MlpCmdlet
 {
     /// <summary>The dataset to split.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [AllowNull]
+    [InputOf(typeof(Dataset), nameof(Dataset))]
     public Dataset Dataset { get; set; } = null!;
 
     /// <summary>The share of samples for the test part, above 0 and below 1.</summary>

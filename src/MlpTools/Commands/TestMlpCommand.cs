@@ -19,12 +19,15 @@ public sealed class TestMlpCommand : MlpCmdlet
     /// <summary>The network to evaluate.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = NetworkSet)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = DatasetSet)]
+    [AllowNull]
+    [InputOf(typeof(Mlp), nameof(Network))]
     public Mlp Network { get; set; } = null!;
 
     /// <summary>The data to evaluate on; with a piped network, by default the network's own Dataset.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = NetworkSet)]
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = DatasetSet)]
     [AllowNull] // a piped network without a Dataset reaches NoDataset, not PowerShell's null check
+    [InputOf(typeof(Dataset), nameof(Dataset), NullAllowed = true)]
     public Dataset? Dataset { get; set; }
 
     /// <inheritdoc />
