@@ -506,6 +506,16 @@ $net.StopReason
             Test-AllFinite $net | Should -BeTrue
         }
 
+        It 'says once that a checkpoint could not be written, with the file and the system''s reason' {
+            $path = Join-Path $TestDrive ('n' * 300 + '.safetensors')   # a name longer than file systems allow
+            $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1
+            $err = { $net | Invoke-Training -Epochs 3 -Seed 1 -CheckpointPath $path } | Should -Throw -ErrorId (Get-Id CheckpointWriteFailed) -PassThru
+            $err.Exception.Message | Should -Match "^Could not write the checkpoint '$([regex]::Escape($path))': .*too long.*\. Nothing was changed\. Training stopped; the network keeps its best weights\.$"
+            ([regex]::Matches($err.Exception.Message, 'Could not write')).Count | Should -Be 1
+            $err.Exception.InnerException.ErrorId | Should -Be 'ModelWriteFailed'
+            @(Get-ChildItem -LiteralPath $TestDrive -Force -Filter '.nnn*.tmp') | Should -BeNullOrEmpty
+        }
+
         It 'refuses to let a second piped network replace the first one''s checkpoint' {
             $path = Join-Path $TestDrive 'shared.safetensors'
             $nets = 1..2 | ForEach-Object { $spiral | New-Mlp -HiddenSize 4 -Seed $_ }

@@ -57,8 +57,13 @@ public static class ModelFile
     public static void Save(Mlp network, string path, bool overwrite, CancellationToken cancellationToken = default) =>
         Save(network, path, overwrite, beforeReplace: null, cancellationToken);
 
-    /// <summary><see cref="Save(Mlp, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete temporary file just before it is published under the target's name (tests use it to fail or to race there).</summary>
-    internal static void Save(Mlp network, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="Save(Mlp, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete
+    /// temporary file just before it is published under the target's name (tests use it to fail or to race there);
+    /// <paramref name="what"/> names the file in a <c>ModelWriteFailed</c> message ("Could not write the checkpoint ...").
+    /// </summary>
+    internal static void Save(Mlp network, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken cancellationToken,
+        string what = "model file")
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -68,10 +73,10 @@ public static class ModelFile
         switch (network)
         {
             case Mlp<float> single:
-                SaveCore(single, full, overwrite, Errors, beforeReplace, cancellationToken);
+                SaveCore(single, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
                 break;
             case Mlp<double> dbl:
-                SaveCore(dbl, full, overwrite, Errors, beforeReplace, cancellationToken);
+                SaveCore(dbl, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
                 break;
             default:
                 throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
