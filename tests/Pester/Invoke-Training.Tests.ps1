@@ -469,6 +469,18 @@ $net.StopReason
             @(Get-ChildItem -LiteralPath (Split-Path $path) -Force).Name | Should -Be 'best.safetensors'
         }
 
+        It 'writes no file until an epoch has improved on the starting weights, as its help says' {
+            $path = Join-Path $TestDrive 'never.safetensors'
+            $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1
+            # No epoch can beat the starting loss by more than -MinDelta.
+            $null = $net | Invoke-Training -Epochs 2 -Seed 1 -MinDelta 1e9 -CheckpointPath $path
+            $net.History.Count | Should -Be 2
+            Test-Path -LiteralPath $path | Should -BeFalse
+            $help = (Get-Help Invoke-Training -Parameter CheckpointPath).description.Text -join ' '
+            $help | Should -Match 'No file exists until an epoch has finished that improved the monitored figure'
+            $help | Should -Match '-MinDelta'
+        }
+
         It 'resolves a relative -CheckpointPath from the current PowerShell location and replaces an existing file' {
             Push-Location $TestDrive
             try {
