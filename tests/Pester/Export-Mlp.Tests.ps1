@@ -1,5 +1,6 @@
 BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     function Get-Id([string] $Id) { "$Id,MlpTools.Commands.ExportMlpCommand" }
 
     $spiral = Import-Dataset -Name Spiral -Seed 1
@@ -105,6 +106,89 @@ Describe 'Export-Mlp' {
             $file = Join-Path $TestDrive 'confirmed.safetensors'
             Export-Mlp -Network $net -Path $file -Confirm:$false
             Test-Path -LiteralPath $file | Should -BeTrue
+        }
+    }
+
+    Context 'Concurrent writers' {
+        It 'gives each new path to exactly one of two processes racing to it without -Force; the other gets ModelFileExists' {
+            # The end-to-end check: real processes, the real cmdlet, rounds aligned to within a millisecond or so. The
+            # engine's ConcurrentWriterTests align the publishing steps exactly, and so catch a racy publish every run.
+            $rounds = 200
+            $dir = Join-Path $TestDrive 'race'
+            $marks = Join-Path $TestDrive 'race-marks'
+            $null = New-Item -ItemType Directory -Path $dir, $marks
+            $writer = {
+                param($Dir, $Marks, $Who, $Rounds)
+                $net = New-Mlp -InputSize 2 -HiddenSize 3 -ClassCount 2 -Seed $Who
+                $other = 1 - $Who
+                for ($i = 0; $i -lt $Rounds; $i++) {
+                    # Both processes start each round together: each marks its arrival, then waits for the other's mark.
+                    [IO.File]::Create((Join-Path $Marks "$i-$Who")).Dispose()
+                    while (-not [IO.File]::Exists((Join-Path $Marks "$i-$other"))) { [Threading.Thread]::Sleep(0) }
+                    try {
+                        Export-Mlp -Network $net -LiteralPath (Join-Path $Dir "$i.safetensors")
+                        'won'
+                    }
+                    catch { $_.FullyQualifiedErrorId -replace ',.*' }
+                }
+            }
+            $children = @(0, 1 | ForEach-Object { Start-FreshPwsh $writer -ArgumentList $dir, $marks, $_, $rounds })
+            $results = @($children | ForEach-Object { Wait-FreshPwsh -Child $_ -TimeoutSeconds 120 })
+            $results | ForEach-Object { $_.ExitCode | Should -Be 0 -Because $_.StdErr }
+
+            # The bytes each writer's network gives, written here.
+            $expected = @(0, 1 | ForEach-Object {
+                    $file = Join-Path $TestDrive "race-expected-$_.safetensors"
+                    New-Mlp -InputSize 2 -HiddenSize 3 -ClassCount 2 -Seed $_ | Export-Mlp -LiteralPath $file
+                    , [IO.File]::ReadAllBytes($file)
+                })
+            $wrong = @(for ($i = 0; $i -lt $rounds; $i++) {
+                    $a, $b = $results[0].Output[$i], $results[1].Output[$i]
+                    $winner = if ($a -eq 'won' -and $b -eq 'ModelFileExists') { 0 } elseif ($a -eq 'ModelFileExists' -and $b -eq 'won') { 1 } else { -1 }
+                    if ($winner -lt 0 -or -not [Linq.Enumerable]::SequenceEqual([IO.File]::ReadAllBytes((Join-Path $dir "$i.safetensors")), $expected[$winner])) {
+                        "round ${i}: $a / $b"
+                    }
+                })
+            $wrong | Should -BeNullOrEmpty -Because "every round must have exactly one winner, whose file is on disk ($($wrong.Count) of $rounds did not)"
+            @(Get-ChildItem -LiteralPath $dir -Force).Count | Should -Be $rounds   # no temporary file is left
+        }
+
+        It 'removes the temporary file of an export that was killed on the next export to that path, and nothing else' {
+            $dir = Join-Path $TestDrive 'killed'
+            $null = New-Item -ItemType Directory -Path $dir
+            $file = Join-Path $dir 'big.safetensors'
+            $notOurs = Join-Path $dir '.big.safetensors.mlptools-notes.tmp'
+            Set-Content -LiteralPath $notOurs -Value 'a file of the user''s whose name only looks like ours'
+            # A fresh pwsh exports a large network again and again, and is killed while it writes a temporary file.
+            $isTemporary = { $_.Name -like '.big.safetensors.*.tmp' -and $_.FullName -ne $notOurs }
+            $orphan = $null
+            for ($attempt = 1; -not $orphan -and $attempt -le 3; $attempt++) {
+                $child = Start-FreshPwsh -ArgumentList $file {
+                    param($Path)
+                    $big = New-Mlp -InputSize 784 -HiddenSize 8000 -ClassCount 10 -Seed 1   # 25 MB: a write takes a while
+                    while ($true) { Export-Mlp -Network $big -LiteralPath $Path -Force }
+                }
+                try {
+                    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                    while (-not (Get-ChildItem -LiteralPath $dir -Force | Where-Object $isTemporary) -and [DateTime]::UtcNow -lt $deadline) { }
+                    $child.Process.Kill()
+                }
+                finally { $null = Wait-FreshPwsh -Child $child -TimeoutSeconds 30 }
+                $orphan = Get-ChildItem -LiteralPath $dir -Force | Where-Object $isTemporary
+            }
+            $orphan | Should -Not -BeNullOrEmpty -Because 'the killed export leaves its temporary file'
+            $orphan.Name | Should -Match '^\.big\.safetensors\.mlptools-\d+-[0-9a-f]{8}-[0-9a-f]{16}\.tmp$'
+            # The same writer's file for another target is not this target's to remove.
+            $otherTarget = Copy-Item -LiteralPath $orphan.FullName -Destination (Join-Path $dir ($orphan.Name -replace '^\.big\.', '.other.')) -PassThru
+            # A temporary file modified within the last minute could be a live writer's on another machine: age them.
+            foreach ($f in $orphan, $otherTarget, (Get-Item -LiteralPath $notOurs -Force)) { $f.LastWriteTimeUtc = [DateTime]::UtcNow.AddMinutes(-5) }
+
+            Export-Mlp -Network $net -LiteralPath $file -Force
+
+            Test-Path -LiteralPath $orphan.FullName | Should -BeFalse
+            Test-Path -LiteralPath $notOurs | Should -BeTrue
+            Test-Path -LiteralPath $otherTarget.FullName | Should -BeTrue
+            (Import-Mlp -LiteralPath $file).ParameterCount | Should -Be $net.ParameterCount
         }
     }
 

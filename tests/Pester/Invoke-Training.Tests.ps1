@@ -482,6 +482,18 @@ $net.StopReason
             @(Get-ChildItem -LiteralPath (Split-Path $path) -Force).Name | Should -Be 'best.safetensors'
         }
 
+        It 'writes no file until an epoch has improved on the starting weights, as its help says' {
+            $path = Join-Path $TestDrive 'never.safetensors'
+            $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1
+            # No epoch can beat the starting loss by more than -MinDelta.
+            $null = $net | Invoke-Training -Epochs 2 -Seed 1 -MinDelta 1e9 -CheckpointPath $path
+            $net.History.Count | Should -Be 2
+            Test-Path -LiteralPath $path | Should -BeFalse
+            $help = (Get-Help Invoke-Training -Parameter CheckpointPath).description.Text -join ' '
+            $help | Should -Match 'No file exists until an epoch has finished that improved the monitored figure'
+            $help | Should -Match '-MinDelta'
+        }
+
         It 'resolves a relative -CheckpointPath from the current PowerShell location and replaces an existing file' {
             Push-Location $TestDrive
             try {
@@ -517,6 +529,16 @@ $net.StopReason
             $net.BestEpoch | Should -Be 1
             $net.StopReason | Should -BeLike "Stopped: Could not write the checkpoint*"
             Test-AllFinite $net | Should -BeTrue
+        }
+
+        It 'says once that a checkpoint could not be written, with the file and the system''s reason' {
+            $path = Join-Path $TestDrive ('n' * 300 + '.safetensors')   # a name longer than file systems allow
+            $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1
+            $err = { $net | Invoke-Training -Epochs 3 -Seed 1 -CheckpointPath $path } | Should -Throw -ErrorId (Get-Id CheckpointWriteFailed) -PassThru
+            $err.Exception.Message | Should -Match "^Could not write the checkpoint '$([regex]::Escape($path))': .*too long.*\. Nothing was changed\. Training stopped; the network keeps its best weights\.$"
+            ([regex]::Matches($err.Exception.Message, 'Could not write')).Count | Should -Be 1
+            $err.Exception.InnerException.ErrorId | Should -Be 'ModelWriteFailed'
+            @(Get-ChildItem -LiteralPath $TestDrive -Force -Filter '.nnn*.tmp') | Should -BeNullOrEmpty
         }
 
         It 'refuses to let a second piped network replace the first one''s checkpoint' {

@@ -36,6 +36,7 @@ function Invoke-InFreshPwsh {
       Output    the script block's output objects
       StdOut    everything the child printed (Write-Host, etc.)
       StdErr    the child's error text
+    Start-FreshPwsh and Wait-FreshPwsh do the same in two steps, so several children can run at once.
     .PARAMETER ScriptBlock
     The code to run. It receives -ArgumentList as $args (or through its param block).
     .PARAMETER ModulePath
@@ -57,6 +58,25 @@ function Invoke-InFreshPwsh {
         [switch] $NoModule,
         [int] $TimeoutSeconds = 300
     )
+    $child = Start-FreshPwsh -ScriptBlock $ScriptBlock -ArgumentList $ArgumentList -ModulePath $ModulePath -NoModule:$NoModule
+    Wait-FreshPwsh -Child $child -TimeoutSeconds $TimeoutSeconds
+}
+
+function Start-FreshPwsh {
+    <#
+    .SYNOPSIS
+    Starts a script block in a fresh pwsh, as Invoke-InFreshPwsh does, without waiting for it.
+    .DESCRIPTION
+    Returns a handle for Wait-FreshPwsh, which waits, cleans up and returns what Invoke-InFreshPwsh returns.
+    Always pass the handle to Wait-FreshPwsh (in a finally block), so the child and its files go away.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)] [scriptblock] $ScriptBlock,
+        [object[]] $ArgumentList = @(),
+        [string] $ModulePath = $env:MLPTOOLS_MODULE_PATH,
+        [switch] $NoModule
+    )
 
     $work = Join-Path ([IO.Path]::GetTempPath()) ("mlptools-pester-" + [guid]::NewGuid().ToString('N'))
     $null = New-Item -ItemType Directory -Path $work
@@ -73,7 +93,7 @@ function Invoke-InFreshPwsh {
         $script = @"
 `$ErrorActionPreference = 'Stop'
 $import
-`$__args = @(Import-Clixml -LiteralPath $(ConvertTo-SingleQuotedLiteral $argsFile))
+`$__args = @(Import-Clixml -LiteralPath $(ConvertTo-SingleQuotedLiteral $argsFile) | ForEach-Object { `$_ })   # the list comes back as one object: unroll it
 `$__output = @(& { $ScriptBlock } @__args)
 Export-Clixml -LiteralPath $(ConvertTo-SingleQuotedLiteral $outFile) -InputObject `$__output -Depth 4
 "@
@@ -92,25 +112,50 @@ Export-Clixml -LiteralPath $(ConvertTo-SingleQuotedLiteral $outFile) -InputObjec
 
         $process = [Diagnostics.Process]::Start($startInfo)
         $process.StandardInput.Close()
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
+        [pscustomobject]@{
+            Process = $process
+            Work    = $work
+            OutFile = $outFile
+            StdOut  = $process.StandardOutput.ReadToEndAsync()
+            StdErr  = $process.StandardError.ReadToEndAsync()
+        }
+    }
+    catch {
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+        throw
+    }
+}
+
+function Wait-FreshPwsh {
+    <#
+    .SYNOPSIS
+    Waits for a child started by Start-FreshPwsh; returns ExitCode, Output, StdOut and StdErr (see Invoke-InFreshPwsh).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [object] $Child,
+        [int] $TimeoutSeconds = 300
+    )
+    try {
+        $process = $Child.Process
         if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
             $process.Kill($true)
             throw "The fresh pwsh did not finish within $TimeoutSeconds s."
         }
         $process.WaitForExit()
 
-        $output = if (Test-Path -LiteralPath $outFile) { Import-Clixml -LiteralPath $outFile } else { @() }
+        $output = if (Test-Path -LiteralPath $Child.OutFile) { Import-Clixml -LiteralPath $Child.OutFile } else { @() }
         [pscustomobject]@{
             ExitCode = $process.ExitCode
             Output   = $output
-            StdOut   = $stdout.Result
-            StdErr   = $stderr.Result
+            StdOut   = $Child.StdOut.Result
+            StdErr   = $Child.StdErr.Result
         }
     }
     finally {
-        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+        $Child.Process.Dispose()
+        Remove-Item -LiteralPath $Child.Work -Recurse -Force -ErrorAction Ignore
     }
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Invoke-InFreshPwsh
+Export-ModuleMember -Function Get-PwshCommand, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh

@@ -31,13 +31,19 @@ namespace MlpTools.Core.Persistence;
 /// <see cref="MlpException.ErrorId"/> starts with <c>Model</c>.
 /// </para>
 /// <para>
-/// Saving writes a temporary file beside the target and renames it over the target only once it is complete, so an
-/// interrupted save (a crash, Ctrl+C) never leaves a broken model behind.
+/// Saving goes through <see cref="AtomicFile"/>: a temporary file beside the target, published under the target's name
+/// only once it is complete, so an interrupted save (a crash, Ctrl+C) never leaves a broken model behind. Without
+/// overwrite, publishing fails atomically when the target exists (<c>ModelFileExists</c>), so of two processes saving
+/// to one new path at the same moment exactly one succeeds. A save also removes the temporary files that killed
+/// writers of the same target left behind.
 /// </para>
 /// </remarks>
 public static class ModelFile
 {
     private const int ChunkBytes = 1 << 16;
+
+    /// <summary>ModelFileExists and ModelWriteFailed, as <see cref="AtomicFile"/> reports them.</summary>
+    private static readonly FileErrors Errors = new("ModelFileExists", "ModelWriteFailed", "model file", "Export-Mlp -Force");
 
     /// <summary>Saves <paramref name="network"/> to <paramref name="path"/>, atomically.</summary>
     /// <param name="network">The network; saved with its names, history, optimizer state and preprocessing (not its dataset).</param>
@@ -51,8 +57,13 @@ public static class ModelFile
     public static void Save(Mlp network, string path, bool overwrite, CancellationToken cancellationToken = default) =>
         Save(network, path, overwrite, beforeReplace: null, cancellationToken);
 
-    /// <summary><see cref="Save(Mlp, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete temporary file just before it replaces the target (tests use it to fail there).</summary>
-    internal static void Save(Mlp network, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="Save(Mlp, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete
+    /// temporary file just before it is published under the target's name (tests use it to fail or to race there);
+    /// <paramref name="what"/> names the file in a <c>ModelWriteFailed</c> message ("Could not write the checkpoint ...").
+    /// </summary>
+    internal static void Save(Mlp network, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken cancellationToken,
+        string what = "model file")
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -62,10 +73,10 @@ public static class ModelFile
         switch (network)
         {
             case Mlp<float> single:
-                SaveCore(single, full, overwrite, beforeReplace, cancellationToken);
+                SaveCore(single, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
                 break;
             case Mlp<double> dbl:
-                SaveCore(dbl, full, overwrite, beforeReplace, cancellationToken);
+                SaveCore(dbl, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
                 break;
             default:
                 throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
@@ -145,11 +156,12 @@ public static class ModelFile
         if (directory is null || !Directory.Exists(directory))
             throw new MlpException("ModelDirectoryNotFound", MlpErrorKind.NotFound,
                 $"Cannot write the model file '{path}': the folder '{directory}' does not exist. Create it first.", path);
+        // Fails early, before the work of encoding; publishing the file is what guarantees no file is replaced.
         if (!overwrite && File.Exists(path))
-            throw FileExists(path);
+            throw Errors.Exists(path);
     }
 
-    private static void SaveCore<T>(Mlp<T> net, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken ct)
+    private static void SaveCore<T>(Mlp<T> net, string path, bool overwrite, FileErrors errors, Action<string>? beforeReplace, CancellationToken ct)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         OptimizerSettings? settings = net.Optimizer is { } optimizer ? OptimizerSettings.Of(optimizer) : null;
@@ -174,11 +186,11 @@ public static class ModelFile
         }
         List<KeyValuePair<string, string>> metadata = ModelMetadata.Build(net, settings, net.Preprocessor, dataSha);
         byte[] prefix = SafetensorsHeader.Encode(metadata, tensors.Select(t => (t.Name, dtype, t.Shape)));
-        WriteAtomically(path, overwrite, beforeReplace, stream =>
+        AtomicFile.Write(path, overwrite, errors, stream =>
         {
             stream.Write(prefix);
             EncodeAll(tensors, chunk, stream.Write, ct);
-        }, ct);
+        }, ct, beforeReplace);
     }
 
     private static void CheckText(IEnumerable<string> values, string what, string path)
@@ -192,50 +204,6 @@ public static class ModelFile
                     throw MlpException.InvalidData("ModelTextInvalid",
                         $"The {what} '{s}' is not valid Unicode text (it has an unpaired surrogate at position {i}); nothing was written to '{path}'. Rename it.", s);
             }
-        }
-    }
-
-    /// <summary>
-    /// Writes a temporary file beside <paramref name="path"/>, flushes it to disk, then renames it over
-    /// <paramref name="path"/>. On any failure the temporary file is deleted and the target is left as it was.
-    /// </summary>
-    private static void WriteAtomically(string path, bool overwrite, Action<string>? beforeReplace, Action<Stream> write, CancellationToken ct)
-    {
-        string directory = Path.GetDirectoryName(path)!;
-        string name = Path.GetFileName(path);
-        string temp = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture,
-            $".{(name.Length > 64 ? name[..64] : name)}.{Guid.NewGuid():N}.tmp"));
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, ChunkBytes))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            ct.ThrowIfCancellationRequested();
-            beforeReplace?.Invoke(temp);
-            File.Move(temp, path, overwrite);
-        }
-        catch (Exception ex)
-        {
-            TryDelete(temp);
-            if (ex is IOException && !overwrite && File.Exists(path)) throw FileExists(path);
-            if (ex is IOException or UnauthorizedAccessException)
-                throw new MlpException("ModelWriteFailed", MlpErrorKind.InvalidOperation,
-                    $"Could not write the model file '{path}': {ex.Message.TrimEnd('.')}. Nothing was changed.", path, ex);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the original error is the one to report.
         }
     }
 
@@ -450,10 +418,6 @@ public static class ModelFile
     internal static MlpException ChecksumMismatch(string path, string what) =>
         MlpException.InvalidData("ModelChecksumMismatch",
             $"The model file '{path}' is damaged: {what}. Copy it again or export the model again.", path);
-
-    private static MlpException FileExists(string path) =>
-        new("ModelFileExists", MlpErrorKind.AlreadyExists,
-            $"The file '{path}' already exists. Choose another path, or allow replacing it (Export-Mlp -Force).", path);
 
     private static MlpException NotFound(string path, string message) =>
         new("ModelNotFound", MlpErrorKind.NotFound, message, path);

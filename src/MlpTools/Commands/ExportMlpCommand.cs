@@ -7,7 +7,8 @@ namespace MlpTools.Commands;
 /// <summary>
 /// <c>Export-Mlp -Network $net -Path model.safetensors [-Force]</c>, or <c>$net | Export-Mlp model.safetensors</c>: saves a
 /// network (weights, names, history, optimizer state, preprocessing) with <see cref="ModelFile.Save(Mlp, string, bool, CancellationToken)"/>,
-/// which writes a temporary file and renames it over the target only when it is complete.
+/// which writes a temporary file and publishes it under the target's name only when it is complete; without -Force that
+/// step fails atomically when the file exists, even one another process created meanwhile.
 /// </summary>
 [Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 public sealed class ExportMlpCommand : MlpCmdlet

@@ -389,20 +389,23 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     }
 
     /// <summary>
-    /// The engine calls this when the monitor improves, with the network holding its best weights so far. The save is
-    /// atomic (a temporary file renamed over the target) and is not cancelled by Ctrl+C, so the file always holds a
-    /// complete model: the best one so far.
+    /// The engine calls this at the end of an epoch that improved the monitor, with the network holding its best weights
+    /// so far. The save is atomic (a temporary file renamed over the target) and is not cancelled by Ctrl+C, so the file
+    /// always holds a complete model: the best one so far.
     /// </summary>
     private void SaveCheckpoint(Mlp network)
     {
         try
         {
-            ModelFile.Save(network, _checkpoint!, overwrite: true);
+            ModelFile.Save(network, _checkpoint!, overwrite: true, beforeReplace: null, CancellationToken.None, what: "checkpoint");
         }
         catch (MlpException ex)
         {
+            // An I/O failure already reads "Could not write the checkpoint '<path>': <reason>. Nothing was changed.";
+            // other errors say what is wrong with the path or the network.
+            string what = ex.ErrorId == "ModelWriteFailed" ? ex.Message : $"Could not write the checkpoint '{_checkpoint}': {ex.Message}";
             throw new MlpException("CheckpointWriteFailed", MlpErrorKind.InvalidOperation,
-                $"Could not write the checkpoint '{_checkpoint}': {ex.Message} Training stopped; the network keeps its best weights.", _checkpoint, ex);
+                $"{what} Training stopped; the network keeps its best weights.", _checkpoint, ex);
         }
         WriteWhileWorking(() => WriteDebug(string.Create(CultureInfo.InvariantCulture, $"Saved epoch {network.BestEpoch} to '{_checkpoint}'.")));
     }
