@@ -115,6 +115,18 @@ Describe 'Test-MlpGradient' {
         }
     }
 
+    Context 'Labels' {
+        BeforeAll {
+            $single = New-Mlp -Precision Single -Parameters @{ W1 = @(@(0.1), @(0.2)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+        }
+
+        It 'refuses -Labels that are not whole numbers, naming the value and its position' {
+            $err = { $single | Test-MlpGradient -Features @(@(0.5, 1.0), @(-0.25, 0.5)) -Labels 0, 1.5 } | Should -Throw -ErrorId (Get-Id InvalidLabel) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike '-Labels: label 2 (counting from 1) is 1.5, which is not a whole number*'
+        }
+    }
+
     It 'declares its output type' {
         (Get-Command Test-MlpGradient).OutputType.Type | Should -Contain ([MlpTools.Core.Inspection.GradientCheckResult])
     }
