@@ -219,6 +219,48 @@ Describe 'Get-MlpGradient' {
         }
     }
 
+    Context 'Precision edges' {
+        BeforeAll {
+            $tiny = @{ W1 = @(@(1e-38), @(1e-38)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+            $single = New-Mlp -Parameters $tiny -Precision Single
+            $double = New-Mlp -Parameters $tiny -Precision Double
+        }
+
+        It 'refuses a -Features value beyond float32 (<Value>) on a Single network, naming row, feature and value; a Double network takes it' -TestCases @(
+            @{ Value = 3.5e38; Shown = '3.5E+38' }
+            @{ Value = -1e300; Shown = '-1E+300' }
+        ) {
+            $features = @(@(0.5, 1.0), @(-0.25, $Value))
+            $err = { $single | Get-MlpGradient -Features $features -Labels 0, 1 } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'Features', feature 'x1': $Shown *"
+            $g = $double | Get-MlpGradient -Features $features -Labels 0, 1 -Trace
+            $g.X[1, 1] | Should -Be $Value
+            [double]::IsFinite($g.Loss) | Should -BeTrue
+        }
+
+        It 'takes a -Features value float32 holds (<Value>) on a Single network, as float32 rounds it' -TestCases @(
+            @{ Value = 3.4028234e38 }
+            @{ Value = -3.4028234e38 }
+            @{ Value = 1e-45 }
+            @{ Value = 1e-40 }
+            @{ Value = 4.9e-324 }
+            @{ Value = -0.0 }
+        ) {
+            $g = $single | Get-MlpGradient -Features @(@(0.5, 1.0), @(-0.25, $Value)) -Labels 0, 1 -Trace
+            $g.X[1, 1] | Should -Be ([float]$Value)
+            [float]::IsNegative($g.X[1, 1]) | Should -Be ([double]::IsNegative($Value))
+            [double]::IsFinite($g.Loss) | Should -BeTrue
+        }
+
+        It 'refuses a -Regularization whose gradient term a Single network cannot hold, up front' {
+            $err = { $single | Get-MlpGradient -Features @(@(0.5, 1.0)) -Labels 0 -Regularization 1e300 } |
+                Should -Throw -ErrorId (Get-Id InvalidRegularization) -PassThru
+            $err.Exception.Message | Should -BeLike '*1E+300*Single*'
+            [double]::IsFinite(($double | Get-MlpGradient -Features @(@(0.5, 1.0)) -Labels 0 -Regularization 1e300).Loss) | Should -BeTrue
+        }
+    }
+
     It 'declares both precisions as output types' {
         $types = (Get-Command Get-MlpGradient).OutputType.Type
         $types | Should -Contain ([MlpTools.Core.Inspection.GradientReport[single]])
