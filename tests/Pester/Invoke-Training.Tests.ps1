@@ -237,7 +237,7 @@ $net.StopReason
             $lines = @($digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 8 -Seed 1 -ValidationFraction 0.2 -NetworkVariable net -Verbose 4>&1 |
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             $split = Get-ValidationPart $digits 0.2 1
-            $lines[0] | Should -Match "on 'Digits \(train\)' \(1438 samples\).*validation on 'Digits \(test\)' \(359 samples\)"
+            $lines[0] | Should -Match "on 'Digits \(train\)' \(1,438 samples\).*validation on 'Digits \(test\)' \(359 samples\)"
             $split.Train.Count | Should -Be 1438
             $net.History.ValidationLoss | Should -Not -Contain $null
             $best = $net.History | Sort-Object ValidationLoss | Select-Object -First 1
@@ -624,6 +624,14 @@ $net.StopReason
             $err = { $net | Invoke-Training -Epochs 2 -Regularization $Lambda -Seed 1 } | Should -Throw -ErrorId (Get-Id TrainingDiverged) -PassThru
             $err.Exception.Message | Should -BeLike "*-Regularization*$($Lambda.ToString([cultureinfo]::InvariantCulture))*"
             $err.Exception.Message | Should -Not -BeLike '*smaller -LearningRate*'
+        }
+
+        It 'says "1 epoch", not "1 epochs"' {
+            $lines = @($spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 1 -Patience 1 -PlateauPatience 1 -Seed 1 -Verbose -NetworkVariable one 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $lines[0] | Should -Match ': 1 epoch, Sgd .*learning rate x 0\.5 after 1 epoch without improvement, stop after 1 epoch without improvement'
+            $one.StopReason | Should -Be 'Completed 1 epoch'
+            $lines[-1] | Should -Match '^Completed 1 epoch; '
         }
     }
 

@@ -234,7 +234,7 @@ public static class Trainer
                 string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, normW1 / batches, normW2 / batches, epochStart);
                 if (stop is not null) return stop;
             }
-            return string.Create(CultureInfo.InvariantCulture, $"Completed {_o.Epochs} epochs");
+            return "Completed " + DataFile.Plural(_o.Epochs, "epoch");
         }
 
         /// <summary>
@@ -269,7 +269,7 @@ public static class Trainer
                 var result = (loss.Total, Flatten(gradients));
                 _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, 1, 1, loss.Total, _clock.Elapsed));
                 stop = EndEpoch(epoch, loss.Total, (double)correct / n, gw1, gw2, start);
-                if (stop is null && epoch >= LastEpoch) stop = string.Create(CultureInfo.InvariantCulture, $"Completed {_o.Epochs} epochs");
+                if (stop is null && epoch >= LastEpoch) stop = "Completed " + DataFile.Plural(_o.Epochs, "epoch");
                 return result;
             }
 
@@ -277,7 +277,7 @@ public static class Trainer
             try
             {
                 var found = minimizer.FindMinimum(ObjectiveFunction.Gradient(Evaluate), Flatten(_w));
-                return stop ?? string.Create(CultureInfo.InvariantCulture, $"Converged after {found.Iterations} iterations ({found.ReasonForExit})");
+                return stop ?? $"Converged after {DataFile.Plural(found.Iterations, "iteration")} ({found.ReasonForExit})";
             }
             catch (StopLbfgs)
             {
@@ -286,7 +286,7 @@ public static class Trainer
             catch (Exception ex) when (ex is not MlpException && stop is null)
             {
                 // The line search gave up (no further progress is possible): keep the best weights found.
-                return string.Create(CultureInfo.InvariantCulture, $"Stopped after {epoch - _firstEpoch + 1} evaluations: {ex.Message}");
+                return $"Stopped after {DataFile.Plural(epoch - _firstEpoch + 1, "evaluation")}: {ex.Message}";
             }
         }
 
@@ -359,7 +359,7 @@ public static class Trainer
 
             if (_o.Patience is { } patience && _sinceBest >= patience)
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {patience} epochs (best epoch {_net.BestEpoch})");
+                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {DataFile.Plural(patience, "epoch")} (best epoch {_net.BestEpoch})");
             if (_o.PlateauPatience is { } plateau && _sincePlateau >= plateau)
             {
                 _learningRate = Math.Max(_learningRate * _o.PlateauFactor, _o.MinLearningRate);

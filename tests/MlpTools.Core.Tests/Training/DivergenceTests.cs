@@ -59,4 +59,19 @@ public class DivergenceTests
         Assert.DoesNotContain("-Regularization", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("-Scaling", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Stop_reasons_say_one_epoch_not_one_epochs()
+    {
+        var net = Mlp.Create(64, 8, 10, seed: 1);
+        Trainer.Train(net, Digits(), new TrainingOptions { Epochs = 1, Seed = 1 });
+        Assert.Equal("Completed 1 epoch", net.StopReason);
+        Trainer.Train(net, Digits(), new TrainingOptions { Epochs = 2, Seed = 1 });
+        Assert.Equal("Completed 2 epochs", net.StopReason);
+
+        // An absurd learning rate makes every epoch worse than the start, so Patience 1 stops after one epoch.
+        var stuck = Mlp.Create(64, 8, 10, seed: 1);
+        Trainer.Train(stuck, Digits(), new TrainingOptions { Epochs = 5, Patience = 1, LearningRate = 1e-12, Seed = 1, MinDelta = 1 });
+        Assert.Matches(@"^Stopped early after epoch 1: Loss did not improve for 1 epoch \(best epoch 0\)$", stuck.StopReason);
+    }
 }
