@@ -15,7 +15,9 @@ namespace MlpTools.Commands;
 /// A flat list of numbers given where a matrix is expected is one row (so <c>-Features @(0.5, 1.0)</c> is one
 /// sample). Problems are <see cref="MlpException"/>s of kind InvalidArgument naming the row and column:
 /// <c>InvalidMatrix</c> (not a matrix at all, or empty), <c>RaggedMatrix</c> (rows of different lengths),
-/// <c>NonNumericEntry</c> (an entry that is not a number), <c>InvalidVector</c>.
+/// <c>NonNumericEntry</c> (an entry that is not a number), <c>InvalidVector</c>. Labels (<see cref="ToLabels"/>) are
+/// class numbers: <c>InvalidLabel</c> (InvalidArgument) for one that is not a whole number, <c>LabelOutOfRange</c>
+/// (InvalidData) for one outside the classes.
 /// </remarks>
 internal static class NumericInput
 {
@@ -137,6 +139,61 @@ internal static class NumericInput
         Vector<double> v => v.ToColumnMatrix().ToArray(),
         _ => throw new ArgumentException($"Expected a MathNet matrix or vector, got {value.GetType()}.", nameof(value)),
     };
+
+    /// <summary>
+    /// Class labels, one per item: each a whole number in 0..<paramref name="classCount"/>-1, of any .NET numeric type or
+    /// as numeric text (invariant culture). Nothing is rounded: 0.5 is refused, not bound as 0, and a label is compared
+    /// with the classes exactly, whatever its size (2^53 + 1 as a long is named as it is).
+    /// </summary>
+    public static int[] ToLabels(IReadOnlyList<object?> values, string what, int classCount)
+    {
+        var labels = new int[values.Count];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            object? value = Unwrap(values[i]);
+            string at = string.Create(CultureInfo.InvariantCulture, $"{what}: label {i + 1} (counting from 1)");
+            string text;
+            bool inRange;
+            long index = 0;
+            switch (value)
+            {
+                case int or long or short or sbyte:
+                    long signed = Convert.ToInt64(value, CultureInfo.InvariantCulture);
+                    text = signed.ToString(CultureInfo.InvariantCulture);
+                    inRange = signed >= 0 && signed < classCount;
+                    index = signed;
+                    break;
+                case uint or ulong or ushort or byte:
+                    ulong unsigned = Convert.ToUInt64(value, CultureInfo.InvariantCulture);
+                    text = unsigned.ToString(CultureInfo.InvariantCulture);
+                    inRange = unsigned < (ulong)classCount;
+                    index = inRange ? (long)unsigned : 0;
+                    break;
+                default:
+                    double number;
+                    if (value is string s)
+                    {
+                        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out number))
+                            throw Error("InvalidLabel", $"{at} is {Describe(value)}, which is not a number; a label is a class number, 0..{classCount - 1}.", value);
+                    }
+                    else if (value is bool || !TryNumber(value, out number))
+                    {
+                        throw Error("InvalidLabel", $"{at} is {Describe(value)}, which is not a number; a label is a class number, 0..{classCount - 1}.", value);
+                    }
+                    text = number.ToString("R", CultureInfo.InvariantCulture);
+                    if (!double.IsFinite(number) || number != Math.Floor(number))
+                        throw Error("InvalidLabel", $"{at} is {text}, which is not a whole number; a label is a class number, 0..{classCount - 1}. Labels are not rounded.", value);
+                    inRange = number >= 0 && number < classCount;
+                    index = inRange ? (long)number : 0;
+                    break;
+            }
+            if (!inRange)
+                throw new MlpException("LabelOutOfRange", MlpErrorKind.InvalidData, string.Create(CultureInfo.InvariantCulture,
+                    $"{at} is {text}, but the network has {classCount} classes, numbered 0..{classCount - 1}."), value);
+            labels[i] = (int)index;
+        }
+        return labels;
+    }
 
     /// <summary>The number <paramref name="value"/> holds, for any .NET numeric type (PSObject-wrapped or not).</summary>
     public static bool TryNumber(object? value, out double number)

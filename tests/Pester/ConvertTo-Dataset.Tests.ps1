@@ -104,7 +104,33 @@ Describe 'ConvertTo-Dataset' {
             $err = { [pscustomobject]@{ x = 1 } | ConvertTo-Dataset -LabelProperty Species -ErrorAction SilentlyContinue } |
                 Should -Throw -ErrorId (Get-Id ObjectNoRows) -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidData'
-            { @() | ConvertTo-Dataset -LabelProperty Species } | Should -Throw -ErrorId (Get-Id ObjectNoRows)
+            $err.Exception.Message | Should -BeLike "The one object given was rejected*Object 1 has no property 'Species'*"
+            $err = { @() | ConvertTo-Dataset -LabelProperty Species } | Should -Throw -ErrorId (Get-Id ObjectNoRows) -PassThru
+            $err.Exception.Message | Should -BeLike 'No objects were given*'
+            $err = { @([pscustomobject]@{ x = 'a'; Species = 0 }, [pscustomobject]@{ x = 'b'; Species = 1 }) |
+                    ConvertTo-Dataset -LabelProperty Species -ErrorAction SilentlyContinue } | Should -Throw -ErrorId (Get-Id ObjectNoRows) -PassThru
+            $err.Exception.Message | Should -BeLike "All 2 objects given were rejected*Object 1, property 'x': 'a' is not a number*"
+        }
+
+        It 'refuses whole-number labels too large to be class numbers, whatever their type: <Label>' -TestCases @(
+            @{ Label = [int]::MaxValue; Shown = '2147483647' }
+            @{ Label = 3000000000; Shown = '3000000000' }
+            @{ Label = [long]9007199254740993; Shown = '9007199254740993' }
+            @{ Label = [double]9007199254740993; Shown = '9007199254740992' }
+            @{ Label = '1e300'; Shown = '1e300' }
+        ) {
+            $err = { @([pscustomobject]@{ x = 1; c = 0 }, [pscustomobject]@{ x = 2; c = $Label }) | ConvertTo-Dataset -LabelProperty c } |
+                Should -Throw -ErrorId (Get-Id ObjectTooManyClasses) -PassThru
+            $err.Exception.Message | Should -BeLike "*'$Shown'*"
+        }
+
+        It 'takes labels that are not whole numbers of 0 or more as class names: <Label>' -TestCases @(
+            @{ Label = -1; Classes = @('-1', '0') }
+            @{ Label = [int]::MinValue; Classes = @('-2147483648', '0') }
+            @{ Label = 0.5; Classes = @('0', '0.5') }
+        ) {
+            $d = @([pscustomobject]@{ x = 1; c = 0 }, [pscustomobject]@{ x = 2; c = $Label }) | ConvertTo-Dataset -LabelProperty c
+            $d.ClassNames | Should -Be $Classes
         }
 
         It 'names the missing label property and the properties there are' {

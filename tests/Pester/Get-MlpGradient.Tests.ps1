@@ -167,7 +167,7 @@ Describe 'Get-MlpGradient' {
 
         It 'names the mismatch in its messages' {
             $err = { $hand | Get-MlpGradient -Features @(@(1, 2), @(3, 4)) -Labels 0, 2 } | Should -Throw -PassThru
-            $err.Exception.Message | Should -Match 'Sample 1 has label 2, outside the 2 classes 0\.\.1'
+            $err.Exception.Message | Should -Match '^-Labels: label 2 \(counting from 1\) is 2, but the network has 2 classes, numbered 0\.\.1\.'
             $err = { $batch | Get-MlpGradient -Network $hand } | Should -Throw -ErrorId (Get-Id FeatureCountMismatch) -PassThru
             $err.Exception.Message | Should -Match '64 features per sample, but the network takes 2 inputs'
         }
@@ -178,6 +178,86 @@ Describe 'Get-MlpGradient' {
 
         It 'reports a network with no data' {
             { $hand | Get-MlpGradient } | Should -Throw -ErrorId (Get-Id NoDataset)
+        }
+    }
+
+    Context 'Labels' {
+        BeforeAll {
+            $single = New-Mlp -Precision Single -Parameters @{ W1 = @(@(0.1), @(0.2)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+        }
+
+        It 'takes whole-number -Labels of any numeric type or numeric text: <Case>' -TestCases @(
+            @{ Case = 'ints'; Labels = @(0, 1) }
+            @{ Case = 'whole doubles'; Labels = @(0.0, 1.0) }
+            @{ Case = 'a long and a decimal'; Labels = @([long]0, [decimal]1) }
+            @{ Case = 'numeric text'; Labels = @('0', ' 1 ') }
+            @{ Case = 'negative zero'; Labels = @(-0.0, 1) }
+        ) {
+            $g = $single | Get-MlpGradient -Features @(@(0.5, 1.0), @(-0.25, 0.5)) -Labels $Labels -Trace
+            $g.Y[0, 0] | Should -Be 1
+            $g.Y[1, 1] | Should -Be 1
+        }
+
+        It 'refuses -Labels <Labels>: <Id>, naming the value and its position' -TestCases @(
+            @{ Labels = @(0, 0.5); Id = 'InvalidLabel'; Shown = 'is 0.5, which is not a whole number' }
+            @{ Labels = @(0, 1.5); Id = 'InvalidLabel'; Shown = 'is 1.5, which is not a whole number' }
+            @{ Labels = @(0, [double]::NaN); Id = 'InvalidLabel'; Shown = 'is NaN, which is not a whole number' }
+            @{ Labels = @(0, 'one'); Id = 'InvalidLabel'; Shown = "is 'one' (a string), which is not a number" }
+            @{ Labels = @(0, $true); Id = 'InvalidLabel'; Shown = "is 'True' (a Boolean), which is not a number" }
+            @{ Labels = @(0, -1); Id = 'LabelOutOfRange'; Shown = 'is -1, but the network has 2 classes' }
+            @{ Labels = @(0, 2); Id = 'LabelOutOfRange'; Shown = 'is 2, but the network has 2 classes' }
+            @{ Labels = @(0, [int]::MaxValue); Id = 'LabelOutOfRange'; Shown = 'is 2147483647, but' }
+            @{ Labels = @(0, [int]::MinValue); Id = 'LabelOutOfRange'; Shown = 'is -2147483648, but' }
+            @{ Labels = @(0, 3000000000); Id = 'LabelOutOfRange'; Shown = 'is 3000000000, but' }
+            @{ Labels = @(0, [long]9007199254740993); Id = 'LabelOutOfRange'; Shown = 'is 9007199254740993, but' }
+            @{ Labels = @(0, [double]9007199254740993); Id = 'LabelOutOfRange'; Shown = 'is 9007199254740992, but' }
+            @{ Labels = @(0, [ulong]::MaxValue); Id = 'LabelOutOfRange'; Shown = 'is 18446744073709551615, but' }
+            @{ Labels = @(0, 1e300); Id = 'LabelOutOfRange'; Shown = 'is 1E+300, but' }
+        ) {
+            $err = { $single | Get-MlpGradient -Features @(@(0.5, 1.0), @(-0.25, 0.5)) -Labels $Labels } | Should -Throw -ErrorId (Get-Id $Id) -PassThru
+            $err.Exception.Message | Should -BeLike "-Labels: label 2 (counting from 1)*$Shown*"
+        }
+    }
+
+    Context 'Precision edges' {
+        BeforeAll {
+            $tiny = @{ W1 = @(@(1e-38), @(1e-38)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+            $single = New-Mlp -Parameters $tiny -Precision Single
+            $double = New-Mlp -Parameters $tiny -Precision Double
+        }
+
+        It 'refuses a -Features value beyond float32 (<Value>) on a Single network, naming row, feature and value; a Double network takes it' -TestCases @(
+            @{ Value = 3.5e38; Shown = '3.5E+38' }
+            @{ Value = -1e300; Shown = '-1E+300' }
+        ) {
+            $features = @(@(0.5, 1.0), @(-0.25, $Value))
+            $err = { $single | Get-MlpGradient -Features $features -Labels 0, 1 } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'Features', feature 'x1': $Shown *"
+            $g = $double | Get-MlpGradient -Features $features -Labels 0, 1 -Trace
+            $g.X[1, 1] | Should -Be $Value
+            [double]::IsFinite($g.Loss) | Should -BeTrue
+        }
+
+        It 'takes a -Features value float32 holds (<Value>) on a Single network, as float32 rounds it' -TestCases @(
+            @{ Value = 3.4028234e38 }
+            @{ Value = -3.4028234e38 }
+            @{ Value = 1e-45 }
+            @{ Value = 1e-40 }
+            @{ Value = 4.9e-324 }
+            @{ Value = -0.0 }
+        ) {
+            $g = $single | Get-MlpGradient -Features @(@(0.5, 1.0), @(-0.25, $Value)) -Labels 0, 1 -Trace
+            $g.X[1, 1] | Should -Be ([float]$Value)
+            [float]::IsNegative($g.X[1, 1]) | Should -Be ([double]::IsNegative($Value))
+            [double]::IsFinite($g.Loss) | Should -BeTrue
+        }
+
+        It 'refuses a -Regularization whose gradient term a Single network cannot hold, up front' {
+            $err = { $single | Get-MlpGradient -Features @(@(0.5, 1.0)) -Labels 0 -Regularization 1e300 } |
+                Should -Throw -ErrorId (Get-Id InvalidRegularization) -PassThru
+            $err.Exception.Message | Should -BeLike '*1E+300*Single*'
+            [double]::IsFinite(($double | Get-MlpGradient -Features @(@(0.5, 1.0)) -Labels 0 -Regularization 1e300).Loss) | Should -BeTrue
         }
     }
 

@@ -168,6 +168,46 @@ Describe 'Invoke-MlpPrediction' {
         }
     }
 
+    Context 'Precision edges' {
+        BeforeAll {
+            $tiny = @{ W1 = @(@(1e-38), @(1e-38)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+            $single = New-Mlp -Parameters $tiny -Precision Single
+            $double = New-Mlp -Parameters $tiny -Precision Double
+        }
+
+        It 'refuses a dataset value beyond float32 on a Single network, naming row, feature and value; a Double network takes it' {
+            $data = @(
+                [pscustomobject]@{ x0 = 0.5; x1 = 1; c = 0 }
+                [pscustomobject]@{ x0 = -0.25; x1 = 3.5e38; c = 1 }
+            ) | ConvertTo-Dataset -LabelProperty c -Name edge
+            $err = { Invoke-MlpPrediction -Network $single -Dataset $data } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'edge', feature 'x1': 3.5E+38 *"
+            $p = @(Invoke-MlpPrediction -Network $double -Dataset $data)
+            $p.Count | Should -Be 2
+            [double]::IsNaN($p[1].Probability) | Should -BeFalse
+        }
+
+        It 'reports a piped object with a value beyond float32 as a non-terminating error naming it, and predicts the others' {
+            $objects = @(
+                [pscustomobject]@{ x0 = 0.1; x1 = 0.2 }
+                [pscustomobject]@{ x0 = 0.3; x1 = '3.5e38' }
+                [pscustomobject]@{ x0 = 0.5; x1 = 3.4028234e38 }
+                [pscustomobject]@{ x0 = 1e300; x1 = 0.8 }
+                [pscustomobject]@{ x0 = -0.0; x1 = 4.9e-324 }
+            )
+            $p = @($objects | Invoke-MlpPrediction -Network $single -ErrorVariable problems -ErrorAction SilentlyContinue)
+            $p.Index | Should -Be @(0, 2, 4)
+            @($p | Where-Object { [double]::IsNaN($_.Probability) }).Count | Should -Be 0
+            $problems.Count | Should -Be 2
+            $problems[0].FullyQualifiedErrorId | Should -Be (Get-Id FeatureValueOutOfRange)
+            $problems[0].CategoryInfo.Category | Should -Be 'InvalidData'
+            $problems[0].Exception.Message | Should -BeLike "Object 2, property 'x1': 3.5E+38 *-Precision Double*"
+            $problems[0].TargetObject | Should -Be $objects[1]
+            $problems[1].Exception.Message | Should -BeLike "Object 4, property 'x0': 1E+300 *"
+            @($objects | Invoke-MlpPrediction -Network $double).Index | Should -Be @(0, 1, 2, 3, 4)
+        }
+    }
+
     Context 'Command' {
         It 'declares its output type and has one pipeline parameter per parameter set' {
             $cmd = Get-Command Invoke-MlpPrediction

@@ -250,7 +250,7 @@ $net.StopReason
             $lines = @($digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 8 -Seed 1 -ValidationFraction 0.2 -NetworkVariable net -Verbose 4>&1 |
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             $split = Get-ValidationPart $digits 0.2 1
-            $lines[0] | Should -Match "on 'Digits \(train\)' \(1438 samples\).*validation on 'Digits \(test\)' \(359 samples\)"
+            $lines[0] | Should -Match "on 'Digits \(train\)' \(1,438 samples\).*validation on 'Digits \(test\)' \(359 samples\)"
             $split.Train.Count | Should -Be 1438
             $net.History.ValidationLoss | Should -Not -Contain $null
             $best = $net.History | Sort-Object ValidationLoss | Select-Object -First 1
@@ -591,6 +591,82 @@ $net.StopReason
             $net.StopReason | Should -Match '^Diverged in epoch 4, batch \d+ of 57$'
             Test-SameWeights $net $trained | Should -BeTrue
             ($net | Test-Mlp).Accuracy | Should -BeGreaterThan 0.9
+        }
+    }
+
+    Context 'Precision edges and the cause of divergence' {
+        BeforeAll {
+            # The first 200 digits with every pixel (in [0, 1]) multiplied by $Factor.
+            function Get-LoudDigits([double] $Factor) {
+                $small = $digits.Subset([int[]](0..199))
+                $x = $small.Features.Multiply($Factor)
+                [MlpTools.Core.Data.Dataset]::FromRows([double[]]$x.ToRowMajorArray(), 200, 64, $small.Labels, $small.ClassNames, $small.FeatureNames, 'loud digits', '', $null)
+            }
+            $edge = @(
+                [pscustomobject]@{ small = 0.5; big = 1; label = 0 }
+                [pscustomobject]@{ small = -0.25; big = 3.5e38; label = 1 }
+                [pscustomobject]@{ small = 0.75; big = -1; label = 0 }
+            ) | ConvertTo-Dataset -LabelProperty label -Name edge
+        }
+
+        It 'refuses training data a Single network cannot hold before the first epoch, naming row, feature and value; a Double network trains on it' {
+            $net = $edge | New-Mlp -HiddenSize 4 -Seed 1
+            $err = { $net | Invoke-Training -Epochs 1 -Seed 1 } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'edge', feature 'big': 3.5E+38 *"
+            $net.History.Count | Should -Be 0
+            $net.Preprocessor | Should -BeNullOrEmpty
+
+            $err = { $net | Invoke-Training -Epochs 1 -Seed 1 -Scaling Standardize } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $net.Preprocessor | Should -BeNullOrEmpty
+
+            $double = $edge | New-Mlp -HiddenSize 4 -Seed 1 -Precision Double | Invoke-Training -Epochs 2 -Seed 1 -Scaling Standardize
+            $double.History.Count | Should -Be 2
+        }
+
+        It 'trains on raw values near float32''s limit when -Scaling Standardize brings them into range' {
+            $wide = @(
+                [pscustomobject]@{ a = 3e38; b = 0; label = 0 }
+                [pscustomobject]@{ a = -3e38; b = 1; label = 1 }
+                [pscustomobject]@{ a = 1e30; b = 0; label = 0 }
+                [pscustomobject]@{ a = -1e-40; b = -0.0; label = 1 }
+            ) | ConvertTo-Dataset -LabelProperty label -Name wide
+            $net = $wide | New-Mlp -HiddenSize 4 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -Scaling Standardize
+            $net.History.Count | Should -Be 3
+            [double]::IsFinite(($net | Test-Mlp).Loss) | Should -BeTrue
+        }
+
+        It 'blames inputs out of range when training diverges on them, and advises -Scaling Standardize' {
+            $net = Get-LoudDigits 3.2e38 | New-Mlp -HiddenSize 16 -Seed 1
+            $err = { $net | Invoke-Training -Epochs 2 -Seed 1 } | Should -Throw -ErrorId (Get-Id TrainingDiverged) -PassThru
+            $err.Exception.Message | Should -BeLike '*largest |feature|*3.2E+38*-Scaling Standardize*'
+            $err.Exception.Message | Should -Not -BeLike '*smaller -LearningRate*'
+        }
+
+        It 'refuses a -Regularization a Single network cannot hold, up front' {
+            $net = $digits | New-Mlp -HiddenSize 8 -Seed 1
+            $err = { $net | Invoke-Training -Epochs 1 -Regularization 1e300 -Seed 1 } | Should -Throw -ErrorId (Get-Id InvalidRegularization) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike '*-Regularization 1E+300*Single*'
+            $net.History.Count | Should -Be 0
+        }
+
+        It 'blames -Regularization when the penalty dominates and training diverges (<Precision>, <Lambda>)' -TestCases @(
+            @{ Precision = 'Single'; Lambda = 1e6 }
+            @{ Precision = 'Double'; Lambda = 1e300 }
+        ) {
+            $net = $digits | New-Mlp -HiddenSize 8 -Seed 1 -Precision $Precision
+            $err = { $net | Invoke-Training -Epochs 2 -Regularization $Lambda -Seed 1 } | Should -Throw -ErrorId (Get-Id TrainingDiverged) -PassThru
+            $err.Exception.Message | Should -BeLike "*-Regularization*$($Lambda.ToString([cultureinfo]::InvariantCulture))*"
+            $err.Exception.Message | Should -Not -BeLike '*smaller -LearningRate*'
+        }
+
+        It 'says "1 epoch", not "1 epochs"' {
+            $lines = @($spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 1 -Patience 1 -PlateauPatience 1 -Seed 1 -Verbose -NetworkVariable one 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $lines[0] | Should -Match ': 1 epoch, Sgd .*learning rate x 0\.5 after 1 epoch without improvement, stop after 1 epoch without improvement'
+            $one.StopReason | Should -Be 'Completed 1 epoch'
+            $lines[-1] | Should -Match '^Completed 1 epoch; '
         }
     }
 

@@ -91,6 +91,108 @@ Describe 'Test-Mlp' {
         }
     }
 
+    Context 'Precision edges' {
+        BeforeAll {
+            # A 2-1-2 network whose weights are tiny enough that inputs up to float32's limit give finite scores.
+            function New-TinyNetwork([string] $Precision) {
+                New-Mlp -Precision $Precision -Parameters @{ W1 = @(@(1e-38), @(1e-38)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+            }
+            $single = New-TinyNetwork Single
+            $double = New-TinyNetwork Double
+            # Three rows of features 'small' and 'big'; the second row's 'big' is the value under test.
+            function Write-EdgeCsv([string] $Value) {
+                $path = Join-Path $TestDrive 'edge.csv'
+                Set-Content -LiteralPath $path -Value @('small,big,label', '0.5,1,0', "-0.25,$Value,1", '0.75,-1,0')
+                $path
+            }
+            # An IDX file of unsigned bytes (0x08), float32 (0x0D) or float64 (0x0E) elements, big-endian.
+            function Write-IdxFile([string] $Path, [byte] $Type, [int[]] $Shape, [double[]] $Values) {
+                $bytes = [Collections.Generic.List[byte]]::new()
+                $bytes.AddRange([byte[]](0, 0, $Type, $Shape.Count))
+                foreach ($size in $Shape) { $b = [BitConverter]::GetBytes([int]$size); [array]::Reverse($b); $bytes.AddRange($b) }
+                foreach ($v in $Values) {
+                    if ($Type -eq 0x08) { $bytes.Add([byte]$v); continue }
+                    [byte[]] $b = if ($Type -eq 0x0D) { [BitConverter]::GetBytes([float]$v) } else { [BitConverter]::GetBytes([double]$v) }
+                    [array]::Reverse($b)
+                    $bytes.AddRange($b)
+                }
+                [IO.File]::WriteAllBytes($Path, $bytes.ToArray())
+            }
+        }
+
+        It 'refuses a CSV value beyond float32 (<Value>) on a Single network, naming row, column and value, and takes it on a Double one' -TestCases @(
+            @{ Value = '3.5e38'; Shown = '3.5E+38' }
+            @{ Value = '1e300'; Shown = '1E+300' }
+            @{ Value = '-1.7976931348623157e308'; Shown = '-1.7976931348623157E+308' }
+        ) {
+            $data = Import-Dataset -Path (Write-EdgeCsv $Value)
+            $err = { Test-Mlp -Network $single -Dataset $data } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'edge', feature 'big': $Shown *"
+            $err.Exception.Message | Should -BeLike '*-Precision Double*'
+            $err.TargetObject.Row | Should -Be 1
+            $err.TargetObject.FeatureName | Should -Be 'big'
+            (Test-Mlp -Network $double -Dataset $data).Loss | Should -BeGreaterOrEqual 0
+        }
+
+        It 'takes a CSV value float32 holds (<Value>) on a Single network' -TestCases @(
+            @{ Value = '3.4028234e38' }
+            @{ Value = '-3.4028234e38' }
+            @{ Value = '1e-45' }
+            @{ Value = '1e-40' }
+            @{ Value = '4.9e-324' }
+            @{ Value = '-0.0' }
+        ) {
+            $data = Import-Dataset -Path (Write-EdgeCsv $Value)
+            $e = Test-Mlp -Network $single -Dataset $data
+            [double]::IsFinite($e.Loss) | Should -BeTrue
+            $e.Count | Should -Be 3
+        }
+
+        It 'refuses the same value given as objects to ConvertTo-Dataset, and takes it on a Double network' {
+            $data = @(
+                [pscustomobject]@{ small = 0.5; big = 1; label = 0 }
+                [pscustomobject]@{ small = -0.25; big = 3.5e38; label = 1 }
+                [pscustomobject]@{ small = 0.75; big = [decimal]'-1'; label = 0 }
+            ) | ConvertTo-Dataset -LabelProperty label -Name objects
+            $err = { $data | Test-Mlp -Network $single } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'objects', feature 'big': 3.5E+38 *"
+            ($data | Test-Mlp -Network $double).Count | Should -Be 3
+        }
+
+        It 'refuses a float64 IDX value beyond float32 on a Single network; takes float32 IDX values at the limit' {
+            $labels = Join-Path $TestDrive 'labels.idx'
+            Write-IdxFile $labels 0x08 @(3) @(0, 1, 0)
+            $wide = Join-Path $TestDrive 'wide.idx'
+            Write-IdxFile $wide 0x0E @(3, 2) @(0.5, 1, -0.25, 3.5e38, 0.75, -1)
+            $data = Import-Dataset -Path $wide -LabelPath $labels
+            $err = { Test-Mlp -Network $single -Dataset $data } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'wide', feature 'x1': 3.5E+38 *"
+            (Test-Mlp -Network $double -Dataset $data).Count | Should -Be 3
+
+            $narrow = Join-Path $TestDrive 'narrow.idx'
+            Write-IdxFile $narrow 0x0D @(3, 2) @(0.5, 1, 1e-45, ([float]::MaxValue), -0.0, ([float]::MinValue))
+            [double]::IsFinite((Test-Mlp -Network $single -Dataset (Import-Dataset -Path $narrow -LabelPath $labels)).Loss) | Should -BeTrue
+        }
+
+        It 'checks the scaled value: a raw value float32 holds whose scaled value it does not is refused' {
+            $scaled = New-TinyNetwork Single
+            $scaled.Preprocessor = [MlpTools.Core.Data.Preprocessor]::new('Standardize', [double[]](0, 0), [double[]](1, 1e-10))
+            $data = Import-Dataset -Path (Write-EdgeCsv '1e30')
+            $err = { Test-Mlp -Network $scaled -Dataset $data } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'edge', feature 'big': 1E+30 becomes 1E+40 after the network's Standardize scaling*"
+        }
+
+        It 'reports scores that overflow on finite inputs as NetworkOverflow, naming the row and the input' {
+            # 3.4e38 fits in float32, but weights of 1 and 2 make the scores 6.8e38, which does not.
+            $loud = New-Mlp -Precision Single -Parameters @{ W1 = @(@(1), @(1)); b1 = @(0); W2 = @(, @(2, -2)); b2 = @(0, 0) }
+            $data = Import-Dataset -Path (Write-EdgeCsv '3.4e38')
+            $err = { Test-Mlp -Network $loud -Dataset $data } | Should -Throw -ErrorId (Get-Id NetworkOverflow) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -BeLike "*row 2 (counting from 1) of 'edge'*'big'*-Scaling Standardize*-Precision Double*"
+        }
+    }
+
     It 'declares its output type' {
         (Get-Command Test-Mlp).OutputType.Type | Should -Contain ([MlpTools.Core.Model.Evaluation])
     }

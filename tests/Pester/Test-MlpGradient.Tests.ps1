@@ -115,6 +115,42 @@ Describe 'Test-MlpGradient' {
         }
     }
 
+    Context 'Labels' {
+        BeforeAll {
+            $single = New-Mlp -Precision Single -Parameters @{ W1 = @(@(0.1), @(0.2)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+        }
+
+        It 'refuses -Labels that are not whole numbers, naming the value and its position' {
+            $err = { $single | Test-MlpGradient -Features @(@(0.5, 1.0), @(-0.25, 0.5)) -Labels 0, 1.5 } | Should -Throw -ErrorId (Get-Id InvalidLabel) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike '-Labels: label 2 (counting from 1) is 1.5, which is not a whole number*'
+        }
+    }
+
+    Context 'Precision edges' {
+        BeforeAll {
+            $tiny = @{ W1 = @(@(1e-38), @(1e-38)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }
+            $single = New-Mlp -Parameters $tiny -Precision Single
+            $double = New-Mlp -Parameters $tiny -Precision Double
+        }
+
+        It 'refuses a -Features value beyond float32 on a Single network, naming row, feature and value; a Double network takes it' {
+            $features = @(@(0.5, 1.0), @(-0.25, 3.5e38))
+            $err = { $single | Test-MlpGradient -Features $features -Labels 0, 1 } | Should -Throw -ErrorId (Get-Id FeatureValueOutOfRange) -PassThru
+            $err.Exception.Message | Should -BeLike "Row 2 (counting from 1) of 'Features', feature 'x1': 3.5E+38 *"
+            @($double | Test-MlpGradient -Features $features -Labels 0, 1).Count | Should -Be 4
+        }
+
+        It 'takes a -Features value float32 holds (<Value>) on a Single network' -TestCases @(
+            @{ Value = 3.4028234e38 }
+            @{ Value = 1e-45 }
+            @{ Value = 4.9e-324 }
+            @{ Value = -0.0 }
+        ) {
+            @($single | Test-MlpGradient -Features @(@(0.5, 1.0), @(-0.25, $Value)) -Labels 0, 1 -WarningAction SilentlyContinue).Count | Should -Be 4
+        }
+    }
+
     It 'declares its output type' {
         (Get-Command Test-MlpGradient).OutputType.Type | Should -Contain ([MlpTools.Core.Inspection.GradientCheckResult])
     }

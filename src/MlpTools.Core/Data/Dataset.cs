@@ -183,6 +183,13 @@ public sealed class Dataset
         }
     }
 
+    /// <summary>One feature value as the dataset holds it (widened exactly to double): for naming a value in a message.</summary>
+    internal double Value(int row, int feature)
+    {
+        long at = (long)row * FeatureCount + feature;
+        return _single is not null ? _single[at] : _double![at];
+    }
+
     /// <summary>Copies the labels of the given rows.</summary>
     internal void GatherLabels(ReadOnlySpan<int> rows, Span<int> destination)
     {

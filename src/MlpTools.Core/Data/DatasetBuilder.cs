@@ -34,6 +34,7 @@ public sealed class DatasetBuilder
     private string[]? _featureNames;
     private int[]? _firstPositions; // where each feature, then the label, sat in the first object
     private int _offered;
+    private string? _firstRefusal; // why the first refused object was refused
     private bool _built;
 
     /// <summary>A builder whose objects carry their label in <paramref name="labelProperty"/>.</summary>
@@ -80,6 +81,19 @@ public sealed class DatasetBuilder
         ArgumentNullException.ThrowIfNull(properties);
         if (_built) throw new InvalidOperationException("This builder has already built its dataset; make a new one.");
         int number = ++_offered;
+        try
+        {
+            AddRow(properties, number);
+        }
+        catch (MlpException e)
+        {
+            _firstRefusal ??= e.Message;
+            throw;
+        }
+    }
+
+    private void AddRow(IReadOnlyList<KeyValuePair<string, object?>> properties, int number)
+    {
         if (_firstPositions is null) Start(properties, number);
         int[] at = Locate(properties, number);
 
@@ -113,7 +127,12 @@ public sealed class DatasetBuilder
     {
         if (_built) throw new InvalidOperationException("This builder has already built its dataset; make a new one.");
         if (_rows is null || _rows.Count == 0)
-            throw MlpException.InvalidData("ObjectNoRows", "No objects were given, so there is no dataset to build.");
+        {
+            string message = _offered == 0 ? "No objects were given, so there is no dataset to build."
+                : (_offered == 1 ? "The one object given was rejected" : DataFile.Format($"All {_offered:N0} objects given were rejected"))
+                  + ", so there is no dataset to build." + (_firstRefusal is null ? "" : $" The first was rejected because: {_firstRefusal}");
+            throw MlpException.InvalidData("ObjectNoRows", message, _offered);
+        }
         (int[] y, IReadOnlyList<string> classNames) = _labels.Finish("ObjectTooManyClasses", $"the property '{LabelProperty}'");
         double[] x = _rows.ToArray();
         _built = true;

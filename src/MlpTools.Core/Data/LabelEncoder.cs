@@ -64,7 +64,7 @@ internal sealed class LabelEncoder
         {
             CheckClassNames(classNames, where);
             names = classNames.ToArray();
-            if (TryWholeNumbers(out long top))
+            if (TryWholeNumbers(out double top, out _))
             {
                 if (top >= names.Count)
                     throw MlpException.InvalidData("LabelOutOfRange",
@@ -83,11 +83,11 @@ internal sealed class LabelEncoder
                 }
             }
         }
-        else if (TryWholeNumbers(out long max))
+        else if (TryWholeNumbers(out double max, out string maxText))
         {
             if (max >= MaxClassCount)
                 throw MlpException.InvalidData(errorId,
-                    DataFile.Format($"The labels of {where} go up to {max}, which would make {max + 1:N0} classes; at most {MaxClassCount:N0} are allowed. Is that really the label column?"), max);
+                    DataFile.Format($"The labels of {where} are whole numbers, so each is its class's number, and they go up to '{maxText}': more than the {MaxClassCount:N0} classes allowed. Is that really the label column? (Labels that are not all whole numbers of 0 or more name their classes instead.)"), maxText);
             for (int k = 0; k < map.Length; k++) map[k] = (int)ParseWhole(_distinct[k]);
             names = Dataset.DefaultClassNames((int)max + 1);
         }
@@ -131,20 +131,29 @@ internal sealed class LabelEncoder
     private static string Listed(IReadOnlyList<string> names) =>
         string.Join(", ", names.Take(10).Select(n => "'" + n + "'")) + (names.Count > 10 ? DataFile.Format($", ... ({names.Count} in all)") : "");
 
-    private bool TryWholeNumbers(out long max)
+    /// <summary>True when every distinct label is a whole number of 0 or more, however large; the largest, and its text.</summary>
+    private bool TryWholeNumbers(out double max, out string maxText)
     {
         max = -1;
+        maxText = "";
         foreach (string s in _distinct)
         {
             double v = ParseWhole(s);
             if (double.IsNaN(v)) return false;
-            max = Math.Max(max, (long)v);
+            if (v > max)
+            {
+                max = v;
+                maxText = s;
+            }
         }
         return _distinct.Count > 0;
     }
 
-    /// <summary>The label as a whole number in 0..int.MaxValue-1, or NaN when it is not one.</summary>
+    /// <summary>
+    /// The label as a whole number of 0 or more (as a double, so a label of any size is one: those beyond the class
+    /// limit are then refused rather than taken as names), or NaN when it is not one.
+    /// </summary>
     private static double ParseWhole(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0 && v < int.MaxValue && v == Math.Floor(v)
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) && v >= 0 && v == Math.Floor(v)
             ? v : double.NaN;
 }

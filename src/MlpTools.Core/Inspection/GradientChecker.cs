@@ -64,8 +64,10 @@ public static class GradientChecker
         if (!double.IsFinite(threshold) || threshold <= 0)
             throw MlpException.Argument("InvalidThreshold", $"Threshold must be a finite number > 0, but it is {threshold.ToString(CultureInfo.InvariantCulture)}.", threshold);
 
+        // The data and lambda must suit the network as it is (its precision), though the check itself runs in float64.
+        data = network.Accept(data);
+        network.CheckRegularization(regularization, Math.Max(data.Count, 1));
         Mlp<double> net = network.ToDouble();
-        data = net.Accept(data);
         var report = (GradientReport<double>)net.ComputeGradient(data, regularization, trace: false, classWeights);
         ParameterSet<double> g = report.Gradients;
         if (analytic is not null) ApplyOverrides(g, analytic);

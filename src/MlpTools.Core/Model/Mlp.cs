@@ -156,9 +156,19 @@ public abstract class Mlp
         b2.CopyTo(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.Dense(p.b2));
         if (!p.AllFinite())
             throw MlpException.Argument("NonFiniteParameter", "A parameter holds NaN or infinity; every weight and bias must be a finite number.");
-        return precision == Precision.Double
-            ? new Mlp<double>(p, classNames, featureNames)
-            : new Mlp<float>(p.Convert<float>(), classNames, featureNames);
+        if (precision == Precision.Double) return new Mlp<double>(p, classNames, featureNames);
+        ParameterSet<float> single = p.Convert<float>();
+        for (int k = 0; k < 4; k++)
+        {
+            int e = Array.FindIndex(single[k], v => !float.IsFinite(v));
+            if (e < 0) continue;
+            int rows = p.Shape(k).Rows;
+            string entry = k % 2 == 0 ? string.Create(CultureInfo.InvariantCulture, $"{ParameterSet<double>.Names[k]}[{e % rows},{e / rows}]")
+                : string.Create(CultureInfo.InvariantCulture, $"{ParameterSet<double>.Names[k]}[{e}]");
+            throw MlpException.Argument("NonFiniteParameter", string.Create(CultureInfo.InvariantCulture,
+                $"{entry} is {p[k][e]:R}, beyond what a Single-precision network holds (at most {LargestText(Precision.Single)} in magnitude); use -Precision Double, or smaller parameters."), p[k][e]);
+        }
+        return new Mlp<float>(single, classNames, featureNames);
     }
 
     /// <summary>A copy of this network in double precision (weights, names and history).</summary>
@@ -184,24 +194,114 @@ public abstract class Mlp
     /// <param name="classWeights">Optional per-class weights in the loss (length C).</param>
     public abstract GradientReport ComputeGradient(Dataset data, double regularization, bool trace, IReadOnlyList<double>? classWeights = null);
 
-    /// <summary>Throws a clear error when the dataset does not fit this network.</summary>
+    /// <summary>
+    /// Throws a clear error when the dataset does not fit this network: its feature count, its labels, and every value as
+    /// the network would take it (in the network's precision, after its scaling).
+    /// </summary>
     public void EnsureCompatible(Dataset data) => Accept(data);
 
     /// <summary>
-    /// The dataset as this network sees it: checked to fit (feature count, and labels within the classes unless
-    /// <paramref name="checkLabels"/> is off), with its labels numbered as the network numbers its classes.
+    /// The dataset as this network sees it: checked to fit (feature count, labels within the classes unless
+    /// <paramref name="checkLabels"/> is off, and every value finite as the network takes it unless
+    /// <paramref name="checkValues"/> is off; see <see cref="CheckValues"/>), with its labels numbered as the network numbers its classes.
     /// </summary>
     /// <remarks>
     /// When both the dataset and the network name their classes (other than the plain "0", "1", ... that numeric labels
     /// get), classes are matched by name, so a test file holding only some of the classes, in another order, is
     /// scored right. Otherwise labels are taken as class numbers.
     /// </remarks>
-    internal Dataset Accept(Dataset data, bool checkLabels = true)
+    /// <remarks>
+    /// This is where data meets the network: every public operation that takes a dataset (Evaluate, Predict,
+    /// ComputeGradient, EnsureCompatible, the trainer and the gradient checker) comes through here once, so the
+    /// values are checked once per call, never per batch.
+    /// </remarks>
+    internal Dataset Accept(Dataset data, bool checkLabels = true, bool checkValues = true)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (checkLabels) data = AlignClasses(data);
         EnsureCompatible(data, checkLabels);
+        if (checkValues) CheckValues(data, Preprocessor);
         return data;
+    }
+
+    /// <summary>
+    /// Checks that every value of <paramref name="data"/>, as this network takes it (converted to its precision, then
+    /// scaled by <paramref name="preprocessor"/>, exactly as batches are gathered), is a finite number, and returns the
+    /// largest magnitude it takes. One pass over the data, a block of rows at a time.
+    /// </summary>
+    /// <exception cref="MlpException">
+    /// <c>FeatureValueNotFinite</c> (the dataset holds NaN or an infinity) or <c>FeatureValueOutOfRange</c> (a finite value
+    /// the precision cannot hold, or whose scaled value it cannot hold); both InvalidData, naming the row (counting from
+    /// 1), the feature and the value, with an <see cref="InputValueProblem"/> as the target.
+    /// </exception>
+    internal abstract InputExtreme CheckValues(Dataset data, Preprocessor? preprocessor);
+
+    /// <summary>
+    /// Throws <c>InvalidRegularization</c> when lambda is not a finite number >= 0, or is so large that for a batch of
+    /// <paramref name="batchSize"/> the L2 term of the gradient, (lambda/m) W, or the penalty (lambda/2m)(||W1||^2 + ||W2||^2)
+    /// cannot be represented at the current weights.
+    /// </summary>
+    internal abstract void CheckRegularization(double lambda, int batchSize);
+
+    /// <summary>The largest finite magnitude of a precision, as a message shows it.</summary>
+    internal static string LargestText(Precision precision) =>
+        precision == Precision.Single ? float.MaxValue.ToString("R", CultureInfo.InvariantCulture) : double.MaxValue.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>"Row 3 (counting from 1) of 'name'".</summary>
+    internal static string RowText(Dataset data, int row) =>
+        string.Create(CultureInfo.InvariantCulture, $"Row {row + 1} (counting from 1) of '{data.Name}'");
+
+    /// <summary>The error for a value the network cannot take: NaN or infinity, beyond the precision, or beyond it once scaled.</summary>
+    private protected MlpException ValueError(Dataset data, Preprocessor? preprocessor, int row, int feature, bool scaled)
+    {
+        double raw = data.Value(row, feature);
+        string name = data.FeatureNames[feature];
+        string value = raw.ToString("R", CultureInfo.InvariantCulture);
+        string holds = string.Create(CultureInfo.InvariantCulture, $"beyond what a {Precision}-precision network holds (at most {LargestText(Precision)} in magnitude)");
+        string orDouble = Precision == Precision.Single ? " or use a Double network (New-Mlp -Precision Double)" : "";
+        string id, explanation;
+        double? scaledValue = null;
+        if (!double.IsFinite(raw))
+        {
+            id = "FeatureValueNotFinite";
+            explanation = $"{value} is not a finite number; every feature value must be finite. Fix or remove the sample.";
+        }
+        else if (!scaled || preprocessor is null)
+        {
+            id = "FeatureValueOutOfRange";
+            explanation = $"{value} is {holds}. Rescale the feature before the network takes it (for example, divide the column by a power of ten){orDouble}.";
+        }
+        else
+        {
+            id = "FeatureValueOutOfRange";
+            double offset = preprocessor.Offsets[feature], scale = preprocessor.Scales[feature];
+            scaledValue = (raw - offset) / scale;
+            explanation = string.Create(CultureInfo.InvariantCulture,
+                $"{value} becomes {scaledValue:G6} after the network's {preprocessor.Kind} scaling, (x - {offset:G6}) / {scale:G6}, which is {holds}. The value lies far outside the data the scaling was fitted to: check it, or leave the sample out{orDouble}.");
+        }
+        var problem = new InputValueProblem(row, feature, name, raw, scaledValue, Precision) { Explanation = explanation, AboutValue = true };
+        return MlpException.InvalidData(id, $"{RowText(data, row)}, feature '{name}': {explanation}", problem);
+    }
+
+    /// <summary>
+    /// The error for a sample whose values the network takes but whose scores (or loss, or gradient) then overflow its
+    /// precision; names the sample's largest input (as the network took it: <paramref name="x"/> is its row after scaling).
+    /// </summary>
+    private protected MlpException OverflowError(Dataset data, int row, ReadOnlySpan<double> x, string what)
+    {
+        int feature = 0;
+        for (int j = 1; j < x.Length; j++) if (Math.Abs(x[j]) > Math.Abs(x[feature])) feature = j;
+        string name = data.FeatureNames[feature];
+        string scaling = Preprocessor is null ? "" : " after scaling";
+        string advice = Preprocessor is null
+            ? "Rescale the features (for example, train a new network with -Scaling Standardize)"
+            : "Check the sample: it lies far outside the data the network's scaling was fitted to";
+        string orDouble = Precision == Precision.Single ? ", or use a Double network (New-Mlp -Precision Double)" : "";
+        string explanation = string.Create(CultureInfo.InvariantCulture,
+            $"the network's {what} overflow {Precision} precision; the sample's largest input{scaling} is {x[feature]:G6}, in feature '{name}'. {advice}{orDouble}.");
+        double raw = data.Value(row, feature);
+        var problem = new InputValueProblem(row, feature, name, raw, Preprocessor is null ? null : x[feature], Precision) { Explanation = explanation };
+        return MlpException.InvalidData("NetworkOverflow", $"{RowText(data, row)}: {explanation}", problem);
     }
 
     private Dataset AlignClasses(Dataset data)
@@ -315,16 +415,24 @@ public sealed class Mlp<T> : Mlp
     }
 
     /// <inheritdoc />
-    public override Evaluation Evaluate(Dataset data)
+    public override Evaluation Evaluate(Dataset data) => Score(Accept(data), checkScores: true);
+
+    /// <summary>
+    /// Evaluate on data already accepted (the trainer's validation data, every epoch). With <paramref name="checkScores"/>,
+    /// scores or a loss that overflow the precision are a <c>NetworkOverflow</c> error; without, they give a NaN or
+    /// infinite loss, as a diverging training run shows it.
+    /// </summary>
+    internal Evaluation Score(Dataset data, bool checkScores)
     {
-        data = Accept(data);
         int n = data.Count, c = ClassCount;
         var confusion = new int[c, c];
         double lossSum = 0;
         int correct = 0;
         ForEachBatch(data, EvaluationBuffers(n), withLabels: true, (buffers, start, m) =>
         {
-            lossSum += Backprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss * m;
+            double loss = Backprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss;
+            if (checkScores) CheckScores(data, buffers, start, m, loss);
+            lossSum += loss * m;
             for (int r = 0; r < m; r++)
             {
                 int predicted = Backprop.ArgMax<T>(buffers.P.AsSpan(r * c, c));
@@ -347,6 +455,7 @@ public sealed class Mlp<T> : Mlp
         ForEachBatch(data, EvaluationBuffers(n), withLabels: false, (buffers, start, m) =>
         {
             Backprop.ForwardScores(Parameters, buffers, m);
+            CheckScores(data, buffers, start, m, loss: 0);
             Numerics.Kernels.Softmax<T>(buffers.Z.AsSpan(0, m * c), buffers.P.AsSpan(0, m * c), m, c);
             for (int r = 0; r < m; r++)
             {
@@ -356,6 +465,39 @@ public sealed class Mlp<T> : Mlp
             }
         });
         return (probabilities, predicted);
+    }
+
+    /// <summary>
+    /// Throws <c>NetworkOverflow</c>, naming the first row at fault, when the scores Z of the batch's m rows (or the
+    /// batch's mean loss) are not finite: values the network holds, but whose products overflow its precision.
+    /// </summary>
+    private void CheckScores(Dataset data, BatchBuffers<T> b, int start, int m, double loss)
+    {
+        int c = ClassCount;
+        if (double.IsFinite(loss) && Numerics.Kernels.AllFinite<T>(b.Z.AsSpan(0, m * c))) return;
+        int row = 0;
+        for (int r = 0; r < m; r++)
+        {
+            ReadOnlySpan<T> z = b.Z.AsSpan(r * c, c);
+            T max = z[0];
+            for (int j = 1; j < c; j++) if (z[j] > max) max = z[j];
+            bool finite = T.IsFinite(max);
+            // The row's loss, log-sum-exp(z) - z_y, needs z_y - max finite too.
+            for (int j = 0; j < c && finite; j++) finite = T.IsFinite(z[j]) && T.IsFinite(z[j] - max);
+            if (!finite)
+            {
+                row = r;
+                break;
+            }
+        }
+        throw OverflowError(data, start + row, Widen(b.X.AsSpan(row * InputSize, InputSize)), "scores");
+    }
+
+    private static double[] Widen(ReadOnlySpan<T> values)
+    {
+        var wide = new double[values.Length];
+        for (int i = 0; i < wide.Length; i++) wide[i] = double.CreateTruncating(values[i]);
+        return wide;
     }
 
     /// <summary>Buffers for evaluating n samples in batches of at most 1,024 (sized to n when smaller).</summary>
@@ -382,14 +524,31 @@ public sealed class Mlp<T> : Mlp
     public override GradientReport ComputeGradient(Dataset data, double regularization, bool trace, IReadOnlyList<double>? classWeights = null)
     {
         data = Accept(data);
-        CheckRegularization(regularization);
         int m = data.Count;
         if (m == 0) throw MlpException.InvalidData("EmptyDataset", $"The dataset '{data.Name}' has no samples; the loss needs at least one.");
+        CheckRegularization(regularization, m);
         var buffers = LoadBatch(data);
         var gradients = new ParameterSet<T>(InputSize, HiddenSize, ClassCount);
         T[]? weights = ClassWeightArray(classWeights);
         BatchLoss loss = Backprop.Forward(Parameters, buffers, m, regularization, withGradientSeed: true, weights);
+        CheckScores(data, buffers, 0, m, loss.DataLoss);
         Backprop.Backward(Parameters, buffers, m, regularization, gradients);
+        if (!gradients.AllFinite())
+        {
+            // The gradient sums over the batch; the row with the largest input is the one to look at.
+            int row = 0;
+            double largest = -1;
+            for (int i = 0; i < m * InputSize; i++)
+            {
+                double a = Math.Abs(double.CreateTruncating(buffers.X[i]));
+                if (a > largest)
+                {
+                    largest = a;
+                    row = i / InputSize;
+                }
+            }
+            throw OverflowError(data, row, Widen(buffers.X.AsSpan(row * InputSize, InputSize)), "gradients");
+        }
         return new GradientReport<T>(loss, m, regularization, gradients, trace ? buffers : null);
     }
 
@@ -425,10 +584,77 @@ public sealed class Mlp<T> : Mlp
         return classWeights.Select(T.CreateTruncating).ToArray();
     }
 
-    internal static void CheckRegularization(double lambda)
+    /// <inheritdoc />
+    internal override void CheckRegularization(double lambda, int batchSize)
     {
         if (!double.IsFinite(lambda) || lambda < 0)
             throw MlpException.Argument("InvalidRegularization",
                 $"Regularization (lambda) must be a finite number >= 0, but it is {lambda.ToString(CultureInfo.InvariantCulture)}.", lambda);
+        if (lambda == 0) return;
+        // Backward adds (lambda/m) W to each weight's gradient, computed in T; the loss adds the penalty, in double.
+        T decay = T.CreateTruncating(lambda / batchSize);
+        T largest = T.Zero;
+        foreach (T[] w in new[] { Parameters.W1, Parameters.W2 })
+            foreach (T v in w) largest = T.Max(largest, T.Abs(v));
+        double penalty = Backprop.RegularizationLoss(Parameters, batchSize, lambda);
+        string? what = !T.IsFinite(decay) ? "lambda/m, the factor of the gradient's L2 term (lambda/m) W,"
+            : !T.IsFinite(decay * largest) ? "the gradient's L2 term (lambda/m) W"
+            : !double.IsFinite(penalty) ? "the penalty (lambda/2m)(||W1||^2 + ||W2||^2)"
+            : null;
+        if (what is null) return;
+        throw MlpException.Argument("InvalidRegularization", string.Create(CultureInfo.InvariantCulture,
+            $"-Regularization {lambda:R} is too large for this {Precision}-precision network: with {Data.DataFile.Plural(batchSize, "sample")} in a batch (m), {what} overflows {Precision} precision (at most {LargestText(Precision)}). Use a much smaller -Regularization (useful values are usually 1e-5 to 1)."),
+            lambda);
+    }
+
+    /// <inheritdoc />
+    internal override InputExtreme CheckValues(Dataset data, Preprocessor? preprocessor)
+    {
+        int n = data.Count, d = InputSize;
+        if (n == 0) return default;
+        int block = Math.Clamp(CheckBlockValues / d, 1, n);
+        var rows = new int[block];
+        var x = new T[block * d];
+        T largest = T.Zero;
+        long at = -1;
+        for (int start = 0; start < n; start += block)
+        {
+            int m = Math.Min(block, n - start);
+            for (int r = 0; r < m; r++) rows[r] = start + r;
+            Span<T> values = x.AsSpan(0, m * d);
+            // Exactly as Gather fills a batch: converted to T, then scaled in T.
+            data.GatherRows<T>(rows.AsSpan(0, m), values);
+            if (preprocessor is not null)
+            {
+                // A value the precision cannot hold at all is named as such, not as a scaling problem.
+                if (!Numerics.Kernels.AllFinite<T>(values))
+                {
+                    int i = FirstNonFinite(values);
+                    throw ValueError(data, preprocessor, start + i / d, i % d, scaled: false);
+                }
+                preprocessor.ApplyInPlace<T>(values);
+            }
+            for (int i = 0; i < values.Length; i++)
+            {
+                T a = T.Abs(values[i]);
+                if (a <= largest) continue; // NaN fails the comparison and is caught below
+                if (!T.IsFinite(a)) throw ValueError(data, preprocessor, start + i / d, i % d, scaled: preprocessor is not null);
+                largest = a;
+                at = (long)start * d + i;
+            }
+        }
+        return at < 0 ? default : new InputExtreme(double.CreateTruncating(largest), (int)(at / d), (int)(at % d));
+    }
+
+    /// <summary>How many values <see cref="CheckValues"/> gathers at a time.</summary>
+    private const int CheckBlockValues = 1 << 16;
+
+    private static int FirstNonFinite(ReadOnlySpan<T> values)
+    {
+        for (int i = 0; i < values.Length; i++) if (!T.IsFinite(values[i])) return i;
+        return -1;
     }
 }
+
+/// <summary>The largest magnitude a network takes from a dataset (after its scaling), and where it sits (row and feature from 0).</summary>
+internal readonly record struct InputExtreme(double Magnitude, int Row, int Feature);

@@ -45,24 +45,47 @@ public static class Trainer
         // A network that knows its classes only by number takes the training data's class names.
         if (network.ClassNames.SequenceEqual(Dataset.DefaultClassNames(network.ClassCount)) && train.ClassCount == network.ClassCount)
             network.ClassNames = train.ClassNames;
-        train = network.Accept(train);
-        if (validation is not null) validation = network.Accept(validation);
+        train = network.Accept(train, checkValues: false);
+        if (validation is not null) validation = network.Accept(validation, checkValues: false);
         if (train.Count == 0) throw MlpException.InvalidData("EmptyDataset", $"The training dataset '{train.Name}' has no samples.");
         if (options.ClassWeights is { } cw && cw.Count != network.ClassCount)
             throw MlpException.Argument("ClassWeightCountMismatch", $"{cw.Count} class weights were given for a network of {network.ClassCount} classes; give one per class.", cw.Count);
         var monitor = ResolveMonitor(options.Monitor, validation);
+
+        // The data meets the network here, once per run (the batches are then gathered without checks): every value,
+        // as the network takes it, must be finite in its precision. Scaling is fitted once, on the training data only,
+        // and then travels with the network; a raw value the network cannot hold is named before any fitting.
+        Preprocessor? scaling = network.Preprocessor;
+        if (scaling is null && options.Scaling is { } kind)
+        {
+            network.CheckValues(train, null);
+            scaling = Preprocessor.Fit(train, kind);
+        }
+        InputExtreme largest = network.CheckValues(train, scaling);
+        if (validation is not null) network.CheckValues(validation, scaling);
+        network.CheckRegularization(options.Regularization, SmallestBatch(train.Count, options));
+        network.Preprocessor = scaling;
+
         callbacks ??= new TrainingCallbacks();
         switch (network)
         {
             case Mlp<float> single:
-                new Run<float>(single, train, options, validation, monitor, callbacks, cancellationToken).Execute();
+                new Run<float>(single, train, options, validation, monitor, largest, callbacks, cancellationToken).Execute();
                 break;
             case Mlp<double> dbl:
-                new Run<double>(dbl, train, options, validation, monitor, callbacks, cancellationToken).Execute();
+                new Run<double>(dbl, train, options, validation, monitor, largest, callbacks, cancellationToken).Execute();
                 break;
             default:
                 throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
         }
+    }
+
+    /// <summary>The fewest samples a batch of the run has (the last mini-batch of an epoch may be short; L-BFGS takes all n).</summary>
+    private static int SmallestBatch(int n, TrainingOptions o)
+    {
+        if (o.Optimizer == OptimizerKind.Lbfgs || o.BatchSize >= n) return n;
+        int rest = n % o.BatchSize;
+        return rest == 0 ? o.BatchSize : rest;
     }
 
     /// <summary>Per-class weights n / (C n_k) (scikit-learn's "balanced"); a class with no samples gets 0.</summary>
@@ -93,6 +116,7 @@ public static class Trainer
         private readonly Dataset? _validation;
         private readonly TrainingOptions _o;
         private readonly MonitorKind _monitor;
+        private readonly InputExtreme _largestInput;
         private readonly TrainingCallbacks _callbacks;
         private readonly CancellationToken _ct;
         private readonly ParameterSet<T> _w;
@@ -104,13 +128,15 @@ public static class Trainer
         private int _sinceBest, _sincePlateau;
         private double _learningRate;
 
-        public Run(Mlp<T> net, Dataset train, TrainingOptions o, Dataset? validation, MonitorKind monitor, TrainingCallbacks callbacks, CancellationToken ct)
+        public Run(Mlp<T> net, Dataset train, TrainingOptions o, Dataset? validation, MonitorKind monitor, InputExtreme largestInput,
+            TrainingCallbacks callbacks, CancellationToken ct)
         {
             _net = net;
             _train = train;
             _validation = validation is { Count: > 0 } ? validation : null;
             _o = o;
             _monitor = monitor;
+            _largestInput = largestInput;
             _callbacks = callbacks;
             _ct = ct;
             _w = net.Parameters;
@@ -120,8 +146,6 @@ public static class Trainer
             _firstEpoch = net.HistoryList.Count + 1;
             net.Dataset = train;
             net.BestEpoch = null;
-            // Scaling is fitted once, on the training data only, and then travels with the network.
-            if (o.Scaling is { } scaling && net.Preprocessor is null) net.Preprocessor = Preprocessor.Fit(train, scaling);
         }
 
         private int LastEpoch => _firstEpoch + _o.Epochs - 1;
@@ -159,7 +183,7 @@ public static class Trainer
         {
             if (_monitor is MonitorKind.ValidationLoss or MonitorKind.ValidationAccuracy)
             {
-                Evaluation v = _net.Evaluate(_validation!);
+                Evaluation v = _net.Score(_validation!, checkScores: false);
                 return _monitor == MonitorKind.ValidationAccuracy ? v.Accuracy : -v.Loss;
             }
             int n = _train.Count, batchSize = _o.Optimizer == OptimizerKind.Lbfgs ? n : Math.Min(_o.BatchSize, n);
@@ -210,7 +234,7 @@ public static class Trainer
                 string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, normW1 / batches, normW2 / batches, epochStart);
                 if (stop is not null) return stop;
             }
-            return string.Create(CultureInfo.InvariantCulture, $"Completed {_o.Epochs} epochs");
+            return "Completed " + DataFile.Plural(_o.Epochs, "epoch");
         }
 
         /// <summary>
@@ -245,7 +269,7 @@ public static class Trainer
                 var result = (loss.Total, Flatten(gradients));
                 _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, 1, 1, loss.Total, _clock.Elapsed));
                 stop = EndEpoch(epoch, loss.Total, (double)correct / n, gw1, gw2, start);
-                if (stop is null && epoch >= LastEpoch) stop = string.Create(CultureInfo.InvariantCulture, $"Completed {_o.Epochs} epochs");
+                if (stop is null && epoch >= LastEpoch) stop = "Completed " + DataFile.Plural(_o.Epochs, "epoch");
                 return result;
             }
 
@@ -253,7 +277,7 @@ public static class Trainer
             try
             {
                 var found = minimizer.FindMinimum(ObjectiveFunction.Gradient(Evaluate), Flatten(_w));
-                return stop ?? string.Create(CultureInfo.InvariantCulture, $"Converged after {found.Iterations} iterations ({found.ReasonForExit})");
+                return stop ?? $"Converged after {DataFile.Plural(found.Iterations, "iteration")} ({found.ReasonForExit})";
             }
             catch (StopLbfgs)
             {
@@ -262,7 +286,7 @@ public static class Trainer
             catch (Exception ex) when (ex is not MlpException && stop is null)
             {
                 // The line search gave up (no further progress is possible): keep the best weights found.
-                return string.Create(CultureInfo.InvariantCulture, $"Stopped after {epoch - _firstEpoch + 1} evaluations: {ex.Message}");
+                return $"Stopped after {DataFile.Plural(epoch - _firstEpoch + 1, "evaluation")}: {ex.Message}";
             }
         }
 
@@ -295,7 +319,7 @@ public static class Trainer
             double? valLoss = null, valAcc = null;
             if (_validation is not null)
             {
-                Evaluation v = _net.Evaluate(_validation);
+                Evaluation v = _net.Score(_validation, checkScores: false);
                 valLoss = v.Loss;
                 valAcc = v.Accuracy;
             }
@@ -335,7 +359,7 @@ public static class Trainer
 
             if (_o.Patience is { } patience && _sinceBest >= patience)
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {patience} epochs (best epoch {_net.BestEpoch})");
+                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {DataFile.Plural(patience, "epoch")} (best epoch {_net.BestEpoch})");
             if (_o.PlateauPatience is { } plateau && _sincePlateau >= plateau)
             {
                 _learningRate = Math.Max(_learningRate * _o.PlateauFactor, _o.MinLearningRate);
@@ -352,8 +376,38 @@ public static class Trainer
             _net.StopReason = "Diverged in " + where;
             string kept = _net.BestEpoch == _firstEpoch - 1 ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_net.BestEpoch})");
             return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
-                $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. Try a smaller -LearningRate (it was {_learningRate})."),
+                $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. {Cause()}"),
                 _learningRate);
+        }
+
+        /// <summary>Inputs at least this large (in magnitude, after scaling) are named as the likely cause of divergence.</summary>
+        private const double LargeInput = 100;
+
+        /// <summary>
+        /// What most likely made the run diverge, and what to do, in this order: a regularization that dominates (SGD steps
+        /// by learning rate x (lambda/m) W: with lambda/m of 1 or more, the L2 term outweighs the data's gradient, and a
+        /// factor learning rate x lambda/m of 1 or more takes each weight past zero every step); inputs out of range (the
+        /// largest |feature| the network takes is 100 or more); otherwise the learning rate.
+        /// </summary>
+        private string Cause()
+        {
+            int m = _o.Optimizer == OptimizerKind.Lbfgs ? _train.Count : Math.Min(_o.BatchSize, _train.Count);
+            double lambda = _o.Regularization, shrink = _learningRate * lambda / m;
+            // lambda/m >= 1 tells a large lambda from a large learning rate: the L2 term of the gradient is then at
+            // least the weights themselves, more than a data gradient usually is.
+            if (_o.Optimizer == OptimizerKind.Sgd && lambda / m >= 1 && shrink >= 1)
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"The regularization dominates: with -Regularization {lambda} and {DataFile.Plural(m, "sample")} a batch, each step's weight decay is learning rate x lambda/m = {shrink:G3} times the weights, so the steps overshoot zero and grow. Use a much smaller -Regularization (useful values are usually 1e-5 to 1).");
+            if (_largestInput.Magnitude >= LargeInput)
+            {
+                string scaled = _net.Preprocessor is null ? "" : " after scaling";
+                string at = string.Create(CultureInfo.InvariantCulture,
+                    $"the largest |feature| the network takes{scaled} is {_largestInput.Magnitude:G4} ('{_train.FeatureNames[_largestInput.Feature]}', row {_largestInput.Row + 1} (counting from 1) of '{_train.Name}')");
+                return _net.Preprocessor is null
+                    ? $"The inputs are out of range: {at}. Scale the features: train a new network with -Scaling Standardize."
+                    : $"The inputs are out of range: {at}, far outside the data the network's scaling was fitted to. Check those samples, or leave them out.";
+            }
+            return string.Create(CultureInfo.InvariantCulture, $"Try a smaller -LearningRate (it was {_learningRate}).");
         }
     }
 }

@@ -32,10 +32,13 @@ public abstract class GradientCmdlet : MlpCmdlet
     [Parameter(Mandatory = true, ParameterSetName = FeaturesSet)]
     public object Features { get; set; } = null!;
 
-    /// <summary>The batch's labels, one per row of -Features, each in 0..C-1.</summary>
+    /// <summary>
+    /// The batch's labels, one per row of -Features, each a whole number in 0..C-1 (any numeric type, or numeric text).
+    /// Taken as objects, not int, so that 0.5 is refused rather than rounded by PowerShell's binder.
+    /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = FeaturesSet)]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
-    public int[] Labels { get; set; } = Array.Empty<int>();
+    public object?[] Labels { get; set; } = Array.Empty<object?>();
 
     /// <summary>lambda, the L2 strength (default 0: the data loss only).</summary>
     [Parameter]
@@ -52,7 +55,8 @@ public abstract class GradientCmdlet : MlpCmdlet
                     if (!double.IsFinite(x[i, j]))
                         throw ArgumentError("NonFiniteEntry", string.Create(CultureInfo.InvariantCulture,
                             $"-Features: the entry at row {i}, column {j} is {x[i, j]}; every feature must be a finite number."), x[i, j]);
-            Dataset batch = Core.Data.Dataset.FromMatrix(x, Labels, Network.ClassCount, "Features", "-Features and -Labels");
+            int[] labels = NumericInput.ToLabels(Labels, "-Labels", Network.ClassCount);
+            Dataset batch = Core.Data.Dataset.FromMatrix(x, labels, Network.ClassCount, "Features", "-Features and -Labels");
             Network.EnsureCompatible(batch);
             return batch;
         }

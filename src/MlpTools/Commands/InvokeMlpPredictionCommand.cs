@@ -14,8 +14,8 @@ namespace MlpTools.Commands;
 /// <remarks>
 /// Piped objects are gathered into batches of <see cref="BatchSize"/> and each batch is predicted at once. The network
 /// applies its own preprocessing, and a sample's probabilities do not depend on its batch, so they equal Test-Mlp's and
-/// Get-MlpGradient -Trace's exactly. An object the network cannot read (a feature missing, a value not a number) is
-/// reported as a non-terminating error naming it, and the rest go on.
+/// Get-MlpGradient -Trace's exactly. An object the network cannot read (a feature missing, a value not a number, a
+/// value its precision cannot hold) is reported as a non-terminating error naming it, and the rest go on.
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Invoke, "MlpPrediction", DefaultParameterSetName = DatasetSet)]
 [OutputType(typeof(Prediction))]
@@ -103,7 +103,28 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
     private void PredictPending()
     {
         if (_rows?.TakeBatch() is not { } batch) return;
-        (double[,] p, int[] predicted) = Network.Predict(batch);
+        double[,] p;
+        int[] predicted;
+        while (true)
+        {
+            try
+            {
+                (p, predicted) = Network.Predict(batch);
+                break;
+            }
+            catch (MlpException ex) when (ex.Target is InputValueProblem problem && problem.Row < _pending.Count)
+            {
+                // One object the network cannot take (a value beyond its precision, or scores that overflow): report
+                // it, naming the object rather than its row in the batch, and predict the others.
+                (int index, _, PSObject input) = _pending[problem.Row];
+                string where = problem.AboutValue ? $"Object {index + 1}, property '{problem.FeatureName}'" : $"Object {index + 1}";
+                var named = new MlpException(ex.ErrorId, ex.Kind, $"{where}: {problem.Explanation}", problem, ex);
+                WriteError(new ErrorRecord(named, named.ErrorId, ToCategory(named.Kind), input));
+                _pending.RemoveAt(problem.Row);
+                if (_pending.Count == 0) return;
+                batch = batch.Subset(Enumerable.Range(0, batch.Count).Where(r => r != problem.Row).ToArray());
+            }
+        }
         for (int i = 0; i < predicted.Length; i++)
         {
             (int index, string? actual, PSObject input) = _pending[i];

@@ -367,7 +367,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         catch (MlpException ex) when (ex.ErrorId == "SplitTooSmall")
         {
             throw new MlpException("SplitTooSmall", ex.Kind, string.Create(CultureInfo.InvariantCulture,
-                $"'{given.Name}' has {given.Count} samples: too few to hold out {fraction} of them for validation and train on the rest. Use a larger -ValidationFraction, or give -ValidationDataset."), given.Count, ex);
+                $"'{given.Name}' has {DataFile.Plural(given.Count, "sample")}: too few to hold out {fraction} of them for validation and train on the rest. Use a larger -ValidationFraction, or give -ValidationDataset."), given.Count, ex);
         }
         return (split.Train, split.Test);
     }
@@ -439,20 +439,20 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         };
         var parts = new List<string>
         {
-            $"{o.Epochs} epochs",
+            DataFile.Plural(o.Epochs, "epoch"),
             rule,
         };
         if (o.Optimizer != OptimizerKind.Lbfgs) parts.Add($"batch size {o.BatchSize}, learning rate {Num(o.EffectiveLearningRate)}");
         parts.Add($"regularization {Num(o.Regularization)}");
         if (o.LearningRateDecay != 1) parts.Add($"learning rate x {Num(o.LearningRateDecay)} per epoch");
-        if (o.PlateauPatience is { } pp) parts.Add($"learning rate x {Num(o.PlateauFactor)} after {pp} epochs without improvement");
-        if (o.Patience is { } p) parts.Add($"stop after {p} epochs without improvement");
-        if (validation is not null) parts.Add($"validation on '{validation.Name}' ({validation.Count} samples)");
+        if (o.PlateauPatience is { } pp) parts.Add($"learning rate x {Num(o.PlateauFactor)} after {DataFile.Plural(pp, "epoch")} without improvement");
+        if (o.Patience is { } p) parts.Add($"stop after {DataFile.Plural(p, "epoch")} without improvement");
+        if (validation is not null) parts.Add($"validation on '{validation.Name}' ({DataFile.Plural(validation.Count, "sample")})");
         if (o.ClassWeights is { } cw) parts.Add($"class weights {string.Join(", ", cw.Select(Num))}");
         if (o.Scaling is { } s && Network.Preprocessor is null) parts.Add($"scaling {s}");
         if (_checkpoint is not null) parts.Add($"checkpoints to '{_checkpoint}'");
         parts.Add($"seed {(Seed.HasValue ? Seed.Value.ToString(CultureInfo.InvariantCulture) : "random")}");
-        return $"Training {Network} on '{train.Name}' ({train.Count} samples): {string.Join(", ", parts)}.";
+        return $"Training {Network} on '{train.Name}' ({DataFile.Plural(train.Count, "sample")}): {string.Join(", ", parts)}.";
     }
 
     private MlpException NoDataset() =>

@@ -119,4 +119,51 @@ public class DatasetBuilderTests
         b.Add(Obj(("a", 1), ("y", 1_000_000)));
         Assert.Equal("ObjectTooManyClasses", Assert.Throws<MlpException>(() => b.Build()).ErrorId);
     }
+
+    [Fact]
+    public void No_rows_after_every_object_was_refused_says_how_many_and_why()
+    {
+        Assert.Contains("No objects were given", Assert.Throws<MlpException>(() => new DatasetBuilder("y").Build()).Message, StringComparison.Ordinal);
+
+        var b = new DatasetBuilder("y");
+        Assert.Throws<MlpException>(() => b.Add(Obj(("a", "abc"), ("y", 0))));
+        Assert.Throws<MlpException>(() => b.Add(Obj(("a", 1))));
+        var e = Assert.Throws<MlpException>(() => b.Build());
+        Assert.Equal("ObjectNoRows", e.ErrorId);
+        Assert.Contains("All 2 objects given were rejected", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Object 1, property 'a': 'abc' is not a number", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("No objects were given", e.Message, StringComparison.Ordinal);
+
+        var one = new DatasetBuilder("y");
+        Assert.Throws<MlpException>(() => one.Add(Obj(("a", double.NaN), ("y", 0))));
+        Assert.Contains("The one object given was rejected", Assert.Throws<MlpException>(() => one.Build()).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2147483647)]          // int.MaxValue
+    [InlineData(3_000_000_000L)]      // beyond int
+    [InlineData(9007199254740993L)]   // 2^53 + 1
+    [InlineData(9007199254740993.0)]  // 2^53 + 1 as a double (it rounds to 2^53)
+    [InlineData(1e300)]
+    public void Whole_number_labels_at_any_size_follow_the_class_number_rule(object big)
+    {
+        // Every label is a whole number of 0 or more, so label k is class k: too many classes, whatever the size.
+        var b = new DatasetBuilder("y");
+        b.Add(Obj(("a", 1), ("y", 0)));
+        b.Add(Obj(("a", 2), ("y", big)));
+        var e = Assert.Throws<MlpException>(() => b.Build());
+        Assert.Equal("ObjectTooManyClasses", e.ErrorId);
+        Assert.Contains(DatasetBuilder.LabelText(big)!, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1, new[] { "-1", "0" })]
+    [InlineData(0.5, new[] { "0", "0.5" })]
+    public void Labels_that_are_not_whole_numbers_of_0_or_more_name_classes(object odd, string[] classNames)
+    {
+        var b = new DatasetBuilder("y");
+        b.Add(Obj(("a", 1), ("y", 0)));
+        b.Add(Obj(("a", 2), ("y", odd)));
+        Assert.Equal(classNames, b.Build().ClassNames);
+    }
 }
