@@ -46,6 +46,15 @@ Show-Example 'A file whose first line gives the sample count, the feature count 
     'Features: {0}; classes: {1}' -f ($named.FeatureNames -join ', '), ($named.ClassNames -join ', ')
 }
 
+Show-Example 'Write the parts of a split to CSV files, with the rows of the whole that each part took, so another tool can use the same rows' {
+    $folder = Join-Path ([IO.Path]::GetTempPath()) 'mlptools-digits-parts'
+    $null = New-Item -ItemType Directory -Path $folder -Force
+    Import-Dataset -Name Digits | Split-Dataset -TestFraction 0.25 -Stratify -Seed 1 |
+        Export-Dataset -Path $folder -IncludeSourceRow -Force
+    Get-ChildItem -LiteralPath $folder | Sort-Object Name | Select-Object Name, Length
+    Import-Csv -LiteralPath (Join-Path $folder 'Digits-test.csv') | Select-Object -First 3 source_row, pixel_0_2, label
+}
+
 Show-Example 'Rows from Import-Csv become one dataset: text read as numbers, text labels as classes' {
     $csv = Join-Path ([IO.Path]::GetTempPath()) 'mlptools-sides.csv'
     $points = foreach ($i in 0..39) {

@@ -21,6 +21,7 @@
         'Invoke-MlpPrediction'
         'Export-Mlp'
         'Import-Mlp'
+        'Export-Dataset'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -20,11 +20,14 @@ public sealed class Dataset
     private readonly float[]? _single;
     private readonly double[]? _double;
     private readonly int[] _labels;
+    private readonly int[]? _sourceRows;
     private Matrix<double>? _features;
 
     private Dataset(float[]? single, double[]? dbl, int count, int featureCount, int[] labels,
-        IReadOnlyList<string> classNames, IReadOnlyList<string> featureNames, string name, string source, string? attribution)
+        IReadOnlyList<string> classNames, IReadOnlyList<string> featureNames, string name, string source, string? attribution,
+        int[]? sourceRows = null)
     {
+        _sourceRows = sourceRows;
         _single = single;
         _double = dbl;
         Count = count;
@@ -86,6 +89,18 @@ public sealed class Dataset
 
     /// <summary>A copy of the labels, one per sample, each in 0..ClassCount-1.</summary>
     public int[] Labels => (int[])_labels.Clone();
+
+    /// <summary>
+    /// For a dataset taken from another (a part of Split-Dataset, a Subset): row i here is row SourceRows[i] (0-based)
+    /// of the dataset first read or built, through any number of takes; null for a dataset read or built whole.
+    /// </summary>
+    public IReadOnlyList<int>? SourceRows => _sourceRows;
+
+    /// <summary>The features, row-major, when the dataset holds them in single precision; else null.</summary>
+    internal float[]? SingleRows => _single;
+
+    /// <summary>The features, row-major, when the dataset holds them in double precision; else null.</summary>
+    internal double[]? DoubleRows => _double;
 
     /// <summary>The features as a MathNet matrix, one sample a row (built on first request, then shared).</summary>
     public Matrix<double> Features => _features ??= BuildMatrix();
@@ -206,15 +221,16 @@ public sealed class Dataset
             if ((uint)r >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rows), $"Row {r} is outside 0..{Count - 1}.");
         var labels = new int[idx.Length];
         GatherLabels(idx, labels);
+        int[] sourceRows = _sourceRows is null ? (int[])idx.Clone() : Array.ConvertAll(idx, r => _sourceRows[r]);
         if (_single is not null)
         {
             var data = new float[(long)idx.Length * d];
             GatherRows<float>(idx, data);
-            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution);
+            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows);
         }
         var dbl = new double[(long)idx.Length * d];
         GatherRows<double>(idx, dbl);
-        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution);
+        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows);
     }
 
     /// <summary>
@@ -225,7 +241,7 @@ public sealed class Dataset
     {
         var labels = new int[_labels.Length];
         for (int i = 0; i < labels.Length; i++) labels[i] = map[_labels[i]];
-        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution);
+        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution, _sourceRows);
     }
 
     /// <inheritdoc />
