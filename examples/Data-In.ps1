@@ -51,8 +51,8 @@ Show-Example 'Write the parts of a split to CSV files, with the rows of the whol
     $null = New-Item -ItemType Directory -Path $folder -Force
     Import-Dataset -Name Digits | Split-Dataset -TestFraction 0.25 -Stratify -Seed 1 |
         Export-Dataset -Path $folder -IncludeSourceRow -Force
-    Get-ChildItem -LiteralPath $folder | Sort-Object Name | Select-Object Name, Length
-    Import-Csv -LiteralPath (Join-Path $folder 'Digits-test.csv') | Select-Object -First 3 source_row, pixel_0_2, label
+    Get-ChildItem -LiteralPath $folder | Sort-Object Name | Format-Table Name, Length
+    Import-Csv -LiteralPath (Join-Path $folder 'Digits-test.csv') | Select-Object -First 3 | Format-Table source_row, pixel_0_2, label
 }
 
 Show-Example 'Rows from Import-Csv become one dataset: text read as numbers, text labels as classes' {
