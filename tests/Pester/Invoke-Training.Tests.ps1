@@ -271,7 +271,7 @@ $net.StopReason
         It 'stops early after -Patience epochs without improvement and holds the best epoch''s weights' {
             # -MinDelta 100: no epoch counts as an improvement, so the starting weights (epoch 0) stay the best.
             $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 50 -Seed 1 -Patience 3 -MinDelta 100
-            $net.StopReason | Should -Be 'Stopped early after epoch 3: Loss did not improve for 3 epochs (best epoch 0)'
+            $net.StopReason | Should -Be 'Stopped early after epoch 3: Loss did not improve for 3 epochs (best epoch 0); no epoch improved on the starting weights, which were kept'
             $net.History.Count | Should -Be 3
             $net.BestEpoch | Should -Be 0
             $untrained = $spiral | New-Mlp -HiddenSize 8 -Seed 1
@@ -568,6 +568,40 @@ $net.StopReason
             $net.W1.Equals($fresh.W1) | Should -BeFalse
             # The continued run starts where the first left off.
             $net.History[3].Loss | Should -BeLessThan $net.History[0].Loss
+        }
+    }
+
+    Context 'Runs that went wrong without diverging' {
+        It 'warns, and says in StopReason, when no epoch improved on the starting weights (learning rate 1000)' {
+            $net = $digits | New-Mlp -HiddenSize 32 -Seed 1
+            $out = $net | Invoke-Training -Epochs 5 -LearningRate 1000 -Seed 1 -WarningVariable warned -WarningAction SilentlyContinue
+            $net.BestEpoch | Should -Be 0
+            $net.StopReason | Should -Be 'Completed 5 epochs; no epoch improved on the starting weights, which were kept'
+            $warned.Count | Should -Be 1
+            "$($warned[0])" | Should -Match '^No epoch of the 5 improved on the weights training started from, so the network keeps those'
+            "$($warned[0])" | Should -Match 'the training loss rose from 2\.\d+ \(its starting value\) to [\d.]+E\+\d+ in epoch \d'
+            "$($warned[0])" | Should -Match 'Try a smaller -LearningRate \(it was 1000\)'
+        }
+
+        It 'measures the rise from where a continued run started' {
+            $net = $digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 8 -Optimizer Adam -LearningRate 0.04 -Seed 1
+            $start = $net.BestRecord.Loss
+            $null = $net | Invoke-Training -Epochs 3 -LearningRate 20 -Seed 1 -WarningVariable warned -WarningAction SilentlyContinue
+            "$($warned[0])" | Should -Match 'the training loss rose from 0\.\d+ \(its starting value\) to \d{3}'
+            $net.BestEpoch | Should -BeLessOrEqual 8
+        }
+
+        It 'gives no warning for a run that learned' {
+            $null = $digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -WarningVariable warned
+            $warned | Should -BeNullOrEmpty
+        }
+
+        It 'keeps the best epoch of an earlier run when a continued run never improves on it' {
+            $net = $digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 4 -Seed 1
+            $best = $net.BestEpoch
+            $null = $net | Invoke-Training -Epochs 2 -LearningRate 1000 -Seed 2 -WarningAction SilentlyContinue
+            $net.History.Count | Should -Be 6
+            $net.BestEpoch | Should -Be $best
         }
     }
 

@@ -21,6 +21,12 @@ public sealed class TrainingCallbacks
 
     /// <summary>When the monitored figure improves: the network then holds its best weights so far (for checkpoints).</summary>
     public Action<Mlp>? Improved { get; init; }
+
+    /// <summary>
+    /// At the end of a run that went wrong without diverging: no epoch improved on the starting weights, or the training
+    /// loss rose by orders of magnitude. The text says what happened and what to try; the stop reason says it too.
+    /// </summary>
+    public Action<string>? Warning { get; init; }
 }
 
 /// <summary>
@@ -124,7 +130,11 @@ public static class Trainer
         private readonly T[]? _classWeights;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly int _firstEpoch;
+
+        /// <summary>The epoch whose weights the network holds as the run starts: its best of an earlier run, or 0.</summary>
+        private readonly int _startingEpoch;
         private double? _bestScore; // larger is better: accuracy, or minus a loss
+        private double _startLoss = double.NaN; // the training loss at the starting weights, when the monitor measured it
         private int _sinceBest, _sincePlateau;
         private double _learningRate;
 
@@ -144,6 +154,8 @@ public static class Trainer
             _classWeights = o.ClassWeights?.Select(T.CreateTruncating).ToArray();
             _learningRate = o.EffectiveLearningRate;
             _firstEpoch = net.HistoryList.Count + 1;
+            // A network trained before holds its best epoch's weights, not its last epoch's.
+            _startingEpoch = net.BestEpoch ?? _firstEpoch - 1;
             net.Dataset = train;
             net.BestEpoch = null;
         }
@@ -155,10 +167,15 @@ public static class Trainer
             // The weights training starts from are the first candidate for "best": a run that only makes things
             // worse (or is stopped before its first epoch ends) gives them back.
             _bestScore = StartingScore();
-            _net.BestEpoch = _firstEpoch - 1;
+            _net.BestEpoch = _startingEpoch;
             try
             {
                 string reason = _o.Optimizer == OptimizerKind.Lbfgs ? RunLbfgs() : RunMiniBatches();
+                if (Trouble() is { } trouble)
+                {
+                    reason += "; " + trouble.Short;
+                    _callbacks.Warning?.Invoke(trouble.Warning);
+                }
                 _net.StopReason = reason;
             }
             catch (Exception e) when (e is not MlpException { ErrorId: "TrainingDiverged" })
@@ -192,6 +209,7 @@ public static class Trainer
             _net.ForEachBatch(_train, buffers, withLabels: true, (b, _, m) =>
                 total += Backprop.Forward(_w, b, m, _o.Regularization, withGradientSeed: false, _classWeights).Total * m);
             double loss = total / n;
+            _startLoss = loss;
             // A start that is already non-finite can only be improved on.
             return double.IsFinite(loss) ? -loss : double.NegativeInfinity;
         }
@@ -374,10 +392,40 @@ public static class Trainer
             // Execute restores the best weights (those training started from, when no epoch improved on them).
             string where = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}, batch {batch} of {batches}");
             _net.StopReason = "Diverged in " + where;
-            string kept = _net.BestEpoch == _firstEpoch - 1 ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_net.BestEpoch})");
+            string kept = _net.BestEpoch == _startingEpoch ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_net.BestEpoch})");
             return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
                 $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. {Cause()}"),
                 _learningRate);
+        }
+
+        /// <summary>A training loss this many times the run's reference (its starting loss, else its lowest) has blown up.</summary>
+        private const double LossBlowUp = 100;
+
+        /// <summary>
+        /// What went wrong in a run that ended without diverging, if anything: no epoch improved on the weights it
+        /// started from (so it keeps them, and learned nothing), or the training loss rose to <see cref="LossBlowUp"/>
+        /// times its reference (the loss at the starting weights when it was measured, else the run's lowest) without
+        /// becoming NaN. A short form for the stop reason, and a warning that says what to try (<see cref="Cause"/>).
+        /// </summary>
+        private (string Short, string Warning)? Trouble()
+        {
+            List<EpochRecord> run = _net.HistoryList.Skip(_firstEpoch - 1).ToList();
+            if (run.Count == 0) return null;
+            bool kept = _net.BestEpoch == _startingEpoch;
+            double lowest = run.Min(r => r.Loss);
+            double reference = double.IsFinite(_startLoss) ? Math.Min(_startLoss, lowest) : lowest;
+            EpochRecord worst = run.MaxBy(r => r.Loss)!;
+            bool rose = reference > 0 && worst.Loss >= LossBlowUp * reference;
+            if (!kept && !rose) return null;
+            string from = double.IsFinite(_startLoss) && _startLoss <= lowest ? "its starting value" : "its lowest";
+            string risen = string.Create(CultureInfo.InvariantCulture,
+                $"the training loss rose from {reference:G4} ({from}) to {worst.Loss:G4} in epoch {worst.Epoch}");
+            string by = _o.MinDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $" by more than -MinDelta {_o.MinDelta}") : "";
+            string none = string.Create(CultureInfo.InvariantCulture,
+                $"no epoch of the {run.Count} improved on the weights training started from{by}, so the network keeps those: it learned nothing in this run");
+            string what = kept && rose ? none + ", and " + risen : kept ? none : risen + ", without becoming NaN: training was unstable";
+            string brief = kept ? "no epoch improved on the starting weights, which were kept" : string.Create(CultureInfo.InvariantCulture, $"the loss rose to {worst.Loss:G4}");
+            return (brief, char.ToUpperInvariant(what[0]) + what[1..] + ". " + Cause());
         }
 
         /// <summary>Inputs at least this large (in magnitude, after scaling) are named as the likely cause of divergence.</summary>
