@@ -23,6 +23,7 @@ Describe 'Default views' {
         @{ TypeName = 'MlpTools.Core.Model.Evaluation' }
         @{ TypeName = 'MlpTools.Core.Model.ConfusionMatrix' }
         @{ TypeName = 'MlpTools.Core.Inspection.GradientReport' }
+        @{ TypeName = 'MlpTools.Core.Inspection.BackpropTrace' }
         @{ TypeName = 'MlpTools.Core.Inspection.GradientCheckResult' }
         @{ TypeName = 'MlpTools.Core.Model.Prediction' }
         @{ TypeName = 'MathNet.Numerics.LinearAlgebra.Double.Matrix' }

@@ -41,6 +41,7 @@ Describe 'Get-MlpGradient' {
 
         It 'has no trace without -Trace' {
             $g.HasTrace | Should -BeFalse
+            $g.Trace | Should -BeNullOrEmpty
             $g.Hpre | Should -BeNullOrEmpty
         }
 
@@ -70,6 +71,25 @@ Describe 'Get-MlpGradient' {
             $t.HasTrace | Should -BeTrue
             $t.$Name -is [MathNet.Numerics.LinearAlgebra.Matrix[double]] | Should -BeTrue
             $t.$Name.RowCount, $t.$Name.ColumnCount | Should -Be @(10, $Columns)
+        }
+
+        It 'has a Trace property holding every name its view lists under Trace, the same matrices as the report''s own' {
+            $listed = ($t | Out-String -Width 200) -split '\r?\n' | Where-Object { $_ -match '^Trace\s+: ' } | ForEach-Object { ($_ -replace '^Trace\s+: ', '').Trim() }
+            $names = @($listed -split ',\s*')
+            $names | Should -Be @('X', 'Y', 'Hpre', 'A', 'Z', 'P', 'dZ', 'dA', 'dH')
+            $t.Trace -is [MlpTools.Core.Inspection.BackpropTrace[double]] | Should -BeTrue
+            $t.Trace.SampleCount | Should -Be 10
+            foreach ($name in $names) {
+                $t.Trace.$name -is [MathNet.Numerics.LinearAlgebra.Matrix[double]] | Should -BeTrue -Because "`$g.Trace.$name"
+                [object]::ReferenceEquals($t.Trace.$name, $t.$name) | Should -BeTrue -Because "`$g.$name is `$g.Trace.$name"
+            }
+        }
+
+        It 'shows the trace as a list of the intermediates, their shapes and formulas' {
+            $text = $t.Trace | Out-String -Width 120
+            $text | Should -Match 'X\s+: 10x64 matrix'
+            $text | Should -Match 'Hpre\s+: 10x12 matrix: X W1 \+ b1'
+            $text | Should -Match 'dH\s+: 10x12 matrix: dA \* 1\[Hpre > 0\]'
         }
 
         It 'Hpre = X W1 + b1 and A = max(0, Hpre)' {
