@@ -45,8 +45,20 @@ Describe 'Get-MlpGradient' {
             $g.Hpre | Should -BeNullOrEmpty
         }
 
-        It 'has no regularization loss by default' {
-            ($net | Get-MlpGradient -Dataset $batch).RegularizationLoss | Should -Be 0
+        It 'takes the loss Invoke-Training takes by default: the same lambda (1e-4), so the same loss' {
+            $default = $net | Get-MlpGradient -Dataset $batch
+            $default.Regularization | Should -Be 1e-4
+            $default.Loss | Should -Be ($net | Get-MlpGradient -Dataset $batch -Regularization 1e-4).Loss
+            # L-BFGS's first epoch is one full-batch evaluation at the starting weights.
+            $trained = $net.Clone()
+            $null = $trained | Invoke-Training -Dataset $batch -Optimizer Lbfgs -Epochs 1
+            $trained.History[0].Loss | Should -Be $default.Loss
+        }
+
+        It 'takes the data loss alone with -Regularization 0' {
+            $plain = $net | Get-MlpGradient -Dataset $batch -Regularization 0
+            $plain.RegularizationLoss | Should -Be 0
+            $plain.Loss | Should -Be $plain.DataLoss
         }
 
         It 'is in single precision for a single-precision network' {

@@ -36,6 +36,13 @@ Describe 'Test-MlpGradient' {
             @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient $g).Passed | Should -Be @($true, $true, $true, $true)
         }
 
+        It 'checks the loss Invoke-Training and Get-MlpGradient take by default (lambda 1e-4)' {
+            $g = $net | Get-MlpGradient -Dataset $batch -Regularization 1e-4
+            @($net | Test-MlpGradient -Dataset $batch -Gradient $g).Passed | Should -Be @($true, $true, $true, $true)
+            $noL2 = $net | Get-MlpGradient -Dataset $batch -Regularization 0
+            @($net | Test-MlpGradient -Dataset $batch -Gradient $noL2 -WarningAction SilentlyContinue).Passed | Should -Be @($false, $true, $false, $true)
+        }
+
         It 'accepts a hand-computed dW2 = A^T dZ + (lambda/m) W2 and db2 as a flat array' {
             $t = $net | Get-MlpGradient -Dataset $batch -Regularization $lambda -Trace
             $dW2 = $t.A.TransposeThisAndMultiply($t.dZ) + $net.W2 * ($lambda / $t.SampleCount)

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using MathNet.Numerics.LinearAlgebra;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
+using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
@@ -37,9 +38,12 @@ public abstract class GradientCmdlet : MlpCmdlet
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
     public int[] Labels { get; set; } = Array.Empty<int>();
 
-    /// <summary>lambda, the L2 strength (default 0: the data loss only).</summary>
+    /// <summary>
+    /// lambda, the L2 strength. The default is Invoke-Training's (1e-4), so by default the loss and gradient are those
+    /// training takes; 0 gives the data loss alone.
+    /// </summary>
     [Parameter]
-    public double Regularization { get; set; }
+    public double Regularization { get; set; } = TrainingOptions.DefaultRegularization;
 
     /// <summary>The batch the parameters describe, checked against the network.</summary>
     private protected Dataset ResolveBatch()
