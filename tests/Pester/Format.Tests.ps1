@@ -65,13 +65,18 @@ Describe 'Default views' {
         $text | Should -Match 'Trace\s+: none \(use -Trace\)'
     }
 
-    It 'shows gradient check results as a table that fits 80 columns' {
+    It 'shows gradient check results as a table that fits 80 columns, with where each checked gradient came from' {
         $text = $double | Test-MlpGradient -Dataset $batch | Out-String -Width 79    # an 80-column console
-        $text | Should -Match 'Parameter\s+EntriesChecked\s+MaxRelativeError\s+Worst\s+Analytic\s+Numerical\s+Passed'
-        $text | Should -Match 'W1\s+16\s+\d\.\d\dE-\d\d\s+\[\d,\d\]'
-        $text | Should -Match 'b1\s+8\s+\S+\s+\[\d\]'
+        $text | Should -Match 'Parameter\s+Source\s+Entries\s+MaxRelativeError\s+Worst\s+Gradient\s+Numerical\s+Passed'
+        $text | Should -Match 'W1\s+Network\s+16\s+\d\.\d\dE-\d\d\s+\[\d,\d\]'
+        $text | Should -Match 'b1\s+Network\s+8\s+\S+\s+\[\d\]'
         $text | Should -Match 'True\s*$'
+        $text | Should -Not -Match 'Analytic'
         ($text -split '\r?\n' | Where-Object { $_.Length -gt 79 }) | Should -BeNullOrEmpty
+        $given = $double | Test-MlpGradient -Dataset $batch -Gradient @{ W2 = ($double | Get-MlpGradient -Dataset $batch).W2 } | Out-String -Width 79
+        $given | Should -Match 'W1\s+Network\s+16\s'
+        $given | Should -Match 'W2\s+Given\s+24\s'
+        ($given -split '\r?\n' | Where-Object { $_.Length -gt 79 }) | Should -BeNullOrEmpty
     }
 
     It 'shows a MathNet matrix as its grid' {

@@ -81,8 +81,22 @@ Describe 'Test-MlpGradient' {
             $w2 = $results[2]
             $w2.MaxRelativeError | Should -BeGreaterThan 1e-3
             @($warnings).Count | Should -Be 1
-            $warnings[0].Message | Should -Match "^W2 FAILED the gradient check: relative error \S+ at W2\[$($w2.WorstRow),$($w2.WorstColumn)\] exceeds the threshold 1E-07; analytic \S+, numerical \S+\.$"
+            $warnings[0].Message | Should -Match "^W2 FAILED the gradient check: relative error \S+ at W2\[$($w2.WorstRow),$($w2.WorstColumn)\] exceeds the threshold 1E-07; given \S+, numerical \S+\.$"
             $warnings[0].Message | Should -Match ([regex]::Escape($w2.Analytic.ToString('G8', [cultureinfo]::InvariantCulture)))
+        }
+
+        It 'says which gradients it checked: the network''s own (Source Network) or those given with -Gradient (Source Given)' {
+            @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -SampleCount 3).Source | Should -Be @('Network', 'Network', 'Network', 'Network')
+            $results = @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient @{ W2 = $forgotL2 } -WarningAction SilentlyContinue)
+            $results.Source | Should -Be @('Network', 'Network', 'Given', 'Network')
+            $results[2].Analytic | Should -Be $forgotL2[$results[2].WorstRow, $results[2].WorstColumn]
+            $g = $net | Get-MlpGradient -Dataset $batch -Regularization $lambda
+            @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient $g -SampleCount 3).Source | Should -Be @('Given', 'Given', 'Given', 'Given')
+        }
+
+        It 'names the network''s own gradient "analytic" in a warning' {
+            $null = @($net | Test-MlpGradient -Dataset $batch -Threshold 1e-30 -SampleCount 3 -WarningVariable warnings -WarningAction SilentlyContinue)
+            $warnings[0].Message | Should -Match '; analytic \S+, numerical \S+\.$'
         }
 
         It 'warns once per failing parameter' {
