@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Management.Automation;
-using MathNet.Numerics.LinearAlgebra;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 using MlpTools.Core.Training;
@@ -48,18 +46,7 @@ public abstract class GradientCmdlet : MlpCmdlet
     /// <summary>The batch the parameters describe, checked against the network.</summary>
     private protected Dataset ResolveBatch()
     {
-        if (ParameterSetName == FeaturesSet)
-        {
-            Matrix<double> x = NumericInput.ToMatrix(Features, "-Features");
-            for (int i = 0; i < x.RowCount; i++)
-                for (int j = 0; j < x.ColumnCount; j++)
-                    if (!double.IsFinite(x[i, j]))
-                        throw ArgumentError("NonFiniteEntry", string.Create(CultureInfo.InvariantCulture,
-                            $"-Features: the entry at row {i}, column {j} is {x[i, j]}; every feature must be a finite number."), x[i, j]);
-            Dataset batch = Core.Data.Dataset.FromMatrix(x, Labels, Network.ClassCount, "Features", "-Features and -Labels");
-            Network.EnsureCompatible(batch);
-            return batch;
-        }
+        if (ParameterSetName == FeaturesSet) return FeatureBatch.Create(Network, Features, Labels);
         return Dataset ?? Network.Dataset ?? throw TestMlpCommand.NoDataset(Network);
     }
 }
