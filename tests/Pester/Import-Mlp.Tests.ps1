@@ -68,7 +68,7 @@ Describe 'Import-Mlp' {
 
         It 'stops on a damaged file (<Damage>) with the engine''s id <Id>, InvalidData, naming the file' -TestCases @(
             @{ Damage = 'cut short'; Id = 'ModelFileTruncated'; Edit = { param($b) $b[0..($b.Length - 101)] } }
-            @{ Damage = 'not a model at all'; Id = 'ModelHeaderInvalid'; Edit = { param($b) [Text.Encoding]::UTF8.GetBytes('"Length","Width"' + "`n1,2`n") } }
+            @{ Damage = 'its header length overwritten'; Id = 'ModelHeaderInvalid'; Edit = { param($b) $c = [byte[]]$b.Clone(); $c[5] = 0x40; , $c } }
             @{ Damage = 'one weight byte flipped'; Id = 'ModelChecksumMismatch'; Edit = { param($b) $c = [byte[]]$b.Clone(); $c[-5] = $c[-5] -bxor 0x40; , $c } }
         ) {
             $damaged = Join-Path $TestDrive "damaged-$Id.safetensors"
@@ -76,6 +76,23 @@ Describe 'Import-Mlp' {
             $err = { Import-Mlp -Path $damaged } | Should -Throw -ErrorId (Get-Id $Id) -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidData'
             $err.Exception.Message | Should -Match ([regex]::Escape($damaged))
+        }
+
+        It 'says what a file of another kind looks like (<Kind>), as ModelFileWrongKind (InvalidData), naming the file' -TestCases @(
+            @{ Kind = 'CSV'; Make = { [Text.Encoding]::UTF8.GetBytes('"Length","Width"' + "`n1,2`n") }; LooksLike = 'a CSV text file \(it starts ''"Length","Width"''\)'; Dataset = $true }
+            @{ Kind = 'gzip'; Make = { $ms = [IO.MemoryStream]::new(); $gz = [IO.Compression.GZipStream]::new($ms, [IO.Compression.CompressionMode]::Compress); $gz.Write([byte[]](1, 2, 3), 0, 3); $gz.Dispose(); , $ms.ToArray() }; LooksLike = 'a gzip-compressed file'; Dataset = $true }
+            @{ Kind = 'IDX'; Make = { , [byte[]](0, 0, 8, 1, 0, 0, 0, 2, 7, 9) }; LooksLike = 'an IDX file \(the MNIST format\) of unsigned bytes with 1 dimension'; Dataset = $true }
+            @{ Kind = 'PNG'; Make = { , [byte[]](0x89, 0x50, 0x4E, 0x47, 13, 10, 26, 10, 0, 0, 0, 13) }; LooksLike = 'a PNG image'; Dataset = $false }
+        ) {
+            $other = Join-Path $TestDrive "other-$Kind.safetensors"
+            [IO.File]::WriteAllBytes($other, [byte[]](& $Make))
+            $err = { Import-Mlp -Path $other } | Should -Throw -ErrorId (Get-Id ModelFileWrongKind) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.TargetObject | Should -Be $other
+            $err.Exception.Message | Should -Match ("^The file '{0}' is not a model file: it looks like {1}\." -f [regex]::Escape($other), $LooksLike)
+            $err.Exception.Message | Should -Not -Match 'declares a header'
+            if ($Dataset) { $err.Exception.Message | Should -Match ("Import-Dataset -Path '{0}'" -f [regex]::Escape($other)) }
+            else { $err.Exception.Message | Should -Not -Match 'Import-Dataset' }
         }
 
         It 'refuses a path of another provider' {

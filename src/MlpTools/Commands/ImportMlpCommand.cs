@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using MlpTools.Core;
+using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 using MlpTools.Core.Persistence;
 
@@ -12,7 +13,8 @@ namespace MlpTools.Commands;
 /// </summary>
 /// <remarks>
 /// A path that names no file is reported as a non-terminating error (ModelNotFound), so the other paths still load;
-/// a file that is there but is not a valid model is a terminating error with the engine's id.
+/// a file that is there but is not a valid model is a terminating error with the engine's id. A data file given in a
+/// model's place (ModelFileWrongKind: CSV, gzip, IDX) is pointed to Import-Dataset.
 /// </remarks>
 [Cmdlet(VerbsData.Import, "Mlp", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Mlp<float>), typeof(Mlp<double>))]
@@ -52,13 +54,41 @@ public sealed class ImportMlpCommand : MlpCmdlet
             {
                 try
                 {
-                    WriteObject(ModelFile.Load(file));
+                    WriteObject(Load(file));
                 }
                 catch (MlpException ex) when (ex.ErrorId == "ModelNotFound")
                 {
                     WriteError(ToErrorRecord(ex)); // gone since it was resolved, or a folder
                 }
             }
+        }
+    }
+
+    /// <summary>The network in <paramref name="file"/>; a data file given in its place is pointed to Import-Dataset.</summary>
+    private static Mlp Load(string file)
+    {
+        try
+        {
+            return ModelFile.Load(file);
+        }
+        catch (MlpException ex) when (ex.ErrorId == "ModelFileWrongKind" && IsDataFile(file))
+        {
+            throw new MlpException(ex.ErrorId, ex.Kind,
+                $"{ex.Message} Data files (CSV, TSV and IDX, gzip-compressed or not) are read by Import-Dataset: Import-Dataset -Path '{file.Replace("'", "''", StringComparison.Ordinal)}'.",
+                ex.Target, ex);
+        }
+    }
+
+    private static bool IsDataFile(string file)
+    {
+        try
+        {
+            using FileStream stream = File.OpenRead(file);
+            return FileSniffer.Detect(FileSniffer.ReadStart(stream)) is FileKind.Text or FileKind.Gzip or FileKind.Idx;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 }
