@@ -55,15 +55,49 @@ Describe 'Import-Mlp' {
     }
 
     Context 'Missing and damaged files' {
-        It 'reports a missing file as ModelNotFound (ObjectNotFound), a non-terminating error, and loads the rest' {
+        It 'stops on a missing file given alone (<Form>), as Import-Dataset does, so try/catch catches it: ModelNotFound (ObjectNotFound)' -TestCases @(
+            @{ Form = '-Path'; Run = { Import-Mlp -Path (Join-Path $models 'missing.safetensors') } }
+            @{ Form = '-LiteralPath'; Run = { Import-Mlp -LiteralPath (Join-Path $models 'missing.safetensors') } }
+            @{ Form = 'a wildcard that matches nothing'; Run = { Import-Mlp -Path (Join-Path $models '*.nothing') } }
+        ) {
+            $ErrorActionPreference = 'Continue'    # a shell's default, under which only a terminating error reaches catch
+            $caught = $null
+            try { $null = & $Run 2>$null } catch { $caught = $_ }
+            $caught | Should -Not -BeNullOrEmpty -Because 'a missing file given alone is a terminating error'
+            $caught.FullyQualifiedErrorId | Should -Be (Get-Id ModelNotFound)
+            $caught.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $caught.Exception.Message | Should -Match 'missing\.safetensors|\*\.nothing'
+        }
+
+        It 'reports a missing file among several (<Form>) as a non-terminating ModelNotFound, and loads the rest' -TestCases @(
+            @{ Form = 'paths given'; Run = { param($missing, $common) Import-Mlp -Path $missing, $file @common } }
+            @{ Form = 'paths piped'; Run = { param($missing, $common) $missing, $file | Import-Mlp @common } }
+            @{ Form = 'files piped'; Run = { param($missing, $common) [pscustomobject]@{ PSPath = $missing }, (Get-Item -LiteralPath $file) | Import-Mlp @common } }
+        ) {
             $missing = Join-Path $models 'missing.safetensors'
-            $loaded = @(Import-Mlp -Path $missing, $file -ErrorVariable problems -ErrorAction SilentlyContinue)
+            $loaded = @(. $Run $missing @{ ErrorVariable = 'problems'; ErrorAction = 'SilentlyContinue' })
             $loaded.Count | Should -Be 1
             $problems.Count | Should -Be 1
             $problems[0].FullyQualifiedErrorId | Should -Be (Get-Id ModelNotFound)
             $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
             $problems[0].Exception.Message | Should -Match 'missing\.safetensors'
-            { Import-Mlp -LiteralPath $missing -ErrorAction Stop } | Should -Throw -ErrorId (Get-Id ModelNotFound)
+            { & $Run $missing @{ ErrorAction = 'Stop' } } | Should -Throw -ErrorId (Get-Id ModelNotFound)
+        }
+
+        It 'reports a damaged file among several as a non-terminating error with the engine''s id, and loads the rest' {
+            $folder = Join-Path $TestDrive 'mixed'
+            $null = New-Item -ItemType Directory -Path $folder
+            Copy-Item -LiteralPath $file -Destination (Join-Path $folder 'good.safetensors')
+            $cut = Join-Path $folder 'cut.safetensors'
+            [IO.File]::WriteAllBytes($cut, [byte[]]$bytes[0..($bytes.Length - 101)])
+            $loaded = @(Import-Mlp -Path (Join-Path $folder '*.safetensors') -ErrorVariable problems -ErrorAction SilentlyContinue)
+            $loaded.Count | Should -Be 1
+            $problems.Count | Should -Be 1
+            $problems[0].FullyQualifiedErrorId | Should -Be (Get-Id ModelFileTruncated)
+            $problems[0].TargetObject | Should -Be $cut
+            $problems = $null
+            @(Get-ChildItem -LiteralPath $folder | Import-Mlp -ErrorVariable problems -ErrorAction SilentlyContinue).Count | Should -Be 1
+            $problems.Count | Should -Be 1
         }
 
         It 'stops on a damaged file (<Damage>) with the engine''s id <Id>, InvalidData, naming the file' -TestCases @(

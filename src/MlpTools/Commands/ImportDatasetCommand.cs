@@ -19,6 +19,9 @@ namespace MlpTools.Commands;
 /// decides: a file whose first bytes (after gzip decompression, when it is gzip) are an IDX magic number
 /// (00 00 type dims) is refused with <c>IdxLabelPathRequired</c>, because IDX keeps labels in a file of their own;
 /// anything else is read as delimited text.
+/// A missing or malformed file follows the rule of every command that reads files (<see cref="MlpCmdlet.ReadFile"/>, the
+/// same as Import-Mlp's): a terminating error for the one file given by -Path or -LiteralPath, a non-terminating one for
+/// a file among several piped in, the rest being read.
 /// </remarks>
 [Cmdlet(VerbsData.Import, "Dataset", DefaultParameterSetName = BuiltInSet)]
 [OutputType(typeof(Dataset))]
@@ -103,6 +106,12 @@ public sealed class ImportDatasetCommand : MlpCmdlet
             return;
         }
 
+        // Files piped in are several: one that is missing or malformed is written as an error and the rest are read.
+        ReadFile(MyInvocation.ExpectingInput, ImportFile);
+    }
+
+    private void ImportFile()
+    {
         bool literal = ParameterSetName == LiteralPathSet;
         string file = ProviderPaths.ResolveOne(this, literal ? LiteralPath : Path, literal, "DataFileNotFound");
         string? labels = LabelPath is null ? null : ProviderPaths.ResolveOne(this, LabelPath, literal, "DataFileNotFound");
