@@ -27,7 +27,7 @@ Show-Example 'Two samples as nested arrays, one row each, and their labels; -Tra
         W2 = @(@(0.2, -0.3), @(-0.1, 0.4), @(0.5, 0.1))
         b2 = @(0.0, 0.0)
     }
-    $trace = $net | Get-MlpGradient -Features @(@(1.0, 2.0), @(-1.0, 0.5)) -Labels 0, 1 -Trace
+    $trace = $net | Get-MlpGradient -Features @(@(1.0, 2.0), @(-1.0, 0.5)) -Labels 0, 1 -Regularization 0 -Trace
     $trace.Hpre, $trace.A, $trace.Z, $trace.P, $trace.dZ, $trace.W2
 }
 

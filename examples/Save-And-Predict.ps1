@@ -54,3 +54,10 @@ Show-Example 'Check predictions against a label column of the objects with -Labe
     $net = $flowers | ConvertTo-Dataset -LabelProperty Species | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 100 -Seed 1
     $flowers | Select-Object -First 4 | Invoke-MlpPrediction -Network $net -LabelProperty Species
 }
+
+Show-Example 'Predict samples given as a matrix or nested arrays, as Get-MlpGradient takes them; -Labels fills Actual and Correct' {
+    $spiral = Import-Dataset -Name Spiral -Seed 1
+    $net = $spiral | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 100 -Seed 1
+    Invoke-MlpPrediction -Network $net -Features @(@(0.0, 0.0), @(0.5, -0.5), @(-0.3, 0.8))
+    $net | Invoke-MlpPrediction -Features $spiral.Features.SubMatrix(0, 3, 0, 2) -Labels $spiral.Labels[0..2]
+}

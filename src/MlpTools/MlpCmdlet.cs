@@ -94,6 +94,27 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         if (_stoppedWhileWorking is { } stopped) ExceptionDispatchInfo.Capture(stopped).Throw();
     }
 
+    /// <summary>
+    /// Runs <paramref name="read"/>, the reading of one file, under the rule every MlpTools command that reads files
+    /// follows. An error about that file (it is missing, unreadable or not what it should be: kind NotFound,
+    /// InvalidData or InvalidOperation) ends the command when the file is the only one it was given, since nothing can
+    /// be done without it, so try/catch sees it. When the file is one of several (<paramref name="oneOfSeveral"/>:
+    /// several paths, a wildcard that matched several files, or paths and files coming down the pipeline) the error is
+    /// written as a non-terminating error and the command goes on to the next file, as Get-Content does;
+    /// -ErrorAction Stop makes it end the command. Errors about the parameters (InvalidArgument) end it either way.
+    /// </summary>
+    private protected void ReadFile(bool oneOfSeveral, Action read)
+    {
+        try
+        {
+            read();
+        }
+        catch (MlpException ex) when (oneOfSeveral && ex.Kind is MlpErrorKind.NotFound or MlpErrorKind.InvalidData or MlpErrorKind.InvalidOperation)
+        {
+            WriteError(ToErrorRecord(ex));
+        }
+    }
+
     /// <summary>The ErrorRecord for an engine error: its id, a category from its kind, and its target.</summary>
     internal static ErrorRecord ToErrorRecord(MlpException ex) =>
         new(ex, ex.ErrorId, ToCategory(ex.Kind), ex.Target);

@@ -41,11 +41,24 @@ Describe 'Get-MlpGradient' {
 
         It 'has no trace without -Trace' {
             $g.HasTrace | Should -BeFalse
+            $g.Trace | Should -BeNullOrEmpty
             $g.Hpre | Should -BeNullOrEmpty
         }
 
-        It 'has no regularization loss by default' {
-            ($net | Get-MlpGradient -Dataset $batch).RegularizationLoss | Should -Be 0
+        It 'takes the loss Invoke-Training takes by default: the same lambda (1e-4), so the same loss' {
+            $default = $net | Get-MlpGradient -Dataset $batch
+            $default.Regularization | Should -Be 1e-4
+            $default.Loss | Should -Be ($net | Get-MlpGradient -Dataset $batch -Regularization 1e-4).Loss
+            # L-BFGS's first epoch is one full-batch evaluation at the starting weights.
+            $trained = $net.Clone()
+            $null = $trained | Invoke-Training -Dataset $batch -Optimizer Lbfgs -Epochs 1
+            $trained.History[0].Loss | Should -Be $default.Loss
+        }
+
+        It 'takes the data loss alone with -Regularization 0' {
+            $plain = $net | Get-MlpGradient -Dataset $batch -Regularization 0
+            $plain.RegularizationLoss | Should -Be 0
+            $plain.Loss | Should -Be $plain.DataLoss
         }
 
         It 'is in single precision for a single-precision network' {
@@ -70,6 +83,25 @@ Describe 'Get-MlpGradient' {
             $t.HasTrace | Should -BeTrue
             $t.$Name -is [MathNet.Numerics.LinearAlgebra.Matrix[double]] | Should -BeTrue
             $t.$Name.RowCount, $t.$Name.ColumnCount | Should -Be @(10, $Columns)
+        }
+
+        It 'has a Trace property holding every name its view lists under Trace, the same matrices as the report''s own' {
+            $listed = ($t | Out-String -Width 200) -split '\r?\n' | Where-Object { $_ -match '^Trace\s+: ' } | ForEach-Object { ($_ -replace '^Trace\s+: ', '').Trim() }
+            $names = @($listed -split ',\s*')
+            $names | Should -Be @('X', 'Y', 'Hpre', 'A', 'Z', 'P', 'dZ', 'dA', 'dH')
+            $t.Trace -is [MlpTools.Core.Inspection.BackpropTrace[double]] | Should -BeTrue
+            $t.Trace.SampleCount | Should -Be 10
+            foreach ($name in $names) {
+                $t.Trace.$name -is [MathNet.Numerics.LinearAlgebra.Matrix[double]] | Should -BeTrue -Because "`$g.Trace.$name"
+                [object]::ReferenceEquals($t.Trace.$name, $t.$name) | Should -BeTrue -Because "`$g.$name is `$g.Trace.$name"
+            }
+        }
+
+        It 'shows the trace as a list of the intermediates, their shapes and formulas' {
+            $text = $t.Trace | Out-String -Width 120
+            $text | Should -Match 'X\s+: 10x64 matrix'
+            $text | Should -Match 'Hpre\s+: 10x12 matrix: X W1 \+ b1'
+            $text | Should -Match 'dH\s+: 10x12 matrix: dA \* 1\[Hpre > 0\]'
         }
 
         It 'Hpre = X W1 + b1 and A = max(0, Hpre)' {

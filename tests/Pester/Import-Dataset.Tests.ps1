@@ -339,6 +339,33 @@ Describe 'Import-Dataset' {
             { Import-Dataset -LiteralPath (Join-Path $TestDrive 'nope.csv') } | Should -Throw -ErrorId (Get-Id DataFileNotFound)
         }
 
+        It 'stops on a missing file given alone, as Import-Mlp does, so try/catch catches it' {
+            $ErrorActionPreference = 'Continue'    # a shell's default, under which only a terminating error reaches catch
+            $caught = $null
+            try { $null = Import-Dataset -Path (Join-Path $TestDrive 'nope.csv') 2>$null } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -Be (Get-Id DataFileNotFound)
+        }
+
+        It 'reports a missing or malformed file among piped files as a non-terminating error, as Import-Mlp does, and reads the rest' {
+            $bad = Join-Path $TestDrive 'paths-bad.csv'
+            [IO.File]::WriteAllText($bad, "a,label`n1,x`n2`n")
+            $missing = [pscustomobject]@{ PSPath = (Join-Path $TestDrive 'nope.csv') }
+            $read = @((Get-Item -LiteralPath $plain), $missing, (Get-Item -LiteralPath $bad), (Get-Item -LiteralPath $bracketed) |
+                Import-Dataset -ErrorVariable problems -ErrorAction SilentlyContinue)
+            $read.Name | Should -Be @('plain', 'with[brackets]')
+            $problems.Count | Should -Be 2
+            $problems[0].FullyQualifiedErrorId | Should -Be (Get-Id DataFileNotFound)
+            $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $problems[0].Exception.Message | Should -Match 'nope\.csv'
+            $problems[1].CategoryInfo.Category | Should -Be 'InvalidData'
+            $problems[1].Exception.Message | Should -Match 'paths-bad\.csv'
+            { $missing, (Get-Item -LiteralPath $plain) | Import-Dataset -ErrorAction Stop } | Should -Throw -ErrorId (Get-Id DataFileNotFound)
+        }
+
+        It 'stops on a parameter error even when files are piped' {
+            { Get-Item -LiteralPath $plain, $bracketed | Import-Dataset -Header -NoHeader } | Should -Throw -ErrorId (Get-Id ConflictingParameters)
+        }
+
         It 'refuses a wildcard that matches several files' {
             $err = { Import-Dataset -Path (Join-Path $TestDrive 'paths/*.csv') } | Should -Throw -ErrorId (Get-Id PathAmbiguous) -PassThru
             $err.Exception.Message | Should -Match 'matches 2 files'

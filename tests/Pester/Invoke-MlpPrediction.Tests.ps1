@@ -208,6 +208,60 @@ Describe 'Invoke-MlpPrediction' {
         }
     }
 
+    Context 'A matrix of features, as Get-MlpGradient takes them' {
+        BeforeAll {
+            $expected = @(Invoke-MlpPrediction -Network $net -Dataset $test)
+            $first = $test.Subset([int[]](0..2))
+            $firstRows = , @(0..2 | ForEach-Object { , @($first.Features[$_, 0], $first.Features[$_, 1]) })
+        }
+
+        It 'predicts -Features given as <Form> exactly as the same samples of a dataset' -TestCases @(
+            @{ Form = 'a MathNet matrix'; Make = { $test.Features } ; Count = 0 }
+            @{ Form = 'nested arrays'; Make = { , @(0..2 | ForEach-Object { , @($test.Features[$_, 0], $test.Features[$_, 1]) }) }; Count = 3 }
+            @{ Form = 'a two-dimensional array'; Make = { , $test.Features.SubMatrix(0, 3, 0, 2).ToArray() }; Count = 3 }
+        ) {
+            $features = & $Make
+            $n = if ($Count) { $Count } else { $test.Count }
+            $predictions = @(Invoke-MlpPrediction -Network $net -Features $features)
+            $predictions.Count | Should -Be $n
+            $predictions.Index | Should -Be (0..($n - 1))
+            Should-BeSameNumbers (Get-Probabilities $predictions) (Get-Probabilities $expected[0..($n - 1)])
+            $predictions.Predicted | Should -Be $expected[0..($n - 1)].Predicted
+            @($predictions | Where-Object { $null -ne $_.Actual -or $null -ne $_.Correct }).Count | Should -Be 0   # no -Labels
+        }
+
+        It 'fills Actual and Correct from -Labels, class numbers 0..C-1 as Get-MlpGradient takes them' {
+            $predictions = @(Invoke-MlpPrediction -Network $net -Features $test.Features -Labels $test.Labels)
+            $predictions.Actual | Should -Be $expected.Actual
+            $predictions.Correct | Should -Be $expected.Correct
+            $named = @([pscustomobject]@{ x = 0.1; y = 0.2; k = 'left' }, [pscustomobject]@{ x = 0.3; y = 0.1; k = 'right' }) |
+                ConvertTo-Dataset -LabelProperty k | New-Mlp -HiddenSize 2 -Seed 1
+            (Invoke-MlpPrediction -Network $named -Features @(0.1, 0.2) -Labels 1).Actual | Should -Be $named.ClassNames[1]
+            $named.ClassNames[1] | Should -BeIn 'left', 'right'
+        }
+
+        It 'takes the network piped and one sample as a flat array, as Get-MlpGradient does' {
+            $p = $net | Invoke-MlpPrediction -Features @($test.Features[0, 0], $test.Features[0, 1]) -Labels $test.Labels[0]
+            @($p).Count | Should -Be 1
+            Should-BeSameNumbers (Get-Probabilities $p) (Get-Probabilities $expected[0])
+            $p.Correct | Should -Be $expected[0].Correct
+        }
+
+        It 'refuses <Case> with Get-MlpGradient''s id <Id>' -TestCases @(
+            @{ Case = 'ragged rows'; Features = @(@(1, 2), @(3)); Labels = $null; Id = 'RaggedMatrix'; Category = 'InvalidArgument' }
+            @{ Case = 'NaN'; Features = @(@(1, 2), @(3, [double]::NaN)); Labels = $null; Id = 'NonFiniteEntry'; Category = 'InvalidArgument' }
+            @{ Case = 'a string'; Features = 'abc'; Labels = $null; Id = 'InvalidMatrix'; Category = 'InvalidArgument' }
+            @{ Case = 'the wrong width'; Features = @(@(1, 2, 3)); Labels = $null; Id = 'FeatureCountMismatch'; Category = 'InvalidData' }
+            @{ Case = 'too few labels'; Features = @(@(1, 2), @(3, 4)); Labels = @(0); Id = 'LabelCountMismatch'; Category = 'InvalidData' }
+            @{ Case = 'a label outside the classes'; Features = @(@(1, 2), @(3, 4)); Labels = @(0, 3); Id = 'LabelOutOfRange'; Category = 'InvalidData' }
+        ) {
+            $splat = @{ Network = $net; Features = $Features }
+            if ($null -ne $Labels) { $splat.Labels = [int[]]$Labels }
+            $err = { Invoke-MlpPrediction @splat } | Should -Throw -ErrorId (Get-Id $Id) -PassThru
+            $err.CategoryInfo.Category | Should -Be $Category
+        }
+    }
+
     Context 'Command' {
         It 'declares its output type and has one pipeline parameter per parameter set' {
             $cmd = Get-Command Invoke-MlpPrediction

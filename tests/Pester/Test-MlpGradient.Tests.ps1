@@ -36,6 +36,13 @@ Describe 'Test-MlpGradient' {
             @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient $g).Passed | Should -Be @($true, $true, $true, $true)
         }
 
+        It 'checks the loss Invoke-Training and Get-MlpGradient take by default (lambda 1e-4)' {
+            $g = $net | Get-MlpGradient -Dataset $batch -Regularization 1e-4
+            @($net | Test-MlpGradient -Dataset $batch -Gradient $g).Passed | Should -Be @($true, $true, $true, $true)
+            $noL2 = $net | Get-MlpGradient -Dataset $batch -Regularization 0
+            @($net | Test-MlpGradient -Dataset $batch -Gradient $noL2 -WarningAction SilentlyContinue).Passed | Should -Be @($false, $true, $false, $true)
+        }
+
         It 'accepts a hand-computed dW2 = A^T dZ + (lambda/m) W2 and db2 as a flat array' {
             $t = $net | Get-MlpGradient -Dataset $batch -Regularization $lambda -Trace
             $dW2 = $t.A.TransposeThisAndMultiply($t.dZ) + $net.W2 * ($lambda / $t.SampleCount)
@@ -74,8 +81,22 @@ Describe 'Test-MlpGradient' {
             $w2 = $results[2]
             $w2.MaxRelativeError | Should -BeGreaterThan 1e-3
             @($warnings).Count | Should -Be 1
-            $warnings[0].Message | Should -Match "^W2 FAILED the gradient check: relative error \S+ at W2\[$($w2.WorstRow),$($w2.WorstColumn)\] exceeds the threshold 1E-07; analytic \S+, numerical \S+\.$"
+            $warnings[0].Message | Should -Match "^W2 FAILED the gradient check: relative error \S+ at W2\[$($w2.WorstRow),$($w2.WorstColumn)\] exceeds the threshold 1E-07; given \S+, numerical \S+\.$"
             $warnings[0].Message | Should -Match ([regex]::Escape($w2.Analytic.ToString('G8', [cultureinfo]::InvariantCulture)))
+        }
+
+        It 'says which gradients it checked: the network''s own (Source Network) or those given with -Gradient (Source Given)' {
+            @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -SampleCount 3).Source | Should -Be @('Network', 'Network', 'Network', 'Network')
+            $results = @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient @{ W2 = $forgotL2 } -WarningAction SilentlyContinue)
+            $results.Source | Should -Be @('Network', 'Network', 'Given', 'Network')
+            $results[2].Analytic | Should -Be $forgotL2[$results[2].WorstRow, $results[2].WorstColumn]
+            $g = $net | Get-MlpGradient -Dataset $batch -Regularization $lambda
+            @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient $g -SampleCount 3).Source | Should -Be @('Given', 'Given', 'Given', 'Given')
+        }
+
+        It 'names the network''s own gradient "analytic" in a warning' {
+            $null = @($net | Test-MlpGradient -Dataset $batch -Threshold 1e-30 -SampleCount 3 -WarningVariable warnings -WarningAction SilentlyContinue)
+            $warnings[0].Message | Should -Match '; analytic \S+, numerical \S+\.$'
         }
 
         It 'warns once per failing parameter' {

@@ -4,15 +4,25 @@ using MlpTools.Core.Model;
 
 namespace MlpTools.Core.Inspection;
 
-/// <summary>How one parameter's analytic gradient compares with centered finite differences.</summary>
+/// <summary>Where the gradient a check compares came from.</summary>
+public enum GradientSource
+{
+    /// <summary>The network's own: backpropagation's analytic gradient.</summary>
+    Network,
+    /// <summary>Given by the caller in its place (Test-MlpGradient -Gradient): for example one derived by hand.</summary>
+    Given,
+}
+
+/// <summary>How one parameter's gradient (the network's analytic one, or one given) compares with centered finite differences.</summary>
 /// <param name="Parameter">W1, b1, W2 or b2.</param>
+/// <param name="Source">Whose gradient was checked: the network's (Network) or one given in its place (Given).</param>
 /// <param name="Rows">The parameter's rows (a vector's length).</param>
 /// <param name="Columns">The parameter's columns (1 for a vector).</param>
 /// <param name="EntriesChecked">How many entries were compared.</param>
 /// <param name="MaxRelativeError">The largest |a - n| / max(|a| + |n|, 1e-300) over the entries compared.</param>
 /// <param name="WorstRow">Row of the entry with the largest error.</param>
 /// <param name="WorstColumn">Column of that entry (0 for a vector).</param>
-/// <param name="Analytic">The analytic gradient at that entry.</param>
+/// <param name="Analytic">The gradient checked (see <paramref name="Source"/>) at that entry.</param>
 /// <param name="Numerical">The numerical gradient at that entry.</param>
 /// <param name="ReducedSteps">
 /// Entries checked with a step shorter than the one asked for, because that step would have carried some Hpre
@@ -21,7 +31,7 @@ namespace MlpTools.Core.Inspection;
 /// <param name="Threshold">The largest relative error that passes.</param>
 /// <param name="Passed">MaxRelativeError &lt;= Threshold.</param>
 public sealed record GradientCheckResult(
-    string Parameter, int Rows, int Columns, int EntriesChecked, double MaxRelativeError,
+    string Parameter, GradientSource Source, int Rows, int Columns, int EntriesChecked, double MaxRelativeError,
     int WorstRow, int WorstColumn, double Analytic, double Numerical, int ReducedSteps, double Threshold, bool Passed);
 
 /// <summary>
@@ -70,8 +80,9 @@ public static class GradientChecker
         Mlp<double> net = network.ToDouble();
         var report = (GradientReport<double>)net.ComputeGradient(data, regularization, trace: false, classWeights);
         ParameterSet<double> g = report.Gradients;
-        if (analytic is not null) ApplyOverrides(g, analytic);
-        return Compare(net, net.LoadBatch(data), data.Count, regularization, g, sampleCount, step, threshold, seed, net.ClassWeightArray(classWeights));
+        var sources = new GradientSource[4];
+        if (analytic is not null) ApplyOverrides(g, analytic, sources);
+        return Compare(net, net.LoadBatch(data), data.Count, regularization, g, sampleCount, step, threshold, seed, net.ClassWeightArray(classWeights), sources);
     }
 
     /// <summary>
@@ -92,7 +103,8 @@ public static class GradientChecker
     /// computed to about float64 precision.
     /// </remarks>
     internal static IReadOnlyList<GradientCheckResult> Compare(Mlp<double> net, BatchBuffers<double> batch, int m, double lambda,
-        ParameterSet<double> analytic, int? sampleCount, double step, double threshold, int? seed, double[]? classWeights = null)
+        ParameterSet<double> analytic, int? sampleCount, double step, double threshold, int? seed, double[]? classWeights = null,
+        GradientSource[]? sources = null)
     {
         ParameterSet<double> w = net.Parameters;
         int d = w.D, hidden = w.H, c = w.C;
@@ -159,7 +171,7 @@ public static class GradientChecker
                 }
             }
             int wr = worstIndex < 0 ? 0 : worstIndex % rows, wc = worstIndex < 0 ? 0 : worstIndex / rows;
-            results.Add(new GradientCheckResult(ParameterSet<double>.Names[k], rows, cols, checkedCount, worst, wr, wc, worstA, worstN,
+            results.Add(new GradientCheckResult(ParameterSet<double>.Names[k], sources?[k] ?? GradientSource.Network, rows, cols, checkedCount, worst, wr, wc, worstA, worstN,
                 reduced, threshold, checkedCount > 0 && worst <= threshold));
         }
         return results;
@@ -244,7 +256,7 @@ public static class GradientChecker
         return h;
     }
 
-    private static void ApplyOverrides(ParameterSet<double> g, IReadOnlyDictionary<string, double[,]> analytic)
+    private static void ApplyOverrides(ParameterSet<double> g, IReadOnlyDictionary<string, double[,]> analytic, GradientSource[] sources)
     {
         foreach (var (name, value) in analytic)
         {
@@ -261,6 +273,7 @@ public static class GradientChecker
             double[] target = g[k];
             for (int c = 0; c < cols; c++)
                 for (int r = 0; r < rows; r++) target[c * rows + r] = value[r, c];
+            sources[k] = GradientSource.Given;
         }
     }
 }

@@ -30,7 +30,7 @@ public abstract class GradientReport
     /// <summary>lambda, the L2 regularization strength.</summary>
     public double Regularization { get; }
 
-    /// <summary>True when the intermediates (Hpre, A, Z, P, dZ, dA, dH) are included.</summary>
+    /// <summary>True when the intermediates (Trace: X, Y, Hpre, A, Z, P, dZ, dA, dH) are included.</summary>
     public abstract bool HasTrace { get; }
 
     internal abstract ParameterSet<double> GradientsAsDouble();
@@ -53,25 +53,8 @@ public sealed class GradientReport<T> : GradientReport
         b1 = gradients.BindVector(1);
         W2 = gradients.BindMatrix(2);
         b2 = gradients.BindVector(3);
-        if (trace is not null)
-        {
-            int d = gradients.D, h = gradients.H, c = gradients.C;
-            X = RowMajor(trace.X, m, d);
-            Hpre = RowMajor(trace.Hpre, m, h);
-            A = RowMajor(trace.A, m, h);
-            Z = RowMajor(trace.Z, m, c);
-            P = RowMajor(trace.P, m, c);
-            var y = Matrix<T>.Build.Dense(m, c);
-            for (int i = 0; i < m; i++) y[i, trace.Labels[i]] = T.One;
-            Y = y;
-            dZ = RowMajor(trace.dZ, m, c);
-            dA = RowMajor(trace.dA, m, h);
-            dH = RowMajor(trace.dH, m, h);
-        }
+        if (trace is not null) Trace = new BackpropTrace<T>(trace, m, gradients.D, gradients.H, gradients.C);
     }
-
-    private static Matrix<T> RowMajor(T[] data, int rows, int cols) =>
-        Matrix<T>.Build.DenseOfRowMajor(rows, cols, data.AsSpan(0, rows * cols).ToArray());
 
 #pragma warning disable IDE1006 // names as in the derivation
     /// <summary>dL/dW1, D x H.</summary>
@@ -83,30 +66,99 @@ public sealed class GradientReport<T> : GradientReport
     /// <summary>dL/db2, C.</summary>
     public MathNet.Numerics.LinearAlgebra.Vector<T> b2 { get; }
 
-    /// <summary>The batch's inputs, m x D (trace only).</summary>
-    public Matrix<T>? X { get; }
+    /// <summary>Every intermediate of the batch's forward and backward passes (with -Trace; null otherwise).</summary>
+    public BackpropTrace<T>? Trace { get; }
+
+    // The intermediates again, one level up, so the derivation reads as it is written ($g.A, $g.dZ beside $g.W2):
+    // the same matrices as Trace's, not copies.
+
+    /// <summary>The batch's inputs, m x D (trace only; the same matrix as Trace.X).</summary>
+    public Matrix<T>? X => Trace?.X;
     /// <summary>Y, the one-hot labels, m x C (trace only).</summary>
-    public Matrix<T>? Y { get; }
+    public Matrix<T>? Y => Trace?.Y;
     /// <summary>Hpre = X W1 + b1, m x H (trace only).</summary>
-    public Matrix<T>? Hpre { get; }
+    public Matrix<T>? Hpre => Trace?.Hpre;
     /// <summary>A = max(0, Hpre), m x H (trace only).</summary>
-    public Matrix<T>? A { get; }
+    public Matrix<T>? A => Trace?.A;
     /// <summary>Z = A W2 + b2, m x C (trace only).</summary>
-    public Matrix<T>? Z { get; }
+    public Matrix<T>? Z => Trace?.Z;
     /// <summary>P = softmax(Z), m x C (trace only).</summary>
-    public Matrix<T>? P { get; }
+    public Matrix<T>? P => Trace?.P;
     /// <summary>dZ = (P - Y) / m, m x C (trace only).</summary>
-    public Matrix<T>? dZ { get; }
+    public Matrix<T>? dZ => Trace?.dZ;
     /// <summary>dA = dZ W2^T, m x H (trace only).</summary>
-    public Matrix<T>? dA { get; }
+    public Matrix<T>? dA => Trace?.dA;
     /// <summary>dH = dA * 1[Hpre &gt; 0], m x H (trace only).</summary>
-    public Matrix<T>? dH { get; }
+    public Matrix<T>? dH => Trace?.dH;
 #pragma warning restore IDE1006
 
     /// <inheritdoc />
-    public override bool HasTrace => Hpre is not null;
+    public override bool HasTrace => Trace is not null;
 
     internal ParameterSet<T> Gradients => _gradients;
 
     internal override ParameterSet<double> GradientsAsDouble() => _gradients.Convert<double>();
+}
+
+/// <summary>
+/// Every intermediate of one batch's forward and backward passes, named as in the derivation (see Backprop):
+/// X, Y, Hpre, A, Z, P, dZ, dA and dH, each a matrix with one row per sample.
+/// </summary>
+public abstract class BackpropTrace
+{
+    private protected BackpropTrace(int sampleCount) => SampleCount = sampleCount;
+
+    /// <summary>The intermediates' names, in the order the passes compute them.</summary>
+    public static IReadOnlyList<string> Names { get; } = new[] { "X", "Y", "Hpre", "A", "Z", "P", "dZ", "dA", "dH" };
+
+    /// <summary>m, the number of samples (every matrix's row count).</summary>
+    public int SampleCount { get; }
+
+    /// <summary>The intermediates' names: "X, Y, Hpre, A, Z, P, dZ, dA, dH".</summary>
+    public override string ToString() => string.Join(", ", Names);
+}
+
+/// <summary>The intermediates of a network of precision <typeparamref name="T"/>, as MathNet matrices (copies of the batch buffers).</summary>
+public sealed class BackpropTrace<T> : BackpropTrace
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    internal BackpropTrace(BatchBuffers<T> b, int m, int d, int h, int c)
+        : base(m)
+    {
+        X = RowMajor(b.X, m, d);
+        var y = Matrix<T>.Build.Dense(m, c);
+        for (int i = 0; i < m; i++) y[i, b.Labels[i]] = T.One;
+        Y = y;
+        Hpre = RowMajor(b.Hpre, m, h);
+        A = RowMajor(b.A, m, h);
+        Z = RowMajor(b.Z, m, c);
+        P = RowMajor(b.P, m, c);
+        dZ = RowMajor(b.dZ, m, c);
+        dA = RowMajor(b.dA, m, h);
+        dH = RowMajor(b.dH, m, h);
+    }
+
+    private static Matrix<T> RowMajor(T[] data, int rows, int cols) =>
+        Matrix<T>.Build.DenseOfRowMajor(rows, cols, data.AsSpan(0, rows * cols).ToArray());
+
+#pragma warning disable IDE1006 // names as in the derivation
+    /// <summary>The batch's inputs, m x D (after the network's preprocessing).</summary>
+    public Matrix<T> X { get; }
+    /// <summary>Y, the one-hot labels, m x C.</summary>
+    public Matrix<T> Y { get; }
+    /// <summary>Hpre = X W1 + b1, m x H.</summary>
+    public Matrix<T> Hpre { get; }
+    /// <summary>A = max(0, Hpre), m x H.</summary>
+    public Matrix<T> A { get; }
+    /// <summary>Z = A W2 + b2, m x C.</summary>
+    public Matrix<T> Z { get; }
+    /// <summary>P = softmax(Z), m x C.</summary>
+    public Matrix<T> P { get; }
+    /// <summary>dZ = (P - Y) / m, m x C.</summary>
+    public Matrix<T> dZ { get; }
+    /// <summary>dA = dZ W2^T, m x H.</summary>
+    public Matrix<T> dA { get; }
+    /// <summary>dH = dA * 1[Hpre &gt; 0], m x H.</summary>
+    public Matrix<T> dH { get; }
+#pragma warning restore IDE1006
 }

@@ -55,6 +55,13 @@ public abstract class Mlp
     /// </summary>
     public int? BestEpoch { get; internal set; }
 
+    /// <summary>
+    /// The history record of <see cref="BestEpoch"/>: the figures of the weights the network holds (the epoch's
+    /// training loss and accuracy, and its validation figures when there was validation data). Null before training,
+    /// and when the weights held are a new network's (BestEpoch 0).
+    /// </summary>
+    public EpochRecord? BestRecord => BestEpoch is { } best ? HistoryList.FindLast(r => r.Epoch == best) : null;
+
     /// <summary>How the most recent training run ended (empty before any training).</summary>
     public string StopReason { get; internal set; } = "";
 

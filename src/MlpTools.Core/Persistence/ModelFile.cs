@@ -87,7 +87,8 @@ public static class ModelFile
     /// <param name="path">The model file (a full file-system path; a relative one is taken from the current directory).</param>
     /// <returns>The network, in the precision it was saved in, with its names, history, optimizer state and preprocessing.</returns>
     /// <exception cref="MlpException">
-    /// The file is missing (<c>ModelNotFound</c>), unreadable (<c>ModelReadFailed</c>) or not a valid model: <c>ModelFileTruncated</c>,
+    /// The file is missing (<c>ModelNotFound</c>), unreadable (<c>ModelReadFailed</c>), plainly another kind of file such as
+    /// CSV text (<c>ModelFileWrongKind</c>, saying what it looks like) or not a valid model: <c>ModelFileTruncated</c>,
     /// <c>ModelHeaderInvalid</c>, <c>ModelDtypeUnsupported</c>, <c>ModelVersionUnsupported</c>, <c>ModelMetadataInvalid</c>,
     /// <c>ModelTooLarge</c>, <c>ModelTensorMissing</c>, <c>ModelTensorUnexpected</c>, <c>ModelShapeMismatch</c>,
     /// <c>ModelChecksumMismatch</c>, <c>ModelNonFiniteParameter</c> (all of kind InvalidData).

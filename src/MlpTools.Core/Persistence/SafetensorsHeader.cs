@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using MlpTools.Core.Data;
 
 namespace MlpTools.Core.Persistence;
 
@@ -131,6 +132,7 @@ internal sealed class SafetensorsHeader
         long fileLength = file.Length;
         if (fileLength < 8)
             throw ModelFile.Truncated(path, Fmt($"is {fileLength} bytes long, shorter than the 8-byte header length a model file starts with"));
+        RequireSafetensors(file, path);
         Span<byte> prefix = stackalloc byte[8];
         file.ReadExactly(prefix);
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
@@ -283,6 +285,20 @@ internal sealed class SafetensorsHeader
             throw ModelFile.Truncated(path, Fmt($"has a header that places {cursor:N0} bytes of tensor data after it, but only {dataBytes:N0} bytes follow"));
         if (cursor < dataBytes)
             throw HeaderInvalid(path, Fmt($"has {dataBytes - cursor:N0} bytes after its last tensor that belong to no tensor; safetensors requires the tensors to cover the data exactly"));
+    }
+
+    /// <summary>
+    /// Refuses a file whose first bytes are plainly another kind of file (text, gzip, IDX, an image, an archive) with
+    /// <c>ModelFileWrongKind</c>, saying what it looks like. A file that looks like no known kind may be a damaged model
+    /// file: the layout checks report what is wrong with it.
+    /// </summary>
+    private static void RequireSafetensors(Stream file, string path)
+    {
+        byte[] start = FileSniffer.ReadStart(file);
+        if (FileSniffer.Detect(start) is FileKind.Safetensors or FileKind.Unknown) return;
+        throw MlpException.InvalidData("ModelFileWrongKind",
+            $"The file '{path}' is not a model file: it looks like {FileSniffer.Describe(start)}. A model file is a safetensors file (an 8-byte header length, then a JSON header) as saving a network writes it.",
+            path);
     }
 
     private static MlpException HeaderInvalid(string path, string what) =>

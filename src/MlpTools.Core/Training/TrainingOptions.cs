@@ -33,8 +33,14 @@ public sealed class TrainingOptions
     /// <summary>The learning rate in effect at the start.</summary>
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Sgd ? 0.05 : 0.001);
 
+    /// <summary>
+    /// The default lambda, 1e-4 (scikit-learn's MLPClassifier's default alpha): training's, and the gradient
+    /// cmdlets' too, so the loss a user inspects is by default the loss training minimizes.
+    /// </summary>
+    public const double DefaultRegularization = 1e-4;
+
     /// <summary>lambda, the L2 strength: the loss adds (lambda / (2m)) (||W1||^2 + ||W2||^2), m the batch size.</summary>
-    public double Regularization { get; set; } = 1e-4;
+    public double Regularization { get; set; } = DefaultRegularization;
 
     /// <summary>SGD momentum mu. Zero is plain SGD.</summary>
     public double Momentum { get; set; } = 0.9;

@@ -5,7 +5,8 @@ namespace MlpTools.Commands;
 
 /// <summary>
 /// The loss of one batch and its gradient with respect to W1, b1, W2 and b2 (MathNet types, the parameters'
-/// shapes); with -Trace, every intermediate of backpropagation (Hpre, A, Z, P, dZ, dA, dH) by name.
+/// shapes); with -Trace, every intermediate of backpropagation (X, Y, Hpre, A, Z, P, dZ, dA, dH) by name, in its
+/// Trace property and on the report itself.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "MlpGradient", DefaultParameterSetName = NetworkSet)]
 [OutputType(typeof(GradientReport<float>), typeof(GradientReport<double>))]

@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Management.Automation;
-using MathNet.Numerics.LinearAlgebra;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
+using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
@@ -40,26 +39,17 @@ public abstract class GradientCmdlet : MlpCmdlet
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
     public object?[] Labels { get; set; } = Array.Empty<object?>();
 
-    /// <summary>lambda, the L2 strength (default 0: the data loss only).</summary>
+    /// <summary>
+    /// lambda, the L2 strength. The default is Invoke-Training's (1e-4), so by default the loss and gradient are those
+    /// training takes; 0 gives the data loss alone.
+    /// </summary>
     [Parameter]
-    public double Regularization { get; set; }
+    public double Regularization { get; set; } = TrainingOptions.DefaultRegularization;
 
     /// <summary>The batch the parameters describe, checked against the network.</summary>
     private protected Dataset ResolveBatch()
     {
-        if (ParameterSetName == FeaturesSet)
-        {
-            Matrix<double> x = NumericInput.ToMatrix(Features, "-Features");
-            for (int i = 0; i < x.RowCount; i++)
-                for (int j = 0; j < x.ColumnCount; j++)
-                    if (!double.IsFinite(x[i, j]))
-                        throw ArgumentError("NonFiniteEntry", string.Create(CultureInfo.InvariantCulture,
-                            $"-Features: the entry at row {i}, column {j} is {x[i, j]}; every feature must be a finite number."), x[i, j]);
-            int[] labels = NumericInput.ToLabels(Labels, "-Labels", Network.ClassCount);
-            Dataset batch = Core.Data.Dataset.FromMatrix(x, labels, Network.ClassCount, "Features", "-Features and -Labels");
-            Network.EnsureCompatible(batch);
-            return batch;
-        }
+        if (ParameterSetName == FeaturesSet) return FeatureBatch.Create(Network, Features, Labels);
         return Dataset ?? Network.Dataset ?? throw TestMlpCommand.NoDataset(Network);
     }
 }

@@ -21,6 +21,9 @@ namespace MlpTools.Commands;
 /// (00 00 type dims) is refused with <c>IdxLabelPathRequired</c>, because IDX keeps labels in a file of their own;
 /// anything else is read as delimited text. A first positional argument that is no built-in name but an existing
 /// file is read as that file, so <c>Import-Dataset ./wine.csv</c> works.
+/// A missing or malformed file follows the rule of every command that reads files (<see cref="MlpCmdlet.ReadFile"/>, the
+/// same as Import-Mlp's): a terminating error for the one file given by -Path or -LiteralPath, a non-terminating one for
+/// a file among several piped in, the rest being read.
 /// </remarks>
 [Cmdlet(VerbsData.Import, "Dataset", DefaultParameterSetName = BuiltInSet)]
 [OutputType(typeof(Dataset))]
@@ -154,17 +157,23 @@ public sealed class ImportDatasetCommand : MlpCmdlet
             if (!BuiltInDatasets.Names.Contains(Name, StringComparer.OrdinalIgnoreCase) && ExistingFile(Name) is { } path)
             {
                 // A file named where a built-in name goes: read it, as Import-Dataset -Path would.
-                WriteObject(ReadFile(path, labels: null));
+                WriteObject(ReadDataFile(path, labels: null));
                 return;
             }
             WriteObject(LoadBuiltIn());
             return;
         }
 
+        // Files piped in are several: one that is missing or malformed is written as an error and the rest are read.
+        ReadFile(MyInvocation.ExpectingInput, ImportFile);
+    }
+
+    private void ImportFile()
+    {
         bool literal = ParameterSetName == LiteralPathSet;
         string file = ProviderPaths.ResolveOne(this, literal ? LiteralPath : Path, literal, "DataFileNotFound");
         string? labels = LabelPath is null ? null : ProviderPaths.ResolveOne(this, LabelPath, literal, "DataFileNotFound");
-        WriteObject(ReadFile(file, labels));
+        WriteObject(ReadDataFile(file, labels));
     }
 
     /// <inheritdoc />
@@ -200,7 +209,7 @@ public sealed class ImportDatasetCommand : MlpCmdlet
         Verbose = message => WriteWhileWorking(() => WriteVerbose(message)),
     };
 
-    private Dataset ReadFile(string file, string? labels)
+    private Dataset ReadDataFile(string file, string? labels)
     {
         bool idx = labels is not null;
         RejectNotApplicable(idx ? CsvOnly : IdxOnly, idx ? "an IDX pair (-LabelPath)" : "a CSV file (no -LabelPath)");

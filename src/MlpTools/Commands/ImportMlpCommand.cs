@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using MlpTools.Core;
+using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 using MlpTools.Core.Persistence;
 
@@ -11,8 +12,12 @@ namespace MlpTools.Commands;
 /// (<c>Get-ChildItem *.safetensors | Import-Mlp</c>).
 /// </summary>
 /// <remarks>
-/// A path that names no file is reported as a non-terminating error (ModelNotFound), so the other paths still load;
-/// a file that is there but is not a valid model is a terminating error with the engine's id.
+/// Missing and damaged files follow the rule of every command that reads files (<see cref="MlpCmdlet.ReadFile"/>, the same
+/// as Import-Dataset's): a path that names no file (ModelNotFound), or a file that is not a valid model (the engine's
+/// id), is a terminating error when it is the only file given, since nothing can be done without it; among several
+/// (several paths, a wildcard that matches several files, paths or files piped in) it is a non-terminating error and
+/// the other files still load. A data file given in a model's place (ModelFileWrongKind: CSV, gzip, IDX) is pointed to
+/// Import-Dataset.
 /// </remarks>
 [Cmdlet(VerbsData.Import, "Mlp", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Mlp<float>), typeof(Mlp<double>))]
@@ -36,29 +41,46 @@ public sealed class ImportMlpCommand : MlpCmdlet
     protected override void ProcessRecordCore()
     {
         bool literal = ParameterSetName == LiteralPathSet;
-        foreach (string path in literal ? LiteralPath : Path)
+        string[] paths = literal ? LiteralPath : Path;
+        bool severalPaths = MyInvocation.ExpectingInput || paths.Length > 1;
+        foreach (string path in paths)
         {
-            IReadOnlyList<string> files;
-            try
-            {
-                files = ProviderPaths.ResolveExisting(this, path, literal, "ModelNotFound");
-            }
-            catch (MlpException ex) when (ex.Kind == MlpErrorKind.NotFound)
-            {
-                WriteError(ToErrorRecord(ex));
-                continue;
-            }
+            IReadOnlyList<string> files = Array.Empty<string>();
+            ReadFile(severalPaths, () => files = ProviderPaths.ResolveExisting(this, path, literal, "ModelNotFound"));
             foreach (string file in files)
             {
-                try
-                {
-                    WriteObject(ModelFile.Load(file));
-                }
-                catch (MlpException ex) when (ex.ErrorId == "ModelNotFound")
-                {
-                    WriteError(ToErrorRecord(ex)); // gone since it was resolved, or a folder
-                }
+                Mlp? network = null;
+                ReadFile(severalPaths || files.Count > 1, () => network = Load(file));
+                if (network is not null) WriteObject(network);
             }
+        }
+    }
+
+    /// <summary>The network in <paramref name="file"/>; a data file given in its place is pointed to Import-Dataset.</summary>
+    private static Mlp Load(string file)
+    {
+        try
+        {
+            return ModelFile.Load(file);
+        }
+        catch (MlpException ex) when (ex.ErrorId == "ModelFileWrongKind" && IsDataFile(file))
+        {
+            throw new MlpException(ex.ErrorId, ex.Kind,
+                $"{ex.Message} Data files (CSV, TSV and IDX, gzip-compressed or not) are read by Import-Dataset: Import-Dataset -Path '{file.Replace("'", "''", StringComparison.Ordinal)}'.",
+                ex.Target, ex);
+        }
+    }
+
+    private static bool IsDataFile(string file)
+    {
+        try
+        {
+            using FileStream stream = File.OpenRead(file);
+            return FileSniffer.Detect(FileSniffer.ReadStart(stream)) is FileKind.Text or FileKind.Gzip or FileKind.Idx;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 }

@@ -9,7 +9,8 @@ namespace MlpTools.Commands;
 /// What a network predicts, one <see cref="Prediction"/> per sample: for a dataset
 /// (<c>Invoke-MlpPrediction -Network $net -Dataset $test</c>, or piped), or for objects
 /// (<c>Import-Csv new.csv | Invoke-MlpPrediction -Network $net</c>) whose properties are matched to the network's
-/// FeatureNames by name.
+/// FeatureNames by name, or for a matrix of features (<c>Invoke-MlpPrediction -Network $net -Features $X [-Labels $y]</c>),
+/// read as Get-MlpGradient reads its -Features and -Labels.
 /// </summary>
 /// <remarks>
 /// Piped objects are gathered into batches of <see cref="BatchSize"/> and each batch is predicted at once. The network
@@ -23,6 +24,7 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
 {
     private const string DatasetSet = "Dataset";
     private const string InputObjectSet = "InputObject";
+    private const string FeaturesSet = "Features";
 
     /// <summary>How many piped objects are predicted together.</summary>
     internal const int BatchSize = 1024;
@@ -31,8 +33,10 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
     private FeatureRowBuilder? _rows;
     private int _objects;
 
-    /// <summary>The network that predicts.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    /// <summary>The network that predicts; with -Features it may be piped, as for Get-MlpGradient.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = DatasetSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = InputObjectSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = FeaturesSet)]
     public Mlp Network { get; set; } = null!;
 
     /// <summary>The samples to predict; each prediction carries the sample's label as Actual.</summary>
@@ -48,12 +52,26 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
     [Parameter(ParameterSetName = InputObjectSet)]
     public string? LabelProperty { get; set; }
 
+    /// <summary>The samples as a matrix, m x D: a MathNet matrix or nested numeric arrays, one row per sample.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FeaturesSet)]
+    public object Features { get; set; } = null!;
+
+    /// <summary>The true class of each row of -Features, as a class number 0..C-1 (a whole number), to fill Actual and Correct.</summary>
+    [Parameter(ParameterSetName = FeaturesSet)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
+    public object?[]? Labels { get; set; }
+
     /// <inheritdoc />
     protected override void ProcessRecordCore()
     {
         if (ParameterSetName == DatasetSet)
         {
             PredictDataset(Dataset);
+            return;
+        }
+        if (ParameterSetName == FeaturesSet)
+        {
+            PredictFeatures();
             return;
         }
         int index = _objects++;
@@ -98,6 +116,15 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
         int[] labels = data.Labels;
         for (int i = 0; i < predicted.Length; i++)
             WriteObject(new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], data.ClassNames[labels[i]]));
+    }
+
+    private void PredictFeatures()
+    {
+        Dataset batch = FeatureBatch.Create(Network, Features, Labels);
+        (double[,] p, int[] predicted) = Network.Predict(batch);
+        int[]? labels = Labels is null ? null : batch.Labels;
+        for (int i = 0; i < predicted.Length; i++)
+            WriteObject(new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], labels is null ? null : Network.ClassNames[labels[i]]));
     }
 
     private void PredictPending()

@@ -6,7 +6,8 @@ namespace MlpTools.Commands;
 
 /// <summary>
 /// Checks analytic gradients (the network's own, or ones given with -Gradient) against centered differences in
-/// float64: one result per parameter, and a warning for every parameter that fails.
+/// float64: one result per parameter, and a warning for every parameter that fails. Each result's Source says whose
+/// gradient it checked: the network's (Network) or the one given with -Gradient (Given).
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "MlpGradient", DefaultParameterSetName = NetworkSet)]
 [OutputType(typeof(GradientCheckResult))]
@@ -58,6 +59,6 @@ public sealed class TestMlpGradientCommand : GradientCmdlet
         if (r.EntriesChecked == 0)
             return $"{r.Parameter} was not checked: no entry could be compared. Check a different batch or -SampleCount.";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{r.Parameter} FAILED the gradient check: relative error {r.MaxRelativeError:G3} at {entry} exceeds the threshold {r.Threshold:G3}; analytic {r.Analytic:G8}, numerical {r.Numerical:G8}.");
+            $"{r.Parameter} FAILED the gradient check: relative error {r.MaxRelativeError:G3} at {entry} exceeds the threshold {r.Threshold:G3}; {(r.Source == GradientSource.Given ? "given" : "analytic")} {r.Analytic:G8}, numerical {r.Numerical:G8}.");
     }
 }

@@ -391,6 +391,26 @@ public class DamagedModelFileTests
         Assert.Contains("W2", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("CSV", "\"Length\",\"Width\"\n1,2\n", "it looks like a CSV text file (it starts '\"Length\",\"Width\"')")]
+    [InlineData("text", "a model honestly\n", "it looks like a text file (it starts 'a model honestly')")]
+    [InlineData("gzip", null, "it looks like a gzip-compressed file")]
+    [InlineData("IDX", null, "it looks like an IDX file (the MNIST format) of unsigned bytes with 3 dimensions")]
+    [InlineData("PNG", null, "it looks like a PNG image")]
+    public void A_file_of_another_kind_is_refused_saying_what_it_looks_like(string kind, string? text, string looksLike)
+    {
+        byte[] file = kind switch
+        {
+            "gzip" => Data.DataTestFiles.Gzip(Valid),
+            "IDX" => Data.DataTestFiles.Idx(0x08, new[] { 1, 2, 2 }, new byte[4]),
+            "PNG" => new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R' },
+            _ => Encoding.UTF8.GetBytes(text!),
+        };
+        MlpException ex = Refused(file, "ModelFileWrongKind");
+        Assert.Contains("The file 'test.safetensors' is not a model file: " + looksLike + ".", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("declares", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_rebuilt_file_with_fixed_checksums_loads_the_same_network()
     {
