@@ -100,11 +100,27 @@ Describe 'ConvertTo-Dataset' {
             $problems.FullyQualifiedErrorId | Should -Be (Get-Id ObjectMissingValue)
         }
 
+        It 'stops with one error listing the properties when the first object lacks the -LabelProperty or a -FeatureProperty (a misspelling)' {
+            $objects = Import-Csv -LiteralPath $csv
+            $out = & { $ErrorActionPreference = 'Continue'; try { $objects | ConvertTo-Dataset -LabelProperty Specis } catch { $_ } } 2>&1
+            $errors = @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
+            $errors.Count | Should -Be 1
+            $errors[0].FullyQualifiedErrorId | Should -Be (Get-Id ObjectLabelPropertyNotFound)
+            $errors[0].Exception.Message | Should -Match "Object 1 has no property 'Specis' for the label\. Its properties are: .*'Species'"
+            { $objects | ConvertTo-Dataset -LabelProperty Species -FeatureProperty Lenght } | Should -Throw -ErrorId (Get-Id ObjectFeaturePropertyNotFound)
+            # Only the first object decides that: a later object without the label is one bad object among many.
+            $objects[3].PSObject.Properties.Remove('Species')
+            $data = $objects | ConvertTo-Dataset -LabelProperty Species -ErrorVariable problems -ErrorAction SilentlyContinue
+            $data.Count | Should -Be ($objects.Count - 1)
+            $problems.FullyQualifiedErrorId | Should -Be (Get-Id ObjectPropertyMissing)
+            $problems.Exception.Message | Should -Match "^Object 4 has no property 'Species'"
+        }
+
         It 'stops with ObjectNoRows when no object could be used' {
-            $err = { [pscustomobject]@{ x = 1 } | ConvertTo-Dataset -LabelProperty Species -ErrorAction SilentlyContinue } |
+            $err = { [pscustomobject]@{ x = 'one'; Species = 0 } | ConvertTo-Dataset -LabelProperty Species -ErrorAction SilentlyContinue } |
                 Should -Throw -ErrorId (Get-Id ObjectNoRows) -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidData'
-            $err.Exception.Message | Should -BeLike "The one object given was rejected*Object 1 has no property 'Species'*"
+            $err.Exception.Message | Should -BeLike "The one object given was rejected*Object 1, property 'x': 'one' is not a number*"
             $err = { @() | ConvertTo-Dataset -LabelProperty Species } | Should -Throw -ErrorId (Get-Id ObjectNoRows) -PassThru
             $err.Exception.Message | Should -BeLike 'No objects were given*'
             $err = { @([pscustomobject]@{ x = 'a'; Species = 0 }, [pscustomobject]@{ x = 'b'; Species = 1 }) |
@@ -134,10 +150,10 @@ Describe 'ConvertTo-Dataset' {
         }
 
         It 'names the missing label property and the properties there are' {
-            try { $null = [pscustomobject]@{ x = 1; y = 2 } | ConvertTo-Dataset -LabelProperty Species -ErrorVariable problems -ErrorAction SilentlyContinue }
-            catch { $_.FullyQualifiedErrorId | Should -Be (Get-Id ObjectNoRows) }   # then nothing was left to build
-            $problems[0].FullyQualifiedErrorId | Should -Be (Get-Id ObjectLabelPropertyNotFound)
-            $problems[0].Exception.Message | Should -Match "Object 1 has no property 'Species' for the label. Its properties are: 'x', 'y'"
+            # The first object decides: one terminating error, not one per object and then ObjectNoRows.
+            $err = { [pscustomobject]@{ x = 1; y = 2 } | ConvertTo-Dataset -LabelProperty Species } |
+                Should -Throw -ErrorId (Get-Id ObjectLabelPropertyNotFound) -PassThru
+            $err.Exception.Message | Should -Match "Object 1 has no property 'Species' for the label. Its properties are: 'x', 'y'"
         }
 
         It 'refuses -FeatureProperty <Case>' -TestCases @(

@@ -507,6 +507,18 @@ Describe 'Import-Dataset' {
             { Import-Dataset $file -ClassName low, ' ', high } | Should -Throw -ErrorId (Get-Id InvalidClassNames)
         }
 
+        It 'says what a file that is not text looks like: a model file points to Import-Mlp' {
+            $model = Join-Path $TestDrive 'model.safetensors'
+            Import-Dataset -Name Spiral -Seed 1 | New-Mlp -HiddenSize 3 -Seed 1 | Export-Mlp -Path $model
+            $err = { Import-Dataset -Path $model } | Should -Throw -ErrorId (Get-Id DataFileWrongKind) -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.Exception.Message | Should -Match "is not delimited text: it looks like a safetensors file\. A model file, as Export-Mlp writes one, is loaded with Import-Mlp"
+            $zip = Join-Path $TestDrive 'sheet.xlsx'
+            [IO.File]::WriteAllBytes($zip, [byte[]](0x50, 0x4B, 3, 4) + [byte[]]::new(40))
+            $err = { Import-Dataset -Path $zip } | Should -Throw -ErrorId (Get-Id DataFileWrongKind) -PassThru
+            $err.Exception.Message | Should -Match 'ZIP archive.*saved as CSV'
+        }
+
         It 'reads text piped from Get-Content, so a file can be fixed on the way in' {
             $data = Get-Content $wine | Select-Object -Skip 1 | Import-Dataset -ColumnName ((1..13 | ForEach-Object { "f$_" }) + 'class') -SourceName wine_data.csv
             $data.Count | Should -Be 178

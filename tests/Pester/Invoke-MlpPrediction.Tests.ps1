@@ -168,6 +168,33 @@ Describe 'Invoke-MlpPrediction' {
         }
     }
 
+    Context 'The label, known by name' {
+        It 'fills Actual from Import-Csv objects by the label column the network was trained on, without -LabelProperty' {
+            $csv = Join-Path $TestDrive 'flowers.csv'
+            $lines = @('length,width,species') + (0..59 | ForEach-Object { '{0},{1},{2}' -f (1 + 3 * ($_ % 3) + ($_ % 5) / 10), (0.5 + ($_ % 4) / 10), ('setosa', 'versicolor', 'virginica')[$_ % 3] })
+            Set-Content -LiteralPath $csv -Value $lines
+            $flowers = Import-Dataset -Path $csv
+            $flowers.LabelName | Should -Be 'species'
+            $net = $flowers | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 30 -Seed 1
+            $net.LabelName | Should -Be 'species'
+            $p = @(Import-Csv -LiteralPath $csv | Invoke-MlpPrediction -Network $net)
+            $p.Count | Should -Be 60
+            $p.Actual | Should -Be (Import-Csv -LiteralPath $csv).species
+            @($p | Where-Object { $null -eq $_.Correct }).Count | Should -Be 0
+            # The name travels in the model file, and -LabelProperty still names another column.
+            $file = Join-Path $TestDrive 'flowers.safetensors'
+            Export-Mlp -Network $net -Path $file
+            $loaded = Import-Mlp -Path $file
+            $loaded.LabelName | Should -Be 'species'
+            (Import-Csv -LiteralPath $csv | Select-Object -First 1 | Invoke-MlpPrediction -Network $loaded).Actual | Should -Be 'setosa'
+            (Import-Csv -LiteralPath $csv | Select-Object -First 1 | Invoke-MlpPrediction -Network $loaded -LabelProperty length).Actual | Should -Be '1'
+            # A network from objects knows the -LabelProperty it was given; one from a matrix knows no name.
+            $fromObjects = Import-Csv -LiteralPath $csv | ConvertTo-Dataset -LabelProperty species | New-Mlp -HiddenSize 4 -Seed 1
+            $fromObjects.LabelName | Should -Be 'species'
+            (New-Mlp -InputSize 2 -HiddenSize 3 -ClassCount 3 -Seed 1).LabelName | Should -BeNullOrEmpty
+        }
+    }
+
     Context 'Precision edges' {
         BeforeAll {
             $tiny = @{ W1 = @(@(1e-38), @(1e-38)); b1 = @(0); W2 = @(, @(1, -1)); b2 = @(0, 0) }

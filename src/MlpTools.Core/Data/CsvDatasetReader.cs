@@ -159,6 +159,7 @@ public static class CsvDatasetReader
         if (stream.Length == 0)
             throw MlpException.InvalidData("CsvEmptyFile", $"The file '{source}' is empty; a CSV file needs rows of features and a label.", source);
         bool gzip = DataFile.IsGzip(stream);
+        if (!gzip) RefuseOtherKinds(FileSniffer.ReadStart(stream), source);
         // Without a word from the caller on lines, header or names, a first line that gives the sample and feature
         // counts (and the class names) is tried as a preamble; when what follows does not bear it out, the file is read again
         // as if the line were not special.
@@ -192,6 +193,25 @@ public static class CsvDatasetReader
         {
             if (work is not null) work.Value = total;
         }
+    }
+
+    /// <summary>
+    /// Refuses a file that its first bytes show to be of a kind that is not text (a model file, an image, an archive,
+    /// NumPy or HDF5 data), saying what it looks like (<c>DataFileWrongKind</c>); text, and binary of no known kind,
+    /// go on to be read (where bytes that are not UTF-8 are named, with their line and column).
+    /// </summary>
+    private static void RefuseOtherKinds(ReadOnlySpan<byte> start, string source)
+    {
+        FileKind kind = FileSniffer.Detect(start);
+        if (kind is FileKind.Text or FileKind.Empty or FileKind.Unknown or FileKind.Gzip or FileKind.Idx) return;
+        string what = FileSniffer.Describe(start);
+        string hint = kind switch
+        {
+            FileKind.Safetensors => " A model file, as Export-Mlp writes one, is loaded with Import-Mlp.",
+            FileKind.Zip => " A spreadsheet (.xlsx) must be saved as CSV first.",
+            _ => " A dataset file is delimited text (CSV, TSV) or IDX.",
+        };
+        throw MlpException.InvalidData("DataFileWrongKind", $"'{source}' is not delimited text: it looks like {what}.{hint}", source);
     }
 
     private static void CheckOptions(CsvOptions options)
@@ -364,7 +384,7 @@ public static class CsvDatasetReader
                 options.Verbose?.Invoke(DataFile.Format($"Line 1 of '{_path}' is a preamble, not data: {preamble.Describe()}; the data, {DataFile.Plural(y.Length, "row")} without a header, starts on line 2."));
             }
             return Dataset.FromRows(x, y.Length, featureIndex.Length, y, classNames, featureNames,
-                options.Name ?? DataFile.NameFromPath(_path), source);
+                options.Name ?? DataFile.NameFromPath(_path), source, labelName: names?[labelIndex]);
         }
 
         /// <summary>The column names given by the caller, checked against the file's number of columns.</summary>

@@ -23,7 +23,8 @@ public sealed record CsvWriteOptions
 
 /// <summary>
 /// Writes a dataset as delimited text that <see cref="CsvDatasetReader"/> (and pandas, R, Excel) reads back: UTF-8
-/// without a byte-order mark, LF line ends, a header of the feature names and a label column, then one row per sample
+/// without a byte-order mark, LF line ends, a header of the feature names and a label column (named as the dataset's
+/// labels were, else "label"), then one row per sample
 /// with the label written as its class name. Values are written in the invariant culture, in the shortest form that
 /// reads back to the same value (float or double, as the dataset holds them), so a read gives the dataset back bit for
 /// bit. Fields are quoted only when they must be (a delimiter, a quote, a line break, or white space at an end).
@@ -82,7 +83,7 @@ public static class CsvDatasetWriter
         var header = new List<string>(data.FeatureCount + 2);
         if (includeSourceRows) header.Add(CsvWriteOptions.SourceRowColumn);
         header.AddRange(data.FeatureNames);
-        header.Add(LabelColumnName(header));
+        header.Add(LabelColumnName(data.LabelName, header));
         WriteFields(writer, header, delimiter);
 
         string[] labels = data.ClassNames.Select(n => Field(n, delimiter)).ToArray();
@@ -121,10 +122,12 @@ public static class CsvDatasetWriter
         }
     }
 
-    /// <summary>"label", or "label_2", "label_3", ... when a feature already has that name.</summary>
-    private static string LabelColumnName(List<string> taken)
+    /// <summary>The dataset's own label name, else "label"; with "_2", "_3", ... when a feature already has that name.</summary>
+    private static string LabelColumnName(string? labelName, List<string> taken)
     {
         var names = new HashSet<string>(taken, StringComparer.OrdinalIgnoreCase);
+        string stem = labelName ?? "label";
+        if (!names.Contains(stem)) return stem;
         string name = "label";
         for (int k = 2; names.Contains(name); k++) name = "label_" + k.ToString(CultureInfo.InvariantCulture);
         return name;

@@ -25,9 +25,10 @@ public sealed class Dataset
 
     private Dataset(float[]? single, double[]? dbl, int count, int featureCount, int[] labels,
         IReadOnlyList<string> classNames, IReadOnlyList<string> featureNames, string name, string source, string? attribution,
-        int[]? sourceRows = null)
+        int[]? sourceRows = null, string? labelName = null)
     {
         _sourceRows = sourceRows;
+        LabelName = string.IsNullOrWhiteSpace(labelName) ? null : labelName;
         _single = single;
         _double = dbl;
         Count = count;
@@ -43,13 +44,13 @@ public sealed class Dataset
 
     /// <summary>A dataset over single-precision row-major features (count x featureCount). Takes ownership of the arrays.</summary>
     public static Dataset FromRows(float[] rows, int count, int featureCount, int[] labels, IReadOnlyList<string> classNames,
-        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null) =>
-        new(rows, null, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution);
+        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null, string? labelName = null) =>
+        new(rows, null, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution, labelName: labelName);
 
     /// <summary>A dataset over double-precision row-major features (count x featureCount). Takes ownership of the arrays.</summary>
     public static Dataset FromRows(double[] rows, int count, int featureCount, int[] labels, IReadOnlyList<string> classNames,
-        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null) =>
-        new(null, rows, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution);
+        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null, string? labelName = null) =>
+        new(null, rows, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution, labelName: labelName);
 
     /// <summary>A dataset from a MathNet matrix (one sample a row) and labels; classes are 0..classCount-1.</summary>
     public static Dataset FromMatrix(Matrix<double> features, int[] labels, int? classCount = null, string name = "Dataset", string source = "")
@@ -113,6 +114,12 @@ public sealed class Dataset
 
     /// <summary>The credit the data's authors ask for, when there is one.</summary>
     public string? Attribution { get; }
+
+    /// <summary>
+    /// What the labels are called where they came from (the label column's header, ConvertTo-Dataset's -LabelProperty),
+    /// or null when nothing named them. A network trained on the dataset keeps it, to find the labels among objects to predict.
+    /// </summary>
+    public string? LabelName { get; }
 
     /// <summary>The precision the features are stored in.</summary>
     public Precision StoragePrecision => _single is not null ? Precision.Single : Precision.Double;
@@ -226,11 +233,11 @@ public sealed class Dataset
         {
             var data = new float[(long)idx.Length * d];
             GatherRows<float>(idx, data);
-            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows);
+            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName);
         }
         var dbl = new double[(long)idx.Length * d];
         GatherRows<double>(idx, dbl);
-        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows);
+        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName);
     }
 
     /// <summary>
@@ -241,7 +248,7 @@ public sealed class Dataset
     {
         var labels = new int[_labels.Length];
         for (int i = 0; i < labels.Length; i++) labels[i] = map[_labels[i]];
-        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution, _sourceRows);
+        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution, _sourceRows, LabelName);
     }
 
     /// <inheritdoc />

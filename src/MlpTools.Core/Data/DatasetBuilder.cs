@@ -136,7 +136,7 @@ public sealed class DatasetBuilder
         (int[] y, IReadOnlyList<string> classNames) = _labels.Finish("ObjectTooManyClasses", $"the property '{LabelProperty}'");
         double[] x = _rows.ToArray();
         _built = true;
-        return Dataset.FromRows(x, y.Length, _featureNames!.Length, y, classNames, _featureNames, _name, _source);
+        return Dataset.FromRows(x, y.Length, _featureNames!.Length, y, classNames, _featureNames, _name, _source, labelName: LabelProperty);
     }
 
     /// <summary>The first object decides the features and where they sit.</summary>

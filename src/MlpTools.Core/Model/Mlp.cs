@@ -44,6 +44,13 @@ public abstract class Mlp
     /// <summary>The feature names the network expects, in input order.</summary>
     public IReadOnlyList<string> FeatureNames { get; }
 
+    /// <summary>
+    /// What the labels were called in the data the network was made from or trained on (a label column's header,
+    /// ConvertTo-Dataset's -LabelProperty); null when nothing named them. Invoke-MlpPrediction finds the true class of
+    /// objects by this name.
+    /// </summary>
+    public string? LabelName { get; internal set; }
+
     /// <summary>One record per epoch trained, across every training run, oldest first.</summary>
     public IReadOnlyList<EpochRecord> History => HistoryList;
 
@@ -419,6 +426,7 @@ public sealed class Mlp<T> : Mlp
         other.Dataset = Dataset;
         other.Preprocessor = Preprocessor;
         other.BestEpoch = BestEpoch;
+        other.LabelName = LabelName;
     }
 
     /// <inheritdoc />

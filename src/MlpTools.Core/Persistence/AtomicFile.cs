@@ -13,8 +13,10 @@ namespace MlpTools.Core.Persistence;
 /// </summary>
 /// <remarks>
 /// <para><b>Writing.</b> The content goes to a temporary file beside the target, which is flushed to disk and then
-/// published under the target's name. The writer holds the temporary file open, under an exclusive lock, from creating
-/// it until it is published or deleted. Readers see the old file (or none) or the complete new one, never a part.</para>
+/// published under the target's name. The writer holds the temporary file open, under an exclusive lock, while it
+/// writes; it closes it just before publishing, so the published file carries no lock a reader would run into (its
+/// name, which holds the writer's process id, still marks it live until then). Readers see the old file (or none) or
+/// the complete new one, never a part.</para>
 /// <para><b>Publishing.</b> With replacing allowed, the temporary file is renamed over the target (<c>rename(2)</c>;
 /// <c>MoveFileEx</c> with <c>MOVEFILE_REPLACE_EXISTING</c> on Windows), which is atomic. Without it, the publishing
 /// step itself fails when the target exists, so two writers racing to one new path cannot both succeed:</para>
@@ -100,6 +102,10 @@ internal static partial class AtomicFile
             stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, OperatingSystem.IsWindows() ? FileShare.Delete : FileShare.None, BufferBytes);
             write(stream);
             stream.Flush(flushToDisk: true);
+            // Closed before it is published: an open handle keeps its lock on the file under its new name, and a reader
+            // opening the published file meanwhile would be refused. The writer's process id still marks the file live.
+            stream.Dispose();
+            stream = null;
             cancellationToken.ThrowIfCancellationRequested();
             beforePublish?.Invoke(temp);
             if (overwrite) File.Move(temp, path, overwrite: true);

@@ -176,6 +176,7 @@ public static class ModelFile
         CheckText(net.ClassNames, "class name", path);
         CheckText(net.FeatureNames, "feature name", path);
         CheckText(new[] { net.StopReason }, "stop reason", path);
+        if (net.LabelName is { } labelName) CheckText(new[] { labelName }, "label name", path);
 
         string dtype = typeof(T) == typeof(double) ? "F64" : "F32";
         var chunk = new byte[ChunkBytes];
@@ -333,6 +334,7 @@ public static class ModelFile
             Preprocessor = model.Preprocessing,
             BestEpoch = model.BestEpoch,
             StopReason = model.StopReason,
+            LabelName = model.LabelName,
         };
         net.HistoryList.AddRange(model.History);
         return net;

@@ -67,7 +67,8 @@ internal sealed record ModelDescription(
     List<EpochRecord> History,
     int? BestEpoch,
     string StopReason,
-    string DataSha256);
+    string DataSha256,
+    string? LabelName = null);
 
 /// <summary>
 /// The <c>__metadata__</c> of an MlpTools model file: every value a string, structured values JSON-encoded inside it.
@@ -108,6 +109,7 @@ internal static class ModelMetadata
     public const string History = "mlptools.history";
     public const string BestEpoch = "mlptools.best_epoch";
     public const string StopReason = "mlptools.stop_reason";
+    public const string LabelName = "mlptools.label_name";
     public const string DataSha256 = "mlptools.sha256";
     public const string MetadataSha256 = "mlptools.metadata_sha256";
 
@@ -129,6 +131,7 @@ internal static class ModelMetadata
             new(ClassNames, Json(w => WriteStrings(w, network.ClassNames))),
             new(FeatureNames, Json(w => WriteStrings(w, network.FeatureNames))),
         };
+        if (network.LabelName is { } labelName) m.Add(new(LabelName, labelName));
         if (optimizer is not null) m.Add(new(Optimizer, Json(w => WriteOptimizer(w, optimizer))));
         if (preprocessing is not null) m.Add(new(Preprocessing, Json(w => WritePreprocessing(w, preprocessing))));
         m.Add(new(History, Json(w => WriteHistory(w, network.History))));
@@ -174,7 +177,9 @@ internal static class ModelMetadata
         string sha = Required(metadata, DataSha256, path);
         if (sha.Length != 64 || !sha.All(ch => ch is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
             throw Invalid(path, Fmt($"has '{DataSha256}' = '{sha}', not 64 lowercase hexadecimal digits"));
-        return new ModelDescription(d, h, c, classNames, featureNames, optimizer, preprocessing, history, bestEpoch, stopReason, sha);
+        // Optional: files written before networks knew their label's name have none.
+        string? labelName = metadata.TryGetValue(LabelName, out string? label) && label.Trim().Length > 0 ? label : null;
+        return new ModelDescription(d, h, c, classNames, featureNames, optimizer, preprocessing, history, bestEpoch, stopReason, sha, labelName);
     }
 
     /// <summary>Byte order of UTF-8 text, which is Unicode code point order (as Python's sorted() orders str).</summary>

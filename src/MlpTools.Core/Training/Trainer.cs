@@ -51,6 +51,7 @@ public static class Trainer
         // A network that knows its classes only by number takes the training data's class names.
         if (network.ClassNames.SequenceEqual(Dataset.DefaultClassNames(network.ClassCount)) && train.ClassCount == network.ClassCount)
             network.ClassNames = train.ClassNames;
+        network.LabelName ??= train.LabelName;
         train = network.Accept(train, checkValues: false);
         if (validation is not null) validation = network.Accept(validation, checkValues: false);
         if (train.Count == 0) throw MlpException.InvalidData("EmptyDataset", $"The training dataset '{train.Name}' has no samples.");

@@ -19,6 +19,7 @@ namespace MlpTools.Commands;
 public sealed class ConvertToDatasetCommand : MlpCmdlet
 {
     private DatasetBuilder _builder = null!;
+    private int _offered;
 
     /// <summary>An object to take a sample from: its label property and its feature properties.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -62,8 +63,14 @@ public sealed class ConvertToDatasetCommand : MlpCmdlet
         }
         catch (MlpException ex)
         {
+            // A label or feature name that the very first object lacks is far more often misspelled than missing from
+            // one object: one error, which lists the properties the object has, ends the command instead of one error
+            // per object. Later objects that lack it are reported one by one, and the rest are used.
+            if (++_offered == 1 && ex.ErrorId is "ObjectLabelPropertyNotFound" or "ObjectFeaturePropertyNotFound") throw;
             WriteError(new ErrorRecord(ex, ex.ErrorId, ToCategory(ex.Kind), InputObject));
+            return;
         }
+        _offered++;
     }
 
     /// <inheritdoc />

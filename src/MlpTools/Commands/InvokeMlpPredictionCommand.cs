@@ -94,6 +94,11 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
                         LabelProperty);
                 actual = Prediction.LabelText(label) is { } text && text.Trim().Length > 0 ? text.Trim() : null;
             }
+            else if (Network.LabelName is { } known && ObjectProperties.TryGet(input, known, out object? label))
+            {
+                // Without -LabelProperty, the label's name in the data the network learned from finds the true class.
+                actual = Prediction.LabelText(label) is { } text && text.Trim().Length > 0 ? text.Trim() : null;
+            }
             _rows.Add(ObjectProperties.Read(input), index + 1);
             _pending.Add((index, actual, input));
         }

@@ -68,6 +68,7 @@ public sealed class NewMlpCommand : MlpCmdlet
                 network = Mlp.Create(Dataset!.FeatureCount, HiddenSize, Dataset.ClassCount, Precision ?? Core.Precision.Single,
                     Seed, WeightScale, Dataset.ClassNames, Dataset.FeatureNames);
                 network.Dataset = Dataset;
+                network.LabelName = Dataset.LabelName;
                 break;
             case SizeSet:
                 network = Mlp.Create(InputSize, HiddenSize, ClassCount, Precision ?? Core.Precision.Single, Seed, WeightScale);
@@ -80,6 +81,7 @@ public sealed class NewMlpCommand : MlpCmdlet
                 {
                     network.EnsureCompatible(Dataset);
                     network.Dataset = Dataset;
+                    network.LabelName = Dataset.LabelName;
                 }
                 break;
         }

@@ -177,7 +177,9 @@ def make_csv():
     case("semicolons.csv", "a;b;label\n1;2;x\n", "CsvTooFewColumns", "semicolon-separated in a .csv (a hint names the delimiter)")
     case("invalid-utf8.csv", b"a,b,label\n1,2,\xff\xfe\n", "CsvInvalidEncoding", "bytes that are not UTF-8")
     case("latin1.csv", "a,b,label\n1,2,caf\u00e9\n".encode("latin-1"), "CsvInvalidEncoding", "Latin-1, not UTF-8")
-    case("png-file.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "CsvInvalidEncoding", "a PNG image")
+    case("png-file.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "DataFileWrongKind", "a PNG image")
+    case("model-file.csv", struct.pack("<Q", 24) + b'{"__metadata__":{}}     ', "DataFileWrongKind", "a model file (safetensors)")
+    case("xlsx-file.csv", b"PK\x03\x04\x14\x00\x06\x00" + bytes(30), "DataFileWrongKind", "a ZIP archive (a spreadsheet)")
     case("too-many-classes.csv", "a,label\n1,0\n2,250000\n", "CsvTooManyClasses", "an integer label of 250,000")
     case("corrupt.csv.gz", b"\x1f\x8b\x08\x00" + b"garbage" * 10, "CsvCorruptGzip", "the gzip magic, then garbage")
 
