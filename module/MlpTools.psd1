@@ -9,6 +9,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('MlpTools.Format.ps1xml')
+    TypesToProcess       = @('MlpTools.Types.ps1xml')
     CmdletsToExport      = @(
         'Import-Dataset'
         'Split-Dataset'

@@ -114,6 +114,37 @@ Describe 'Default views' {
         ($single.W2 | Out-String).Trim() | Should -Match '^DenseMatrix 8x3-Single'
     }
 
+    It 'prints compactly in a script, where a later object of another type is listed rather than tabled' {
+        # A -File script's output is formatted as one stream: the dataset sets the table, and the network, the
+        # history and the predictions that follow are listed. Their lists show what their tables show, not every
+        # property (a network used to print W1 and W2 as 60 lines of numbers).
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+        $script = Join-Path $TestDrive 'tour.ps1'
+        Set-Content -LiteralPath $script -Value @(
+            '$PSStyle.OutputRendering = "PlainText"'
+            "Import-Module '$($env:MLPTOOLS_MODULE_PATH)'"
+            '$train, $test = Import-Dataset -Name Digits | Split-Dataset -TestFraction 0.25 -Stratify -Seed 1'
+            '$train'
+            '$net = $train | New-Mlp -HiddenSize 16 -Seed 1'
+            '$net | Invoke-Training -Epochs 2 -Seed 1 | Out-Null'
+            '$net'
+            '$net.History | Select-Object -Last 1'
+            'Invoke-MlpPrediction -Network $net -Dataset $test | Select-Object -First 1'
+            'Test-MlpGradient -Network $net -Dataset $test.Subset([int[]](0..3)) | Select-Object -First 1'
+        )
+        $pwsh = @(Get-PwshCommand)
+        $text = (& $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script 2>&1 | Out-String -Width 200)
+        $LASTEXITCODE | Should -Be 0
+        $text | Should -Not -Match 'DenseMatrix|DenseVector'
+        $text | Should -Match 'Digits \(train\)\s+1348\s+64\s+10'
+        $text | Should -Match 'HiddenSize\s+: 16'
+        $text | Should -Match 'StopReason\s+: Completed 2 epochs'
+        $text | Should -Match 'LearningRate\s+: 0\.05'
+        $text | Should -Match 'Predicted\s+: \d'
+        $text | Should -Match 'MaxRelativeError\s+: '
+        ($text -split "`n").Count | Should -BeLessThan 60
+    }
+
     It 'keeps numbers as numbers on the objects' {
         $e = $double | Test-Mlp
         $e.Accuracy | Should -BeOfType ([double])

@@ -250,7 +250,7 @@ $net.StopReason
             $lines = @($digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 8 -Seed 1 -ValidationFraction 0.2 -NetworkVariable net -Verbose 4>&1 |
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             $split = Get-ValidationPart $digits 0.2 1
-            $lines[0] | Should -Match "on 'Digits \(train\)' \(1,438 samples\).*validation on 'Digits \(test\)' \(359 samples\)"
+            $lines[0] | Should -Match "on 'Digits \(train\)' \(1,438 samples\).*validation on 'Digits \(validation\)' \(359 samples\)"
             $split.Train.Count | Should -Be 1438
             $net.History.ValidationLoss | Should -Not -Contain $null
             $best = $net.History | Sort-Object ValidationLoss | Select-Object -First 1

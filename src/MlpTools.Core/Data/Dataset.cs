@@ -240,6 +240,10 @@ public sealed class Dataset
         return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName);
     }
 
+    /// <summary>The same samples (nothing copied) under another name.</summary>
+    internal Dataset Renamed(string name) =>
+        new(_single, _double, Count, FeatureCount, _labels, ClassNames, FeatureNames, name, Source, Attribution, _sourceRows, LabelName);
+
     /// <summary>
     /// The same samples (features shared, not copied) with label k renumbered to <paramref name="map"/>[k] and the
     /// classes named <paramref name="classNames"/>.

@@ -370,7 +370,8 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
             throw new MlpException("SplitTooSmall", ex.Kind, string.Create(CultureInfo.InvariantCulture,
                 $"'{given.Name}' has {DataFile.Plural(given.Count, "sample")}: too few to hold out {fraction} of them for validation and train on the rest. Use a larger -ValidationFraction, or give -ValidationDataset."), given.Count, ex);
         }
-        return (split.Train, split.Test);
+        // Named for what they are here: the splitter calls its held-out part "test".
+        return (split.Train, split.Test.Renamed(given.Name + " (validation)"));
     }
 
     // ---- checkpoints ----
