@@ -25,10 +25,17 @@ Demo   Build, then run examples/Demo.ps1 in a fresh pwsh against the built modul
 Bench  Build, then run the benchmarks (bench/MlpTools.Bench: peak, matrix products, epoch
        times; module import time; Fashion-MNIST load time and memory). With -Compare, the numpy
        and PyTorch peers in ../shared/bench run in the same session and ratios are printed.
+Install  Build, then copy the module to MlpTools/<version>/ in your own module folder (the first folder of
+       $env:PSModulePath under your home: ~/.local/share/powershell/Modules on Linux and macOS,
+       Documents/PowerShell/Modules on Windows), or in -ModulePath. Any pwsh can then load it by name
+       (Import-Module MlpTools), or simply run one of its cmdlets: PowerShell loads it on first use.
 Clean  Remove output/ and every bin/ and obj/ folder under src/, tests/ and tools/.
 
 .PARAMETER Configuration
 The .NET build configuration: Release (the default) or Debug.
+
+.PARAMETER ModulePath
+Install only: the modules folder to install into, instead of your own module folder.
 
 .PARAMETER Compare
 Bench only: also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn from ../shared/bench) beside ours.
@@ -49,13 +56,15 @@ MLPTOOLS_MODULE_PATH.
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Install', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    [switch] $Compare
+    [switch] $Compare,
+
+    [string] $ModulePath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -375,6 +384,33 @@ Import-Module '$manifest'
     return 0
 }
 
+function Get-UserModuleFolder {
+    <# The first folder of $env:PSModulePath under the user's home, else PowerShell's per-user default. #>
+    $userHome = [Environment]::GetFolderPath('UserProfile')
+    $mine = @($env:PSModulePath -split [IO.Path]::PathSeparator | Where-Object { $_ -and $_.StartsWith($userHome) })
+    if ($mine.Count -gt 0) { return $mine[0] }
+    if ($IsWindows) { return Join-Path ([Environment]::GetFolderPath('MyDocuments')) 'PowerShell/Modules' }
+    return Join-Path $userHome '.local/share/powershell/Modules'
+}
+
+function Invoke-InstallTask {
+    Invoke-BuildTask
+    $version = Get-ModuleVersion
+    $folder = if ($ModulePath) { $ModulePath } else { Get-UserModuleFolder }
+    $target = Join-Path $folder "MlpTools/$version"
+    if (Test-Path -LiteralPath $target) { Remove-Item -LiteralPath $target -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $target -Force
+    Copy-Item -Path (Join-Path $OutputRoot "MlpTools/$version/*") -Destination $target -Recurse
+    Write-Host "Installed MlpTools $version to $target"
+    $onPath = @($env:PSModulePath -split [IO.Path]::PathSeparator) -contains $folder
+    if ($onPath) {
+        Write-Host 'Any pwsh loads it by name: Import-Module MlpTools, or just run a cmdlet such as Import-Dataset.'
+    }
+    else {
+        Write-Host "$folder is not on `$env:PSModulePath; load it with Import-Module '$target/MlpTools.psd1', or add the folder to PSModulePath."
+    }
+}
+
 function Invoke-CleanTask {
     if (Test-Path -LiteralPath $OutputRoot) { Remove-Item -LiteralPath $OutputRoot -Recurse -Force }
     foreach ($top in 'src', 'tests', 'tools') {
@@ -394,6 +430,7 @@ try {
         'Test' { $exitCode = Invoke-TestTask }
         'Demo' { $exitCode = Invoke-DemoTask }
         'Bench' { $exitCode = Invoke-BenchTask -Compare:$Compare }
+        'Install' { Invoke-InstallTask }
         'Clean' { Invoke-CleanTask }
     }
 }

@@ -24,6 +24,27 @@ Describe 'The MlpTools module' {
         $Module.ExportedAliases.Count | Should -Be 0
     }
 
+    It 'installs with build.ps1 -Task Install, after which a fresh pwsh loads it by name on first use' {
+        $folder = Join-Path $TestDrive 'modules'
+        $pwsh = @(Get-PwshCommand)
+        $build = Join-Path $PSScriptRoot '../../build.ps1'
+        $said = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $build -Task Install -ModulePath $folder 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $said
+        $version = $Manifest.ModuleVersion
+        Test-Path -LiteralPath (Join-Path $folder "MlpTools/$version/MlpTools.psd1") | Should -BeTrue
+        $said | Should -Match "Installed MlpTools $([regex]::Escape($version))"
+        # No Import-Module: the first cmdlet loads the module from the folder on PSModulePath.
+        $result = Invoke-InFreshPwsh -NoModule {
+            param($folder)
+            $env:PSModulePath = $folder + [IO.Path]::PathSeparator + $env:PSModulePath
+            (Import-Dataset -Name Spiral -Seed 1).Count
+            (Get-Module MlpTools).ModuleBase
+        } -ArgumentList $folder
+        $result.ExitCode | Should -Be 0
+        $result.Output[0] | Should -Be 300
+        $result.Output[1] | Should -BeLike "$folder*"
+    }
+
     It 'imports in a fresh pwsh -NoProfile' {
         $result = Invoke-InFreshPwsh { (Get-Module MlpTools).Version.ToString() }
         $result.StdErr | Should -BeNullOrEmpty
