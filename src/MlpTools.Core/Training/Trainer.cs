@@ -399,33 +399,46 @@ public static class Trainer
                 _learningRate);
         }
 
-        /// <summary>A training loss this many times the run's reference (its starting loss, else its lowest) has blown up.</summary>
+        /// <summary>A training loss this many times the lowest before it (and above ln C) has blown up.</summary>
         private const double LossBlowUp = 100;
 
         /// <summary>
         /// What went wrong in a run that ended without diverging, if anything: no epoch improved on the weights it
         /// started from (so it keeps them, and learned nothing), or the training loss rose to <see cref="LossBlowUp"/>
-        /// times its reference (the loss at the starting weights when it was measured, else the run's lowest) without
-        /// becoming NaN. A short form for the stop reason, and a warning that says what to try (<see cref="Cause"/>).
+        /// times the lowest before it (the loss at the starting weights counting, when it was measured), and above ln C,
+        /// without becoming NaN. A short form for the stop reason, and a warning that says what to try (<see cref="Cause"/>).
         /// </summary>
         private (string Short, string Warning)? Trouble()
         {
             List<EpochRecord> run = _net.HistoryList.Skip(_firstEpoch - 1).ToList();
             if (run.Count == 0) return null;
             bool kept = _net.BestEpoch == _startingEpoch;
-            double lowest = run.Min(r => r.Loss);
-            double reference = double.IsFinite(_startLoss) ? Math.Min(_startLoss, lowest) : lowest;
-            EpochRecord worst = run.MaxBy(r => r.Loss)!;
-            bool rose = reference > 0 && worst.Loss >= LossBlowUp * reference;
+            // A rise is measured from the lowest loss before it (the starting loss first, when it was measured), so a
+            // first epoch that starts high and falls is no rise.
+            double lowest = double.IsFinite(_startLoss) ? _startLoss : double.PositiveInfinity;
+            EpochRecord? worst = null;
+            double reference = 0;
+            foreach (EpochRecord r in run)
+            {
+                // Only a loss worse than guessing every class alike (ln C) counts: near zero, losses wander by factors.
+                if (double.IsFinite(lowest) && lowest > 0 && r.Loss >= LossBlowUp * lowest && r.Loss >= Math.Log(_net.ClassCount)
+                    && (worst is null || r.Loss / lowest > worst.Loss / reference))
+                {
+                    worst = r;
+                    reference = lowest;
+                }
+                lowest = Math.Min(lowest, r.Loss);
+            }
+            bool rose = worst is not null;
             if (!kept && !rose) return null;
-            string from = double.IsFinite(_startLoss) && _startLoss <= lowest ? "its starting value" : "its lowest";
-            string risen = string.Create(CultureInfo.InvariantCulture,
-                $"the training loss rose from {reference:G4} ({from}) to {worst.Loss:G4} in epoch {worst.Epoch}");
+            string from = reference == _startLoss ? "its starting value" : "its lowest before then";
+            string risen = rose ? string.Create(CultureInfo.InvariantCulture,
+                $"the training loss rose from {reference:G4} ({from}) to {worst!.Loss:G4} in epoch {worst.Epoch}") : "";
             string by = _o.MinDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $" by more than -MinDelta {_o.MinDelta}") : "";
             string none = string.Create(CultureInfo.InvariantCulture,
                 $"no epoch of the {run.Count} improved on the weights training started from{by}, so the network keeps those: it learned nothing in this run");
             string what = kept && rose ? none + ", and " + risen : kept ? none : risen + ", without becoming NaN: training was unstable";
-            string brief = kept ? "no epoch improved on the starting weights, which were kept" : string.Create(CultureInfo.InvariantCulture, $"the loss rose to {worst.Loss:G4}");
+            string brief = kept ? "no epoch improved on the starting weights, which were kept" : string.Create(CultureInfo.InvariantCulture, $"the loss rose to {worst!.Loss:G4}");
             return (brief, char.ToUpperInvariant(what[0]) + what[1..] + ". " + Cause());
         }
 
