@@ -14,29 +14,13 @@ namespace MlpTools.Commands;
 /// process creates meanwhile), a temporary file published only when complete.
 /// </remarks>
 [Cmdlet(VerbsData.Export, "Dataset", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
-public sealed class ExportDatasetCommand : MlpCmdlet
+public sealed class ExportDatasetCommand : FileWriterCmdlet
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-
     /// <summary>The dataset to write; several may be piped into a folder.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [AllowNull]
     [InputOf(typeof(Dataset), nameof(Dataset))]
     public Dataset Dataset { get; set; } = null!;
-
-    /// <summary>The file to write, or an existing folder to write each dataset into.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
-    public string Path { get; set; } = "";
-
-    /// <summary>The file or folder, taken exactly as written.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
-    public string LiteralPath { get; set; } = "";
-
-    /// <summary>Replace a file that exists.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
 
     /// <summary>The field delimiter; by default a tab for .tsv and .tab files, a comma otherwise.</summary>
     [Parameter]
@@ -52,8 +36,7 @@ public sealed class ExportDatasetCommand : MlpCmdlet
     /// <inheritdoc />
     protected override void ProcessRecordCore()
     {
-        bool literal = ParameterSetName == LiteralPathSet;
-        string target = ProviderPaths.ResolveNew(this, literal ? LiteralPath : Path, literal);
+        string target = TargetPath();
         string file = Directory.Exists(target) ? System.IO.Path.Combine(target, FileNameFor(Dataset)) : target;
         if (!_written.Add(file))
             throw new MlpException("DatasetPathReused", MlpErrorKind.InvalidArgument,

@@ -11,35 +11,18 @@ namespace MlpTools.Commands;
 /// step fails atomically when the file exists, even one another process created meanwhile.
 /// </summary>
 [Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
-public sealed class ExportMlpCommand : MlpCmdlet
+public sealed class ExportMlpCommand : FileWriterCmdlet
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-
     /// <summary>The network to save.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [AllowNull]
     [InputOf(typeof(Mlp), nameof(Network))]
     public Mlp Network { get; set; } = null!;
 
-    /// <summary>The file to write; wildcards must match one existing item.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
-    public string Path { get; set; } = "";
-
-    /// <summary>The file to write, taken exactly as written.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
-    public string LiteralPath { get; set; } = "";
-
-    /// <summary>Replace the file when it exists.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
     /// <inheritdoc />
     protected override void ProcessRecordCore()
     {
-        bool literal = ParameterSetName == LiteralPathSet;
-        string full = ProviderPaths.ResolveNew(this, literal ? LiteralPath : Path, literal);
+        string full = TargetPath();
         string action = File.Exists(full) ? $"Replace with {Network}" : $"Export {Network}";
         if (!ShouldProcess(full, action)) return;
         ModelFile.Save(Network, full, Force.IsPresent, CancellationToken);
