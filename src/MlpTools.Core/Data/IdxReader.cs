@@ -83,12 +83,40 @@ public static class IdxReader
         ArgumentException.ThrowIfNullOrEmpty(imagesPath);
         ArgumentException.ThrowIfNullOrEmpty(labelsPath);
         options ??= IdxOptions.Default;
+        long maxElements = MaxElements(options);
+        using var images = IdxFile.Open(imagesPath, maxElements);
+        using var labels = IdxFile.Open(labelsPath, maxElements);
+        return Read(images, labels, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads an images stream and its labels stream (each seekable, positioned at its start, raw or gzip) into a
+    /// dataset, as <see cref="Read(string, string, IdxOptions?, Action{double}?, CancellationToken)"/> reads files; messages
+    /// name <paramref name="imagesSource"/> and <paramref name="labelsSource"/>. Both streams are left open.
+    /// </summary>
+    internal static Dataset Read(Stream images, string imagesSource, Stream labels, string labelsSource, IdxOptions? options = null,
+        Action<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(labels);
+        options ??= IdxOptions.Default;
+        long maxElements = MaxElements(options);
+        using var imagesFile = IdxFile.Open(images, imagesSource, maxElements, leaveOpen: true);
+        using var labelsFile = IdxFile.Open(labels, labelsSource, maxElements, leaveOpen: true);
+        return Read(imagesFile, labelsFile, options, progress, cancellationToken);
+    }
+
+    /// <summary>The element cap of <paramref name="options"/>, never above what one array holds; refuses one that is not positive.</summary>
+    private static long MaxElements(IdxOptions options)
+    {
         long maxElements = Math.Min(options.MaxElements, Array.MaxLength);
         if (maxElements <= 0)
             throw MlpException.Argument("InvalidMaxElements", DataFile.Format($"MaxElements must be positive, but it is {options.MaxElements}."), options.MaxElements);
+        return maxElements;
+    }
 
-        using var images = IdxFile.Open(imagesPath, maxElements);
-        using var labels = IdxFile.Open(labelsPath, maxElements);
+    private static Dataset Read(IdxFile images, IdxFile labels, IdxOptions options, Action<double>? progress, CancellationToken cancellationToken)
+    {
         IdxHeader ih = images.Header, lh = labels.Header;
         if (lh.Type is IdxElementType.Float32 or IdxElementType.Float64)
             throw MlpException.InvalidData("IdxLabelType",
@@ -238,50 +266,73 @@ public static class IdxReader
             + (Dims.Length > 8 ? DataFile.Format($" x ... ({Dims.Length} dimensions)") : "");
     }
 
-    /// <summary>One open IDX file: its header read and checked, positioned at the first element.</summary>
+    /// <summary>One open IDX file or stream: its header read and checked, positioned at the first element.</summary>
     internal sealed class IdxFile : IDisposable
     {
-        private readonly FileStream _file;
+        private readonly Stream _file;
         private readonly Stream _content;
         private readonly bool _gzip;
+        private readonly bool _leaveOpen;
 
-        private IdxFile(string path, FileStream file, bool gzip)
+        private IdxFile(string path, Stream file, bool gzip, bool leaveOpen)
         {
             Path = path;
             _file = file;
             _gzip = gzip;
-            _content = DataFile.Content(file, gzip);
+            _leaveOpen = leaveOpen;
+            _content = DataFile.Content(file, gzip, leaveOpen);
         }
 
+        /// <summary>The file's full path, or the name given to a stream: what messages call it.</summary>
         public string Path { get; }
 
         public IdxHeader Header { get; private set; } = null!;
 
         public delegate void ChunkHandler(ReadOnlySpan<byte> chunk, long firstElement);
 
+        /// <summary>Opens the file <paramref name="path"/>; its full path names it in messages.</summary>
         public static IdxFile Open(string path, long maxElements)
         {
             FileStream file = DataFile.Open(path);
-            IdxFile? result = null;
             try
             {
-                string full = file.Name;
-                if (file.Length == 0)
-                    throw MlpException.InvalidData("IdxEmptyFile", $"The file '{full}' is empty; an IDX file starts with a 4-byte magic number and its dimensions.", full);
-                result = new IdxFile(full, file, DataFile.IsGzip(file));
+                return Open(file, file.Name, maxElements, leaveOpen: false);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Reads and checks the header of <paramref name="file"/> (seekable, at its start), which messages name
+        /// <paramref name="source"/>. With <paramref name="leaveOpen"/>, disposing the result leaves the stream open.
+        /// </summary>
+        public static IdxFile Open(Stream file, string source, long maxElements, bool leaveOpen)
+        {
+            if (file.Length == 0)
+                throw MlpException.InvalidData("IdxEmptyFile", $"The file '{source}' is empty; an IDX file starts with a 4-byte magic number and its dimensions.", source);
+            var result = new IdxFile(source, file, DataFile.IsGzip(file), leaveOpen);
+            try
+            {
                 result.Header = result.ReadHeader(maxElements);
                 result.CheckLength();
                 return result;
             }
             catch
             {
-                if (result is not null) result.Dispose();
-                else file.Dispose();
+                result.Dispose();
                 throw;
             }
         }
 
-        public void Dispose() => _content.Dispose();
+        /// <summary>Closes the decompressor, and the stream under it unless it was opened to be left open.</summary>
+        public void Dispose()
+        {
+            if (_gzip) _content.Dispose();
+            if (!_leaveOpen) _file.Dispose();
+        }
 
         private string What => _gzip ? "decompressed content of the gzip file" : "file";
 

@@ -55,6 +55,34 @@ public class IdxReaderTests
         Assert.Equal("IdxLabelOutOfRange", e.ErrorId);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Streams_read_as_the_files_do_name_their_sources_and_stay_open(bool gzip)
+    {
+        using var dir = new TempFolder();
+        byte[] pixels = Enumerable.Range(0, 24).Select(i => (byte)(i * 7)).ToArray();
+        var (imagesPath, labelsPath) = Pair(dir, 0x08, pixels, gzip);
+        var fromFiles = IdxReader.Read(imagesPath, labelsPath);
+
+        using var images = new MemoryStream(File.ReadAllBytes(imagesPath));
+        using var labels = new MemoryStream(File.ReadAllBytes(labelsPath));
+        var fromStreams = IdxReader.Read(images, "a.idx", labels, "b.idx");
+        Assert.Equal(fromFiles.Features, fromStreams.Features);
+        Assert.Equal(fromFiles.Labels, fromStreams.Labels);
+        Assert.Equal(fromFiles.FeatureNames, fromStreams.FeatureNames);
+        Assert.Equal("a", fromStreams.Name);
+        Assert.Equal("a.idx; b.idx", fromStreams.Source);
+        Assert.True(images.CanRead && labels.CanRead);
+
+        using var empty = new MemoryStream();
+        labels.Position = 0;
+        var e = Assert.Throws<MlpException>(() => IdxReader.Read(empty, "empty.idx", labels, "b.idx"));
+        Assert.Equal("IdxEmptyFile", e.ErrorId);
+        Assert.Contains("'empty.idx'", e.Message, StringComparison.Ordinal);
+        Assert.True(labels.CanRead);
+    }
+
     public static IEnumerable<object[]> ElementTypes()
     {
         // type, bytes per element, writer, storage precision
