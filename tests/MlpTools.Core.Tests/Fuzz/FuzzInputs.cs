@@ -331,6 +331,11 @@ internal static class FuzzInputs
     {
         Dictionary<string, string> m = model.Metadata;
         string[] keys = m.Keys.Order(StringComparer.Ordinal).ToArray();
+        if (keys.Length == 0)
+        {
+            m[ModelMetadata.Format] = ModelMetadata.FormatVersion;
+            return;
+        }
         string key = keys[rng.Next(keys.Length)];
         switch (rng.Next(12))
         {
@@ -362,7 +367,7 @@ internal static class FuzzInputs
                     && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int c) && c < 1000 ? c : 2;
                 m[names] = new[]
                 {
-                    Json(Enumerable.Range(0, count + rng.Next(3) - 1).Select(i => (JsonNode?)JsonValue.Create("n" + i))),
+                    Json(Enumerable.Range(0, Math.Max(0, count + rng.Next(3) - 1)).Select(i => (JsonNode?)JsonValue.Create("n" + i))),
                     Json(Enumerable.Range(0, count).Select(i => (JsonNode?)JsonValue.Create(i))),
                     Json(Enumerable.Range(0, count).Select(_ => (JsonNode?)JsonValue.Create(""))),
                     "[\"\\ud800\"" + string.Concat(Enumerable.Repeat(",\"a\"", Math.Max(0, count - 1))) + "]",

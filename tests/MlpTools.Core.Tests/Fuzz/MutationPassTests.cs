@@ -17,10 +17,17 @@ namespace MlpTools.Core.Tests.Fuzz;
 /// </remarks>
 public class MutationPassTests
 {
-    /// <summary>The passes' seed: change it locally to explore further; the committed value is the one every run repeats.</summary>
-    private const int Seed = 20261206;
+    /// <summary>
+    /// The passes' seed, and how many inputs each makes: the committed values, which every run repeats, unless
+    /// MLPTOOLS_FUZZ_SEED or MLPTOOLS_FUZZ_INPUTS say otherwise (to explore further by hand).
+    /// </summary>
+    private static readonly int Seed = FromEnvironment("MLPTOOLS_FUZZ_SEED", 20261206);
 
-    private const int InputsPerReader = 20_000;
+    private static readonly int InputsPerReader = FromEnvironment("MLPTOOLS_FUZZ_INPUTS", 20_000);
+
+    private static int FromEnvironment(string name, int committed) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value)
+            ? value : committed;
 
     private readonly ITestOutputHelper _output;
 
