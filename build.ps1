@@ -25,12 +25,14 @@ Demo   Build, then run examples/Demo.ps1 in a fresh pwsh against the built modul
 Bench  Build, then run the benchmarks (bench/MlpTools.Bench: peak, matrix products, epoch
        times; module import time; Fashion-MNIST load time and memory). With -Compare, the numpy
        and PyTorch peers in ../shared/bench run in the same session and ratios are printed.
+Clean  Remove output/ and every bin/ and obj/ folder under src/, tests/ and tools/.
 Fuzz   Fuzz the file readers with AFL++ (afl-fuzz) for -Seconds each: -Target, or every target in turn. Publishes
        the harness tests/MlpTools.Fuzz into output/fuzz/bin, instruments that copy of MlpTools.Core.dll with sharpfuzz
        (the SharpFuzz.CommandLine tool that dotnet-tools.json pins), and runs afl-fuzz on it from the seeds in
-       tests/fuzz-corpus/seeds/. Findings land in output/fuzz/<Target>/default/ (crashes/, hangs/, queue/,
-       fuzzer_stats; an earlier run's folder is kept as <Target>.previous); a summary line per target follows.
-       Exit code 1 when a crash or hang was found. When afl-fuzz is missing, it is installed with apt-get (Debian's
+       tests/fuzz-corpus/seeds/. A crash is an exception other than an MlpException escaping a reader; a hang, an
+       input still running after 5 s (afl-fuzz -t 5000). Findings land in output/fuzz/<Target>/default/ (crashes/,
+       hangs/, queue/, fuzzer_stats; an earlier run's folder is kept as <Target>.previous); a summary line per target
+       follows. Exit code 1 when a crash or hang was found. When afl-fuzz is missing, it is installed with apt-get (Debian's
        afl++ package) if running as root; otherwise the task says what to install. Never part of Test.
 
 .PARAMETER Configuration
