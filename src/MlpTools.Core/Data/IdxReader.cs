@@ -140,7 +140,6 @@ public static class IdxReader
 
         string name = options.Name ?? DataFile.NameFromPath(images.Path);
         string source = images.Path + "; " + labels.Path;
-        IReadOnlyList<string> featureNames = FeatureNames(ih);
         long done = lh.PayloadBytes;
         switch (ih.Type)
         {
@@ -155,7 +154,7 @@ public static class IdxReader
                     else CheckFinite(IdxConvert.Float64ToDouble(chunk, dst), first, d, images.Path);
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, featureNames, name, source);
+                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source);
             }
             default:
             {
@@ -173,7 +172,7 @@ public static class IdxReader
                     }
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, featureNames, name, source);
+                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source);
             }
         }
     }
@@ -235,14 +234,24 @@ public static class IdxReader
         return Dataset.DefaultClassNames(max + 1);
     }
 
-    /// <summary>pixel_r_c for two-dimensional samples (as the built-in Digits names them), x0.. otherwise.</summary>
+    /// <summary>
+    /// pixel_r_c for two-dimensional samples (as the built-in Digits names them), x0.. otherwise. A name per feature:
+    /// called only once the values are all read, so a header's claim alone never costs one (a gzip file that
+    /// breaks off after claiming 10,000 x 10,000 values would otherwise make 10^8 names first). Each name is one string
+    /// built from the row's prefix and the column's number.
+    /// </summary>
     private static IReadOnlyList<string> FeatureNames(IdxHeader h)
     {
         if (h.Dims.Length != 3) return Dataset.DefaultFeatureNames((int)h.ElementsPerSample);
         int rows = (int)h.Dims[1], cols = (int)h.Dims[2];
+        var columns = new string[cols];
+        for (int c = 0; c < cols; c++) columns[c] = c.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var names = new string[rows * cols];
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) names[r * cols + c] = DataFile.Format($"pixel_{r}_{c}");
+        {
+            string prefix = "pixel_" + r.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_";
+            for (int c = 0; c < cols; c++) names[r * cols + c] = prefix + columns[c];
+        }
         return names;
     }
 
