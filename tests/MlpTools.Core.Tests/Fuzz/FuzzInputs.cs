@@ -107,9 +107,17 @@ internal static class FuzzInputs
         Random rng = Rng(seed, index);
         var (images, labels) = IdxBases.Value[rng.Next(IdxBases.Value.Length)];
         int which = rng.Next(20);
-        if (which < 11 || which >= 17) images = IdxMutate(images, labels, rng, isLabels: false);
-        if (which >= 11) labels = IdxMutate(labels, images, rng, isLabels: true);
-        images = MaybeGzip(images, rng);
+        if (rng.Next(30) == 0)
+        {
+            // A gzip file that claims far more than it holds, long enough to pass the inflation-ratio check.
+            images = IdxGzipClaim(labels, rng);
+        }
+        else
+        {
+            if (which < 11 || which >= 17) images = IdxMutate(images, labels, rng, isLabels: false);
+            if (which >= 11) labels = IdxMutate(labels, images, rng, isLabels: true);
+            images = MaybeGzip(images, rng);
+        }
         labels = MaybeGzip(labels, rng);
         return new FuzzCase(FuzzTarget.Idx, IdxPair.Join(images, labels.Length <= ushort.MaxValue ? labels : labels[..ushort.MaxValue]));
     }
@@ -135,6 +143,38 @@ internal static class FuzzInputs
             else file = new ByteMutator(IdxTokens, Array.Empty<byte[]>()).Mutate(file, rng, 1 + rng.Next(4));
         }
         return file;
+    }
+
+    /// <summary>
+    /// A gzip images file whose header claims 64K to 256K elements (one sample per label, 2 or 3 dimensions) and whose
+    /// compressed stream holds the header and some of the values (none, part, or all), then ends, breaks off, or is
+    /// followed by filler: at least 1/1032 of the claim in bytes, so the reader's inflation-ratio check lets it through
+    /// and what happens next is what counts. The reader may allocate the final array for the claim here (its documented
+    /// bound for gzip); the claims stay small enough (1 MiB of values at most) for that to fit the pass's constant.
+    /// (This is how the pass found feature names made for every claimed feature before any value was read.)
+    /// </summary>
+    private static byte[] IdxGzipClaim(byte[] labels, Random rng)
+    {
+        uint count = labels.Length >= 8 && labels[3] > 0 ? BinaryPrimitives.ReadUInt32BigEndian(labels.AsSpan(4)) : 1;
+        count = Math.Clamp(count, 1, 16);
+        byte type = IdxTypes[rng.Next(IdxTypes.Length)];
+        int stored = type is 0x0C or 0x0E ? 8 : 4, size = type switch { 0x08 or 0x09 => 1, 0x0B => 2, 0x0C or 0x0D => 4, _ => 8 };
+        long perSample = (1 << (16 + rng.Next(3))) / stored * 4 / count;
+        uint[] dims = rng.Next(2) == 0 ? new[] { count, (uint)perSample } : new[] { count, (uint)(perSample / 256), 256u };
+        long claimed = count * dims.Skip(1).Aggregate(1L, (p, d) => p * d) * size;
+        var header = new byte[4 + 4 * dims.Length];
+        header[2] = type;
+        header[3] = (byte)dims.Length;
+        for (int k = 0; k < dims.Length; k++) BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4 + 4 * k), dims[k]);
+        long present = rng.Next(3) switch { 0 => 0, 1 => claimed / 2, _ => claimed };
+        byte[] gz = Gzip(header.Concat(new byte[present]).ToArray());
+        int filler = (int)(claimed / 1032) + 1 - gz.Length;
+        return rng.Next(3) switch
+        {
+            0 => gz.Concat(new byte[Math.Max(0, filler)]).ToArray(),
+            1 => gz[..(gz.Length / 2)].Concat(ByteMutator.RandomBytes(rng, Math.Max(0, filler + gz.Length / 2))).ToArray(),
+            _ => gz,
+        };
     }
 
     /// <summary>One header field set to a value at an edge: a magic byte, the type, the rank, or a dimension.</summary>
