@@ -15,7 +15,8 @@ namespace MlpTools.Fuzz;
 /// </code>
 /// TARGET is Csv, Idx, Model or ModelStructured (<see cref="FuzzTarget"/>). Under afl-fuzz, SharpFuzz's out-of-process
 /// fork server runs the target in a child process and starts a new one when the child dies or hangs; every exception
-/// that escapes the target (anything but an <see cref="MlpException"/>) is reported to afl-fuzz as a crash. The
+/// that escapes the target (anything but an <see cref="MlpException"/>), and an allocation past
+/// <see cref="FuzzLimits.AllocationCap"/>, is reported to afl-fuzz as a crash. The
 /// instrumented MlpTools.Core.dll exists only in build.ps1's output/fuzz/bin: replay inputs with a normal build
 /// (<c>dotnet run --project tests/MlpTools.Fuzz -c Release -- --replay Csv FILE</c>).
 /// </remarks>
@@ -49,7 +50,7 @@ internal static class Program
     private static bool TryTarget(string name, out FuzzTarget target) =>
         Enum.TryParse(name, ignoreCase: true, out target) && Enum.IsDefined(target);
 
-    /// <summary>Runs each file once; prints what the reader did. Exit code 1 when any input escaped as another exception.</summary>
+    /// <summary>Runs each file once; prints what the reader did. Exit code 1 when any input escaped as another exception or allocated past the cap.</summary>
     private static int Replay(FuzzTarget target, IEnumerable<string> files)
     {
         int crashes = 0;
@@ -74,6 +75,12 @@ internal static class Program
                 what = "CRASH: " + e;
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            long cap = FuzzLimits.AllocationCap(target, input);
+            if (allocated > cap)
+            {
+                crashes++;
+                what += string.Create(CultureInfo.InvariantCulture, $"; ALLOCATED MORE THAN THE CAP OF {cap:N0} BYTES");
+            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{file} ({input.Length:N0} bytes, {clock.Elapsed.TotalMilliseconds:N1} ms, {allocated:N0} bytes allocated): {what}"));
         }

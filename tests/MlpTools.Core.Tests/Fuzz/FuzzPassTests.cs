@@ -61,6 +61,16 @@ public class FuzzPassTests
     }
 
     [Fact]
+    public void The_harness_counts_an_allocation_past_the_cap_as_a_crash()
+    {
+        long cap = FuzzLimits.CapFor(1000);
+        Assert.Equal(128 * 1000 + (8 << 20), cap);
+        FuzzLimits.CheckAllocation(FuzzTarget.Idx, cap, cap, 1000);
+        var e = Assert.Throws<InvalidOperationException>(() => FuzzLimits.CheckAllocation(FuzzTarget.Idx, cap + 1, cap, 1000));
+        Assert.Contains("Idx reader allocated", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_idx_pair_splits_into_the_files_it_was_joined_from_and_any_bytes_split()
     {
         byte[] images = { 0, 0, 8, 1, 0, 0, 0, 1, 7 }, labels = { 0, 0, 8, 1, 0, 0, 0, 1, 2 };

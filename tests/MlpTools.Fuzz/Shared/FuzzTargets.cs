@@ -36,7 +36,8 @@ internal enum FuzzOutcome
 
 /// <summary>
 /// One entry per reader: bytes in; a dataset, a network or an <see cref="MlpException"/> out. Anything else that is
-/// thrown escapes (the fuzzers count it as a crash); so would a hang or a huge allocation, which the callers watch for.
+/// thrown escapes (the fuzzers count it as a crash), and <see cref="Run"/> throws for an allocation past the cap; a
+/// hang is for the caller to catch (afl-fuzz's timeout, the mutation pass's watchdog).
 /// </summary>
 internal static class FuzzTargets
 {
@@ -49,21 +50,29 @@ internal static class FuzzTargets
 
     public const string ModelSource = "fuzz.safetensors";
 
-    /// <summary>Runs <paramref name="target"/> on <paramref name="input"/>; see the class remarks for what may escape.</summary>
+    /// <summary>
+    /// Runs <paramref name="target"/> on <paramref name="input"/>; see the class remarks for what may escape. An input
+    /// that makes the reader allocate more than <see cref="FuzzLimits.AllocationCap"/> throws too.
+    /// </summary>
     /// <param name="target">The reader.</param>
     /// <param name="input">The input's bytes.</param>
     /// <param name="csvSource">For <see cref="FuzzTarget.Csv"/>: the name the reader is given, whose extension may choose the delimiter.</param>
     public static FuzzOutcome Run(FuzzTarget target, byte[] input, string csvSource = CsvSource)
     {
+        long content = FuzzLimits.ContentBytes(target, input), cap = FuzzLimits.CapFor(content);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        FuzzOutcome outcome;
         try
         {
             Read(target, input, csvSource);
-            return FuzzOutcome.Read;
+            outcome = FuzzOutcome.Read;
         }
         catch (Exception e) when (e is MlpException or OperationCanceledException)
         {
-            return FuzzOutcome.Refused;
+            outcome = FuzzOutcome.Refused;
         }
+        FuzzLimits.CheckAllocation(target, GC.GetAllocatedBytesForCurrentThread() - before, cap, content);
+        return outcome;
     }
 
     /// <summary>Reads <paramref name="input"/> as <paramref name="target"/> says; returns the dataset or network.</summary>
