@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-Builds, tests, demonstrates and benchmarks the MlpTools module.
+Builds, tests, demonstrates, benchmarks and fuzzes the MlpTools module.
 
 .DESCRIPTION
 The one front door for MlpTools. Run it from any folder with the pinned PowerShell:
@@ -30,6 +30,14 @@ Install  Build, then copy the module to MlpTools/<version>/ in your own module f
        Documents/PowerShell/Modules on Windows), or in -ModulePath. Any pwsh can then load it by name
        (Import-Module MlpTools), or simply run one of its cmdlets: PowerShell loads it on first use.
 Clean  Remove output/ and every bin/ and obj/ folder under src/, tests/ and tools/.
+Fuzz   Fuzz the file readers with AFL++ (afl-fuzz) for -Seconds each: -Target, or every target in turn. Publishes
+       the harness tests/MlpTools.Fuzz into output/fuzz/bin, instruments that copy of MlpTools.Core.dll with sharpfuzz
+       (the SharpFuzz.CommandLine tool that dotnet-tools.json pins), and runs afl-fuzz on it from the seeds in
+       tests/fuzz-corpus/seeds/. A crash is an exception other than an MlpException escaping a reader; a hang, an
+       input still running after 5 s (afl-fuzz -t 5000). Findings land in output/fuzz/<Target>/default/ (crashes/,
+       hangs/, queue/, fuzzer_stats; an earlier run's folder is kept as <Target>.previous); a summary line per target
+       follows. Exit code 1 when a crash or hang was found. When afl-fuzz is missing, it is installed with apt-get (Debian's
+       afl++ package) if running as root; otherwise the task says what to install. Never part of Test.
 
 .PARAMETER Configuration
 The .NET build configuration: Release (the default) or Debug.
@@ -39,6 +47,14 @@ Install only: the modules folder to install into, instead of your own module fol
 
 .PARAMETER Compare
 Bench only: also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn from ../shared/bench) beside ours.
+
+.PARAMETER Seconds
+Fuzz only: how long afl-fuzz runs on each target, in seconds (default 600).
+
+.PARAMETER Target
+Fuzz only: the reader to fuzz; default: each in turn. Csv (a delimited file, delimiter detected), Idx (an images
+file and its labels file packed into one input), Model (a model file as it is) or ModelStructured (a model file
+whose two SHA-256 checksums are recomputed before it is read, so changes reach the checks behind them).
 
 .EXAMPLE
 dotnet pwsh ./build.ps1
@@ -50,13 +66,18 @@ dotnet pwsh ./build.ps1 -Task Test -Configuration Debug
 
 Builds in Debug and runs every xunit and Pester test.
 
+.EXAMPLE
+dotnet pwsh ./build.ps1 -Task Fuzz -Target Model -Seconds 600
+
+Fuzzes the model-file reader under afl-fuzz for ten minutes and prints its executions, speed, corpus, crashes and hangs.
+
 .NOTES
 The built module's manifest path is handed to tests and examples in the environment variable
 MLPTOOLS_MODULE_PATH.
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Install', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Install', 'Clean', 'Fuzz')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -64,7 +85,13 @@ param(
 
     [switch] $Compare,
 
-    [string] $ModulePath
+    [string] $ModulePath,
+
+    [ValidateRange(1, 604800)]
+    [int] $Seconds = 600,
+
+    [ValidateSet('Csv', 'Idx', 'Model', 'ModelStructured')]
+    [string] $Target
 )
 
 $ErrorActionPreference = 'Stop'
@@ -423,6 +450,100 @@ function Invoke-CleanTask {
     Write-Host 'Cleaned output/ and bin/, obj/ under src/, tests/, tools/.'
 }
 
+function Install-AflFuzz {
+    <# Makes sure afl-fuzz is on the PATH: installs Debian's afl++ when running as root, else says what to install. #>
+    if (Get-Command afl-fuzz -CommandType Application -ErrorAction Ignore) { return }
+    $root = $IsLinux -and (Get-Command apt-get -CommandType Application -ErrorAction Ignore) -and ((& id -u) -eq '0')
+    if (-not $root) {
+        throw 'afl-fuzz (AFL++) is not installed. On Debian or Ubuntu: sudo apt-get install afl++ (elsewhere, AFL++ from its sources); then run this task again.'
+    }
+    Write-Host 'afl-fuzz is missing: installing Debian''s afl++ package.'
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native apt-get @('update')
+    Invoke-Native apt-get @('install', '-y', '--no-install-recommends', 'afl++')
+}
+
+function Read-FuzzerStats {
+    <# The key = value lines of afl-fuzz's fuzzer_stats file as a hashtable. #>
+    param([Parameter(Mandatory)] [string] $Path)
+    $stats = @{}
+    foreach ($line in Get-Content -LiteralPath $Path) {
+        $key, $value = $line -split '\s*:\s*', 2
+        if ($key) { $stats[$key.Trim()] = "$value".Trim() }
+    }
+    return $stats
+}
+
+function Invoke-FuzzTask {
+    <#
+    Fuzzes one target, or each in turn, under afl-fuzz for $Seconds seconds each, from tests/fuzz-corpus/seeds/.
+    The harness is SharpFuzz's out-of-process fork server (tests/MlpTools.Fuzz/Program.cs): a crash is any exception
+    other than an MlpException escaping a reader; a hang is an input that runs past afl-fuzz's timeout (-t).
+    #>
+    param([string] $Target, [int] $Seconds)
+    $targets = if ($Target) { @($Target) } else { @('Csv', 'Idx', 'Model', 'ModelStructured') }
+    Install-AflFuzz
+
+    $fuzzRoot = Join-Path $OutputRoot 'fuzz'
+    $bin = Join-Path $fuzzRoot 'bin'
+    if (Test-Path -LiteralPath $bin) { Remove-Item -LiteralPath $bin -Recurse -Force }
+    Invoke-Native dotnet @('tool', 'restore')
+    Invoke-Native dotnet (@('publish', (Join-Path $RepoRoot 'tests/MlpTools.Fuzz/MlpTools.Fuzz.csproj'),
+        '-c', 'Release', '-o', $bin, '-nologo', '-v:quiet') + $MSBuildSwitches)
+    # Instrument the published copy only (in place): every other build of MlpTools.Core stays as it was.
+    Invoke-Native dotnet @('tool', 'run', 'sharpfuzz', (Join-Path $bin 'MlpTools.Core.dll'))
+
+    # The target is the dotnet host, whose native code afl-fuzz cannot see instrumented: the coverage comes from
+    # the managed code, through SharpFuzz's shared-memory map. The machine is shared: bind to no core.
+    $env:AFL_SKIP_BIN_CHECK = '1'
+    $env:AFL_SKIP_CPUFREQ = '1'
+    $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
+    $env:AFL_NO_AFFINITY = '1'
+    $env:AFL_NO_UI = '1'
+
+    $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
+    $found = 0
+    $summaries = foreach ($t in $targets) {
+        $seedSet = if ($t -eq 'ModelStructured') { 'Model' } else { $t }
+        $seeds = Join-Path $RepoRoot "tests/fuzz-corpus/seeds/$seedSet"
+        $findings = Join-Path $fuzzRoot $t
+        $previous = "$findings.previous"
+        if (Test-Path -LiteralPath $findings) {
+            if (Test-Path -LiteralPath $previous) { Remove-Item -LiteralPath $previous -Recurse -Force }
+            Move-Item -LiteralPath $findings -Destination $previous
+        }
+        $aflArgs = @('-i', $seeds, '-o', $findings, '-t', '5000', '-m', 'none', '-V', "$Seconds")
+        $dictionary = Join-Path $RepoRoot "tests/fuzz-corpus/dictionaries/$seedSet.dict"
+        if (Test-Path -LiteralPath $dictionary) { $aflArgs += @('-x', $dictionary) }
+        $aflArgs += @('--', $dotnet, (Join-Path $bin 'MlpTools.Fuzz.dll'), $t)
+        Write-Host "afl-fuzz $($aflArgs -join ' ')"
+        $exitCode = Invoke-Process afl-fuzz $aflArgs
+
+        $statsFile = Join-Path $findings 'default/fuzzer_stats'
+        if (-not (Test-Path -LiteralPath $statsFile)) {
+            $found++
+            "${t}: afl-fuzz exited $exitCode without writing $statsFile"
+            continue
+        }
+        $stats = Read-FuzzerStats $statsFile
+        # AFL++ 4 names; AFL++ 3 and AFL 2 called them paths_total, unique_crashes, unique_hangs.
+        $corpus = if ($stats.ContainsKey('corpus_count')) { $stats.corpus_count } else { $stats.paths_total }
+        $crashes = [int]$(if ($stats.ContainsKey('saved_crashes')) { $stats.saved_crashes } else { $stats.unique_crashes })
+        $hangs = [int]$(if ($stats.ContainsKey('saved_hangs')) { $stats.saved_hangs } else { $stats.unique_hangs })
+        $found += $crashes + $hangs
+        $seconds = [long]$stats.last_update - [long]$stats.start_time
+        '{0}: {1} s, {2} executions, {3} execs/s, corpus {4}, crashes {5}, hangs {6}; findings in {7}' -f
+            $t, $seconds, $stats.execs_done, $stats.execs_per_sec, $corpus, $crashes, $hangs, (Join-Path $findings 'default')
+    }
+    $summaries | ForEach-Object { Write-Host $_ }
+    if ($found -gt 0) {
+        Write-Host ('Replay a finding with: dotnet run --project tests/MlpTools.Fuzz -c Release -- --replay TARGET FILE; ' +
+            'once fixed, keep the input in tests/fuzz-corpus/crashes/TARGET/ (the xunit tests read every file there).')
+        return 1
+    }
+    return 0
+}
+
 $exitCode = 0
 try {
     switch ($Task) {
@@ -432,6 +553,7 @@ try {
         'Bench' { $exitCode = Invoke-BenchTask -Compare:$Compare }
         'Install' { Invoke-InstallTask }
         'Clean' { Invoke-CleanTask }
+        'Fuzz' { $exitCode = Invoke-FuzzTask -Target $Target -Seconds $Seconds }
     }
 }
 catch {

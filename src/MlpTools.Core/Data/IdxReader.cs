@@ -83,12 +83,40 @@ public static class IdxReader
         ArgumentException.ThrowIfNullOrEmpty(imagesPath);
         ArgumentException.ThrowIfNullOrEmpty(labelsPath);
         options ??= IdxOptions.Default;
+        long maxElements = MaxElements(options);
+        using var images = IdxFile.Open(imagesPath, maxElements);
+        using var labels = IdxFile.Open(labelsPath, maxElements);
+        return Read(images, labels, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads an images stream and its labels stream (each seekable, positioned at its start, raw or gzip) into a
+    /// dataset, as <see cref="Read(string, string, IdxOptions?, Action{double}?, CancellationToken)"/> reads files; messages
+    /// name <paramref name="imagesSource"/> and <paramref name="labelsSource"/>. Both streams are left open.
+    /// </summary>
+    internal static Dataset Read(Stream images, string imagesSource, Stream labels, string labelsSource, IdxOptions? options = null,
+        Action<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(labels);
+        options ??= IdxOptions.Default;
+        long maxElements = MaxElements(options);
+        using var imagesFile = IdxFile.Open(images, imagesSource, maxElements, leaveOpen: true);
+        using var labelsFile = IdxFile.Open(labels, labelsSource, maxElements, leaveOpen: true);
+        return Read(imagesFile, labelsFile, options, progress, cancellationToken);
+    }
+
+    /// <summary>The element cap of <paramref name="options"/>, never above what one array holds; refuses one that is not positive.</summary>
+    private static long MaxElements(IdxOptions options)
+    {
         long maxElements = Math.Min(options.MaxElements, Array.MaxLength);
         if (maxElements <= 0)
             throw MlpException.Argument("InvalidMaxElements", DataFile.Format($"MaxElements must be positive, but it is {options.MaxElements}."), options.MaxElements);
+        return maxElements;
+    }
 
-        using var images = IdxFile.Open(imagesPath, maxElements);
-        using var labels = IdxFile.Open(labelsPath, maxElements);
+    private static Dataset Read(IdxFile images, IdxFile labels, IdxOptions options, Action<double>? progress, CancellationToken cancellationToken)
+    {
         IdxHeader ih = images.Header, lh = labels.Header;
         if (lh.Type is IdxElementType.Float32 or IdxElementType.Float64)
             throw MlpException.InvalidData("IdxLabelType",
@@ -112,7 +140,6 @@ public static class IdxReader
 
         string name = options.Name ?? DataFile.NameFromPath(images.Path);
         string source = images.Path + "; " + labels.Path;
-        IReadOnlyList<string> featureNames = FeatureNames(ih);
         long done = lh.PayloadBytes;
         switch (ih.Type)
         {
@@ -127,7 +154,7 @@ public static class IdxReader
                     else CheckFinite(IdxConvert.Float64ToDouble(chunk, dst), first, d, images.Path);
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, featureNames, name, source);
+                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source);
             }
             default:
             {
@@ -145,7 +172,7 @@ public static class IdxReader
                     }
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, featureNames, name, source);
+                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source);
             }
         }
     }
@@ -208,14 +235,24 @@ public static class IdxReader
         return Dataset.DefaultClassNames(max + 1);
     }
 
-    /// <summary>pixel_r_c for two-dimensional samples (as the built-in Digits names them), x0.. otherwise.</summary>
+    /// <summary>
+    /// pixel_r_c for two-dimensional samples (as the built-in Digits names them), x0.. otherwise. A name per feature:
+    /// called only once the values are all read, so a header's claim alone never costs one (a gzip file that
+    /// breaks off after claiming 10,000 x 10,000 values would otherwise make 10^8 names first). Each name is one string
+    /// built from the row's prefix and the column's number.
+    /// </summary>
     private static IReadOnlyList<string> FeatureNames(IdxHeader h)
     {
         if (h.Dims.Length != 3) return Dataset.DefaultFeatureNames((int)h.ElementsPerSample);
         int rows = (int)h.Dims[1], cols = (int)h.Dims[2];
+        var columns = new string[cols];
+        for (int c = 0; c < cols; c++) columns[c] = c.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var names = new string[rows * cols];
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) names[r * cols + c] = DataFile.Format($"pixel_{r}_{c}");
+        {
+            string prefix = "pixel_" + r.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_";
+            for (int c = 0; c < cols; c++) names[r * cols + c] = prefix + columns[c];
+        }
         return names;
     }
 
@@ -239,50 +276,73 @@ public static class IdxReader
             + (Dims.Length > 8 ? DataFile.Format($" x ... ({Dims.Length} dimensions)") : "");
     }
 
-    /// <summary>One open IDX file: its header read and checked, positioned at the first element.</summary>
+    /// <summary>One open IDX file or stream: its header read and checked, positioned at the first element.</summary>
     internal sealed class IdxFile : IDisposable
     {
-        private readonly FileStream _file;
+        private readonly Stream _file;
         private readonly Stream _content;
         private readonly bool _gzip;
+        private readonly bool _leaveOpen;
 
-        private IdxFile(string path, FileStream file, bool gzip)
+        private IdxFile(string path, Stream file, bool gzip, bool leaveOpen)
         {
             Path = path;
             _file = file;
             _gzip = gzip;
-            _content = DataFile.Content(file, gzip);
+            _leaveOpen = leaveOpen;
+            _content = DataFile.Content(file, gzip, leaveOpen);
         }
 
+        /// <summary>The file's full path, or the name given to a stream: what messages call it.</summary>
         public string Path { get; }
 
         public IdxHeader Header { get; private set; } = null!;
 
         public delegate void ChunkHandler(ReadOnlySpan<byte> chunk, long firstElement);
 
+        /// <summary>Opens the file <paramref name="path"/>; its full path names it in messages.</summary>
         public static IdxFile Open(string path, long maxElements)
         {
             FileStream file = DataFile.Open(path);
-            IdxFile? result = null;
             try
             {
-                string full = file.Name;
-                if (file.Length == 0)
-                    throw MlpException.InvalidData("IdxEmptyFile", $"The file '{full}' is empty; an IDX file starts with a 4-byte magic number and its dimensions.", full);
-                result = new IdxFile(full, file, DataFile.IsGzip(file));
+                return Open(file, file.Name, maxElements, leaveOpen: false);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Reads and checks the header of <paramref name="file"/> (seekable, at its start), which messages name
+        /// <paramref name="source"/>. With <paramref name="leaveOpen"/>, disposing the result leaves the stream open.
+        /// </summary>
+        public static IdxFile Open(Stream file, string source, long maxElements, bool leaveOpen)
+        {
+            if (file.Length == 0)
+                throw MlpException.InvalidData("IdxEmptyFile", $"The file '{source}' is empty; an IDX file starts with a 4-byte magic number and its dimensions.", source);
+            var result = new IdxFile(source, file, DataFile.IsGzip(file), leaveOpen);
+            try
+            {
                 result.Header = result.ReadHeader(maxElements);
                 result.CheckLength();
                 return result;
             }
             catch
             {
-                if (result is not null) result.Dispose();
-                else file.Dispose();
+                result.Dispose();
                 throw;
             }
         }
 
-        public void Dispose() => _content.Dispose();
+        /// <summary>Closes the decompressor, and the stream under it unless it was opened to be left open.</summary>
+        public void Dispose()
+        {
+            if (_gzip) _content.Dispose();
+            if (!_leaveOpen) _file.Dispose();
+        }
 
         private string What => _gzip ? "decompressed content of the gzip file" : "file";
 

@@ -55,6 +55,66 @@ public class IdxReaderTests
         Assert.Equal("IdxLabelOutOfRange", e.ErrorId);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Streams_read_as_the_files_do_name_their_sources_and_stay_open(bool gzip)
+    {
+        using var dir = new TempFolder();
+        byte[] pixels = Enumerable.Range(0, 24).Select(i => (byte)(i * 7)).ToArray();
+        var (imagesPath, labelsPath) = Pair(dir, 0x08, pixels, gzip);
+        var fromFiles = IdxReader.Read(imagesPath, labelsPath);
+
+        using var images = new MemoryStream(File.ReadAllBytes(imagesPath));
+        using var labels = new MemoryStream(File.ReadAllBytes(labelsPath));
+        var fromStreams = IdxReader.Read(images, "a.idx", labels, "b.idx");
+        Assert.Equal(fromFiles.Features, fromStreams.Features);
+        Assert.Equal(fromFiles.Labels, fromStreams.Labels);
+        Assert.Equal(fromFiles.FeatureNames, fromStreams.FeatureNames);
+        Assert.Equal("a", fromStreams.Name);
+        Assert.Equal("a.idx; b.idx", fromStreams.Source);
+        Assert.True(images.CanRead && labels.CanRead);
+
+        using var empty = new MemoryStream();
+        labels.Position = 0;
+        var e = Assert.Throws<MlpException>(() => IdxReader.Read(empty, "empty.idx", labels, "b.idx"));
+        Assert.Equal("IdxEmptyFile", e.ErrorId);
+        Assert.Contains("'empty.idx'", e.Message, StringComparison.Ordinal);
+        Assert.True(labels.CanRead);
+    }
+
+    [Theory]
+    [InlineData(new[] { 1, 3000, 3000 })]
+    [InlineData(new[] { 1, 9_000_000 })]
+    public void A_gzip_file_that_breaks_off_after_a_big_claim_costs_no_name_per_claimed_feature(int[] dims)
+    {
+        // The header claims 9,000,000 values and the file is long enough (1/1032 of that) to pass the inflation check,
+        // but only 100,000 values are there. The final array may be allocated for the claim (the documented bound for
+        // gzip); 9,000,000 feature names were, too, before the values were read: 1.7 GB for a 9 KB file.
+        byte[] header = DataTestFiles.Idx(0x08, dims, Array.Empty<byte>());
+        byte[] gzip = DataTestFiles.Gzip(header.Concat(new byte[100_000]).ToArray());
+        byte[] file = gzip.Concat(new byte[9_000_000 / 1032 + 1 - gzip.Length]).ToArray();
+        byte[] labels = DataTestFiles.Idx(0x08, new[] { 1 }, new byte[] { 0 });
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<MlpException>(() => IdxReader.Read(new MemoryStream(file), "claim.idx.gz", new MemoryStream(labels), "labels.idx"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains(e.ErrorId, new[] { "IdxTruncated", "IdxCorruptGzip" });
+        Assert.True(allocated < 4L * 9_000_000 + (8 << 20), $"allocated {allocated:N0} bytes");
+    }
+
+    [Fact]
+    public void Pixel_names_are_read_row_by_row()
+    {
+        using var dir = new TempFolder();
+        byte[] images = DataTestFiles.Idx(0x08, new[] { 1, 2, 12 }, new byte[24]);
+        byte[] labels = DataTestFiles.Idx(0x08, new[] { 1 }, new byte[] { 0 });
+        var d = IdxReader.Read(dir.Write("i.idx", images), dir.Write("l.idx", labels));
+        Assert.Equal("pixel_0_0", d.FeatureNames[0]);
+        Assert.Equal("pixel_0_11", d.FeatureNames[11]);
+        Assert.Equal("pixel_1_10", d.FeatureNames[22]);
+    }
+
     public static IEnumerable<object[]> ElementTypes()
     {
         // type, bytes per element, writer, storage precision
