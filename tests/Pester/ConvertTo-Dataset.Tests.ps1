@@ -1,5 +1,6 @@
 BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     function Get-Id([string] $Id) { "$Id,MlpTools.Commands.ConvertToDatasetCommand" }
 
     $csv = Join-Path $TestDrive 'flowers.csv'
@@ -102,8 +103,7 @@ Describe 'ConvertTo-Dataset' {
 
         It 'stops with one error listing the properties when the first object lacks the -LabelProperty or a -FeatureProperty (a misspelling)' {
             $objects = Import-Csv -LiteralPath $csv
-            $out = & { $ErrorActionPreference = 'Continue'; try { $objects | ConvertTo-Dataset -LabelProperty Specis } catch { $_ } } 2>&1
-            $errors = @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
+            $errors = @(Get-ErrorRecord { $objects | ConvertTo-Dataset -LabelProperty Specis })
             $errors.Count | Should -Be 1
             $errors[0].FullyQualifiedErrorId | Should -Be (Get-Id ObjectLabelPropertyNotFound)
             $errors[0].Exception.Message | Should -Match "Object 1 has no property 'Specis' for the label\. Its properties are: .*'Species'"

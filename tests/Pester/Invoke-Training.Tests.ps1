@@ -84,8 +84,7 @@ Describe 'Invoke-Training' {
         It 'refuses rows piped from Import-Csv with one error that points to ConvertTo-Dataset and New-Mlp' {
             $csv = Join-Path $TestDrive 'rows.csv'
             Set-Content -LiteralPath $csv -Value (@('a,b,label') + (1..150 | ForEach-Object { "$_,2,$($_ % 2)" }))
-            $out = & { $ErrorActionPreference = 'Continue'; try { Import-Csv -LiteralPath $csv | Invoke-Training -Epochs 1 } catch { $_ } } 2>&1
-            $errors = @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
+            $errors = @(Get-ErrorRecord { Import-Csv -LiteralPath $csv | Invoke-Training -Epochs 1 })
             $errors.Count | Should -Be 1
             $errors[0].FullyQualifiedErrorId | Should -Be 'InputNotANetwork,MlpTools.Commands.InvokeTrainingCommand'
             $errors[0].Exception.Message | Should -Match 'ConvertTo-Dataset -LabelProperty label \| New-Mlp -HiddenSize 16 \| Invoke-Training'

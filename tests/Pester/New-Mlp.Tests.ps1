@@ -1,5 +1,6 @@
 BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $digits = Import-Dataset -Name Digits
     $hand = @{
         W1 = @(@(0.1, -0.2, 0.3), @(0.4, 0.5, -0.6))
@@ -127,8 +128,7 @@ Describe 'New-Mlp' {
         It 'refuses rows piped from Import-Csv with one error that names them and points to ConvertTo-Dataset' {
             $csv = Join-Path $TestDrive 'rows.csv'
             Set-Content -LiteralPath $csv -Value (@('length,width,species') + (1..150 | ForEach-Object { "$_,2,x$($_ % 3)" }))
-            $out = & { $ErrorActionPreference = 'Continue'; try { Import-Csv -LiteralPath $csv | New-Mlp -HiddenSize 4 } catch { $_ } } 2>&1
-            $errors = @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
+            $errors = @(Get-ErrorRecord { Import-Csv -LiteralPath $csv | New-Mlp -HiddenSize 4 })
             $errors.Count | Should -Be 1
             $errors[0].FullyQualifiedErrorId | Should -Be 'InputNotADataset,MlpTools.Commands.NewMlpCommand'
             $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'

@@ -158,4 +158,17 @@ function Wait-FreshPwsh {
     }
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh
+function Get-ErrorRecord {
+    <#
+    .SYNOPSIS
+    Runs a script block and returns every error it raised, terminating or not, as the user would see them.
+    .DESCRIPTION
+    Non-terminating errors (one per bad pipeline object) are written and go on; a terminating one ends the block.
+    Both are returned, in order, so a test can count them: one error for a whole table of bad rows, not one per row.
+    #>
+    param([Parameter(Mandatory)] [scriptblock] $ScriptBlock)
+    $out = & { $ErrorActionPreference = 'Continue'; try { & $ScriptBlock } catch { $_ } } 2>&1
+    @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
+}
+
+Export-ModuleMember -Function Get-PwshCommand, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh
