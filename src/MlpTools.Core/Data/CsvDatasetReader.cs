@@ -124,7 +124,7 @@ public static class CsvDatasetReader
     /// <summary>UTF-8 that turns invalid bytes into U+FFFD, so the field holding them can be named with its line and column.</summary>
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
     private const char Replacement = '\uFFFD';
-    private static readonly SearchValues<char> DelimiterCandidates = SearchValues.Create(";\t,|");
+    private static readonly SearchValues<char> DelimiterCandidates = SearchValues.Create(CsvTokenizer.DetectableDelimiters);
 
     /// <summary>Reads <paramref name="path"/> into a dataset.</summary>
     /// <param name="path">The file.</param>

@@ -186,14 +186,8 @@ public sealed class ImportDatasetCommand : MlpCmdlet
                 "No text was piped in (or only blank lines); pipe the lines of a CSV file, for example Get-Content data.csv | Import-Dataset.", null);
         string source = _textSource is null ? "piped text" : _textSource + " (piped)";
         using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text), writable: false);
-        WriteObject(CsvDatasetReader.Read(stream, source, CsvOptionsFor(_textSource is null ? "Text" : DataFileName(_textSource)),
+        WriteObject(CsvDatasetReader.Read(stream, source, CsvOptionsFor(_textSource is null ? "Text" : DataFile.NameFromPath(_textSource)),
             cancellationToken: CancellationToken));
-    }
-
-    private static string DataFileName(string name)
-    {
-        string stem = System.IO.Path.GetFileNameWithoutExtension(name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name);
-        return stem.Length > 0 ? stem : name;
     }
 
     private CsvOptions CsvOptionsFor(string? name) => new()
