@@ -40,6 +40,12 @@ public sealed class MlpException : Exception
     /// <summary>The value, shape or object the problem is about.</summary>
     public object? Target { get; }
 
+    /// <summary>
+    /// The settings the message names, by the names <see cref="Training.TrainingOptions.Settings"/> gives them (for
+    /// example "Momentum"), so that a caller with its own spelling of settings (a command line's -Momentum) can show it.
+    /// </summary>
+    public IReadOnlyList<string> Settings { get; init; } = Array.Empty<string>();
+
     internal static MlpException Argument(string errorId, string message, object? target = null) =>
         new(errorId, MlpErrorKind.InvalidArgument, message, target);
 
@@ -50,11 +56,5 @@ public sealed class MlpException : Exception
     {
         if (value <= 0)
             throw Argument(errorId, $"{name} must be a positive whole number, but it is {value}.", value);
-    }
-
-    internal static void RequireFinite(double value, string name, string errorId)
-    {
-        if (!double.IsFinite(value))
-            throw Argument(errorId, $"{name} must be a finite number, but it is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", value);
     }
 }

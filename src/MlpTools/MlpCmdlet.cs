@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Runtime.ExceptionServices;
+using System.Text.RegularExpressions;
 using MlpTools.Core;
 
 namespace MlpTools.Commands;
@@ -115,9 +116,25 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>The ErrorRecord for an engine error: its id, a category from its kind, and its target.</summary>
-    internal static ErrorRecord ToErrorRecord(MlpException ex) =>
-        new(ex, ex.ErrorId, ToCategory(ex.Kind), ex.Target);
+    /// <summary>The ErrorRecord for an engine error, in PowerShell's words (see <see cref="InPowerShellTerms"/>): its id, a category from its kind, and its target.</summary>
+    internal static ErrorRecord ToErrorRecord(MlpException ex)
+    {
+        MlpException shown = InPowerShellTerms(ex);
+        return new(shown, shown.ErrorId, ToCategory(shown.Kind), shown.Target);
+    }
+
+    /// <summary>
+    /// The engine's error as a PowerShell user reads it: the settings it names (<see cref="MlpException.Settings"/>,
+    /// which are the cmdlets' parameter names) written as parameters, "Momentum" as "-Momentum".
+    /// </summary>
+    internal static MlpException InPowerShellTerms(MlpException ex)
+    {
+        if (ex.Settings.Count == 0) return ex;
+        string message = ex.Message;
+        foreach (string setting in ex.Settings)
+            message = Regex.Replace(message, @"(?<![\w-])" + Regex.Escape(setting) + @"(?!\w)", "-" + setting);
+        return new MlpException(ex.ErrorId, ex.Kind, message, ex.Target, ex.InnerException) { Settings = ex.Settings };
+    }
 
     internal static ErrorCategory ToCategory(MlpErrorKind kind) => kind switch
     {
@@ -129,6 +146,13 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         MlpErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
         _ => ErrorCategory.NotSpecified,
     };
+
+    /// <summary>
+    /// The error for a network that came without data to use (<c>NoDataset</c>): no -Dataset, and the network was not made
+    /// from or trained on one in this session.
+    /// </summary>
+    internal static MlpException NoDataset(Core.Model.Mlp network, string example) =>
+        ArgumentError("NoDataset", $"There is no data to use with {network}: give -Dataset, or pipe a network made from or trained on a dataset ({example}).", network);
 
     /// <summary>An argument error raised by a cmdlet itself (not the engine), reported like the engine's.</summary>
     internal static MlpException ArgumentError(string errorId, string message, object? target = null) =>

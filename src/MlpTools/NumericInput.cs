@@ -21,9 +21,6 @@ namespace MlpTools.Commands;
 /// </remarks>
 internal static class NumericInput
 {
-    /// <summary>The canonical names of the network's parameters, in order.</summary>
-    public static readonly string[] ParameterNames = { "W1", "b1", "W2", "b2" };
-
     /// <summary>A matrix from <paramref name="value"/>; <paramref name="what"/> names it in errors (for example "-Features").</summary>
     public static Matrix<double> ToMatrix(object? value, string what)
     {
@@ -99,7 +96,7 @@ internal static class NumericInput
             foreach (DictionaryEntry entry in table)
             {
                 string key = Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? "";
-                string? name = ParameterNames.FirstOrDefault(n => string.Equals(n, key, StringComparison.OrdinalIgnoreCase));
+                string? name = Core.Model.Mlp.ParameterNames.FirstOrDefault(n => string.Equals(n, key, StringComparison.OrdinalIgnoreCase));
                 if (name is null)
                     throw Error("UnknownParameter", $"{what} has a key '{key}', but the parameters are W1, b1, W2 and b2.", key);
                 raw[name] = entry.Value;
@@ -108,7 +105,7 @@ internal static class NumericInput
         else
         {
             var pso = PSObject.AsPSObject(source);
-            foreach (string name in ParameterNames)
+            foreach (string name in Core.Model.Mlp.ParameterNames)
             {
                 PSPropertyInfo? property = pso.Properties[name];
                 if (property is not null) raw[name] = property.Value;
@@ -119,7 +116,7 @@ internal static class NumericInput
         }
 
         var result = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (string name in ParameterNames)
+        foreach (string name in Core.Model.Mlp.ParameterNames)
         {
             if (!raw.TryGetValue(name, out object? value) || Unwrap(value) is null)
             {
@@ -181,7 +178,7 @@ internal static class NumericInput
                         throw Error("InvalidLabel", $"{at} is {Describe(value)}, which is not a number; a label is a class number, 0..{classCount - 1}.", value);
                     }
                     text = number.ToString("R", CultureInfo.InvariantCulture);
-                    if (!double.IsFinite(number) || number != Math.Floor(number))
+                    if (!Invariant.IsWholeNumber(Math.Abs(number)))
                         throw Error("InvalidLabel", $"{at} is {text}, which is not a whole number; a label is a class number, 0..{classCount - 1}. Labels are not rounded.", value);
                     inRange = number >= 0 && number < classCount;
                     index = inRange ? (long)number : 0;

@@ -66,8 +66,7 @@ public sealed class Dataset
     }
 
     /// <summary>Class names "0".."n-1".</summary>
-    public static IReadOnlyList<string> DefaultClassNames(int count) =>
-        Enumerable.Range(0, count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+    public static IReadOnlyList<string> DefaultClassNames(int count) => Data.ClassNames.Numbered(count);
 
     /// <summary>Feature names "x0".."x{n-1}".</summary>
     public static IReadOnlyList<string> DefaultFeatureNames(int count) =>

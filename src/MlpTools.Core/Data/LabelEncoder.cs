@@ -153,7 +153,5 @@ internal sealed class LabelEncoder
     /// The label as a whole number of 0 or more (as a double, so a label of any size is one: those beyond the class
     /// limit are then refused rather than taken as names), or NaN when it is not one.
     /// </summary>
-    private static double ParseWhole(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) && v >= 0 && v == Math.Floor(v)
-            ? v : double.NaN;
+    private static double ParseWhole(string s) => Invariant.TryParseWholeNumber(s, out double v) ? v : double.NaN;
 }

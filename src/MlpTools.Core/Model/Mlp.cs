@@ -9,8 +9,10 @@ using MlpTools.Core.Training;
 namespace MlpTools.Core.Model;
 
 /// <summary>
-/// A two-layer classifier: affine (W1, b1), ReLU, affine (W2, b2), softmax. This base type carries what
-/// does not depend on the precision; <see cref="Mlp{T}"/> holds the parameters.
+/// A two-layer classifier: affine (W1, b1), ReLU, affine (W2, b2), softmax. The network alone: its sizes, parameters,
+/// class and feature names, and preprocessing. What training produces (history, best epoch, stop reason, optimizer
+/// state) is a <see cref="TrainingState"/>, returned by the trainer and saved beside the network in a model file. This
+/// base type carries what does not depend on the precision; <see cref="Mlp{T}"/> holds the parameters.
 /// </summary>
 public abstract class Mlp
 {
@@ -19,7 +21,7 @@ public abstract class Mlp
         InputSize = inputSize;
         HiddenSize = hiddenSize;
         ClassCount = classCount;
-        ClassNames = classNames is not null && classNames.Count == classCount ? classNames.ToArray() : Dataset.DefaultClassNames(classCount);
+        ClassNames = classNames is not null && classNames.Count == classCount ? classNames.ToArray() : Data.ClassNames.Numbered(classCount);
         FeatureNames = featureNames is not null && featureNames.Count == inputSize ? featureNames.ToArray() : Dataset.DefaultFeatureNames(inputSize);
     }
 
@@ -34,6 +36,12 @@ public abstract class Mlp
 
     /// <summary>D*H + H + H*C + C.</summary>
     public int ParameterCount => InputSize * HiddenSize + HiddenSize + HiddenSize * ClassCount + ClassCount;
+
+    /// <summary>The most parameters a network may have (D*H + H + H*C + C): 500,000,000, 2 GB of Single weights.</summary>
+    public const long MaxParameterCount = 500_000_000;
+
+    /// <summary>The names of the parameters, in the order the network, its gradients and its model file list them: W1, b1, W2, b2.</summary>
+    public static IReadOnlyList<string> ParameterNames => ParameterSet<double>.Names;
 
     /// <summary>The precision the network computes in.</summary>
     public abstract Precision Precision { get; }
@@ -50,33 +58,6 @@ public abstract class Mlp
     /// objects by this name.
     /// </summary>
     public string? LabelName { get; internal set; }
-
-    /// <summary>One record per epoch trained, across every training run, oldest first.</summary>
-    public IReadOnlyList<EpochRecord> History => HistoryList;
-
-    internal List<EpochRecord> HistoryList { get; } = new();
-
-    /// <summary>
-    /// The epoch whose weights the network holds after its last training run (best by the monitored figure). The
-    /// weights a run started from count too: then it is the epoch before the run's first (0 for a new network).
-    /// </summary>
-    public int? BestEpoch { get; internal set; }
-
-    /// <summary>
-    /// The history record of <see cref="BestEpoch"/>: the figures of the weights the network holds (the epoch's
-    /// training loss and accuracy, and its validation figures when there was validation data). Null before training,
-    /// and when the weights held are a new network's (BestEpoch 0).
-    /// </summary>
-    public EpochRecord? BestRecord => BestEpoch is { } best ? HistoryList.FindLast(r => r.Epoch == best) : null;
-
-    /// <summary>How the most recent training run ended (empty before any training).</summary>
-    public string StopReason { get; internal set; } = "";
-
-    /// <summary>
-    /// The dataset this network was sized from or last trained on, so a pipeline can carry it to the next
-    /// command. Held in memory only; never saved with the model.
-    /// </summary>
-    public Dataset? Dataset { get; set; }
 
     /// <summary>
     /// The feature scaling fitted to the training data, when there is one. The network applies it to every sample it
@@ -119,9 +100,9 @@ public abstract class Mlp
         if (weightScale is { } ws && (!double.IsFinite(ws) || ws < 0))
             throw MlpException.Argument("InvalidWeightScale", $"WeightScale must be a finite number >= 0, but it is {ws.ToString(CultureInfo.InvariantCulture)}.", ws);
         long count = (long)inputSize * hiddenSize + hiddenSize + (long)hiddenSize * classCount + classCount;
-        if (count > 500_000_000)
+        if (count > MaxParameterCount)
             throw MlpException.Argument("NetworkTooLarge",
-                $"A {inputSize}-{hiddenSize}-{classCount} network has {count} parameters, more than the 500,000,000 MlpTools allows; use fewer hidden units.", count);
+                Invariant.Format($"A {inputSize}-{hiddenSize}-{classCount} network has {count} parameters, more than the {MaxParameterCount:N0} MlpTools allows; use fewer hidden units."), count);
 
         // Draw in double, in a fixed order (W1 then W2, each in storage order), so a seed fixes the weights
         // for both precisions.
@@ -185,10 +166,10 @@ public abstract class Mlp
         return new Mlp<float>(single, classNames, featureNames);
     }
 
-    /// <summary>A copy of this network in double precision (weights, names and history).</summary>
+    /// <summary>A copy of this network in double precision (weights, names and preprocessing).</summary>
     public abstract Mlp<double> ToDouble();
 
-    /// <summary>A deep copy (weights, names, history, optimizer state).</summary>
+    /// <summary>A deep copy (weights, names and preprocessing).</summary>
     public abstract Mlp Clone();
 
     /// <summary>Accuracy, mean cross-entropy and confusion matrix over a dataset.</summary>
@@ -321,28 +302,21 @@ public abstract class Mlp
     private Dataset AlignClasses(Dataset data)
     {
         IReadOnlyList<string> theirs = data.ClassNames, ours = ClassNames;
-        if (IsNumbered(theirs) || IsNumbered(ours)) return data;
+        if (Data.ClassNames.AreNumbered(theirs) || Data.ClassNames.AreNumbered(ours)) return data;
         bool samePrefix = theirs.Count <= ours.Count;
         for (int k = 0; samePrefix && k < theirs.Count; k++) samePrefix = string.Equals(theirs[k], ours[k], StringComparison.Ordinal);
         if (samePrefix) return data;
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int k = 0; k < ours.Count; k++) index.TryAdd(ours[k], k);
+        var matcher = new Data.ClassNames.Matcher(ours);
         var map = new int[theirs.Count];
         for (int k = 0; k < theirs.Count; k++)
         {
-            if (!index.TryGetValue(theirs[k], out map[k]))
+            map[k] = matcher.IndexOf(theirs[k]);
+            if (map[k] < 0)
                 throw MlpException.InvalidData("UnknownClass",
-                    $"The dataset '{data.Name}' has class '{theirs[k]}', which is not one of the network's {ours.Count} classes ({string.Join(", ", ours.Select(n => "'" + n + "'"))}).",
+                    $"The dataset '{data.Name}' has class '{theirs[k]}', which is not one of the network's {ours.Count} classes ({Data.ClassNames.Quoted(ours)}).",
                     theirs[k]);
         }
         return data.Relabel(map, ours);
-    }
-
-    private static bool IsNumbered(IReadOnlyList<string> names)
-    {
-        for (int k = 0; k < names.Count; k++)
-            if (!string.Equals(names[k], k.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)) return false;
-        return true;
     }
 
     private protected void EnsureCompatible(Dataset data, bool checkLabels)
@@ -383,9 +357,6 @@ public sealed class Mlp<T> : Mlp
 
     internal ParameterSet<T> Parameters { get; }
 
-    /// <summary>Optimizer state carried between training runs (null before any training).</summary>
-    internal Optimizer<T>? Optimizer { get; set; }
-
     /// <inheritdoc />
     public override Precision Precision => typeof(T) == typeof(double) ? Precision.Double : Precision.Single;
 
@@ -407,25 +378,21 @@ public sealed class Mlp<T> : Mlp
     public override Mlp<double> ToDouble()
     {
         var copy = new Mlp<double>(typeof(T) == typeof(double) ? ((ParameterSet<double>)(object)Parameters).Clone() : Parameters.Convert<double>(), ClassNames, FeatureNames);
-        CopyDescriptionTo(copy);
+        CopyNamesTo(copy);
         return copy;
     }
 
     /// <inheritdoc />
     public override Mlp Clone()
     {
-        var copy = new Mlp<T>(Parameters.Clone(), ClassNames, FeatureNames) { Optimizer = Optimizer?.Clone() };
-        CopyDescriptionTo(copy);
+        var copy = new Mlp<T>(Parameters.Clone(), ClassNames, FeatureNames);
+        CopyNamesTo(copy);
         return copy;
     }
 
-    private void CopyDescriptionTo(Mlp other)
+    private void CopyNamesTo(Mlp other)
     {
-        other.HistoryList.AddRange(HistoryList);
-        other.StopReason = StopReason;
-        other.Dataset = Dataset;
         other.Preprocessor = Preprocessor;
-        other.BestEpoch = BestEpoch;
         other.LabelName = LabelName;
     }
 
@@ -588,16 +555,9 @@ public sealed class Mlp<T> : Mlp
         if (withLabels) data.GatherLabels(rows, buffers.Labels);
     }
 
-    internal T[]? ClassWeightArray(IReadOnlyList<double>? classWeights)
-    {
-        if (classWeights is null) return null;
-        if (classWeights.Count != ClassCount)
-            throw MlpException.Argument("ClassWeightCountMismatch", $"{classWeights.Count} class weights were given for a network of {ClassCount} classes; give one per class.", classWeights.Count);
-        foreach (double v in classWeights)
-            if (!double.IsFinite(v) || v < 0)
-                throw MlpException.Argument("InvalidClassWeight", $"Class weights must be finite numbers >= 0; {v.ToString(CultureInfo.InvariantCulture)} is not.", v);
-        return classWeights.Select(T.CreateTruncating).ToArray();
-    }
+    /// <summary>One weight per class, in T, checked against the network's classes (see <see cref="ClassWeights.Resolve"/>).</summary>
+    internal T[]? ClassWeightArray(IReadOnlyList<double>? classWeights) =>
+        classWeights is null ? null : ClassWeights.InClassOrder(classWeights).Resolve(ClassNames).Select(T.CreateTruncating).ToArray();
 
     /// <inheritdoc />
     internal override void CheckRegularization(double lambda, int batchSize)

@@ -85,27 +85,9 @@ public sealed class Prediction
         return _probabilities[k.Value];
     }
 
-    /// <summary>
-    /// The label of the class named <paramref name="name"/>: the class whose name equals it (surrounding white space
-    /// ignored), else, when it is a whole number written another way ("3.0", "03"), the class named by that number as
-    /// the readers name numeric classes ("3"); null when there is none.
-    /// </summary>
-    public static int? ClassIndex(IReadOnlyList<string> classNames, string name)
-    {
-        ArgumentNullException.ThrowIfNull(classNames);
-        ArgumentNullException.ThrowIfNull(name);
-        string trimmed = name.Trim();
-        for (int k = 0; k < classNames.Count; k++)
-            if (string.Equals(classNames[k], trimmed, StringComparison.Ordinal)) return k;
-        if (double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out double v)
-            && v >= 0 && v < int.MaxValue && v == Math.Floor(v))
-        {
-            string whole = ((int)v).ToString(CultureInfo.InvariantCulture);
-            for (int k = 0; k < classNames.Count; k++)
-                if (string.Equals(classNames[k], whole, StringComparison.Ordinal)) return k;
-        }
-        return null;
-    }
+    /// <summary>The label of the class named <paramref name="name"/>, matched as <see cref="Data.ClassNames.IndexOf"/> matches; null when there is none.</summary>
+    public static int? ClassIndex(IReadOnlyList<string> classNames, string name) =>
+        Data.ClassNames.IndexOf(classNames, name) is var k && k >= 0 ? k : null;
 
     /// <summary>A label value as class-name text: strings as they are, numbers in the invariant culture; null for none.</summary>
     public static string? LabelText(object? value) => DatasetBuilder.LabelText(value);

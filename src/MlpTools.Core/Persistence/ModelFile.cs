@@ -45,8 +45,9 @@ public static class ModelFile
     /// <summary>ModelFileExists and ModelWriteFailed, as <see cref="AtomicFile"/> reports them.</summary>
     private static readonly FileErrors Errors = new("ModelFileExists", "ModelWriteFailed", "model file", "Export-Mlp -Force");
 
-    /// <summary>Saves <paramref name="network"/> to <paramref name="path"/>, atomically.</summary>
-    /// <param name="network">The network; saved with its names, history, optimizer state and preprocessing (not its dataset).</param>
+    /// <summary>Saves <paramref name="network"/> and what its training produced to <paramref name="path"/>, atomically.</summary>
+    /// <param name="network">The network: its weights, names and preprocessing.</param>
+    /// <param name="training">Its training state (history, best epoch, stop reason, optimizer state); null for a network never trained.</param>
     /// <param name="path">The file to write (a full file-system path; a relative one is taken from the current directory).</param>
     /// <param name="overwrite">Replace the file when it exists; when false, an existing file is an error (<c>ModelFileExists</c>).</param>
     /// <param name="cancellationToken">Checked between chunks; when set, nothing is written and an <see cref="OperationCanceledException"/> is thrown.</param>
@@ -54,38 +55,42 @@ public static class ModelFile
     /// <c>ModelFileExists</c>, <c>ModelDirectoryNotFound</c>, <c>ModelPathIsDirectory</c>, <c>ModelWriteFailed</c> (an I/O error;
     /// nothing was changed), <c>ModelNonFiniteParameter</c>, <c>ModelTextInvalid</c>, <c>ModelOptimizerUnsupported</c>.
     /// </exception>
-    public static void Save(Mlp network, string path, bool overwrite, CancellationToken cancellationToken = default) =>
-        Save(network, path, overwrite, beforeReplace: null, cancellationToken);
+    public static void Save(Mlp network, TrainingState? training, string path, bool overwrite, CancellationToken cancellationToken = default) =>
+        Save(network, training, path, overwrite, beforeReplace: null, cancellationToken);
 
     /// <summary>
-    /// <see cref="Save(Mlp, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete
+    /// <see cref="Save(Mlp, TrainingState, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete
     /// temporary file just before it is published under the target's name (tests use it to fail or to race there);
     /// <paramref name="what"/> names the file in a <c>ModelWriteFailed</c> message ("Could not write the checkpoint ...").
     /// </summary>
-    internal static void Save(Mlp network, string path, bool overwrite, Action<string>? beforeReplace, CancellationToken cancellationToken,
-        string what = "model file")
+    internal static void Save(Mlp network, TrainingState? training, string path, bool overwrite, Action<string>? beforeReplace,
+        CancellationToken cancellationToken, string what = "model file")
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         cancellationToken.ThrowIfCancellationRequested();
         string full = Path.GetFullPath(path);
         CheckTarget(full, overwrite);
+        training ??= new TrainingState();
         switch (network)
         {
             case Mlp<float> single:
-                SaveCore(single, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
+                SaveCore(single, training, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
                 break;
             case Mlp<double> dbl:
-                SaveCore(dbl, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
+                SaveCore(dbl, training, full, overwrite, Errors with { Noun = what }, beforeReplace, cancellationToken);
                 break;
             default:
                 throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
         }
     }
 
-    /// <summary>Loads the network saved in <paramref name="path"/>.</summary>
+    /// <summary>Loads the network saved in <paramref name="path"/>, and its training state.</summary>
     /// <param name="path">The model file (a full file-system path; a relative one is taken from the current directory).</param>
-    /// <returns>The network, in the precision it was saved in, with its names, history, optimizer state and preprocessing.</returns>
+    /// <returns>
+    /// The network, in the precision it was saved in, with its names and preprocessing; and its training state (history,
+    /// best epoch, stop reason, optimizer state), empty for a network saved before it was trained.
+    /// </returns>
     /// <exception cref="MlpException">
     /// The file is missing (<c>ModelNotFound</c>), unreadable (<c>ModelReadFailed</c>), plainly another kind of file such as
     /// CSV text (<c>ModelFileWrongKind</c>, saying what it looks like) or not a valid model: <c>ModelFileTruncated</c>,
@@ -93,7 +98,7 @@ public static class ModelFile
     /// <c>ModelTooLarge</c>, <c>ModelTensorMissing</c>, <c>ModelTensorUnexpected</c>, <c>ModelShapeMismatch</c>,
     /// <c>ModelChecksumMismatch</c>, <c>ModelNonFiniteParameter</c> (all of kind InvalidData).
     /// </exception>
-    public static Mlp Load(string path)
+    public static SavedModel Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
@@ -129,7 +134,7 @@ public static class ModelFile
     }
 
     /// <summary>Reads a model from <paramref name="stream"/> (seekable, positioned at its start); <paramref name="path"/> names it in errors.</summary>
-    internal static Mlp Read(Stream stream, string path)
+    internal static SavedModel Read(Stream stream, string path)
     {
         try
         {
@@ -162,11 +167,19 @@ public static class ModelFile
             throw Errors.Exists(path);
     }
 
-    private static void SaveCore<T>(Mlp<T> net, string path, bool overwrite, FileErrors errors, Action<string>? beforeReplace, CancellationToken ct)
+    private static void SaveCore<T>(Mlp<T> net, TrainingState training, string path, bool overwrite, FileErrors errors,
+        Action<string>? beforeReplace, CancellationToken ct)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        OptimizerSettings? settings = net.Optimizer is { } optimizer ? OptimizerSettings.Of(optimizer) : null;
-        List<Tensor<T>> tensors = TensorsOf(net.Parameters, settings, net.Optimizer);
+        Optimizer<T>? optimizer = training.OptimizerState switch
+        {
+            null => null,
+            Optimizer<T> o when o.Fits(net.Parameters) => o,
+            _ => throw MlpException.Argument("TrainingStateMismatch",
+                $"The training state's optimizer state is shaped for another network than {net}; save the network with the training state its own training returned.", training),
+        };
+        OptimizerSettings? settings = optimizer is null ? null : OptimizerSettings.Of(optimizer);
+        List<Tensor<T>> tensors = TensorsOf(net.Parameters, settings, optimizer);
         foreach (Tensor<T> t in tensors)
         {
             if (!Numerics.Kernels.AllFinite<T>(t.Values))
@@ -175,7 +188,7 @@ public static class ModelFile
         }
         CheckText(net.ClassNames, "class name", path);
         CheckText(net.FeatureNames, "feature name", path);
-        CheckText(new[] { net.StopReason }, "stop reason", path);
+        CheckText(new[] { training.StopReason }, "stop reason", path);
         if (net.LabelName is { } labelName) CheckText(new[] { labelName }, "label name", path);
 
         string dtype = typeof(T) == typeof(double) ? "F64" : "F32";
@@ -186,7 +199,7 @@ public static class ModelFile
             EncodeAll(tensors, chunk, bytes => sha.AppendData(bytes), ct);
             dataSha = ModelMetadata.Hex(sha.GetHashAndReset());
         }
-        List<KeyValuePair<string, string>> metadata = ModelMetadata.Build(net, settings, net.Preprocessor, dataSha);
+        List<KeyValuePair<string, string>> metadata = ModelMetadata.Build(net, training, settings, dataSha);
         byte[] prefix = SafetensorsHeader.Encode(metadata, tensors.Select(t => (t.Name, dtype, t.Shape)));
         AtomicFile.Write(path, overwrite, errors, stream =>
         {
@@ -224,13 +237,9 @@ public static class ModelFile
     private static List<(string Name, long[] Shape)> ExpectedTensors(int d, int h, int c, OptimizerSettings? optimizer)
     {
         var list = new List<(string, long[])>();
+        var shapes = new[] { new long[] { d, h }, new long[] { h }, new long[] { h, c }, new long[] { c } };
         foreach (string prefix in Prefixes(optimizer))
-        {
-            list.Add((prefix + "W1", new long[] { d, h }));
-            list.Add((prefix + "b1", new long[] { h }));
-            list.Add((prefix + "W2", new long[] { h, c }));
-            list.Add((prefix + "b2", new long[] { c }));
-        }
+            for (int k = 0; k < 4; k++) list.Add((prefix + Mlp.ParameterNames[k], shapes[k]));
         return list;
     }
 
@@ -250,10 +259,12 @@ public static class ModelFile
         var tensors = new List<Tensor<T>>();
         foreach (var (prefix, set) in Prefixes(settings).Zip(sets))
         {
-            tensors.Add(Tensor<T>.Matrix(prefix + "W1", set.W1, set.D, set.H));
-            tensors.Add(Tensor<T>.Vector(prefix + "b1", set.b1));
-            tensors.Add(Tensor<T>.Matrix(prefix + "W2", set.W2, set.H, set.C));
-            tensors.Add(Tensor<T>.Vector(prefix + "b2", set.b2));
+            for (int k = 0; k < 4; k++)
+            {
+                (int rows, int columns) = set.Shape(k);
+                tensors.Add(k % 2 == 0 ? Tensor<T>.Matrix(prefix + Mlp.ParameterNames[k], set[k], rows, columns)
+                    : Tensor<T>.Vector(prefix + Mlp.ParameterNames[k], set[k]));
+            }
         }
         return tensors;
     }
@@ -273,7 +284,7 @@ public static class ModelFile
             throw MlpException.InvalidData("ModelTensorUnexpected",
                 $"The model file '{path}' has tensors this model does not have: {string.Join(", ", extra.Take(10))}{(extra.Count > 10 ? ", ..." : "")}. It is damaged or was not written by MlpTools.", path);
 
-        string dtype = present["W1"].DType;
+        string dtype = present[Mlp.ParameterNames[0]].DType;
         foreach (TensorEntry t in header.Tensors)
         {
             if (t.DType != dtype)
@@ -290,7 +301,7 @@ public static class ModelFile
         return dtype;
     }
 
-    private static Mlp<T> ReadTensors<T>(Stream stream, SafetensorsHeader header, ModelDescription model, string path)
+    private static SavedModel ReadTensors<T>(Stream stream, SafetensorsHeader header, ModelDescription model, string path)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Every size was checked against the file above: what is allocated here is what the file holds.
@@ -330,14 +341,11 @@ public static class ModelFile
 
         var net = new Mlp<T>(parameters, model.ClassNames, model.FeatureNames)
         {
-            Optimizer = optimizer,
             Preprocessor = model.Preprocessing,
-            BestEpoch = model.BestEpoch,
-            StopReason = model.StopReason,
             LabelName = model.LabelName,
         };
-        net.HistoryList.AddRange(model.History);
-        return net;
+        model.Training.OptimizerState = optimizer;
+        return new SavedModel(net, model.Training);
     }
 
     private delegate void ChunkAction(ReadOnlySpan<byte> bytes);
@@ -428,3 +436,8 @@ public static class ModelFile
     private static MlpException ReadFailed(string path, Exception ex) =>
         new("ModelReadFailed", MlpErrorKind.InvalidOperation, $"Could not read the model file '{path}': {ex.Message}", path, ex);
 }
+
+/// <summary>What a model file holds: the network, and what its training produced.</summary>
+/// <param name="Network">The network (weights, names, preprocessing).</param>
+/// <param name="Training">Its training state: history, best epoch, stop reason and optimizer state.</param>
+public sealed record SavedModel(Mlp Network, TrainingState Training);

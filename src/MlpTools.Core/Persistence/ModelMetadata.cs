@@ -10,46 +10,33 @@ using MlpTools.Core.Training;
 
 namespace MlpTools.Core.Persistence;
 
-/// <summary>An optimizer's settings and step count as a model file keeps them; its state arrays are tensors beside the weights.</summary>
-internal sealed record OptimizerSettings(OptimizerKind Kind, long StepCount, double Momentum = 0, bool Nesterov = false,
-    double Beta1 = 0, double Beta2 = 0, double Rho = 0, double Epsilon = 0)
+/// <summary>
+/// An optimizer's settings and step count as a model file keeps them; its state arrays are tensors beside the weights.
+/// What a kind of optimizer holds (its slots and settings) is asked of <see cref="Training.Optimizer.Rules"/>.
+/// </summary>
+internal sealed record OptimizerSettings(OptimizerKind Kind, long StepCount, IReadOnlyList<KeyValuePair<string, object>> Settings)
 {
     /// <summary>The name a file uses: "sgd", "adam", "rmsprop".</summary>
     public string Name => NameOf(Kind);
 
     public static string NameOf(OptimizerKind kind) => kind.ToString().ToLowerInvariant();
 
-    /// <summary>The names of the optimizer's state arrays (its <see cref="Optimizer{T}.Slots"/>), in file order.</summary>
-    public IReadOnlyList<string> SlotNames => Kind switch
-    {
-        OptimizerKind.Sgd => new[] { "velocity" },
-        OptimizerKind.Adam => new[] { "m", "v" },
-        OptimizerKind.RmsProp => new[] { "meanSquare" },
-        _ => Array.Empty<string>(),
-    };
+    /// <summary>The key of a setting in the file: the setting's name in lower case ("momentum", "beta1").</summary>
+    public static string KeyOf(string setting) => setting.ToLowerInvariant();
 
-    /// <summary>The settings of <paramref name="optimizer"/>; throws for an optimizer a file cannot hold yet.</summary>
-    public static OptimizerSettings Of<T>(Optimizer<T> optimizer)
-        where T : unmanaged, IFloatingPointIeee754<T> => optimizer switch
-    {
-        SgdOptimizer<T> s => new(OptimizerKind.Sgd, s.StepCount, Momentum: s.Momentum, Nesterov: s.Nesterov),
-        AdamOptimizer<T> a => new(OptimizerKind.Adam, a.StepCount, Beta1: a.Beta1, Beta2: a.Beta2, Epsilon: a.Epsilon),
-        RmsPropOptimizer<T> r => new(OptimizerKind.RmsProp, r.StepCount, Rho: r.Rho, Epsilon: r.Epsilon),
-        _ => throw new MlpException("ModelOptimizerUnsupported", MlpErrorKind.InvalidOperation,
-            $"The network's optimizer ({optimizer.Kind}) cannot be saved by this version of MlpTools.", optimizer.Kind),
-    };
+    /// <summary>The names of the optimizer's state arrays, in file order.</summary>
+    public IReadOnlyList<string> SlotNames => Training.Optimizer.Rules[Kind].Slots;
+
+    /// <summary>The settings and step count of <paramref name="optimizer"/>.</summary>
+    public static OptimizerSettings Of(Training.Optimizer optimizer) =>
+        new(optimizer.Kind, optimizer.StepCount, optimizer.SettingNames.Select(n => new KeyValuePair<string, object>(n, optimizer.Setting(n))).ToArray());
 
     /// <summary>A new optimizer with these settings and step count, its state arrays zero (the caller fills them).</summary>
     public Optimizer<T> Create<T>(ParameterSet<T> shape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Optimizer<T> o = Kind switch
-        {
-            OptimizerKind.Sgd => new SgdOptimizer<T>(shape) { Momentum = Momentum, Nesterov = Nesterov },
-            OptimizerKind.Adam => new AdamOptimizer<T>(shape) { Beta1 = Beta1, Beta2 = Beta2, Epsilon = Epsilon },
-            OptimizerKind.RmsProp => new RmsPropOptimizer<T>(shape) { Rho = Rho, Epsilon = Epsilon },
-            _ => throw new InvalidOperationException($"No optimizer of kind {Kind}."),
-        };
+        Optimizer<T> o = Optimizer<T>.Create(Kind, shape);
+        foreach (var (name, value) in Settings) o.SetSetting(name, value);
         o.StepCount = StepCount;
         return o;
     }
@@ -64,9 +51,7 @@ internal sealed record ModelDescription(
     string[] FeatureNames,
     OptimizerSettings? Optimizer,
     Preprocessor? Preprocessing,
-    List<EpochRecord> History,
-    int? BestEpoch,
-    string StopReason,
+    TrainingState Training,
     string DataSha256,
     string? LabelName = null);
 
@@ -113,14 +98,11 @@ internal static class ModelMetadata
     public const string DataSha256 = "mlptools.sha256";
     public const string MetadataSha256 = "mlptools.metadata_sha256";
 
-    /// <summary>The most parameters (D*H + H + H*C + C) a file may claim, as <see cref="Mlp.Create"/> allows.</summary>
-    public const long MaxParameters = 500_000_000;
-
     /// <summary>An array of objects of numbers is two levels deep; anything deeper is refused.</summary>
     private const int MaxValueDepth = 3;
 
     /// <summary>The metadata for a network, in the order it is written, ending with its checksum.</summary>
-    public static List<KeyValuePair<string, string>> Build(Mlp network, OptimizerSettings? optimizer, Preprocessor? preprocessing, string dataSha256)
+    public static List<KeyValuePair<string, string>> Build(Mlp network, TrainingState training, OptimizerSettings? optimizer, string dataSha256)
     {
         var m = new List<KeyValuePair<string, string>>
         {
@@ -133,10 +115,10 @@ internal static class ModelMetadata
         };
         if (network.LabelName is { } labelName) m.Add(new(LabelName, labelName));
         if (optimizer is not null) m.Add(new(Optimizer, Json(w => WriteOptimizer(w, optimizer))));
-        if (preprocessing is not null) m.Add(new(Preprocessing, Json(w => WritePreprocessing(w, preprocessing))));
-        m.Add(new(History, Json(w => WriteHistory(w, network.History))));
-        if (network.BestEpoch is { } best) m.Add(new(BestEpoch, Int(best)));
-        m.Add(new(StopReason, network.StopReason));
+        if (network.Preprocessor is { } preprocessing) m.Add(new(Preprocessing, Json(w => WritePreprocessing(w, preprocessing))));
+        m.Add(new(History, Json(w => WriteHistory(w, training.History))));
+        if (training.BestEpoch is { } best) m.Add(new(BestEpoch, Int(best)));
+        m.Add(new(StopReason, training.StopReason));
         m.Add(new(DataSha256, dataSha256));
         m.Add(new(MetadataSha256, Checksum(m)));
         return m;
@@ -160,9 +142,9 @@ internal static class ModelMetadata
 
         int d = Size(metadata, InputSize, path), h = Size(metadata, HiddenSize, path), c = Size(metadata, ClassCount, path);
         long parameters = (long)d * h + h + (long)h * c + c;
-        if (parameters > MaxParameters)
+        if (parameters > Mlp.MaxParameterCount)
             throw new MlpException("ModelTooLarge", MlpErrorKind.InvalidData,
-                Fmt($"The model file '{path}' describes a {d}-{h}-{c} network of {parameters:N0} parameters, more than the {MaxParameters:N0} MlpTools allows."), parameters);
+                Fmt($"The model file '{path}' describes a {d}-{h}-{c} network of {parameters:N0} parameters, more than the {Mlp.MaxParameterCount:N0} MlpTools allows."), parameters);
 
         string[] classNames = Value(metadata, ClassNames, path, e => ReadStrings(e, c));
         string[] featureNames = Value(metadata, FeatureNames, path, e => ReadStrings(e, d));
@@ -179,7 +161,9 @@ internal static class ModelMetadata
             throw Invalid(path, Fmt($"has '{DataSha256}' = '{sha}', not 64 lowercase hexadecimal digits"));
         // Optional: files written before networks knew their label's name have none.
         string? labelName = metadata.TryGetValue(LabelName, out string? label) && label.Trim().Length > 0 ? label : null;
-        return new ModelDescription(d, h, c, classNames, featureNames, optimizer, preprocessing, history, bestEpoch, stopReason, sha, labelName);
+        // The optimizer's state arrays are read with the weights; the state is completed then.
+        var training = new TrainingState(history, bestEpoch, stopReason, optimizer: null);
+        return new ModelDescription(d, h, c, classNames, featureNames, optimizer, preprocessing, training, sha, labelName);
     }
 
     /// <summary>Byte order of UTF-8 text, which is Unicode code point order (as Python's sorted() orders str).</summary>
@@ -254,21 +238,10 @@ internal static class ModelMetadata
     {
         w.WriteStartObject();
         w.WriteString("name", o.Name);
-        switch (o.Kind)
+        foreach (var (name, value) in o.Settings)
         {
-            case OptimizerKind.Sgd:
-                WriteDouble(w, "momentum", o.Momentum);
-                w.WriteBoolean("nesterov", o.Nesterov);
-                break;
-            case OptimizerKind.Adam:
-                WriteDouble(w, "beta1", o.Beta1);
-                WriteDouble(w, "beta2", o.Beta2);
-                WriteDouble(w, "epsilon", o.Epsilon);
-                break;
-            case OptimizerKind.RmsProp:
-                WriteDouble(w, "rho", o.Rho);
-                WriteDouble(w, "epsilon", o.Epsilon);
-                break;
+            if (value is bool b) w.WriteBoolean(OptimizerSettings.KeyOf(name), b);
+            else WriteDouble(w, OptimizerSettings.KeyOf(name), (double)value);
         }
         w.WriteNumber("step_count", o.StepCount);
         w.WriteEndObject();
@@ -353,13 +326,21 @@ internal static class ModelMetadata
         string name = String(fields, "name");
         long steps = fields.TryGetValue("step_count", out JsonElement s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out long n) && n >= 0
             ? n : throw Bad("step_count is not a whole number >= 0");
-        return name switch
+        var kinds = Training.Optimizer.Rules.Keys;
+        if (!kinds.Any(k => OptimizerSettings.NameOf(k) == name))
+            throw Bad(Fmt($"the optimizer '{name}' is not one this version of MlpTools knows ({string.Join(", ", kinds.Select(OptimizerSettings.NameOf))})"));
+        OptimizerKind kind = kinds.First(k => OptimizerSettings.NameOf(k) == name);
+        var settings = new List<KeyValuePair<string, object>>();
+        foreach (string setting in Training.Optimizer.Rules[kind].Settings)
         {
-            "sgd" => new OptimizerSettings(OptimizerKind.Sgd, steps, Momentum: Fraction(fields, "momentum"), Nesterov: Boolean(fields, "nesterov")),
-            "adam" => new OptimizerSettings(OptimizerKind.Adam, steps, Beta1: Fraction(fields, "beta1"), Beta2: Fraction(fields, "beta2"), Epsilon: Positive(fields, "epsilon")),
-            "rmsprop" => new OptimizerSettings(OptimizerKind.RmsProp, steps, Rho: Fraction(fields, "rho"), Epsilon: Positive(fields, "epsilon")),
-            _ => throw Bad(Fmt($"the optimizer '{name}' is not one this version of MlpTools knows (sgd, adam, rmsprop)")),
-        };
+            // Each value as the training setting of that name accepts it.
+            TrainingSetting rule = TrainingOptions.FindSetting(setting)!;
+            string key = OptimizerSettings.KeyOf(setting);
+            object value = rule.Type == typeof(bool) ? Boolean(fields, key) : Number(fields, key);
+            if (!rule.IsValid(value)) throw Bad(Fmt($"'{key}' is {value}, not {rule.Accepts}"));
+            settings.Add(new(setting, value));
+        }
+        return new OptimizerSettings(kind, steps, settings);
     }
 
     private static Preprocessor ReadPreprocessing(JsonElement e, int featureCount)
@@ -421,18 +402,6 @@ internal static class ModelMetadata
     private static double? OptionalNumber(Dictionary<string, JsonElement> f, string key) =>
         !f.TryGetValue(key, out JsonElement v) ? throw Bad(Fmt($"'{key}' is missing"))
         : v.ValueKind == JsonValueKind.Null ? null : ToDouble(v, key);
-
-    private static double Fraction(Dictionary<string, JsonElement> f, string key)
-    {
-        double v = Number(f, key);
-        return v is >= 0 and < 1 ? v : throw Bad(Fmt($"'{key}' is {v.ToString(CultureInfo.InvariantCulture)}, not in [0, 1)"));
-    }
-
-    private static double Positive(Dictionary<string, JsonElement> f, string key)
-    {
-        double v = Number(f, key);
-        return double.IsFinite(v) && v > 0 ? v : throw Bad(Fmt($"'{key}' is {v.ToString(CultureInfo.InvariantCulture)}, not a finite number > 0"));
-    }
 
     private static double[] Numbers(Dictionary<string, JsonElement> f, string key, int count)
     {

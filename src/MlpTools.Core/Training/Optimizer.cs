@@ -26,48 +26,125 @@ public enum OptimizerKind
 ///             w -= lr (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
 ///   RmsProp   s = rho s + (1-rho) g^2;             w -= lr g / (sqrt(s) + eps)
 /// </code>
-/// The state (v, m, s, t) stays on the network, so a later training run continues it.
+/// Each rule has settings (training settings of <see cref="TrainingOptions"/>, such as Momentum) and state arrays
+/// shaped like the parameters (its slots: velocity; m and v; meanSquare), both named once in <see cref="Rules"/>. The
+/// state lives in the <see cref="TrainingState"/> a run returns, so a later run continues it; a model file saves it by
+/// asking the optimizer for its settings and slots.
 /// </summary>
-internal abstract class Optimizer<T>
-    where T : unmanaged, IFloatingPointIeee754<T>
+internal abstract class Optimizer
 {
-    protected Optimizer(OptimizerKind kind, ParameterSet<T> shape, params string[] slotNames)
+    /// <summary>What each update rule with state holds: its slots, in file order, and its settings.</summary>
+    public static IReadOnlyDictionary<OptimizerKind, (string[] Slots, string[] Settings)> Rules { get; } =
+        new Dictionary<OptimizerKind, (string[], string[])>
+        {
+            [OptimizerKind.Sgd] = (new[] { "velocity" }, new[] { nameof(TrainingOptions.Momentum), nameof(TrainingOptions.Nesterov) }),
+            [OptimizerKind.Adam] = (new[] { "m", "v" }, new[] { nameof(TrainingOptions.Beta1), nameof(TrainingOptions.Beta2), nameof(TrainingOptions.Epsilon) }),
+            [OptimizerKind.RmsProp] = (new[] { "meanSquare" }, new[] { nameof(TrainingOptions.Rho), nameof(TrainingOptions.Epsilon) }),
+        };
+
+    private protected Optimizer(OptimizerKind kind)
     {
         Kind = kind;
-        Slots = slotNames.ToDictionary(n => n, _ => new ParameterSet<T>(shape.D, shape.H, shape.C), StringComparer.Ordinal);
+        SlotNames = Rules[kind].Slots;
+        SettingNames = Rules[kind].Settings;
+        var options = new TrainingOptions();
+        _settings = SettingNames.ToDictionary(n => n, n => options.Get(n)!, StringComparer.Ordinal);
     }
+
+    private readonly Dictionary<string, object> _settings;
 
     public OptimizerKind Kind { get; }
 
-    /// <summary>The state arrays by name (for example "velocity", or "m" and "v"), each shaped like the parameters.</summary>
-    public Dictionary<string, ParameterSet<T>> Slots { get; private set; }
+    /// <summary>The names of its state arrays, in file order.</summary>
+    public IReadOnlyList<string> SlotNames { get; }
+
+    /// <summary>The names of its settings (training settings: "Momentum", ...).</summary>
+    public IReadOnlyList<string> SettingNames { get; }
 
     /// <summary>How many steps have been taken.</summary>
     public long StepCount { get; set; }
 
+    /// <summary>The precision of its state.</summary>
+    public abstract Type ElementType { get; }
+
+    /// <summary>The value of one of its settings.</summary>
+    public object Setting(string name) => _settings[name];
+
+    /// <summary>Sets one of its settings (a value of the training setting's type).</summary>
+    public void SetSetting(string name, object value)
+    {
+        if (!_settings.ContainsKey(name)) throw new ArgumentException($"The {Kind} optimizer has no setting '{name}'.", nameof(name));
+        _settings[name] = value;
+    }
+
+    /// <summary>Takes its settings from <paramref name="o"/> (the state is kept).</summary>
+    public void Configure(TrainingOptions o)
+    {
+        foreach (string name in SettingNames) _settings[name] = o.Get(name)!;
+    }
+
+    protected double Number(string name) => (double)_settings[name];
+
+    /// <summary>A deep copy, state included.</summary>
+    public abstract Optimizer Clone();
+
+    private protected Dictionary<string, object> CopySettings() => new(_settings, StringComparer.Ordinal);
+
+    private protected void RestoreSettings(Dictionary<string, object> settings)
+    {
+        foreach (var (name, value) in settings) _settings[name] = value;
+    }
+}
+
+/// <summary>An update rule for parameters of type <typeparamref name="T"/>; see <see cref="Optimizer"/>.</summary>
+internal abstract class Optimizer<T> : Optimizer
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    protected Optimizer(OptimizerKind kind, ParameterSet<T> shape)
+        : base(kind)
+    {
+        Slots = SlotNames.ToDictionary(n => n, _ => new ParameterSet<T>(shape.D, shape.H, shape.C), StringComparer.Ordinal);
+    }
+
+    /// <summary>The state arrays by name (for example "velocity", or "m" and "v"), each shaped like the parameters.</summary>
+    public Dictionary<string, ParameterSet<T>> Slots { get; private set; }
+
+    /// <inheritdoc />
+    public override Type ElementType => typeof(T);
+
+    /// <summary>Whether its state fits parameters of this shape.</summary>
+    public bool Fits(ParameterSet<T> shape)
+    {
+        ParameterSet<T> first = Slots[SlotNames[0]];
+        return first.D == shape.D && first.H == shape.H && first.C == shape.C;
+    }
+
     /// <summary>One step: update <paramref name="w"/> in place from <paramref name="g"/>.</summary>
     public abstract void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate);
 
-    /// <summary>Takes the hyperparameters of <paramref name="o"/> (the state is kept).</summary>
-    public abstract void Configure(TrainingOptions o);
-
-    /// <summary>A deep copy, state included.</summary>
-    public Optimizer<T> Clone()
+    /// <inheritdoc />
+    public override Optimizer Clone()
     {
-        var copy = (Optimizer<T>)MemberwiseClone();
-        copy.Slots = Slots.ToDictionary(p => p.Key, p => p.Value.Clone(), StringComparer.Ordinal);
+        Optimizer<T> copy = Create(Kind, Slots[SlotNames[0]]);
+        copy.RestoreSettings(CopySettings());
+        copy.StepCount = StepCount;
+        foreach (var (name, set) in Slots) copy.Slots[name] = set.Clone();
         return copy;
     }
+
+    /// <summary>A new optimizer of <paramref name="kind"/> with default settings and zero state, shaped like <paramref name="shape"/>.</summary>
+    public static Optimizer<T> Create(OptimizerKind kind, ParameterSet<T> shape) => kind switch
+    {
+        OptimizerKind.Sgd => new SgdOptimizer<T>(shape),
+        OptimizerKind.Adam => new AdamOptimizer<T>(shape),
+        OptimizerKind.RmsProp => new RmsPropOptimizer<T>(shape),
+        _ => throw new ArgumentException($"{kind} keeps no state between steps.", nameof(kind)),
+    };
 
     /// <summary>The optimizer for <paramref name="o"/>: <paramref name="current"/> when it is of that kind (state continues), else a new one.</summary>
     public static Optimizer<T> For(TrainingOptions o, ParameterSet<T> shape, Optimizer<T>? current)
     {
-        Optimizer<T> result = current is not null && current.Kind == o.Optimizer ? current : o.Optimizer switch
-        {
-            OptimizerKind.Adam => new AdamOptimizer<T>(shape),
-            OptimizerKind.RmsProp => new RmsPropOptimizer<T>(shape),
-            _ => new SgdOptimizer<T>(shape),
-        };
+        Optimizer<T> result = current is not null && current.Kind == o.Optimizer ? current : Create(o.Optimizer, shape);
         result.Configure(o);
         return result;
     }
@@ -77,17 +154,11 @@ internal abstract class Optimizer<T>
 internal sealed class SgdOptimizer<T> : Optimizer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public SgdOptimizer(ParameterSet<T> shape) : base(OptimizerKind.Sgd, shape, "velocity") { }
+    public SgdOptimizer(ParameterSet<T> shape) : base(OptimizerKind.Sgd, shape) { }
 
-    public double Momentum { get; set; }
+    public double Momentum => Number(nameof(TrainingOptions.Momentum));
 
-    public bool Nesterov { get; set; }
-
-    public override void Configure(TrainingOptions o)
-    {
-        Momentum = o.Momentum;
-        Nesterov = o.Nesterov;
-    }
+    public bool Nesterov => (bool)Setting(nameof(TrainingOptions.Nesterov));
 
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
     {
@@ -102,18 +173,11 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
 internal sealed class AdamOptimizer<T> : Optimizer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public AdamOptimizer(ParameterSet<T> shape) : base(OptimizerKind.Adam, shape, "m", "v") { }
+    public AdamOptimizer(ParameterSet<T> shape) : base(OptimizerKind.Adam, shape) { }
 
-    public double Beta1 { get; set; }
-    public double Beta2 { get; set; }
-    public double Epsilon { get; set; }
-
-    public override void Configure(TrainingOptions o)
-    {
-        Beta1 = o.Beta1;
-        Beta2 = o.Beta2;
-        Epsilon = o.Epsilon;
-    }
+    public double Beta1 => Number(nameof(TrainingOptions.Beta1));
+    public double Beta2 => Number(nameof(TrainingOptions.Beta2));
+    public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
     {
@@ -131,16 +195,10 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
 internal sealed class RmsPropOptimizer<T> : Optimizer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public RmsPropOptimizer(ParameterSet<T> shape) : base(OptimizerKind.RmsProp, shape, "meanSquare") { }
+    public RmsPropOptimizer(ParameterSet<T> shape) : base(OptimizerKind.RmsProp, shape) { }
 
-    public double Rho { get; set; }
-    public double Epsilon { get; set; }
-
-    public override void Configure(TrainingOptions o)
-    {
-        Rho = o.Rho;
-        Epsilon = o.Epsilon;
-    }
+    public double Rho => Number(nameof(TrainingOptions.Rho));
+    public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
     {

@@ -19,8 +19,11 @@ public sealed class TrainingCallbacks
     /// <summary>After every epoch, with its record (already in the network's history).</summary>
     public Action<EpochRecord>? EpochEnded { get; init; }
 
-    /// <summary>When the monitored figure improves: the network then holds its best weights so far (for checkpoints).</summary>
-    public Action<Mlp>? Improved { get; init; }
+    /// <summary>
+    /// When the monitored figure improves: the network then holds its best weights so far, and the state says so (its
+    /// stop reason reads as a checkpoint's), so the two can be saved as a checkpoint.
+    /// </summary>
+    public Action<Mlp, TrainingState>? Improved { get; init; }
 
     /// <summary>
     /// At the end of a run that went wrong without diverging: no epoch improved on the starting weights, or the training
@@ -37,26 +40,42 @@ public sealed class TrainingCallbacks
 public static class Trainer
 {
     /// <summary>
-    /// Trains <paramref name="network"/> in place, appending one <see cref="EpochRecord"/> per epoch to its history and
-    /// saying in <see cref="Mlp.StopReason"/> what ended the run. A diverged run throws <c>TrainingDiverged</c> after
-    /// restoring the best weights.
+    /// Trains <paramref name="network"/> in place. Each epoch appends one <see cref="EpochRecord"/> to the training
+    /// state's history, and the state's stop reason says what ended the run; the state is updated in place and returned.
+    /// A diverged run throws <c>TrainingDiverged</c> after restoring the best weights (a caller that passed the state
+    /// then still has the run's epochs in it).
     /// </summary>
-    public static void Train(Mlp network, Dataset train, TrainingOptions options, Dataset? validation = null,
-        TrainingCallbacks? callbacks = null, CancellationToken cancellationToken = default)
+    /// <param name="network">The network, trained in place.</param>
+    /// <param name="train">The training data.</param>
+    /// <param name="options">The settings of the run.</param>
+    /// <param name="validation">Data measured after every epoch, if any.</param>
+    /// <param name="callbacks">Progress, epoch, improvement and warning hooks.</param>
+    /// <param name="state">
+    /// What earlier runs of this network produced (its history is continued, and its optimizer state when the optimizer
+    /// is the same); null starts a new state.
+    /// </param>
+    /// <param name="cancellationToken">Ends the run between mini-batches, keeping the best weights.</param>
+    public static TrainingState Train(Mlp network, Dataset train, TrainingOptions options, Dataset? validation = null,
+        TrainingCallbacks? callbacks = null, TrainingState? state = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        // Scaling is fitted once and then belongs to the network; a different kind cannot be applied later.
+        if (options.Scaling is { } wanted && network.Preprocessor is { } fitted && fitted.Kind != wanted)
+            throw new MlpException("ScalingAlreadyFitted", MlpErrorKind.InvalidArgument,
+                $"{network} already scales its inputs ({fitted.Kind}, fitted when it was first trained), and that scaling stays with it. Leave out Scaling, or train a new network with Scaling {wanted}.",
+                wanted) { Settings = new[] { nameof(TrainingOptions.Scaling) } };
+        state ??= new TrainingState();
         // A network that knows its classes only by number takes the training data's class names.
-        if (network.ClassNames.SequenceEqual(Dataset.DefaultClassNames(network.ClassCount)) && train.ClassCount == network.ClassCount)
+        if (ClassNames.AreNumbered(network.ClassNames) && train.ClassCount == network.ClassCount)
             network.ClassNames = train.ClassNames;
         network.LabelName ??= train.LabelName;
         train = network.Accept(train, checkValues: false);
         if (validation is not null) validation = network.Accept(validation, checkValues: false);
         if (train.Count == 0) throw MlpException.InvalidData("EmptyDataset", $"The training dataset '{train.Name}' has no samples.");
-        if (options.ClassWeights is { } cw && cw.Count != network.ClassCount)
-            throw MlpException.Argument("ClassWeightCountMismatch", $"{cw.Count} class weights were given for a network of {network.ClassCount} classes; give one per class.", cw.Count);
+        double[]? classWeights = options.ClassWeights?.Resolve(network.ClassNames, train);
         var monitor = ResolveMonitor(options.Monitor, validation);
 
         // The data meets the network here, once per run (the batches are then gathered without checks): every value,
@@ -77,14 +96,15 @@ public static class Trainer
         switch (network)
         {
             case Mlp<float> single:
-                new Run<float>(single, train, options, validation, monitor, largest, callbacks, cancellationToken).Execute();
+                new Run<float>(single, state, train, options, classWeights, validation, monitor, largest, callbacks, cancellationToken).Execute();
                 break;
             case Mlp<double> dbl:
-                new Run<double>(dbl, train, options, validation, monitor, largest, callbacks, cancellationToken).Execute();
+                new Run<double>(dbl, state, train, options, classWeights, validation, monitor, largest, callbacks, cancellationToken).Execute();
                 break;
             default:
                 throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
         }
+        return state;
     }
 
     /// <summary>The fewest samples a batch of the run has (the last mini-batch of an epoch may be short; L-BFGS takes all n).</summary>
@@ -99,9 +119,7 @@ public static class Trainer
     public static double[] BalancedClassWeights(Dataset data, int classCount)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var counts = new int[classCount];
-        foreach (int y in data.LabelSpan) counts[y]++;
-        return counts.Select(n => n == 0 ? 0.0 : (double)data.Count / (classCount * (double)n)).ToArray();
+        return ClassWeights.BalancedWeights(data, classCount);
     }
 
     private static MonitorKind ResolveMonitor(MonitorKind requested, Dataset? validation)
@@ -119,6 +137,7 @@ public static class Trainer
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly Mlp<T> _net;
+        private readonly TrainingState _state;
         private readonly Dataset _train;
         private readonly Dataset? _validation;
         private readonly TrainingOptions _o;
@@ -139,10 +158,11 @@ public static class Trainer
         private int _sinceBest, _sincePlateau;
         private double _learningRate;
 
-        public Run(Mlp<T> net, Dataset train, TrainingOptions o, Dataset? validation, MonitorKind monitor, InputExtreme largestInput,
-            TrainingCallbacks callbacks, CancellationToken ct)
+        public Run(Mlp<T> net, TrainingState state, Dataset train, TrainingOptions o, double[]? classWeights, Dataset? validation,
+            MonitorKind monitor, InputExtreme largestInput, TrainingCallbacks callbacks, CancellationToken ct)
         {
             _net = net;
+            _state = state;
             _train = train;
             _validation = validation is { Count: > 0 } ? validation : null;
             _o = o;
@@ -152,13 +172,12 @@ public static class Trainer
             _ct = ct;
             _w = net.Parameters;
             _best = _w.Clone();
-            _classWeights = o.ClassWeights?.Select(T.CreateTruncating).ToArray();
+            _classWeights = classWeights?.Select(T.CreateTruncating).ToArray();
             _learningRate = o.EffectiveLearningRate;
-            _firstEpoch = net.HistoryList.Count + 1;
+            _firstEpoch = state.History.Count + 1;
             // A network trained before holds its best epoch's weights, not its last epoch's.
-            _startingEpoch = net.BestEpoch ?? _firstEpoch - 1;
-            net.Dataset = train;
-            net.BestEpoch = null;
+            _startingEpoch = state.BestEpoch ?? _firstEpoch - 1;
+            state.BestEpoch = null;
         }
 
         private int LastEpoch => _firstEpoch + _o.Epochs - 1;
@@ -168,7 +187,7 @@ public static class Trainer
             // The weights training starts from are the first candidate for "best": a run that only makes things
             // worse (or is stopped before its first epoch ends) gives them back.
             _bestScore = StartingScore();
-            _net.BestEpoch = _startingEpoch;
+            _state.BestEpoch = _startingEpoch;
             try
             {
                 string reason = _o.Optimizer == OptimizerKind.Lbfgs ? RunLbfgs() : RunMiniBatches();
@@ -177,13 +196,13 @@ public static class Trainer
                     reason += "; " + trouble.Short;
                     _callbacks.Warning?.Invoke(trouble.Warning);
                 }
-                _net.StopReason = reason;
+                _state.StopReason = reason;
             }
             catch (Exception e) when (e is not MlpException { ErrorId: "TrainingDiverged" })
             {
                 // A run ended by an exception (a checkpoint that cannot be written, a stopped pipeline) says so,
                 // rather than keeping a checkpoint's "still running" or the previous run's reason.
-                _net.StopReason = "Stopped: " + e.Message;
+                _state.StopReason = "Stopped: " + e.Message;
                 throw;
             }
             finally
@@ -222,8 +241,10 @@ public static class Trainer
             var gradients = new ParameterSet<T>(_w.D, _w.H, _w.C);
             var order = Enumerable.Range(0, n).ToArray();
             var random = Rng.Create(_o.Seed);
-            Optimizer<T> optimizer = Optimizer<T>.For(_o, _w, _net.Optimizer);
-            _net.Optimizer = optimizer;
+            // State carried from an earlier run continues only when it is this network's: same precision and shape.
+            Optimizer<T>? carried = _state.OptimizerState is Optimizer<T> o && o.Fits(_w) ? o : null;
+            Optimizer<T> optimizer = Optimizer<T>.For(_o, _w, carried);
+            _state.OptimizerState = optimizer;
 
             for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
             {
@@ -345,7 +366,7 @@ public static class Trainer
             double rate = _o.Optimizer == OptimizerKind.Lbfgs ? double.NaN : _learningRate;
             var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAcc, rate, normW1, normW2,
                 Stopwatch.GetElapsedTime(started).TotalSeconds);
-            _net.HistoryList.Add(record);
+            _state.Add(record);
 
             // Higher is better for accuracy; lower for the losses. Compare as "score = larger is better".
             double score = _monitor switch
@@ -359,7 +380,7 @@ public static class Trainer
             {
                 _bestScore = score;
                 _best.CopyFrom(_w);
-                _net.BestEpoch = epoch;
+                _state.BestEpoch = epoch;
                 _sinceBest = 0;
                 _sincePlateau = 0;
             }
@@ -372,13 +393,13 @@ public static class Trainer
             if (improved && _callbacks.Improved is { } onImproved)
             {
                 // What the callback saves (a checkpoint) says what it is; the run's own stop reason replaces this at its end.
-                _net.StopReason = string.Create(CultureInfo.InvariantCulture, $"Checkpoint of epoch {epoch}: training was still running");
-                onImproved(_net);
+                _state.StopReason = string.Create(CultureInfo.InvariantCulture, $"Checkpoint of epoch {epoch}: training was still running");
+                onImproved(_net, _state);
             }
 
             if (_o.Patience is { } patience && _sinceBest >= patience)
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {DataFile.Plural(patience, "epoch")} (best epoch {_net.BestEpoch})");
+                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {DataFile.Plural(patience, "epoch")} (best epoch {_state.BestEpoch})");
             if (_o.PlateauPatience is { } plateau && _sincePlateau >= plateau)
             {
                 _learningRate = Math.Max(_learningRate * _o.PlateauFactor, _o.MinLearningRate);
@@ -392,8 +413,8 @@ public static class Trainer
         {
             // Execute restores the best weights (those training started from, when no epoch improved on them).
             string where = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}, batch {batch} of {batches}");
-            _net.StopReason = "Diverged in " + where;
-            string kept = _net.BestEpoch == _startingEpoch ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_net.BestEpoch})");
+            _state.StopReason = "Diverged in " + where;
+            string kept = _state.BestEpoch == _startingEpoch ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_state.BestEpoch})");
             return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
                 $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. {Cause()}"),
                 _learningRate);
@@ -410,9 +431,9 @@ public static class Trainer
         /// </summary>
         private (string Short, string Warning)? Trouble()
         {
-            List<EpochRecord> run = _net.HistoryList.Skip(_firstEpoch - 1).ToList();
+            List<EpochRecord> run = _state.History.Skip(_firstEpoch - 1).ToList();
             if (run.Count == 0) return null;
-            bool kept = _net.BestEpoch == _startingEpoch;
+            bool kept = _state.BestEpoch == _startingEpoch;
             // A rise is measured from the lowest loss before it (the starting loss first, when it was measured), so a
             // first epoch that starts high and falls is no rise.
             double lowest = double.IsFinite(_startLoss) ? _startLoss : double.PositiveInfinity;

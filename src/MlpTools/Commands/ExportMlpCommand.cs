@@ -6,7 +6,8 @@ namespace MlpTools.Commands;
 
 /// <summary>
 /// <c>Export-Mlp -Network $net -Path model.safetensors [-Force]</c>, or <c>$net | Export-Mlp model.safetensors</c>: saves a
-/// network (weights, names, history, optimizer state, preprocessing) with <see cref="ModelFile.Save(Mlp, string, bool, CancellationToken)"/>,
+/// network (weights, names, preprocessing) and its training state (history, optimizer state; see <see cref="PipelineState"/>)
+/// with <see cref="ModelFile.Save(Mlp, Core.Training.TrainingState, string, bool, CancellationToken)"/>,
 /// which writes a temporary file and publishes it under the target's name only when it is complete; without -Force that
 /// step fails atomically when the file exists, even one another process created meanwhile.
 /// </summary>
@@ -25,6 +26,6 @@ public sealed class ExportMlpCommand : FileWriterCmdlet
         string full = TargetPath();
         string action = File.Exists(full) ? $"Replace with {Network}" : $"Export {Network}";
         if (!ShouldProcess(full, action)) return;
-        ModelFile.Save(Network, full, Force.IsPresent, CancellationToken);
+        ModelFile.Save(Network, PipelineState.TrainingOf(Network), full, Force.IsPresent, CancellationToken);
     }
 }

@@ -50,6 +50,6 @@ public abstract class GradientCmdlet : MlpCmdlet
     private protected Dataset ResolveBatch()
     {
         if (ParameterSetName == FeaturesSet) return FeatureBatch.Create(Network, Features, Labels);
-        return Dataset ?? Network.Dataset ?? throw TestMlpCommand.NoDataset(Network);
+        return Dataset ?? PipelineState.DatasetOf(Network) ?? throw NoDataset(Network, $"$data | New-Mlp -HiddenSize 64 | {MyInvocation.MyCommand.Name}");
     }
 }

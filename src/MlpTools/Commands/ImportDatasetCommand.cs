@@ -272,42 +272,20 @@ public sealed class ImportDatasetCommand : MlpCmdlet
             given[0]);
     }
 
-    /// <summary>Turns the engine's fraction-done callback into at most four WriteProgress calls a second, then completes it.</summary>
+    /// <summary>Progress of a read: the share of the file read (a finished read writes no more).</summary>
     private sealed class LoadProgressWriter
     {
-        private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
-        private readonly Action<ProgressRecord> _write;
-        private readonly int _id;
-        private readonly string _activity;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private TimeSpan _last;
-        private bool _written;
+        private readonly ProgressWriter _bar;
 
-        public LoadProgressWriter(Action<ProgressRecord> write, int id, string activity)
-        {
-            _write = write;
-            _id = id;
-            _activity = activity;
-        }
+        public LoadProgressWriter(Action<ProgressRecord> write, int id, string activity) => _bar = new ProgressWriter(write, id, activity);
 
         public void Report(double done)
         {
-            TimeSpan now = _clock.Elapsed;
-            if ((_written && now - _last < Interval) || done >= 1) return;
-            int secondsLeft = done > 0 ? (int)Math.Round(now.TotalSeconds / done * (1 - done)) : -1;
-            _write(new ProgressRecord(_id, _activity, string.Create(CultureInfo.InvariantCulture, $"{done * 100:0}% read"))
-            {
-                PercentComplete = (int)(done * 100),
-                SecondsRemaining = secondsLeft,
-            });
-            _written = true;
-            _last = now;
+            if (done >= 1 || !_bar.Due) return;
+            _bar.Report(done, Invariant.Format($"{done * 100:0}% read"));
         }
 
-        public void Complete()
-        {
-            if (_written) _write(new ProgressRecord(_id, _activity, "Done") { RecordType = ProgressRecordType.Completed });
-        }
+        public void Complete() => _bar.Complete();
     }
 }
 

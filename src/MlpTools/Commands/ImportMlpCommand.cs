@@ -61,7 +61,9 @@ public sealed class ImportMlpCommand : MlpCmdlet
     {
         try
         {
-            return ModelFile.Load(file);
+            SavedModel saved = ModelFile.Load(file);
+            PipelineState.SetTraining(saved.Network, saved.Training);
+            return saved.Network;
         }
         catch (MlpException ex) when (ex.ErrorId == "ModelFileWrongKind" && IsDataFile(file))
         {

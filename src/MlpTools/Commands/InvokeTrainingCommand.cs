@@ -17,17 +17,17 @@ namespace MlpTools.Commands;
 /// the pipeline and its Dataset property binds -Dataset.
 /// </summary>
 /// <remarks>
-/// The cmdlet only turns parameters into <see cref="TrainingOptions"/> (settings not given keep the engine's
-/// defaults), splits off validation data, and connects the engine's callbacks to PowerShell: progress, verbose lines,
-/// streamed records and checkpoint files. <see cref="Trainer"/> does the rest, including leaving the network with its
-/// best weights however training ends.
+/// The cmdlet only hands the parameters it was given to <see cref="TrainingOptions.FromSettings"/> (its parameters are
+/// the training settings, by name; settings not given keep the engine's defaults, and the engine checks them), splits
+/// off validation data, and connects the engine's callbacks to PowerShell: progress, verbose lines, streamed records and
+/// checkpoint files. <see cref="Trainer"/> does the rest, including leaving the network with its best weights however
+/// training ends. The training state it returns, and the data, travel with the network (<see cref="PipelineState"/>).
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Invoke, "Training")]
 [OutputType(typeof(Mlp<float>), typeof(Mlp<double>), typeof(EpochRecord))]
 public sealed class InvokeTrainingCommand : MlpCmdlet
 {
     private const int ProgressActivityId = 1;
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly List<Mlp> _trained = new();
     private string? _checkpoint;
@@ -183,10 +183,9 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
             throw ArgumentError("CheckpointPathShared",
                 $"-CheckpointPath names one file, '{_checkpoint}', but a second network came down the pipeline and would replace the first one's checkpoint. Train one network per checkpoint file.",
                 _checkpoint);
-        Dataset given = Dataset ?? Network.Dataset ?? throw NoDataset();
+        Dataset given = Dataset ?? PipelineState.DatasetOf(Network) ?? throw NoDataset(Network, "$data | New-Mlp -HiddenSize 64 | Invoke-Training");
         (Dataset train, Dataset? validation) = SplitValidation(given);
-        TrainingOptions options = BuildOptions(train);
-        CheckScaling();
+        TrainingOptions options = BuildOptions();
 
         // The variable holds the network before the first epoch, so after Ctrl+C (which discards the pipeline's
         // output) it still gives the network, with its best weights so far.
@@ -194,9 +193,10 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         if (NetworkVariable is not null)
             SessionState.PSVariable.Set(NetworkVariable, _trained.Count == 1 ? _trained[0] : _trained.ToArray());
 
+        TrainingState state = PipelineState.TrainingOf(Network);
         WriteVerbose(Describe(train, validation, options));
         var progress = new TrainingProgressWriter(record => WriteWhileWorking(() => WriteProgress(record)),
-            ProgressActivityId, $"Training {Network}", Network.History.Count);
+            ProgressActivityId, $"Training {Network}", state.History.Count);
         var callbacks = new TrainingCallbacks
         {
             Progress = progress.Report,
@@ -206,147 +206,45 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         };
         try
         {
-            Trainer.Train(Network, train, options, validation, callbacks, CancellationToken);
+            Trainer.Train(Network, train, options, validation, callbacks, state, CancellationToken);
         }
         finally
         {
             progress.Complete();
             // The network carries the data it was given, so a second Invoke-Training with the same -Seed holds out
             // the same samples again (not a fraction of the rest).
-            if (ValidationFraction is not null) Network.Dataset = given;
+            PipelineState.SetDataset(Network, given);
         }
         if (CancellationToken.IsCancellationRequested) return; // Ctrl+C: the network keeps its best weights; nothing is written.
-        WriteVerbose(Network.BestEpoch is { } best
-            ? string.Create(CultureInfo.InvariantCulture, $"{Network.StopReason}; the network holds the weights of epoch {best}, its best.")
-            : $"{Network.StopReason}.");
+        WriteVerbose(state.BestEpoch is { } best
+            ? Invariant.Format($"{state.StopReason}; the network holds the weights of epoch {best}, its best.")
+            : $"{state.StopReason}.");
         if (!StreamHistory) WriteObject(Network);
     }
 
     // ---- parameters to options ----
 
-    private TrainingOptions BuildOptions(Dataset train)
+    /// <summary>The training settings given as parameters (they share their names), as the engine's options.</summary>
+    private TrainingOptions BuildOptions()
     {
-        var o = new TrainingOptions { LearningRate = LearningRate, Seed = Seed, Nesterov = Nesterov.IsPresent };
-        if (Epochs is { } epochs) o.Epochs = epochs;
-        if (BatchSize is { } batchSize) o.BatchSize = batchSize;
-        if (Optimizer is { } optimizer) o.Optimizer = optimizer;
-        if (Regularization is { } regularization) o.Regularization = regularization;
-        if (Momentum is { } momentum) o.Momentum = momentum;
-        if (Beta1 is { } beta1) o.Beta1 = beta1;
-        if (Beta2 is { } beta2) o.Beta2 = beta2;
-        if (Rho is { } rho) o.Rho = rho;
-        if (Epsilon is { } epsilon) o.Epsilon = epsilon;
-        if (LearningRateDecay is { } decay) o.LearningRateDecay = decay;
-        o.PlateauPatience = PlateauPatience;
-        if (PlateauFactor is { } factor) o.PlateauFactor = factor;
-        if (MinLearningRate is { } minRate) o.MinLearningRate = minRate;
-        o.Patience = Patience;
-        if (MinDelta is { } minDelta) o.MinDelta = minDelta;
-        if (Monitor is { } monitor) o.Monitor = monitor;
-        o.Scaling = Scaling;
-        CheckApplicable(o.Optimizer);
-        o.ClassWeights = ClassWeight is null ? null : ParseClassWeights(ClassWeight, train);
-        o.Validate();
-        return o;
+        var settings = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in MyInvocation.BoundParameters)
+            if (TrainingOptions.FindSetting(name) is not null) settings[name] = PlainValue(value);
+        return TrainingOptions.FromSettings(settings);
     }
 
-    /// <summary>Settings of one optimizer given with another are refused rather than silently ignored.</summary>
-    private void CheckApplicable(OptimizerKind optimizer)
+    /// <summary>A bound value as plain .NET data: switches as bools, PowerShell's wrappers removed (inside lists and tables too).</summary>
+    private static object? PlainValue(object? value)
     {
-        var only = new (string Parameter, OptimizerKind[] Optimizers)[]
+        value = NumericInput.Unwrap(value);
+        return value switch
         {
-            (nameof(Momentum), new[] { OptimizerKind.Sgd }),
-            (nameof(Nesterov), new[] { OptimizerKind.Sgd }),
-            (nameof(Beta1), new[] { OptimizerKind.Adam }),
-            (nameof(Beta2), new[] { OptimizerKind.Adam }),
-            (nameof(Rho), new[] { OptimizerKind.RmsProp }),
-            (nameof(Epsilon), new[] { OptimizerKind.Adam, OptimizerKind.RmsProp }),
-            (nameof(BatchSize), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
-            (nameof(LearningRate), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
-            (nameof(LearningRateDecay), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
-            (nameof(PlateauPatience), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
-            (nameof(PlateauFactor), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
-            (nameof(MinLearningRate), new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.RmsProp }),
+            SwitchParameter sw => sw.IsPresent,
+            string => value,
+            IDictionary map => map.Cast<DictionaryEntry>().ToDictionary(e => NumericInput.Unwrap(e.Key)!, e => PlainValue(e.Value)),
+            IEnumerable list => list.Cast<object?>().Select(PlainValue).ToArray(),
+            _ => value,
         };
-        foreach (var (parameter, optimizers) in only)
-        {
-            if (MyInvocation.BoundParameters.ContainsKey(parameter) && !optimizers.Contains(optimizer))
-                throw ArgumentError("ParameterNotApplicable",
-                    $"-{parameter} applies to {JoinAnd(optimizers)} only, but the optimizer is {optimizer}. Remove -{parameter}, or choose -Optimizer {optimizers[0]}.",
-                    parameter);
-        }
-    }
-
-    private static string JoinAnd(OptimizerKind[] kinds) =>
-        kinds.Length == 1 ? kinds[0].ToString() : string.Join(", ", kinds.Take(kinds.Length - 1)) + " and " + kinds[^1];
-
-    /// <summary>
-    /// -ClassWeight: 'Balanced' (n / (C n_k) on the training data, as scikit-learn's class_weight='balanced'), a
-    /// dictionary from class name to weight (classes not named keep 1), or a list of C weights in class order.
-    /// </summary>
-    private double[] ParseClassWeights(object value, Dataset train)
-    {
-        object raw = value is PSObject ps ? ps.BaseObject : value;
-        int c = Network.ClassCount;
-        if (raw is string text)
-        {
-            if (string.Equals(text, "Balanced", StringComparison.OrdinalIgnoreCase)) return Trainer.BalancedClassWeights(train, c);
-            throw ArgumentError("InvalidClassWeight",
-                $"-ClassWeight '{text}' is not understood: give 'Balanced', a hashtable of class name to weight such as @{{ '{Network.ClassNames[0]}' = 2 }}, or {c} weights in class order.",
-                value);
-        }
-        if (raw is IDictionary map)
-        {
-            var named = Enumerable.Repeat(1.0, c).ToArray();
-            foreach (DictionaryEntry entry in map)
-            {
-                string name = LanguagePrimitives.ConvertTo<string>(entry.Key);
-                int k = IndexOfClass(name);
-                if (k < 0)
-                    throw ArgumentError("ClassWeightUnknownClass",
-                        $"-ClassWeight names the class '{name}', but the network's classes are {string.Join(", ", Network.ClassNames.Select(n => $"'{n}'"))}.",
-                        entry.Key);
-                named[k] = ToWeight(entry.Value, name);
-            }
-            return named;
-        }
-        // A list of weights in class order (a single number is a list of one).
-        object?[] items = raw is IEnumerable list ? list.Cast<object?>().ToArray() : new object?[] { raw };
-        if (items.Length != c)
-            throw ArgumentError("ClassWeightCountMismatch",
-                $"-ClassWeight gives {items.Length} weight{(items.Length == 1 ? "" : "s")}, but the network has {c} classes ({string.Join(", ", Network.ClassNames)}); give one per class, in that order, or 'Balanced', or a hashtable of class name to weight.",
-                items.Length);
-        return items.Select((v, k) => ToWeight(v, Network.ClassNames[k])).ToArray();
-    }
-
-    private int IndexOfClass(string name)
-    {
-        for (int k = 0; k < Network.ClassCount; k++)
-            if (string.Equals(Network.ClassNames[k], name, StringComparison.Ordinal)) return k;
-        for (int k = 0; k < Network.ClassCount; k++)
-            if (string.Equals(Network.ClassNames[k], name, StringComparison.OrdinalIgnoreCase)) return k;
-        return -1;
-    }
-
-    private static double ToWeight(object? value, string what)
-    {
-        try
-        {
-            return LanguagePrimitives.ConvertTo<double>(value);
-        }
-        catch (PSInvalidCastException)
-        {
-            throw ArgumentError("InvalidClassWeight", $"The -ClassWeight of class '{what}' is '{value}', not a number.", value);
-        }
-    }
-
-    /// <summary>Scaling is fitted once and then belongs to the network; a different kind cannot be applied later.</summary>
-    private void CheckScaling()
-    {
-        if (Scaling is { } wanted && Network.Preprocessor is { } fitted && fitted.Kind != wanted)
-            throw ArgumentError("ScalingAlreadyFitted",
-                $"{Network} already scales its inputs ({fitted.Kind}, fitted when it was first trained), and that scaling stays with it. Leave out -Scaling, or train a new network with -Scaling {wanted}.",
-                wanted);
     }
 
     /// <summary>-ValidationFraction: a stratified, seeded split of the given data; -ValidationDataset as it is.</summary>
@@ -395,11 +293,11 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     /// so far. The save is atomic (a temporary file renamed over the target) and is not cancelled by Ctrl+C, so the file
     /// always holds a complete model: the best one so far.
     /// </summary>
-    private void SaveCheckpoint(Mlp network)
+    private void SaveCheckpoint(Mlp network, TrainingState state)
     {
         try
         {
-            ModelFile.Save(network, _checkpoint!, overwrite: true, beforeReplace: null, CancellationToken.None, what: "checkpoint");
+            ModelFile.Save(network, state, _checkpoint!, overwrite: true, beforeReplace: null, CancellationToken.None, what: "checkpoint");
         }
         catch (MlpException ex)
         {
@@ -409,7 +307,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
             throw new MlpException("CheckpointWriteFailed", MlpErrorKind.InvalidOperation,
                 $"{what} Training stopped; the network keeps its best weights.", _checkpoint, ex);
         }
-        WriteWhileWorking(() => WriteDebug(string.Create(CultureInfo.InvariantCulture, $"Saved epoch {network.BestEpoch} to '{_checkpoint}'.")));
+        WriteWhileWorking(() => WriteDebug(string.Create(CultureInfo.InvariantCulture, $"Saved epoch {state.BestEpoch} to '{_checkpoint}'.")));
     }
 
     // ---- output ----
@@ -431,7 +329,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
 
     private string Describe(Dataset train, Dataset? validation, TrainingOptions o)
     {
-        string Num(double v) => v.ToString("G", CultureInfo.InvariantCulture);
+        string Num(double v) => Invariant.Number(v);
         string rule = o.Optimizer switch
         {
             OptimizerKind.Sgd => $"Sgd (momentum {Num(o.Momentum)}{(o.Nesterov ? ", Nesterov" : "")})",
@@ -450,61 +348,35 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         if (o.PlateauPatience is { } pp) parts.Add($"learning rate x {Num(o.PlateauFactor)} after {DataFile.Plural(pp, "epoch")} without improvement");
         if (o.Patience is { } p) parts.Add($"stop after {DataFile.Plural(p, "epoch")} without improvement");
         if (validation is not null) parts.Add($"validation on '{validation.Name}' ({DataFile.Plural(validation.Count, "sample")})");
-        if (o.ClassWeights is { } cw) parts.Add($"class weights {string.Join(", ", cw.Select(Num))}");
+        if (o.ClassWeights is { } cw) parts.Add($"class weights {cw}");
         if (o.Scaling is { } s && Network.Preprocessor is null) parts.Add($"scaling {s}");
         if (_checkpoint is not null) parts.Add($"checkpoints to '{_checkpoint}'");
         parts.Add($"seed {(Seed.HasValue ? Seed.Value.ToString(CultureInfo.InvariantCulture) : "random")}");
         return $"Training {Network} on '{train.Name}' ({DataFile.Plural(train.Count, "sample")}): {string.Join(", ", parts)}.";
     }
 
-    private MlpException NoDataset() =>
-        ArgumentError("NoDataset",
-            $"There is no data to train {Network} on: give -Dataset, or pipe a network made from a dataset ($data | New-Mlp -HiddenSize 64 | Invoke-Training).",
-            Network);
-
-    /// <summary>Turns the engine's per-batch callback into at most four WriteProgress calls a second.</summary>
+    /// <summary>Progress of a run: epochs and batches of this run (not of earlier ones), and the loss of the last batch.</summary>
     private sealed class TrainingProgressWriter
     {
-        private readonly Action<ProgressRecord> _write;
-        private readonly int _id;
-        private readonly string _activity;
+        private readonly ProgressWriter _bar;
         private readonly int _firstEpoch;
-        private readonly Stopwatch _sinceLast = new();
-        private bool _written;
 
         public TrainingProgressWriter(Action<ProgressRecord> write, int id, string activity, int epochsBefore)
         {
-            _write = write;
-            _id = id;
-            _activity = activity;
+            _bar = new ProgressWriter(write, id, activity);
             _firstEpoch = epochsBefore + 1;
         }
 
         public void Report(TrainingProgress p)
         {
-            if (_written && _sinceLast.Elapsed < ProgressInterval) return;
-            // Time left: the time so far, scaled by the share of batches still to come (all epochs asked for; early
-            // stopping can only end sooner).
+            if (!_bar.Due) return;
+            // The share of batches done of all the epochs asked for (early stopping can only end sooner).
             int epochs = p.LastEpoch - _firstEpoch + 1;
             double done = ((double)(p.Epoch - _firstEpoch) * p.Batches + p.Batch) / ((double)epochs * p.Batches);
-            done = Math.Clamp(done, 0, 1);
-            int secondsLeft = done > 0 ? (int)Math.Round(p.Elapsed.TotalSeconds / done * (1 - done)) : -1;
-            var record = new ProgressRecord(_id, _activity, string.Create(CultureInfo.InvariantCulture,
-                $"Epoch {p.Epoch - _firstEpoch + 1} of {epochs}, batch {p.Batch} of {p.Batches}, loss {p.Loss:0.0000}"))
-            {
-                PercentComplete = (int)(done * 100),
-                SecondsRemaining = secondsLeft,
-            };
-            _write(record);
-            _written = true;
-            _sinceLast.Restart();
+            _bar.Report(done, Invariant.Format($"Epoch {p.Epoch - _firstEpoch + 1} of {epochs}, batch {p.Batch} of {p.Batches}, loss {p.Loss:0.0000}"));
         }
 
-        public void Complete()
-        {
-            // When the pipeline is stopping (Ctrl+C), the write is skipped and PowerShell clears the bar itself.
-            if (_written) _write(new ProgressRecord(_id, _activity, "Done") { RecordType = ProgressRecordType.Completed });
-        }
+        public void Complete() => _bar.Complete();
     }
 }
 

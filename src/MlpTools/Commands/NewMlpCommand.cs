@@ -67,7 +67,7 @@ public sealed class NewMlpCommand : MlpCmdlet
             case DatasetSet:
                 network = Mlp.Create(Dataset!.FeatureCount, HiddenSize, Dataset.ClassCount, Precision ?? Core.Precision.Single,
                     Seed, WeightScale, Dataset.ClassNames, Dataset.FeatureNames);
-                network.Dataset = Dataset;
+                PipelineState.SetDataset(network, Dataset);
                 network.LabelName = Dataset.LabelName;
                 break;
             case SizeSet:
@@ -75,12 +75,12 @@ public sealed class NewMlpCommand : MlpCmdlet
                 break;
             default:
                 var p = NumericInput.ReadParameters(Parameters, "-Parameters", requireAll: true);
-                network = Mlp.FromParameters((Matrix<double>)p["W1"], (Vector<double>)p["b1"], (Matrix<double>)p["W2"], (Vector<double>)p["b2"],
+                network = Mlp.FromParameters((Matrix<double>)p[Mlp.ParameterNames[0]], (Vector<double>)p[Mlp.ParameterNames[1]], (Matrix<double>)p[Mlp.ParameterNames[2]], (Vector<double>)p[Mlp.ParameterNames[3]],
                     Precision ?? Core.Precision.Double, Dataset?.ClassNames, Dataset?.FeatureNames);
                 if (Dataset is not null)
                 {
                     network.EnsureCompatible(Dataset);
-                    network.Dataset = Dataset;
+                    PipelineState.SetDataset(network, Dataset);
                     network.LabelName = Dataset.LabelName;
                 }
                 break;

@@ -32,11 +32,5 @@ public sealed class TestMlpCommand : MlpCmdlet
 
     /// <inheritdoc />
     protected override void ProcessRecordCore() =>
-        WriteObject(Network.Evaluate(Dataset ?? Network.Dataset ?? throw NoDataset(Network)));
-
-    /// <summary>The error for a network with no dataset to use.</summary>
-    internal static MlpTools.Core.MlpException NoDataset(Mlp network) =>
-        ArgumentError("NoDataset",
-            $"There is no data to use with {network}: give -Dataset, or use a network made from or trained on a dataset (its Dataset property).",
-            network);
+        WriteObject(Network.Evaluate(Dataset ?? PipelineState.DatasetOf(Network) ?? throw NoDataset(Network, "$data | New-Mlp -HiddenSize 64 | Invoke-Training | Test-Mlp")));
 }
