@@ -56,15 +56,19 @@ public static class ModelFile
     /// nothing was changed), <c>ModelNonFiniteParameter</c>, <c>ModelTextInvalid</c>, <c>ModelOptimizerUnsupported</c>.
     /// </exception>
     public static void Save(Mlp network, TrainingState? training, string path, bool overwrite, CancellationToken cancellationToken = default) =>
-        Save(network, training, path, overwrite, beforeReplace: null, cancellationToken);
+        Save(network, path, overwrite, beforeReplace: null, cancellationToken, training: training);
+
+    /// <summary>Saves a network alone (no training state: as one never trained) to <paramref name="path"/>, atomically.</summary>
+    public static void Save(Mlp network, string path, bool overwrite, CancellationToken cancellationToken = default) =>
+        Save(network, path, overwrite, beforeReplace: null, cancellationToken);
 
     /// <summary>
     /// <see cref="Save(Mlp, TrainingState, string, bool, CancellationToken)"/>, calling <paramref name="beforeReplace"/> with the complete
     /// temporary file just before it is published under the target's name (tests use it to fail or to race there);
     /// <paramref name="what"/> names the file in a <c>ModelWriteFailed</c> message ("Could not write the checkpoint ...").
     /// </summary>
-    internal static void Save(Mlp network, TrainingState? training, string path, bool overwrite, Action<string>? beforeReplace,
-        CancellationToken cancellationToken, string what = "model file")
+    internal static void Save(Mlp network, string path, bool overwrite, Action<string>? beforeReplace,
+        CancellationToken cancellationToken, string what = "model file", TrainingState? training = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -297,7 +297,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     {
         try
         {
-            ModelFile.Save(network, state, _checkpoint!, overwrite: true, beforeReplace: null, CancellationToken.None, what: "checkpoint");
+            ModelFile.Save(network, _checkpoint!, overwrite: true, beforeReplace: null, CancellationToken.None, what: "checkpoint", training: state);
         }
         catch (MlpException ex)
         {

@@ -98,7 +98,7 @@ public class ReaderScalingTests
     [MemberData(nameof(ModelDimensions))]
     public void Model_file_reading_grows_linearly(string dimension)
     {
-        (Func<int, Mlp> make, int n) = ModelCase(dimension);
+        (Func<int, SavedModel> make, int n) = ModelCase(dimension);
         Check(dimension, n, size =>
         {
             byte[] bytes = Persistence.ModelFileFixtures.Bytes(make(size));
@@ -179,22 +179,25 @@ public class ReaderScalingTests
         return (images, labels);
     }
 
-    private static (Func<int, Mlp> Make, int N) ModelCase(string dimension) => dimension switch
+    private static (Func<int, SavedModel> Make, int N) ModelCase(string dimension) => dimension switch
     {
-        "hidden units" => (n => Mlp.Create(8, n, 3, seed: 1), 256),
-        "inputs and feature names" => (n => Mlp.Create(n, 4, 3, seed: 1, featureNames: Names("feature", n)), 256),
-        "classes and class names" => (n => Mlp.Create(4, 4, n, seed: 1, classNames: Names("class", n)), 256),
+        "hidden units" => (n => Untrained(Mlp.Create(8, n, 3, seed: 1)), 256),
+        "inputs and feature names" => (n => Untrained(Mlp.Create(n, 4, 3, seed: 1, featureNames: Names("feature", n))), 256),
+        "classes and class names" => (n => Untrained(Mlp.Create(4, 4, n, seed: 1, classNames: Names("class", n))), 256),
         "history epochs" => (n => WithHistory(Mlp.Create(4, 4, 3, seed: 1), n), 500),
-        "length of a class name" => (n => Mlp.Create(4, 4, 2, seed: 1, classNames: new[] { new string('a', n), "b" }), 20_000),
+        "length of a class name" => (n => Untrained(Mlp.Create(4, 4, 2, seed: 1, classNames: new[] { new string('a', n), "b" })), 20_000),
         _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, null),
     };
 
     private static string[] Names(string stem, int n) => Enumerable.Range(0, n).Select(i => stem + i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
-    private static Mlp WithHistory(Mlp net, int epochs)
+    private static SavedModel Untrained(Mlp net) => new(net, new TrainingState());
+
+    private static SavedModel WithHistory(Mlp net, int epochs)
     {
+        var training = new TrainingState();
         for (int e = 1; e <= epochs; e++)
-            net.HistoryList.Add(new EpochRecord(e, 1.0 / e, 0.5, 1.5 / e, 0.4, 0.01, 0.3, 0.2, 0.001));
-        return net;
+            training.Add(new EpochRecord(e, 1.0 / e, 0.5, 1.5 / e, 0.4, 0.01, 0.3, 0.2, 0.001));
+        return new SavedModel(net, training);
     }
 }

@@ -95,7 +95,7 @@ public class FuzzPassTests
         Assert.Equal("ModelChecksumMismatch", Assert.Throws<MlpException>(() => ModelFileFixtures.Read(changed)).ErrorId);
 
         byte[] repaired = ModelChecksums.Recompute(changed)!;
-        Assert.Equal("changed", ModelFileFixtures.Read(repaired).StopReason);
+        Assert.Equal("changed", ModelFileFixtures.Read(repaired).Training.StopReason);
         Assert.Equal(FuzzOutcome.Read, FuzzTargets.Run(FuzzTarget.ModelStructured, changed));
         Assert.Equal(FuzzOutcome.Refused, FuzzTargets.Run(FuzzTarget.Model, changed));
 

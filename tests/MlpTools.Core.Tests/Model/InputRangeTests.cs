@@ -129,19 +129,21 @@ public class InputRangeTests
     public void Training_with_scaling_names_a_raw_value_the_network_cannot_hold_before_fitting()
     {
         var net = Mlp.Create(2, 4, 2, Precision.Single, seed: 1);
-        var e = Refused(() => Trainer.Train(net, Data(1e300), new TrainingOptions { Epochs = 1, Scaling = ScalingKind.Standardize, Seed = 1 }));
+        var state = new TrainingState();
+        var e = Refused(() => Trainer.Train(net, Data(1e300), new TrainingOptions { Epochs = 1, Scaling = ScalingKind.Standardize, Seed = 1 }, state: state));
         Assert.Contains("Row 2 (counting from 1) of 'edge', feature 'big'", e.Message, StringComparison.Ordinal);
         Assert.Null(net.Preprocessor); // nothing fitted to data the network refused
-        Assert.Empty(net.History);
+        Assert.Empty(state.History);
     }
 
     [Fact]
     public void Validation_data_is_checked_when_training_starts()
     {
         var net = Mlp.Create(2, 4, 2, Precision.Single, seed: 1);
-        var e = Refused(() => Trainer.Train(net, Data(1.0), new TrainingOptions { Epochs = 1, Seed = 1 }, validation: Data(3.5e38)));
+        var state = new TrainingState();
+        var e = Refused(() => Trainer.Train(net, Data(1.0), new TrainingOptions { Epochs = 1, Seed = 1 }, validation: Data(3.5e38), state: state));
         Assert.Contains("Row 2 (counting from 1) of 'edge'", e.Message, StringComparison.Ordinal);
-        Assert.Empty(net.History);
+        Assert.Empty(state.History);
     }
 
     [Fact]
@@ -191,10 +193,11 @@ public class InputRangeTests
         Assert.Contains("Single", e.Message, StringComparison.Ordinal);
 
         var net = Mlp.Create(2, 4, 2, Precision.Single, seed: 1);
-        var t = Assert.Throws<MlpException>(() => Trainer.Train(net, data, new TrainingOptions { Epochs = 1, Regularization = 1e300, Seed = 1 }));
+        var state = new TrainingState();
+        var t = Assert.Throws<MlpException>(() => Trainer.Train(net, data, new TrainingOptions { Epochs = 1, Regularization = 1e300, Seed = 1 }, state: state));
         Assert.Equal("InvalidRegularization", t.ErrorId);
         Assert.Contains("-Regularization", t.Message, StringComparison.Ordinal);
-        Assert.Empty(net.History);
+        Assert.Empty(state.History);
 
         // A double network holds lambda / m; its gradient is finite.
         var report = Tiny(Precision.Double).ComputeGradient(data, 1e300, trace: false);

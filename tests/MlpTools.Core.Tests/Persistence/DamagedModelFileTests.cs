@@ -46,7 +46,7 @@ public class DamagedModelFileTests
     [Fact]
     public void The_valid_file_loads()
     {
-        Assert.Equal(3, ModelFileFixtures.Read(Valid).HiddenSize);
+        Assert.Equal(3, ModelFileFixtures.Read(Valid).Network.HiddenSize);
     }
 
     [Fact]
@@ -347,7 +347,7 @@ public class DamagedModelFileTests
     {
         var model = RawModel.Parse(Valid);
         model.Metadata["format"] = "pt";
-        Assert.Equal(3, ModelFileFixtures.Read(model.Build()).HiddenSize);
+        Assert.Equal(3, ModelFileFixtures.Read(model.Build()).Network.HiddenSize);
     }
 
     [Theory]
@@ -416,10 +416,10 @@ public class DamagedModelFileTests
     {
         // The builder the other tests rely on reproduces a loadable file, so each refusal above is due to its one lie.
         var model = RawModel.Parse(Valid);
-        Mlp a = ModelFileFixtures.Read(Valid), b = ModelFileFixtures.Read(model.Build());
+        SavedModel a = ModelFileFixtures.Read(Valid), b = ModelFileFixtures.Read(model.Build());
         Assert.Equal(ModelFileFixtures.Bits(a), ModelFileFixtures.Bits(b));
-        Assert.Equal(a.History, b.History);
-        Assert.Equal(OptimizerKind.Sgd, ((Mlp<float>)b).Optimizer!.Kind);
-        Assert.Equal(2, b.History.Count);
+        Assert.Equal(a.Training.History, b.Training.History);
+        Assert.Equal(OptimizerKind.Sgd, b.Training.Optimizer);
+        Assert.Equal(2, b.Training.History.Count);
     }
 }

@@ -34,35 +34,41 @@ internal sealed class TempFolder : IDisposable
 internal static class ModelFileFixtures
 {
     /// <summary>A small network (2-6-3 on a spiral) trained a few epochs with validation, so it has history and optimizer state.</summary>
-    public static Mlp Trained(Precision precision, OptimizerKind optimizer = OptimizerKind.Sgd, int hidden = 6, int epochs = 3)
+    public static SavedModel Trained(Precision precision, OptimizerKind optimizer = OptimizerKind.Sgd, int hidden = 6, int epochs = 3)
     {
         var spiral = BuiltInDatasets.Spiral(3, 20, seed: 1);
         var net = Mlp.Create(2, hidden, 3, precision, seed: 1, classNames: new[] { "rot", "grün", "blå \"quoted\"" }, featureNames: new[] { "x", "y" });
-        Trainer.Train(net, spiral, new TrainingOptions { Epochs = epochs, Seed = 2, Optimizer = optimizer, BatchSize = 16 }, validation: spiral);
-        return net;
+        TrainingState state = Trainer.Train(net, spiral, new TrainingOptions { Epochs = epochs, Seed = 2, Optimizer = optimizer, BatchSize = 16 }, validation: spiral);
+        return new SavedModel(net, state);
     }
 
     /// <summary>The bytes of a saved model, read back through a file.</summary>
-    public static byte[] Bytes(Mlp net)
+    public static byte[] Bytes(SavedModel model)
     {
         using var folder = new TempFolder();
         string path = folder.File("model.safetensors");
-        ModelFile.Save(net, path, overwrite: false);
+        ModelFile.Save(model.Network, model.Training, path, overwrite: false);
         return File.ReadAllBytes(path);
     }
 
-    /// <summary>Loads a model from bytes in memory, as <see cref="ModelFile.Load"/> would from a file.</summary>
-    public static Mlp Read(byte[] bytes) => ModelFile.Read(new MemoryStream(bytes, writable: false), "test.safetensors");
+    /// <summary>The bytes of a network saved without training state.</summary>
+    public static byte[] Bytes(Mlp net) => Bytes(new SavedModel(net, new TrainingState()));
 
-    /// <summary>The raw bits of a network's parameters and optimizer state, for bit-for-bit comparison.</summary>
-    public static byte[] Bits(Mlp net) => net switch
+    /// <summary>Loads a model from bytes in memory, as <see cref="ModelFile.Load"/> would from a file.</summary>
+    public static SavedModel Read(byte[] bytes) => ModelFile.Read(new MemoryStream(bytes, writable: false), "test.safetensors");
+
+    /// <summary>The raw bits of a network's parameters and its optimizer state, for bit-for-bit comparison.</summary>
+    public static byte[] Bits(SavedModel model) => model.Network switch
     {
-        Mlp<float> s => Bits(s),
-        Mlp<double> d => Bits(d),
+        Mlp<float> s => Bits(s, model.Training),
+        Mlp<double> d => Bits(d, model.Training),
         _ => throw new ArgumentException("unknown network type"),
     };
 
-    private static byte[] Bits<T>(Mlp<T> net)
+    /// <summary>The raw bits of a network's parameters.</summary>
+    public static byte[] Bits(Mlp net) => Bits(new SavedModel(net, new TrainingState()));
+
+    private static byte[] Bits<T>(Mlp<T> net, TrainingState training)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var bytes = new List<byte>();
@@ -71,7 +77,7 @@ internal static class ModelFileFixtures
             for (int k = 0; k < 4; k++) bytes.AddRange(MemoryMarshal.AsBytes(p[k].AsSpan()).ToArray());
         }
         Add(net.Parameters);
-        if (net.Optimizer is { } o)
+        if (training.OptimizerState is Optimizer<T> o)
         {
             bytes.AddRange(BitConverter.GetBytes(o.StepCount));
             foreach (var slot in o.Slots.OrderBy(s => s.Key, StringComparer.Ordinal))

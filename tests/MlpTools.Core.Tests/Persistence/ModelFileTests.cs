@@ -24,21 +24,23 @@ public class ModelFileTests
     {
         using var folder = new TempFolder();
         string path = folder.File("model.safetensors");
-        Mlp net = ModelFileFixtures.Trained(precision, optimizer);
+        SavedModel model = ModelFileFixtures.Trained(precision, optimizer);
+        Mlp net = model.Network;
         net.Preprocessor = new Preprocessor(ScalingKind.Standardize, new[] { 0.25, -1e-300 }, new[] { 3.0, 0.1 });
 
-        ModelFile.Save(net, path, overwrite: false);
-        Mlp loaded = ModelFile.Load(path);
+        ModelFile.Save(net, model.Training, path, overwrite: false);
+        SavedModel saved = ModelFile.Load(path);
+        Mlp loaded = saved.Network;
 
         Assert.Equal(net.GetType(), loaded.GetType());
         Assert.Equal(precision, loaded.Precision);
-        Assert.Equal(ModelFileFixtures.Bits(net), ModelFileFixtures.Bits(loaded));
+        Assert.Equal(ModelFileFixtures.Bits(model), ModelFileFixtures.Bits(saved));
         Assert.Equal(net.ClassNames, loaded.ClassNames);
         Assert.Equal(net.FeatureNames, loaded.FeatureNames);
-        Assert.Equal(net.History, loaded.History);
-        Assert.Equal(net.BestEpoch, loaded.BestEpoch);
-        Assert.Equal(net.StopReason, loaded.StopReason);
-        Assert.Null(loaded.Dataset);
+        Assert.Equal(model.Training.History, saved.Training.History);
+        Assert.Equal(model.Training.BestEpoch, saved.Training.BestEpoch);
+        Assert.Equal(model.Training.StopReason, saved.Training.StopReason);
+        Assert.Equal(model.Training.Optimizer, saved.Training.Optimizer);
         Assert.Equal(net.Preprocessor.Kind, loaded.Preprocessor!.Kind);
         Assert.Equal(net.Preprocessor.Offsets.Select(ModelFileFixtures.DoubleBits), loaded.Preprocessor.Offsets.Select(ModelFileFixtures.DoubleBits));
         Assert.Equal(net.Preprocessor.Scales, loaded.Preprocessor.Scales);
@@ -55,28 +57,28 @@ public class ModelFileTests
     {
         using var folder = new TempFolder();
         string path = folder.File("model.safetensors");
-        Mlp net = ModelFileFixtures.Trained(precision, optimizer);
-        ModelFile.Save(net, path, overwrite: false);
-        Mlp loaded = ModelFile.Load(path);
+        SavedModel original = ModelFileFixtures.Trained(precision, optimizer);
+        ModelFile.Save(original.Network, original.Training, path, overwrite: false);
+        SavedModel loaded = ModelFile.Load(path);
 
         var spiral = BuiltInDatasets.Spiral(3, 20, seed: 1);
         var options = new TrainingOptions { Epochs = 2, Seed = 9, Optimizer = optimizer, BatchSize = 16 };
-        Trainer.Train(net, spiral, options);
-        Trainer.Train(loaded, spiral, options);
-        Assert.Equal(ModelFileFixtures.Bits(net), ModelFileFixtures.Bits(loaded));
-        Assert.Equal(net.History.Select(h => h.Loss), loaded.History.Select(h => h.Loss));
+        Trainer.Train(original.Network, spiral, options, state: original.Training);
+        Trainer.Train(loaded.Network, spiral, options, state: loaded.Training);
+        Assert.Equal(ModelFileFixtures.Bits(original), ModelFileFixtures.Bits(loaded));
+        Assert.Equal(original.Training.History.Select(h => h.Loss), loaded.Training.History.Select(h => h.Loss));
     }
 
     [Fact]
     public void An_untrained_network_round_trips_without_optimizer_state()
     {
         var net = (Mlp<float>)Mlp.Create(5, 4, 2, seed: 3);
-        Mlp loaded = ModelFileFixtures.Read(ModelFileFixtures.Bytes(net));
-        Assert.Null(((Mlp<float>)loaded).Optimizer);
-        Assert.Null(loaded.Preprocessor);
-        Assert.Empty(loaded.History);
+        SavedModel loaded = ModelFileFixtures.Read(ModelFileFixtures.Bytes(net));
+        Assert.Null(loaded.Training.Optimizer);
+        Assert.Null(loaded.Network.Preprocessor);
+        Assert.Empty(loaded.Training.History);
         Assert.Equal(ModelFileFixtures.Bits(net), ModelFileFixtures.Bits(loaded));
-        Assert.Equal(net.ClassNames, loaded.ClassNames);
+        Assert.Equal(net.ClassNames, loaded.Network.ClassNames);
     }
 
     [Fact]
@@ -84,15 +86,16 @@ public class ModelFileTests
     {
         var net = Mlp.Create(2, 2, 2, Precision.Double, seed: 1);
         double[] specials = { -0.0, double.Epsilon, double.MaxValue, -double.MaxValue, 0.1, 1.0 / 3, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e-310 };
+        var training = new TrainingState();
         for (int i = 0; i < specials.Length; i++)
-            net.HistoryList.Add(new EpochRecord(i + 1, specials[i], specials[(i + 1) % specials.Length], i % 2 == 0 ? null : specials[(i + 2) % specials.Length],
+            training.Add(new EpochRecord(i + 1, specials[i], specials[(i + 1) % specials.Length], i % 2 == 0 ? null : specials[(i + 2) % specials.Length],
                 i % 3 == 0 ? null : specials[(i + 3) % specials.Length], specials[(i + 4) % specials.Length], specials[(i + 5) % specials.Length],
                 specials[(i + 6) % specials.Length], specials[(i + 7) % specials.Length]));
-        Mlp loaded = ModelFileFixtures.Read(ModelFileFixtures.Bytes(net));
-        Assert.Equal(net.History.Count, loaded.History.Count);
-        for (int i = 0; i < net.History.Count; i++)
+        TrainingState loaded = ModelFileFixtures.Read(ModelFileFixtures.Bytes(new SavedModel(net, training))).Training;
+        Assert.Equal(training.History.Count, loaded.History.Count);
+        for (int i = 0; i < training.History.Count; i++)
         {
-            EpochRecord a = net.History[i], b = loaded.History[i];
+            EpochRecord a = training.History[i], b = loaded.History[i];
             double?[] x = { a.Loss, a.Accuracy, a.ValidationLoss, a.ValidationAccuracy, a.LearningRate, a.GradientNormW1, a.GradientNormW2, a.Seconds };
             double?[] y = { b.Loss, b.Accuracy, b.ValidationLoss, b.ValidationAccuracy, b.LearningRate, b.GradientNormW1, b.GradientNormW2, b.Seconds };
             Assert.Equal(a.Epoch, b.Epoch);
@@ -103,8 +106,9 @@ public class ModelFileTests
     [Fact]
     public void The_file_is_safetensors_with_row_major_weights_and_string_metadata()
     {
-        var net = (Mlp<float>)ModelFileFixtures.Trained(Precision.Single);
-        byte[] file = ModelFileFixtures.Bytes(net);
+        SavedModel model = ModelFileFixtures.Trained(Precision.Single);
+        var net = (Mlp<float>)model.Network;
+        byte[] file = ModelFileFixtures.Bytes(model);
         long n = (long)BinaryPrimitives.ReadUInt64LittleEndian(file);
         Assert.Equal(0, (8 + n) % 8);
         Assert.Equal((byte)'{', file[8]);

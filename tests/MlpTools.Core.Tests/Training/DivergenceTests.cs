@@ -64,14 +64,14 @@ public class DivergenceTests
     public void Stop_reasons_say_one_epoch_not_one_epochs()
     {
         var net = Mlp.Create(64, 8, 10, seed: 1);
-        Trainer.Train(net, Digits(), new TrainingOptions { Epochs = 1, Seed = 1 });
-        Assert.Equal("Completed 1 epoch", net.StopReason);
-        Trainer.Train(net, Digits(), new TrainingOptions { Epochs = 2, Seed = 1 });
-        Assert.Equal("Completed 2 epochs", net.StopReason);
+        TrainingState state = Trainer.Train(net, Digits(), new TrainingOptions { Epochs = 1, Seed = 1 });
+        Assert.Equal("Completed 1 epoch", state.StopReason);
+        Trainer.Train(net, Digits(), new TrainingOptions { Epochs = 2, Seed = 1 }, state: state);
+        Assert.Equal("Completed 2 epochs", state.StopReason);
 
         // An absurd learning rate makes every epoch worse than the start, so Patience 1 stops after one epoch.
         var stuck = Mlp.Create(64, 8, 10, seed: 1);
-        Trainer.Train(stuck, Digits(), new TrainingOptions { Epochs = 5, Patience = 1, LearningRate = 1e-12, Seed = 1, MinDelta = 1 });
-        Assert.Matches(@"^Stopped early after epoch 1: Loss did not improve for 1 epoch \(best epoch 0\); no epoch improved on the starting weights, which were kept$", stuck.StopReason);
+        TrainingState stuckState = Trainer.Train(stuck, Digits(), new TrainingOptions { Epochs = 5, Patience = 1, LearningRate = 1e-12, Seed = 1, MinDelta = 1 });
+        Assert.Matches(@"^Stopped early after epoch 1: Loss did not improve for 1 epoch \(best epoch 0\); no epoch improved on the starting weights, which were kept$", stuckState.StopReason);
     }
 }

@@ -80,10 +80,12 @@ public class OptimizerTests
     {
         var spiral = BuiltInDatasets.Spiral(3, 100, seed: 1);
         var net = Mlp.Create(2, 100, 3, kind == OptimizerKind.Lbfgs ? Precision.Double : Precision.Single, seed: 2);
-        var o = new TrainingOptions { Optimizer = kind, Epochs = kind == OptimizerKind.Lbfgs ? 400 : 300, BatchSize = 30, Regularization = 1e-3, Seed = 3 };
+        var o = new TrainingOptions { Optimizer = kind, Epochs = kind == OptimizerKind.Lbfgs ? 400 : 300, Regularization = 1e-3, Seed = 3 };
+        // L-BFGS takes the whole set at once: a batch size or learning rate given with it is refused.
+        if (kind != OptimizerKind.Lbfgs) o.BatchSize = 30;
         if (kind != OptimizerKind.Sgd && kind != OptimizerKind.Lbfgs) o.LearningRate = 0.01;
-        Trainer.Train(net, spiral, o);
-        Assert.True(net.Evaluate(spiral).Accuracy >= 0.95, $"{kind}: {net.Evaluate(spiral).Accuracy} ({net.StopReason})");
+        TrainingState state = Trainer.Train(net, spiral, o);
+        Assert.True(net.Evaluate(spiral).Accuracy >= 0.95, $"{kind}: {net.Evaluate(spiral).Accuracy} ({state.StopReason})");
     }
 
     [Fact]
@@ -122,15 +124,16 @@ public class OptimizerTests
         // A learning rate that overfits and wanders, and a monitor with patience 2.
         var o = new TrainingOptions { Epochs = 200, LearningRate = 0.5, Momentum = 0.9, Regularization = 0, Patience = 2, Seed = 1 };
         float[]? bestWeights = null;
-        Trainer.Train(net, split.Train, o, split.Test, new TrainingCallbacks { Improved = n => bestWeights = ((Mlp<float>)n).W1.ToColumnMajorArray() });
-        Assert.StartsWith("Stopped early", net.StopReason, StringComparison.Ordinal);
-        Assert.True(net.History.Count < 200);
-        int best = net.BestEpoch!.Value;
-        Assert.Equal(net.History.Min(h => h.ValidationLoss), net.History.Single(h => h.Epoch == best).ValidationLoss);
-        Assert.Equal(best + 2, net.History[^1].Epoch);
+        TrainingState state = Trainer.Train(net, split.Train, o, split.Test,
+            new TrainingCallbacks { Improved = (n, _) => bestWeights = ((Mlp<float>)n).W1.ToColumnMajorArray() });
+        Assert.StartsWith("Stopped early", state.StopReason, StringComparison.Ordinal);
+        Assert.True(state.History.Count < 200);
+        int best = state.BestEpoch!.Value;
+        Assert.Equal(state.History.Min(h => h.ValidationLoss), state.History.Single(h => h.Epoch == best).ValidationLoss);
+        Assert.Equal(best + 2, state.History[^1].Epoch);
         Assert.Equal(bestWeights, net.W1.ToColumnMajorArray());
         var eval = net.Evaluate(split.Test);
-        Assert.Equal(net.History.Single(h => h.Epoch == best).ValidationLoss!.Value, eval.Loss, 12);
+        Assert.Equal(state.History.Single(h => h.Epoch == best).ValidationLoss!.Value, eval.Loss, 12);
     }
 
     [Fact]
@@ -138,14 +141,14 @@ public class OptimizerTests
     {
         var spiral = BuiltInDatasets.Spiral(3, 20, seed: 1);
         var net = Mlp.Create(2, 10, 3, seed: 2);
-        Trainer.Train(net, spiral, new TrainingOptions { Epochs = 4, LearningRate = 0.1, LearningRateDecay = 0.5, Seed = 1 });
-        Assert.Equal(new[] { 0.1, 0.05, 0.025, 0.0125 }, net.History.Select(h => h.LearningRate));
+        TrainingState state = Trainer.Train(net, spiral, new TrainingOptions { Epochs = 4, LearningRate = 0.1, LearningRateDecay = 0.5, Seed = 1 });
+        Assert.Equal(new[] { 0.1, 0.05, 0.025, 0.0125 }, state.History.Select(h => h.LearningRate));
 
         var flat = Mlp.Create(2, 10, 3, seed: 2);
         // MinDelta so large no epoch counts as an improvement on the start: the rate halves every 2 epochs.
-        Trainer.Train(flat, spiral, new TrainingOptions { Epochs = 6, LearningRate = 0.1, PlateauPatience = 2, MinDelta = 1e9, Seed = 1 });
-        Assert.Equal(new[] { 0.1, 0.1, 0.05, 0.05, 0.025, 0.025 }, flat.History.Select(h => h.LearningRate));
-        Assert.Equal(0, flat.BestEpoch);
+        TrainingState flatState = Trainer.Train(flat, spiral, new TrainingOptions { Epochs = 6, LearningRate = 0.1, PlateauPatience = 2, MinDelta = 1e9, Seed = 1 });
+        Assert.Equal(new[] { 0.1, 0.1, 0.05, 0.05, 0.025, 0.025 }, flatState.History.Select(h => h.LearningRate));
+        Assert.Equal(0, flatState.BestEpoch);
     }
 
     [Fact]
@@ -153,23 +156,23 @@ public class OptimizerTests
     {
         var split = DatasetSplitter.Split(BuiltInDatasets.Digits(), 0.3, stratify: true, seed: 1);
         var net = (Mlp<double>)Mlp.Create(64, 32, 10, Precision.Double, seed: 1);
-        Trainer.Train(net, split.Train, new TrainingOptions { Epochs = 10, Seed = 1 }, split.Test);
+        TrainingState state = Trainer.Train(net, split.Train, new TrainingOptions { Epochs = 10, Seed = 1 }, split.Test);
         double[] trained = net.W1.ToColumnMajorArray();
         double before = net.Evaluate(split.Test).Loss;
         // A far too large step: every epoch is worse than the start, but the loss stays finite (Adam's steps are bounded).
-        Trainer.Train(net, split.Train, new TrainingOptions { Optimizer = OptimizerKind.Adam, LearningRate = 1e3, Epochs = 3, Seed = 2 }, split.Test);
-        Assert.Equal(10, net.BestEpoch);
+        Trainer.Train(net, split.Train, new TrainingOptions { Optimizer = OptimizerKind.Adam, LearningRate = 1e3, Epochs = 3, Seed = 2 }, split.Test, state: state);
+        Assert.Equal(10, state.BestEpoch);
         Assert.Equal(trained, net.W1.ToColumnMajorArray());
         Assert.Equal(before, net.Evaluate(split.Test).Loss);
-        Assert.Equal(13, net.History.Count);
+        Assert.Equal(13, state.History.Count);
     }
 
     [Fact]
     public void Lbfgs_records_no_learning_rate()
     {
         var net = Mlp.Create(2, 8, 3, Precision.Double, seed: 1);
-        Trainer.Train(net, BuiltInDatasets.Spiral(3, 20, seed: 1), new TrainingOptions { Optimizer = OptimizerKind.Lbfgs, Epochs = 5 });
-        Assert.All(net.History, h => Assert.True(double.IsNaN(h.LearningRate)));
+        TrainingState state = Trainer.Train(net, BuiltInDatasets.Spiral(3, 20, seed: 1), new TrainingOptions { Optimizer = OptimizerKind.Lbfgs, Epochs = 5 });
+        Assert.All(state.History, h => Assert.True(double.IsNaN(h.LearningRate)));
     }
 
     [Fact]
@@ -191,9 +194,9 @@ public class OptimizerTests
         // With one batch per epoch, the shuffle does not change the batch: 2 + 2 epochs equal 4 in one run.
         var half = o.Clone();
         half.Epochs = 2;
-        Trainer.Train(twice, spiral, half);
-        Trainer.Train(twice, spiral, half);
-        Assert.Equal(4, twice.Optimizer!.StepCount);
+        TrainingState state = Trainer.Train(twice, spiral, half);
+        Trainer.Train(twice, spiral, half, state: state);
+        Assert.Equal(4, state.OptimizerState!.StepCount);
         // Best-by-training-loss is the last epoch here (loss falls every epoch), so the weights are the final ones.
         Assert.Equal(once.W1.ToColumnMajorArray(), twice.W1.ToColumnMajorArray());
     }

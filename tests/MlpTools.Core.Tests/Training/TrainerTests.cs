@@ -20,10 +20,10 @@ public class TrainerTests
 
         var digits = BuiltInDatasets.Digits().Subset(Enumerable.Range(0, 300).ToArray());
         var options = new TrainingOptions { Epochs = 3, Seed = 7 };
-        Trainer.Train(a, digits, options);
-        Trainer.Train(b, digits, options);
+        TrainingState trainedA = Trainer.Train(a, digits, options);
+        TrainingState trainedB = Trainer.Train(b, digits, options);
         Assert.Equal(Weights(a), Weights(b));
-        Assert.Equal(a.History.Select(h => h.Loss), b.History.Select(h => h.Loss));
+        Assert.Equal(trainedA.History.Select(h => h.Loss), trainedB.History.Select(h => h.Loss));
     }
 
     [Fact]
@@ -31,12 +31,12 @@ public class TrainerTests
     {
         var split = DatasetSplitter.Split(BuiltInDatasets.Digits(), 0.25, stratify: true, seed: 1);
         var net = Mlp.Create(64, 64, 10, Precision.Single, seed: 1, classNames: split.Train.ClassNames);
-        Trainer.Train(net, split.Train, new TrainingOptions { Seed = 1 }, validation: split.Test);
-        Assert.Equal(20, net.History.Count);
+        TrainingState trained = Trainer.Train(net, split.Train, new TrainingOptions { Seed = 1 }, validation: split.Test);
+        Assert.Equal(20, trained.History.Count);
         double accuracy = net.Evaluate(split.Test).Accuracy;
         Assert.True(accuracy >= 0.95, $"hold-out accuracy {accuracy}");
-        Assert.Equal(accuracy, net.History[^1].ValidationAccuracy);
-        Assert.True(net.History[^1].Loss < net.History[0].Loss);
+        Assert.Equal(accuracy, trained.History[^1].ValidationAccuracy);
+        Assert.True(trained.History[^1].Loss < trained.History[0].Loss);
     }
 
     [Fact]
@@ -44,10 +44,11 @@ public class TrainerTests
     {
         var spiral = BuiltInDatasets.Spiral(3, 20, seed: 1);
         var net = Mlp.Create(2, 10, 3, seed: 2);
-        Trainer.Train(net, spiral, new TrainingOptions { Epochs = 2, Seed = 3 });
-        Trainer.Train(net, spiral, new TrainingOptions { Epochs = 3, Seed = 3 });
-        Assert.Equal(new[] { 1, 2, 3, 4, 5 }, net.History.Select(h => h.Epoch));
-        Assert.Equal("Completed 3 epochs", net.StopReason);
+        TrainingState state = Trainer.Train(net, spiral, new TrainingOptions { Epochs = 2, Seed = 3 });
+        Assert.Same(state, Trainer.Train(net, spiral, new TrainingOptions { Epochs = 3, Seed = 3 }, state: state));
+        Assert.Equal(new[] { 1, 2, 3, 4, 5 }, state.History.Select(h => h.Epoch));
+        Assert.Equal("Completed 3 epochs", state.StopReason);
+        Assert.Equal(OptimizerKind.Sgd, state.Optimizer);
     }
 
     [Fact]
@@ -69,14 +70,14 @@ public class TrainerTests
         float[] start = Weights(net);
         using var cts = new CancellationTokenSource();
         int batches = 0;
-        Trainer.Train(net, digits, new TrainingOptions { Epochs = 50, Seed = 1 },
+        TrainingState state = Trainer.Train(net, digits, new TrainingOptions { Epochs = 50, Seed = 1 },
             callbacks: new TrainingCallbacks { Progress = _ => { if (++batches == 5) cts.Cancel(); } }, cancellationToken: cts.Token);
         Assert.Equal(5, batches);
-        Assert.StartsWith("Interrupted in epoch 1", net.StopReason, StringComparison.Ordinal);
-        Assert.Empty(net.History);
+        Assert.StartsWith("Interrupted in epoch 1", state.StopReason, StringComparison.Ordinal);
+        Assert.Empty(state.History);
         // No epoch was measured, so the best weights so far are the ones training started from.
         Assert.Equal(start, Weights(net));
-        Assert.Equal(0, net.BestEpoch);
+        Assert.Equal(0, state.BestEpoch);
     }
 
     [Theory]
