@@ -61,11 +61,5 @@ public static class PipelineState
     public static Dataset? GetDataset(PSObject instance) => DatasetOf(Network(instance));
 
     /// <summary>Sets type data's <c>Dataset</c> property (null forgets it).</summary>
-    public static void SetDataset(PSObject instance, object? value)
-    {
-        object? data = value is PSObject ps ? ps.BaseObject : value;
-        if (data is not null and not Dataset)
-            throw new ArgumentException($"A network's Dataset is a dataset (Import-Dataset makes one), not {data.GetType().Name}.", nameof(value));
-        SetDataset(Network(instance), (Dataset?)data);
-    }
+    public static void SetDataset(PSObject instance, Dataset? value) => SetDataset(Network(instance), value);
 }

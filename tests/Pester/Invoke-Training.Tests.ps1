@@ -471,7 +471,7 @@ $net.StopReason
             $path = Join-Path $TestDrive 'checkpoints' 'best.safetensors'
             $null = New-Item -ItemType Directory -Path (Split-Path $path) -Force
             $net = $digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 10 -Seed 1 -ValidationFraction 0.2 -CheckpointPath $path
-            $saved = [MlpTools.Core.Persistence.ModelFile]::Load($path)
+            $saved = (Import-Mlp -LiteralPath $path)
             Test-SameWeights $saved $net | Should -BeTrue
             $saved.BestEpoch | Should -Be $net.BestEpoch
             $saved.History.Count | Should -Be $net.BestEpoch   # saved when that epoch improved
@@ -498,7 +498,7 @@ $net.StopReason
             try {
                 Set-Content -Path (Join-Path $TestDrive 'relative.safetensors') -Value 'old'
                 $net = $spiral | New-Mlp -HiddenSize 4 -Seed 1 | Invoke-Training -Epochs 2 -Seed 1 -CheckpointPath 'relative.safetensors'
-                [MlpTools.Core.Persistence.ModelFile]::Load((Join-Path $TestDrive 'relative.safetensors')).W1.Equals($net.W1) | Should -BeTrue
+                (Import-Mlp -LiteralPath (Join-Path $TestDrive 'relative.safetensors')).W1.Equals($net.W1) | Should -BeTrue
             }
             finally { Pop-Location }
         }
@@ -553,8 +553,8 @@ $net.StopReason
         It 'continues from the network''s weights and optimizer state' {
             $path = Join-Path $TestDrive 'after3.safetensors'
             $net = $digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Optimizer Adam -Epochs 3 -Seed 1
-            [MlpTools.Core.Persistence.ModelFile]::Save($net, $path, $true)
-            $copy = [MlpTools.Core.Persistence.ModelFile]::Load($path)        # the same weights and Adam moments
+            $net | Export-Mlp -LiteralPath $path -Force
+            $copy = (Import-Mlp -LiteralPath $path)        # the same weights and Adam moments
             $wide = $net.ToDouble()
             $fresh = [MlpTools.Core.Model.Mlp]::FromParameters($wide.W1, $wide.b1, $wide.W2, $wide.b2, 'Single')
             Test-SameWeights $fresh $net | Should -BeTrue                         # the same weights, no optimizer state
@@ -833,7 +833,7 @@ Import-Dataset -Name Digits | New-Mlp -HiddenSize 64 |
                 # The weights the network holds are the best epoch's: they give exactly its validation loss ...
                 (Test-Mlp -Network $net -Dataset (Get-ValidationPart $digits 0.2 1).Test).Loss | Should -Be $best.ValidationLoss
                 # ... and are the ones in the checkpoint, the only file in its folder (no temporary file is left).
-                $saved = [MlpTools.Core.Persistence.ModelFile]::Load($checkpoint)
+                $saved = (Import-Mlp -LiteralPath $checkpoint)
                 Test-SameWeights $saved $net | Should -BeTrue
                 $saved.BestEpoch | Should -Be $net.BestEpoch
                 @(Get-ChildItem -LiteralPath $folder -Force).Name | Should -Be 'best.safetensors'

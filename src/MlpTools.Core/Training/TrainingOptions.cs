@@ -250,7 +250,7 @@ public sealed class TrainingOptions
         {
             if (!_given.TryGetValue(s.Name, out object? value)) continue;
             if (!s.IsValid(value))
-                throw Error("Invalid" + s.Name, $"{s.Name} must be {s.Accepts}, but it is {Text(value)}.", value, s.Name);
+                throw Error("Invalid" + s.Name, $"{s.Name} must be {s.Accepts}, but it is {Text(value)}.", value);
             if (!s.AppliesTo.Contains(Optimizer) && !(s.Type == typeof(bool) && value is false))
                 throw Error("ParameterNotApplicable",
                     $"{s.Name} applies to {JoinAnd(s.AppliesTo)} only, but the optimizer is {Optimizer}. Leave out {s.Name}, or set Optimizer to {s.AppliesTo[0]}.",
@@ -305,7 +305,7 @@ public sealed class TrainingOptions
         }
         return converted ?? throw Error("Invalid" + setting.Name, Invariant.Format(
             $"{setting.Name} must be {setting.Accepts}, but it is '{System.Convert.ToString(value, CultureInfo.InvariantCulture)}'{(type == typeof(int) && AsDouble(value) is not null ? ", not a whole number" : "")}."),
-            value, setting.Name);
+            value);
     }
 
     private static double? AsDouble(object value) => value switch
