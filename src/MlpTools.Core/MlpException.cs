@@ -11,8 +11,6 @@ public enum MlpErrorKind
     InvalidOperation,
     /// <summary>A file or resource could not be found.</summary>
     NotFound,
-    /// <summary>The work was stopped by the caller.</summary>
-    Stopped,
     /// <summary>Something that must not exist yet (a file the user did not ask to replace) already does.</summary>
     AlreadyExists,
 }

@@ -142,7 +142,6 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         MlpErrorKind.InvalidData => ErrorCategory.InvalidData,
         MlpErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
         MlpErrorKind.NotFound => ErrorCategory.ObjectNotFound,
-        MlpErrorKind.Stopped => ErrorCategory.OperationStopped,
         MlpErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
         _ => ErrorCategory.NotSpecified,
     };

@@ -214,6 +214,24 @@ internal static class NumericInput
     }
 
     /// <summary>The object under any PSObject wrapping (a PSCustomObject stays wrapped: it has no other form).</summary>
+    /// <summary>
+    /// A value from PowerShell as plain .NET data, for the engine: switches as bools, PowerShell's wrappers removed, inside
+    /// tables and lists too. How a table of settings (Invoke-Training's parameters, a hashtable) reaches
+    /// <see cref="Core.Training.TrainingOptions.FromSettings"/>.
+    /// </summary>
+    public static object? Plain(object? value)
+    {
+        value = Unwrap(value);
+        return value switch
+        {
+            SwitchParameter sw => sw.IsPresent,
+            string => value,
+            IDictionary map => map.Cast<DictionaryEntry>().ToDictionary(e => Unwrap(e.Key)!, e => Plain(e.Value)),
+            IEnumerable list => list.Cast<object?>().Select(Plain).ToArray(),
+            _ => value,
+        };
+    }
+
     public static object? Unwrap(object? value)
     {
         while (value is PSObject pso && pso.BaseObject is not PSCustomObject)

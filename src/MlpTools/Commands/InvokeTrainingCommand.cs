@@ -229,22 +229,8 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     {
         var settings = new Hashtable(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in MyInvocation.BoundParameters)
-            if (TrainingOptions.FindSetting(name) is not null) settings[name] = PlainValue(value);
-        return TrainingOptions.FromSettings(settings);
-    }
-
-    /// <summary>A bound value as plain .NET data: switches as bools, PowerShell's wrappers removed (inside lists and tables too).</summary>
-    private static object? PlainValue(object? value)
-    {
-        value = NumericInput.Unwrap(value);
-        return value switch
-        {
-            SwitchParameter sw => sw.IsPresent,
-            string => value,
-            IDictionary map => map.Cast<DictionaryEntry>().ToDictionary(e => NumericInput.Unwrap(e.Key)!, e => PlainValue(e.Value)),
-            IEnumerable list => list.Cast<object?>().Select(PlainValue).ToArray(),
-            _ => value,
-        };
+            if (TrainingOptions.FindSetting(name) is not null) settings[name] = value;
+        return TrainingOptions.FromSettings((IDictionary)NumericInput.Plain(settings)!);
     }
 
     /// <summary>-ValidationFraction: a stratified, seeded split of the given data; -ValidationDataset as it is.</summary>

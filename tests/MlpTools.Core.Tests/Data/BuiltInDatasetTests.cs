@@ -2,7 +2,7 @@ using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 using MlpTools.Core.Training;
 
-namespace MlpTools.Core.Tests;
+namespace MlpTools.Core.Tests.Data;
 
 public class BuiltInDatasetTests
 {
