@@ -110,9 +110,9 @@ $Tasks = @{
         # One build of the whole solution, which publishing and both test runners reuse.
         $results = Reset-Folder (Join-Path $PSScriptRoot 'output/TestResults')
         $steps = @(Measure-TestStep Build {
-                Invoke-DotNetBuild MlpTools.sln -Configuration $Configuration
-                Build-MlpModule -Configuration $Configuration -NoBuild
-            })
+            Invoke-DotNetBuild MlpTools.sln -Configuration $Configuration
+            Build-MlpModule -Configuration $Configuration -NoBuild
+        })
         if ($steps[0].Failed -eq 0) {
             $steps += Measure-TestStep xunit { Invoke-XunitTests -Configuration $Configuration -ResultsDirectory $results }
             $steps += Measure-TestStep Pester { Invoke-PesterTests -ResultsDirectory $results }
