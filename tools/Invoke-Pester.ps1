@@ -17,7 +17,7 @@ It can also be run by hand, after `dotnet pwsh ./build.ps1` and `dotnet restore 
 Test files or folders to run. Default: tests/Pester.
 
 .PARAMETER ModulePath
-The built module's manifest. Default: $env:MLPTOOLS_MODULE_PATH, else the newest
+The built module's manifest. Default: $env:MLPTOOLS_MODULE_PATH, else
 output/MlpTools/<version>/MlpTools.psd1.
 
 .PARAMETER ResultsDirectory
@@ -58,11 +58,9 @@ function Get-PesterManifest {
     return $manifest
 }
 
-if (-not $ModulePath) {
-    $ModulePath = Get-ChildItem -Path (Join-Path $PSScriptRoot '../output/MlpTools/*/MlpTools.psd1') -ErrorAction Ignore |
-        Sort-Object { [version]$_.Directory.Name } | Select-Object -Last 1 -ExpandProperty FullName
-}
-if (-not $ModulePath -or -not (Test-Path -LiteralPath $ModulePath)) {
+Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath
+if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
+if (-not (Test-Path -LiteralPath $ModulePath)) {
     throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."
 }
 $env:MLPTOOLS_MODULE_PATH = (Resolve-Path -LiteralPath $ModulePath).ProviderPath

@@ -15,7 +15,7 @@ it writes nothing and returns the differences, one line each ("<command>: expect
 the README shows what the tour prints. Timings (the Seconds column of history rows) are not compared.
 
 .PARAMETER ModulePath
-The built module's manifest. Default: $env:MLPTOOLS_MODULE_PATH, else the newest output/MlpTools/<version>/.
+The built module's manifest. Default: $env:MLPTOOLS_MODULE_PATH, else output/MlpTools/<version>/MlpTools.psd1.
 
 .PARAMETER Check
 Compare instead of writing.
@@ -32,11 +32,9 @@ param(
 $ErrorActionPreference = 'Stop'
 $root = Resolve-Path (Join-Path $PSScriptRoot '..')
 $readme = Join-Path $root 'README.md'
-if (-not $ModulePath) {
-    $ModulePath = Get-ChildItem -Path (Join-Path $root 'output/MlpTools/*/MlpTools.psd1') -ErrorAction Ignore |
-        Sort-Object { [version]$_.Directory.Name } | Select-Object -Last 1 -ExpandProperty FullName
-}
-if (-not $ModulePath) { throw "MlpTools is not built yet: run 'dotnet pwsh ./build.ps1' first." }
+Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath
+if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
+if (-not (Test-Path -LiteralPath $ModulePath)) { throw "MlpTools is not built yet: run 'dotnet pwsh ./build.ps1' first." }
 
 $lines = [IO.File]::ReadAllLines($readme)
 $start = [Array]::IndexOf($lines, '## A tour')

@@ -18,6 +18,7 @@ namespace MlpTools.Bench;
 /// <code>
 ///   dotnet run -c Release --project bench/MlpTools.Bench -- [--compare] [options]
 /// </code>
+/// bench/Invoke-Bench.ps1 (build.ps1 -Task Bench) builds and runs it, with --peers set, before its own figures.
 /// It prints, in this order:
 /// <list type="number">
 /// <item>peak: this machine's fp32 fused-multiply-add peak, measured with an FMA-only loop on 1 and on all cores;</item>

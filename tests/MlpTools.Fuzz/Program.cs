@@ -9,7 +9,7 @@ namespace MlpTools.Fuzz;
 /// </summary>
 /// <remarks>
 /// <code>
-///   MlpTools.Fuzz TARGET                    under afl-fuzz (build.ps1 -Task Fuzz): one input a run, on standard input
+///   MlpTools.Fuzz TARGET                    under afl-fuzz (Invoke-Fuzz.ps1): one input a run, on standard input
 ///   MlpTools.Fuzz --replay TARGET FILE...   runs inputs (saved crashes, hangs) once each and says what happened
 ///   MlpTools.Fuzz --write-seeds FOLDER      writes the seed corpus: FOLDER/TARGET/...
 /// </code>
@@ -17,7 +17,7 @@ namespace MlpTools.Fuzz;
 /// fork server runs the target in a child process and starts a new one when the child dies or hangs; every exception
 /// that escapes the target (anything but an <see cref="MlpException"/>), and an allocation past
 /// <see cref="FuzzLimits.AllocationCap"/>, is reported to afl-fuzz as a crash. The
-/// instrumented MlpTools.Core.dll exists only in build.ps1's output/fuzz/bin: replay inputs with a normal build
+/// instrumented MlpTools.Core.dll exists only in Invoke-Fuzz.ps1's output/fuzz/bin: replay inputs with a normal build
 /// (<c>dotnet run --project tests/MlpTools.Fuzz -c Release -- --replay Csv FILE</c>).
 /// </remarks>
 internal static class Program

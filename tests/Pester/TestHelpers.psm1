@@ -1,23 +1,9 @@
 # Shared helpers for the Pester tests. Import in BeforeAll:
 #     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+# Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both.
 
 Set-StrictMode -Version Latest
-
-function Get-PwshCommand {
-    <#
-    .SYNOPSIS
-    The command line that starts a fresh copy of the running PowerShell: @(exe, args...).
-    .DESCRIPTION
-    Under `dotnet pwsh` (the local tool) this process is the dotnet host running
-    $PSHOME/pwsh.dll, so the fresh copy is `dotnet <PSHOME>/pwsh.dll`; under an installed pwsh
-    it is that pwsh. Either way the child runs the same PowerShell version as the tests.
-    #>
-    $exe = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
-        return @($exe, (Join-Path $PSHOME 'pwsh.dll'))
-    }
-    return @($exe)
-}
+Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand
 
 function ConvertTo-SingleQuotedLiteral([string] $Text) {
     return "'" + $Text.Replace("'", "''") + "'"

@@ -24,3 +24,100 @@ Describe 'tools/New-GemmTiles.ps1' {
         }
     }
 }
+
+Describe 'tools/MlpTools.Build.psm1' {
+    BeforeAll {
+        $script:BuildModule = Join-Path $RepoRoot 'tools/MlpTools.Build.psm1'
+        Import-Module $BuildModule -Force
+        # Every PowerShell file of the repository but what builds write (output/, bin/, obj/).
+        $script:Scripts = @(Get-ChildItem -LiteralPath $RepoRoot -Recurse -File -Include '*.ps1', '*.psm1' |
+            Where-Object { $_.FullName.Substring($RepoRoot.Length) -notmatch '[\\/](output|bin|obj|\.git)[\\/]' })
+    }
+    AfterAll {
+        Remove-Module MlpTools.Build -ErrorAction Ignore
+    }
+
+    It 'holds the one copy of each of its helpers: no other script defines a function of the same name' {
+        $Scripts.Count | Should -BeGreaterThan 10
+        $helpers = @((Get-Module MlpTools.Build).ExportedFunctions.Keys)
+        $helpers | Should -Contain 'Get-PwshCommand'
+        $copies = foreach ($file in $Scripts | Where-Object FullName -NE $BuildModule) {
+            $ast = [Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
+            $ast.FindAll({ param($a) $a -is [Management.Automation.Language.FunctionDefinitionAst] }, $true) |
+                Where-Object Name -In $helpers | ForEach-Object { "$($_.Name) in $($file.FullName)" }
+        }
+        @($copies) | Should -BeNullOrEmpty
+    }
+
+    It 'counts a step of the Test task that throws as one failure' {
+        $said = Measure-TestStep -Name 'xunit' -Step { throw 'no results' } 6>&1
+        $step = $said | Where-Object { $_ -isnot [Management.Automation.InformationRecord] }
+        $step.Failed | Should -Be 1
+        $step.Passed | Should -Be 0
+        "$($said | Where-Object { $_ -is [Management.Automation.InformationRecord] })" | Should -Be 'xunit failed: no results'
+    }
+
+    It 'ends the Test task with "Tests: N passed, M failed" and exit code 1 when M > 0' {
+        $steps = @(
+            [pscustomobject]@{ Name = 'Build'; Seconds = 1.0; Passed = 0; Failed = 0; Skipped = 0 }
+            [pscustomobject]@{ Name = 'xunit'; Seconds = 2.0; Passed = 5; Failed = 0; Skipped = 1 }
+            [pscustomobject]@{ Name = 'Pester'; Seconds = 3.0; Passed = 3; Failed = 2; Skipped = 0 })
+        $said = @(Write-TestSummary $steps 6>&1)
+        $said[-1] | Should -Be 1
+        "$($said[-2])" | Should -Be 'Tests: 8 passed, 2 failed, 1 skipped'
+        "$($said[0])" | Should -Be 'Time: Build 1.0s, xunit 2.0s, Pester 3.0s, total 6.0s'
+
+        $said = @(Write-TestSummary $steps[0, 1] 6>&1)
+        $said[-1] | Should -Be 0
+        "$($said[-2])" | Should -Be 'Tests: 5 passed, 0 failed, 1 skipped'
+        $said = @(Write-TestSummary $steps[0] 6>&1)
+        "$($said[-2])" | Should -Be 'Tests: 0 passed, 0 failed'
+    }
+}
+
+Describe 'build.ps1' {
+    BeforeAll {
+        function Get-ScriptParameter([string] $Path, [string] $Name) {
+            $ast = [Management.Automation.Language.Parser]::ParseFile((Join-Path $RepoRoot $Path), [ref]$null, [ref]$null)
+            $ast.ParamBlock.Parameters | Where-Object { $_.Name.VariablePath.UserPath -eq $Name }
+        }
+        function Get-Choices($Parameter) {
+            $set = $Parameter.Attributes | Where-Object { $_.TypeName.Name -eq 'ValidateSet' }
+            @($set.PositionalArguments.Value)
+        }
+    }
+
+    It 'has a task for every choice of -Task, and its help describes each' {
+        $build = Join-Path $RepoRoot 'build.ps1'
+        $choices = Get-Choices (Get-ScriptParameter build.ps1 Task)
+        $choices.Count | Should -Be 7
+        $ast = [Management.Automation.Language.Parser]::ParseFile($build, [ref]$null, [ref]$null)
+        $tasks = $ast.Find({ param($a) $a -is [Management.Automation.Language.AssignmentStatementAst] -and
+                "$($a.Left)" -eq '$Tasks' }, $false).Right.Expression
+        @($tasks.KeyValuePairs | ForEach-Object { "$($_.Item1)" } | Sort-Object) | Should -Be @($choices | Sort-Object)
+        $help = (Get-Help $build -Parameter Task).Description.Text -join "`n"
+        foreach ($choice in $choices) { $help | Should -Match "(?m)^$choice\s+\S" }
+    }
+
+    It 'offers the fuzz script''s own choices of -Target and range of -Seconds' {
+        $fuzz = 'tests/MlpTools.Fuzz/Invoke-Fuzz.ps1'
+        Get-Choices (Get-ScriptParameter build.ps1 Target) | Should -Be (Get-Choices (Get-ScriptParameter $fuzz Target))
+        $range = { param($p) "$(($p.Attributes | Where-Object { $_.TypeName.Name -eq 'ValidateRange' }).PositionalArguments)" }
+        & $range (Get-ScriptParameter build.ps1 Seconds) | Should -Be (& $range (Get-ScriptParameter $fuzz Seconds))
+        "$((Get-ScriptParameter build.ps1 Seconds).DefaultValue)" | Should -Be "$((Get-ScriptParameter $fuzz Seconds).DefaultValue)"
+    }
+}
+
+Describe 'bench/Invoke-Bench.ps1' {
+    It 'needs nothing outside the clone unless asked to compare, and then says where it looked, before building' {
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+        $missing = Join-Path $TestDrive 'no-peers'
+        $pwsh = @(Get-PwshCommand)
+        $said = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $RepoRoot 'bench/Invoke-Bench.ps1') `
+            -Compare -PeersPath $missing 2>&1 | Out-String
+        $LASTEXITCODE | Should -Not -Be 0
+        $said | Should -Match ([regex]::Escape($missing))
+        $said | Should -Not -Match 'Build succeeded'
+        Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'bench/Invoke-Bench.ps1') | Should -Not -Match '/work/'
+    }
+}

@@ -1,0 +1,170 @@
+<#
+.SYNOPSIS
+Runs MlpTools' speed and memory benchmarks against the built module.
+
+.DESCRIPTION
+build.ps1 -Task Bench builds the module and runs this script; after a build it can also be run by hand:
+
+    dotnet pwsh ./build.ps1; dotnet pwsh bench/Invoke-Bench.ps1 -Quick
+
+It prints, in this order:
+  - bench/MlpTools.Bench (built here in Release): the machine's fp32 peak, matrix-product GFLOP/s at the network's
+    shapes and 1024^3, and seconds per Fashion-MNIST epoch (784-100-10 and 784-1024-10, batch 200; a synthetic set of
+    that shape when the data is absent); with -Compare, the numpy and PyTorch peers interleaved with ours, as ratios;
+  - module import time (fresh pwsh, median of 5);
+  - Fashion-MNIST load time and peak memory (Import-Dataset, train and test), and the peak memory of a process that
+    trains 784-100-10 on it, beside numpy's (the peers' load.py and mlp_numpy.py) when the peers and their Python
+    are present. Skipped when /usr/share/datasets/fashion-mnist is absent (apt-get install dataset-fashion-mnist).
+OpenBLAS 0.3.21 (Debian's) does not recognise AVX-512 CPUs of this kind and falls back to SSE3 kernels; on a CPU
+with AVX-512 and no OPENBLAS_CORETYPE set, the peers get OPENBLAS_CORETYPE=SkylakeX so they run at their best.
+
+The peers are Python scripts kept outside this repository; nothing but -Compare and the numpy side of the load
+figures needs them.
+
+.PARAMETER ModulePath
+The built module's manifest. Default: output/MlpTools/<version>/MlpTools.psd1.
+
+.PARAMETER Compare
+Also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn) beside ours.
+
+.PARAMETER Quick
+A smoke run: the benchmark program's --quick (fewer samples and rounds); the other figures as usual.
+
+.PARAMETER PeersPath
+Where the peers' scripts are (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py, load.py). Default:
+$env:MLPTOOLS_PEERS, else shared/bench beside this clone (../shared/bench).
+
+.EXAMPLE
+dotnet pwsh bench/Invoke-Bench.ps1 -Quick
+
+A quick run of every figure, ours only.
+#>
+[CmdletBinding()]
+param(
+    [string] $ModulePath,
+    [switch] $Compare,
+    [switch] $Quick,
+    [string] $PeersPath = $(if ($env:MLPTOOLS_PEERS) { $env:MLPTOOLS_PEERS } else { Join-Path $PSScriptRoot '../../shared/bench' })
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../tools/MlpTools.Build.psm1') -Force
+
+$Python = '/usr/bin/python3'
+$FashionMnist = '/usr/share/datasets/fashion-mnist'
+$PeersPath = [IO.Path]::GetFullPath($PeersPath)
+$HavePeers = (Test-Path -LiteralPath $Python) -and (Test-Path -LiteralPath (Join-Path $PeersPath 'mlp_numpy.py'))
+if ($Compare -and -not $HavePeers) {
+    throw "-Compare runs the peers (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py) with $Python, from $PeersPath; " +
+        'one of them is missing. Pass -PeersPath (or set MLPTOOLS_PEERS), or leave out -Compare.'
+}
+if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
+if (-not (Test-Path -LiteralPath $ModulePath)) {
+    throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."
+}
+$Pwsh = @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-Command')
+
+function Invoke-PwshCommand([string] $Command) {
+    <# Runs a command in a fresh pwsh and returns its output. #>
+    & $Pwsh[0] @($Pwsh | Select-Object -Skip 1) $Command
+}
+
+function Measure-PeakMemory([string[]] $CommandLine) {
+    <# GNU time's maximum resident set size (KiB) of a whole command, written to a file of its own. #>
+    $file = [IO.Path]::GetTempFileName()
+    try {
+        & /usr/bin/time -f '%M' -o $file @CommandLine *> $null
+        [double]((Get-Content -LiteralPath $file | Where-Object { $_ -match '^\d+$' } | Select-Object -Last 1))
+    }
+    finally { Remove-Item -LiteralPath $file -ErrorAction Ignore }
+}
+
+function Invoke-BenchProgram {
+    <# bench/MlpTools.Bench: peak, matrix products, epochs (and the peers beside them with -Compare). #>
+    Invoke-DotNetBuild bench/MlpTools.Bench -Quiet
+    # The compiler and MSBuild servers that the build leaves behind keep a core busy for a while: stop them, so that
+    # the first measurements (the machine's peak among them) have the machine to themselves.
+    $null = Invoke-Process dotnet @('build-server', 'shutdown')
+    $benchArgs = @('--peers', $PeersPath)
+    if ($Compare) { $benchArgs += '--compare' }
+    if ($Quick) { $benchArgs += '--quick' }
+    if (-not $env:OPENBLAS_CORETYPE -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) {
+        $benchArgs += @('--openblas-coretype', 'SkylakeX')
+    }
+    $exitCode = Invoke-Process dotnet (@('run', '-c', 'Release', '--no-build', '--project', (Join-Path $PSScriptRoot 'MlpTools.Bench'), '--') + $benchArgs)
+    if ($exitCode -ne 0) { throw "bench/MlpTools.Bench exited $exitCode." }
+}
+
+function Measure-ModuleImport {
+    $imports = foreach ($i in 1..5) {
+        [double](Invoke-PwshCommand "(Measure-Command { Import-Module '$ModulePath' }).TotalSeconds" | Select-Object -Last 1)
+    }
+    $stats = $imports | Measure-Object -Minimum -Maximum
+    Write-Host ('module import: {0:N3} s median of 5 [{1:N3}-{2:N3}]' -f ($imports | Sort-Object)[2], $stats.Minimum, $stats.Maximum)
+}
+
+function Measure-DatasetLoad {
+    <#
+    Import-Dataset of Fashion-MNIST's train and test files: the time in-process (median of 5 after a warm-up), and the
+    peak RSS of a process that loads them once against the same process with the module imported and nothing loaded;
+    then numpy's (load.py) beside it. Returns ours and numpy's seconds and memory over baseline (KiB).
+    #>
+    $train = "-Path '$FashionMnist/train-images-idx3-ubyte.gz' -LabelPath '$FashionMnist/train-labels-idx1-ubyte.gz'"
+    $test = "-Path '$FashionMnist/t10k-images-idx3-ubyte.gz' -LabelPath '$FashionMnist/t10k-labels-idx1-ubyte.gz'"
+    $seconds = [double](Invoke-PwshCommand @"
+Import-Module '$ModulePath'
+`$load = { Import-Dataset $train; Import-Dataset $test }
+`$null = & `$load
+`$t = foreach (`$i in 1..5) { [GC]::Collect(); (Measure-Command { `$null = & `$load }).TotalSeconds }
+(`$t | Sort-Object)[2]
+"@ | Select-Object -Last 1)
+    $base = Measure-PeakMemory ($Pwsh + "Import-Module '$ModulePath'")
+    $peak = Measure-PeakMemory ($Pwsh + "Import-Module '$ModulePath'; `$a = Import-Dataset $train; `$b = Import-Dataset $test")
+    $matrixMiB = (60000 + 10000) * 784 * 4 / 1MB
+    Write-Host ('load (MlpTools): train+test {0:N3} s median of 5; peak RSS {1:N0} MiB over a {2:N0} MiB baseline = {3:N0} MiB, {4:N2}x the {5:N0} MiB float32 matrices' -f
+        $seconds, ($peak / 1KB), ($base / 1KB), (($peak - $base) / 1KB), (($peak - $base) / 1KB / $matrixMiB), $matrixMiB)
+    if (-not $HavePeers -or -not (Test-Path -LiteralPath (Join-Path $PeersPath 'load.py'))) {
+        Write-Host "load (numpy): skipped (no $Python or $PeersPath/load.py)"
+        return $false
+    }
+    $numpyOut = & $Python (Join-Path $PeersPath 'load.py') --reps 5 --variants numpy_gzip_open 2>&1
+    $numpySeconds = [double]($numpyOut | Where-Object { $_ -match '^\{' } | Select-Object -Last 1 | ConvertFrom-Json).seconds.median
+    $pyBase = Measure-PeakMemory @($Python, '-c', 'import numpy, gzip')
+    $pyPeak = Measure-PeakMemory @($Python, '-c', "import sys; sys.path.insert(0, '$PeersPath'); import load; load.numpy_gzip_open()")
+    Write-Host ('load (numpy):    train+test {0:N3} s median of 5; peak RSS {1:N0} MiB over a {2:N0} MiB baseline = {3:N0} MiB' -f
+        $numpySeconds, ($pyPeak / 1KB), ($pyBase / 1KB), (($pyPeak - $pyBase) / 1KB))
+    Write-Host ('load ratio: time {0:N2}x numpy; memory over baseline {1:N2}x numpy''s' -f ($seconds / $numpySeconds), (($peak - $base) / ($pyPeak - $pyBase)))
+    return $true
+}
+
+function Measure-TrainingMemory {
+    <#
+    Peak memory of a whole process that trains 784-100-10 on Fashion-MNIST (2 epochs, batch 200, SGD momentum 0.9,
+    lr 0.01, lambda 1e-4, float32): ours in pwsh beside mlp_numpy.py's process.
+    #>
+    $ours = Measure-PeakMemory ($Pwsh + ("Import-Module '$ModulePath'; " +
+        "`$d = Import-Dataset -Path '$FashionMnist/train-images-idx3-ubyte.gz' -LabelPath '$FashionMnist/train-labels-idx1-ubyte.gz'; " +
+        "`$null = `$d | New-Mlp -HiddenSize 100 -Seed 1 | Invoke-Training -Epochs 2 -BatchSize 200 -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed 1"))
+    $coreType = $env:OPENBLAS_CORETYPE
+    try {
+        if (-not $coreType -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) { $env:OPENBLAS_CORETYPE = 'SkylakeX' }
+        $env:OPENBLAS_NUM_THREADS = '2'
+        $numpy = Measure-PeakMemory @($Python, (Join-Path $PeersPath 'mlp_numpy.py'), '--hidden', '100', '--epochs', '1', '--warmup', '1')
+    }
+    finally {
+        $env:OPENBLAS_CORETYPE = $coreType
+        Remove-Item Env:OPENBLAS_NUM_THREADS -ErrorAction Ignore
+    }
+    Write-Host ('train 784-100-10 peak RSS: MlpTools (pwsh) {0:N0} MiB, numpy {1:N0} MiB: {2:N2}x' -f ($ours / 1KB), ($numpy / 1KB), ($ours / $numpy))
+}
+
+Invoke-BenchProgram
+Measure-ModuleImport
+if (-not (Test-Path -LiteralPath (Join-Path $FashionMnist 'train-images-idx3-ubyte.gz'))) {
+    Write-Host "load: skipped (no Fashion-MNIST in $FashionMnist; apt-get install dataset-fashion-mnist)"
+}
+elseif (Measure-DatasetLoad) {
+    Measure-TrainingMemory
+}
+exit 0
