@@ -8,7 +8,8 @@ namespace MlpTools.Commands;
 /// The base of every MlpTools cmdlet. It does two things so the cmdlets need not:
 /// turns Ctrl+C (<see cref="StopProcessing"/>) into a <see cref="CancellationToken"/> the engine checks, and
 /// turns the engine's <see cref="MlpException"/> into a terminating <see cref="ErrorRecord"/> whose
-/// FullyQualifiedErrorId is "ErrorId,MlpTools.Commands.XxxCommand".
+/// FullyQualifiedErrorId is "ErrorId,MlpTools.Commands.XxxCommand" and whose message ends with the PowerShell hint
+/// for its id (<see cref="ErrorHints"/>).
 /// </summary>
 /// <remarks>Cmdlets override <see cref="BeginProcessingCore"/>, <see cref="ProcessRecordCore"/> and <see cref="EndProcessingCore"/> instead of the PSCmdlet methods.</remarks>
 public abstract class MlpCmdlet : PSCmdlet, IDisposable
@@ -116,8 +117,17 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>The ErrorRecord for an engine error: its id, a category from its kind, and its target.</summary>
-    internal static ErrorRecord ToErrorRecord(MlpException ex) =>
-        new(ex, ex.ErrorId, ToCategory(ex.Kind), ex.Target);
+    internal static ErrorRecord ToErrorRecord(MlpException ex) => ToErrorRecord(ex, ex.Target);
+
+    /// <summary>
+    /// The ErrorRecord for an engine error about <paramref name="target"/> (such as the piped object it came from): its
+    /// id, a category from its kind, and its message with the PowerShell hint for its id (<see cref="ErrorHints"/>).
+    /// </summary>
+    internal static ErrorRecord ToErrorRecord(MlpException ex, object? target)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return new ErrorRecord(ErrorHints.WithHint(ex), ex.ErrorId, ToCategory(ex.Kind), target);
+    }
 
     internal static ErrorCategory ToCategory(MlpErrorKind kind) => kind switch
     {

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using MlpTools.Core;
-using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 using MlpTools.Core.Persistence;
 
@@ -17,7 +16,7 @@ namespace MlpTools.Commands;
 /// id), is a terminating error when it is the only file given, since nothing can be done without it; among several
 /// (several paths, a wildcard that matches several files, paths or files piped in) it is a non-terminating error and
 /// the other files still load. A data file given in a model's place (ModelFileWrongKind: CSV, gzip, IDX) is pointed to
-/// Import-Dataset.
+/// Import-Dataset (<see cref="ErrorHints"/>).
 /// </remarks>
 [Cmdlet(VerbsData.Import, "Mlp", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Mlp<float>), typeof(Mlp<double>))]
@@ -50,37 +49,9 @@ public sealed class ImportMlpCommand : MlpCmdlet
             foreach (string file in files)
             {
                 Mlp? network = null;
-                ReadFile(severalPaths || files.Count > 1, () => network = Load(file));
+                ReadFile(severalPaths || files.Count > 1, () => network = ModelFile.Load(file));
                 if (network is not null) WriteObject(network);
             }
-        }
-    }
-
-    /// <summary>The network in <paramref name="file"/>; a data file given in its place is pointed to Import-Dataset.</summary>
-    private static Mlp Load(string file)
-    {
-        try
-        {
-            return ModelFile.Load(file);
-        }
-        catch (MlpException ex) when (ex.ErrorId == "ModelFileWrongKind" && IsDataFile(file))
-        {
-            throw new MlpException(ex.ErrorId, ex.Kind,
-                $"{ex.Message} Data files (CSV, TSV and IDX, gzip-compressed or not) are read by Import-Dataset: Import-Dataset -Path '{file.Replace("'", "''", StringComparison.Ordinal)}'.",
-                ex.Target, ex);
-        }
-    }
-
-    private static bool IsDataFile(string file)
-    {
-        try
-        {
-            using FileStream stream = File.OpenRead(file);
-            return FileSniffer.Detect(FileSniffer.ReadStart(stream)) is FileKind.Text or FileKind.Gzip or FileKind.Idx;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
         }
     }
 }
