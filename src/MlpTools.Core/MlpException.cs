@@ -17,7 +17,9 @@ public enum MlpErrorKind
 
 /// <summary>
 /// The one exception the engine throws for a problem the user can fix. <see cref="ErrorId"/> is stable
-/// (scripts and tests match on it); the message names the offending value or shape and says what to do.
+/// (scripts and tests match on it); the message names the offending value or shape and says what to do, in the
+/// engine's terms (its options and arguments, never a cmdlet or a cmdlet parameter: the cmdlets add their own hint by
+/// <see cref="ErrorId"/>, from <see cref="Target"/> where it depends on it).
 /// </summary>
 public sealed class MlpException : Exception
 {

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using System.Runtime.ExceptionServices;
-using System.Text.RegularExpressions;
 using MlpTools.Core;
 
 namespace MlpTools.Commands;
@@ -9,7 +8,8 @@ namespace MlpTools.Commands;
 /// The base of every MlpTools cmdlet. It does two things so the cmdlets need not:
 /// turns Ctrl+C (<see cref="StopProcessing"/>) into a <see cref="CancellationToken"/> the engine checks, and
 /// turns the engine's <see cref="MlpException"/> into a terminating <see cref="ErrorRecord"/> whose
-/// FullyQualifiedErrorId is "ErrorId,MlpTools.Commands.XxxCommand".
+/// FullyQualifiedErrorId is "ErrorId,MlpTools.Commands.XxxCommand" and whose message ends with the PowerShell hint
+/// for its id (<see cref="ErrorHints"/>).
 /// </summary>
 /// <remarks>Cmdlets override <see cref="BeginProcessingCore"/>, <see cref="ProcessRecordCore"/> and <see cref="EndProcessingCore"/> instead of the PSCmdlet methods.</remarks>
 public abstract class MlpCmdlet : PSCmdlet, IDisposable
@@ -116,24 +116,17 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>The ErrorRecord for an engine error, in PowerShell's words (see <see cref="InPowerShellTerms"/>): its id, a category from its kind, and its target.</summary>
-    internal static ErrorRecord ToErrorRecord(MlpException ex)
-    {
-        MlpException shown = InPowerShellTerms(ex);
-        return new(shown, shown.ErrorId, ToCategory(shown.Kind), shown.Target);
-    }
+    /// <summary>The ErrorRecord for an engine error: its id, a category from its kind, and its target.</summary>
+    internal static ErrorRecord ToErrorRecord(MlpException ex) => ToErrorRecord(ex, ex.Target);
 
     /// <summary>
-    /// The engine's error as a PowerShell user reads it: the settings it names (<see cref="MlpException.Settings"/>,
-    /// which are the cmdlets' parameter names) written as parameters, "Momentum" as "-Momentum".
+    /// The ErrorRecord for an engine error about <paramref name="target"/> (such as the piped object it came from): its
+    /// id, a category from its kind, and its message with the PowerShell hint for its id (<see cref="ErrorHints"/>).
     /// </summary>
-    internal static MlpException InPowerShellTerms(MlpException ex)
+    internal static ErrorRecord ToErrorRecord(MlpException ex, object? target)
     {
-        if (ex.Settings.Count == 0) return ex;
-        string message = ex.Message;
-        foreach (string setting in ex.Settings)
-            message = Regex.Replace(message, @"(?<![\w-])" + Regex.Escape(setting) + @"(?!\w)", "-" + setting);
-        return new MlpException(ex.ErrorId, ex.Kind, message, ex.Target, ex.InnerException) { Settings = ex.Settings };
+        ArgumentNullException.ThrowIfNull(ex);
+        return new ErrorRecord(ErrorHints.WithHint(ex), ex.ErrorId, ToCategory(ex.Kind), target);
     }
 
     internal static ErrorCategory ToCategory(MlpErrorKind kind) => kind switch

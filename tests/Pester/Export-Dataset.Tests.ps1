@@ -120,5 +120,17 @@ Describe 'Export-Dataset' {
             { $spiral | Export-Dataset (Join-Path $TestDrive 'whole.csv') -IncludeSourceRow } | Should -Throw -ErrorId (Get-Id NoSourceRows)
             { Import-Csv -LiteralPath $file | Export-Dataset (Join-Path $TestDrive 'rows.csv') } | Should -Throw -ErrorId (Get-Id InputNotADataset)
         }
+
+        It 'names the parameter to use, a hint the cmdlet adds to the engine''s message (<Id>)' -TestCases @(
+            @{ Id = 'DatasetFileExists'; Hint = 'Export-Dataset -Force replaces it\.$'; Engine = 'allow replacing it \(overwrite: true\)\.$'; Run = { $spiral | Export-Dataset (Join-Path $TestDrive 'kept.csv') } }
+            @{ Id = 'NoSourceRows'; Hint = 'leave out -IncludeSourceRow\.$'; Engine = 'leave IncludeSourceRows off\.$'; Run = { $spiral | Export-Dataset (Join-Path $TestDrive 'whole.csv') -IncludeSourceRow } }
+        ) {
+            Set-Content -LiteralPath (Join-Path $TestDrive 'kept.csv') -Value 'precious'
+            $err = $Run | Should -Throw -ErrorId (Get-Id $Id) -PassThru
+            $err.Exception.Message | Should -Match $Hint
+            $err.Exception.InnerException.ErrorId | Should -Be $Id
+            $err.Exception.InnerException.Message | Should -Match $Engine
+            $err.Exception.InnerException.Message | Should -Not -Match 'Export-Dataset|-Force|-IncludeSourceRow'
+        }
     }
 }

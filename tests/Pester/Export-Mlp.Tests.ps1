@@ -72,6 +72,8 @@ Describe 'Export-Mlp' {
             $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ResourceExists)
             $err.Exception.Message | Should -Match ([regex]::Escape($file))
             $err.Exception.Message | Should -Match '-Force'
+            $err.Exception.Message | Should -Match 'Export-Mlp -Force replaces it\.$'
+            $err.Exception.InnerException.Message | Should -Not -Match 'Export-Mlp|-Force'
             [Linq.Enumerable]::SequenceEqual([IO.File]::ReadAllBytes($file), $bytes) | Should -BeTrue
         }
 

@@ -519,6 +519,24 @@ Describe 'Import-Dataset' {
             $err.Exception.Message | Should -Match 'ZIP archive.*saved as CSV'
         }
 
+        It 'adds the PowerShell hint to the engine''s message: Import-Mlp for a model file only, -Delimiter for one column' {
+            $model = Join-Path $TestDrive 'hinted.safetensors'
+            Import-Dataset -Name Spiral -Seed 1 | New-Mlp -HiddenSize 3 -Seed 1 | Export-Mlp -Path $model
+            $err = { Import-Dataset -Path $model } | Should -Throw -ErrorId (Get-Id DataFileWrongKind) -PassThru
+            $err.Exception.InnerException.Message | Should -Match 'it looks like a safetensors file\.$'
+            $png = Join-Path $TestDrive 'picture.png'
+            [IO.File]::WriteAllBytes($png, [byte[]](0x89, 0x50, 0x4E, 0x47, 13, 10, 26, 10, 0, 0, 0, 13))
+            $err = { Import-Dataset -Path $png } | Should -Throw -ErrorId (Get-Id DataFileWrongKind) -PassThru
+            $err.Exception.Message | Should -Match 'it looks like a PNG image'
+            $err.Exception.Message | Should -Not -Match 'Import-Mlp'
+
+            $semi = Join-Path $TestDrive 'semi-hint.csv'
+            Set-Content -LiteralPath $semi -Value 'a;b;label', '1;2;x', '3;4;y'
+            $err = { Import-Dataset -Path $semi } | Should -Throw -ErrorId (Get-Id CsvTooFewColumns) -PassThru
+            $err.Exception.Message | Should -Match "contains a ';', tab, ',' or '\|': set Delimiter to the right one\. Import-Dataset takes the delimiter as -Delimiter\.$"
+            $err.Exception.InnerException.Message | Should -Not -Match '-Delimiter'
+        }
+
         It 'reads text piped from Get-Content, so a file can be fixed on the way in' {
             $data = Get-Content $wine | Select-Object -Skip 1 | Import-Dataset -ColumnName ((1..13 | ForEach-Object { "f$_" }) + 'class') -SourceName wine_data.csv
             $data.Count | Should -Be 178

@@ -632,6 +632,17 @@ $net.StopReason
             Test-SameWeights $net $trained | Should -BeTrue
             ($net | Test-Mlp).Accuracy | Should -BeGreaterThan 0.9
         }
+
+        It 'adds the parameter to use to the engine''s message, which names the setting in the engine''s terms' {
+            $err = { $digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -LearningRate 1e6 -Seed 1 } | Should -Throw -ErrorId (Get-Id TrainingDiverged) -PassThru
+            $err.TargetObject.Cause | Should -Be 'LearningRate'
+            $err.Exception.InnerException.Message | Should -Match 'The LearningRate \(1000000\) is most likely too large\.$'
+            $err.Exception.Message | Should -Match 'The LearningRate \(1000000\) is most likely too large\. Try a smaller -LearningRate \(it was 1000000\)\.$'
+
+            $err = { $spiral | New-Mlp -HiddenSize 4 | Invoke-Training -Monitor ValidationLoss } | Should -Throw -ErrorId (Get-Id MonitorNeedsValidation) -PassThru
+            $err.Exception.InnerException.Message | Should -Be 'Monitor ValidationLoss needs validation data; pass a validation dataset, or monitor Loss.'
+            $err.Exception.Message | Should -Be 'Monitor ValidationLoss needs validation data; pass a validation dataset, or monitor Loss. Invoke-Training takes it as -ValidationDataset or -ValidationFraction.'
+        }
     }
 
     Context 'Precision edges and the cause of divergence' {

@@ -182,6 +182,22 @@ Describe 'New-Mlp' {
             $err.CategoryInfo.Category | Should -Be 'InvalidData'
             $err.Exception.Message | Should -Match '64 features per sample, but the network takes 2 inputs'
         }
+
+        It 'names the cmdlet and parameter to use, a hint added to the engine''s message by error id' {
+            $err = { $digits | New-Mlp -Parameters $hand } | Should -Throw -ErrorId (Get-Id FeatureCountMismatch) -PassThru
+            $err.Exception.Message | Should -Match '\(InputSize 64\) or data with 2 features\. New-Mlp -InputSize 64 makes such a network\.$'
+            $err.Exception.InnerException.Message | Should -Not -Match 'New-Mlp|-InputSize'
+
+            $p = $hand.Clone()
+            $p.b2 = @(1e300, 0)
+            $err = { New-Mlp -Parameters $p -Precision Single } | Should -Throw -ErrorId (Get-Id NonFiniteParameter) -PassThru
+            $err.Exception.Message | Should -Match '^b2\[0\] is 1E\+300, beyond what a Single-precision network holds .*; use Double precision, or smaller parameters\. New-Mlp -Precision Double makes a Double network\.$'
+            New-Mlp -Parameters $p -Precision Double | Should -Not -BeNullOrEmpty
+            # NaN is no matter of precision: no hint.
+            $p.b2 = @([double]::NaN, 0)
+            $err = { New-Mlp -Parameters $p -Precision Single } | Should -Throw -ErrorId (Get-Id NonFiniteParameter) -PassThru
+            $err.Exception.Message | Should -Not -Match 'Precision'
+        }
     }
 
     Context 'Command' {

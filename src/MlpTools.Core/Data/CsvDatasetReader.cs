@@ -207,7 +207,7 @@ public static class CsvDatasetReader
         string what = FileSniffer.Describe(start);
         string hint = kind switch
         {
-            FileKind.Safetensors => " A model file, as Export-Mlp writes one, is loaded with Import-Mlp.",
+            FileKind.Safetensors => "", // a model file: loading it is the caller's business (the cmdlets point to Import-Mlp)
             FileKind.Zip => " A spreadsheet (.xlsx) must be saved as CSV first.",
             _ => " A dataset file is delimited text (CSV, TSV) or IDX.",
         };
@@ -328,7 +328,7 @@ public static class CsvDatasetReader
             bool named = options.LabelColumn is { Name: not null } || (options.FeatureColumns?.Any(c => c.Name is not null) ?? false);
             if (named && options.Header == CsvHeader.Absent && options.ColumnNames is null)
                 throw MlpException.InvalidData(options.LabelColumn is { Name: not null } ? "CsvLabelColumnNotFound" : "CsvFeatureColumnNotFound",
-                    $"Columns are named, but '{_path}' is read without a header (NoHeader), so its columns have no names; give them by 0-based index, or name them with ColumnNames.", _path);
+                    $"Columns are named, but '{_path}' is read without a header (Header is Absent), so its columns have no names; give them by 0-based index, or name them with ColumnNames.", _path);
             int labelGuess = options.LabelColumn is { Name: null } l ? l.Index : columns - 1;
             bool header = preamble is null && options.Header switch
             {
@@ -432,7 +432,7 @@ public static class CsvDatasetReader
                 if (columns < 2)
                 {
                     string hint = first[0].AsSpan().IndexOfAny(DelimiterCandidates) >= 0
-                        ? " Its one field contains a ';', tab, ',' or '|': give the right -Delimiter." : "";
+                        ? " Its one field contains a ';', tab, ',' or '|': set Delimiter to the right one." : "";
                     throw MlpException.InvalidData("CsvTooFewColumns",
                         $"The file '{_path}' has one column per row, but a dataset needs at least one feature column and a label column.{hint}", _path);
                 }

@@ -38,7 +38,7 @@ public sealed record CsvWriteOptions
 /// </remarks>
 public static class CsvDatasetWriter
 {
-    private static readonly FileErrors Errors = new("DatasetFileExists", "DatasetWriteFailed", "dataset file", "Export-Dataset -Force");
+    private static readonly FileErrors Errors = new("DatasetFileExists", "DatasetWriteFailed", "dataset file");
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Writes <paramref name="data"/> to <paramref name="path"/>, atomically.</summary>
@@ -68,7 +68,7 @@ public static class CsvDatasetWriter
             throw MlpException.Argument("InvalidDelimiter", "The delimiter cannot be a double quote or a line break.", delimiter);
         if (options.IncludeSourceRows && data.SourceRows is null)
             throw MlpException.Argument("NoSourceRows",
-                $"'{data.Name}' was not taken from another dataset (as Split-Dataset's parts are), so it has no source rows to write; leave out IncludeSourceRows.", data.Name);
+                $"'{data.Name}' was not taken from another dataset (as the parts of a split are), so it has no source rows to write; leave IncludeSourceRows off.", data.Name);
         if (!overwrite && File.Exists(full)) throw Errors.Exists(full);
         AtomicFile.Write(full, overwrite, Errors, stream =>
         {

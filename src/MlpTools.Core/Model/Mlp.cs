@@ -161,7 +161,7 @@ public abstract class Mlp
             string entry = k % 2 == 0 ? string.Create(CultureInfo.InvariantCulture, $"{ParameterSet<double>.Names[k]}[{e % rows},{e / rows}]")
                 : string.Create(CultureInfo.InvariantCulture, $"{ParameterSet<double>.Names[k]}[{e}]");
             throw MlpException.Argument("NonFiniteParameter", string.Create(CultureInfo.InvariantCulture,
-                $"{entry} is {p[k][e]:R}, beyond what a Single-precision network holds (at most {LargestText(Precision.Single)} in magnitude); use -Precision Double, or smaller parameters."), p[k][e]);
+                $"{entry} is {p[k][e]:R}, beyond what a Single-precision network holds (at most {LargestText(Precision.Single)} in magnitude); use Double precision, or smaller parameters."), p[k][e]);
         }
         return new Mlp<float>(single, classNames, featureNames);
     }
@@ -234,7 +234,7 @@ public abstract class Mlp
     /// <summary>
     /// Throws <c>InvalidRegularization</c> when lambda is not a finite number >= 0, or is so large that for a batch of
     /// <paramref name="batchSize"/> the L2 term of the gradient, (lambda/m) W, or the penalty (lambda/2m)(||W1||^2 + ||W2||^2)
-    /// cannot be represented at the current weights.
+    /// cannot be represented at the current weights (then with a <see cref="RegularizationProblem"/> as the target).
     /// </summary>
     internal abstract void CheckRegularization(double lambda, int batchSize);
 
@@ -253,7 +253,7 @@ public abstract class Mlp
         string name = data.FeatureNames[feature];
         string value = raw.ToString("R", CultureInfo.InvariantCulture);
         string holds = string.Create(CultureInfo.InvariantCulture, $"beyond what a {Precision}-precision network holds (at most {LargestText(Precision)} in magnitude)");
-        string orDouble = Precision == Precision.Single ? " or use a Double network (New-Mlp -Precision Double)" : "";
+        string orDouble = Precision == Precision.Single ? " or use Double precision" : "";
         string id, explanation;
         double? scaledValue = null;
         if (!double.IsFinite(raw))
@@ -289,9 +289,9 @@ public abstract class Mlp
         string name = data.FeatureNames[feature];
         string scaling = Preprocessor is null ? "" : " after scaling";
         string advice = Preprocessor is null
-            ? "Rescale the features (for example, train a new network with -Scaling Standardize)"
+            ? "Rescale the features (for example, train a new network with Scaling set to Standardize)"
             : "Check the sample: it lies far outside the data the network's scaling was fitted to";
-        string orDouble = Precision == Precision.Single ? ", or use a Double network (New-Mlp -Precision Double)" : "";
+        string orDouble = Precision == Precision.Single ? ", or use Double precision" : "";
         string explanation = string.Create(CultureInfo.InvariantCulture,
             $"the network's {what} overflow {Precision} precision; the sample's largest input{scaling} is {x[feature]:G6}, in feature '{name}'. {advice}{orDouble}.");
         double raw = data.Value(row, feature);
@@ -324,7 +324,7 @@ public abstract class Mlp
         ArgumentNullException.ThrowIfNull(data);
         if (data.FeatureCount != InputSize)
             throw MlpException.InvalidData("FeatureCountMismatch",
-                $"The dataset '{data.Name}' has {data.FeatureCount} features per sample, but the network takes {InputSize} inputs; use a network made for this data (New-Mlp with -InputSize {data.FeatureCount}) or data with {InputSize} features.",
+                $"The dataset '{data.Name}' has {data.FeatureCount} features per sample, but the network takes {InputSize} inputs; use a network made for this data (InputSize {data.FeatureCount}) or data with {InputSize} features.",
                 data);
         if (checkLabels && data.ClassCount > ClassCount)
         {
@@ -578,8 +578,8 @@ public sealed class Mlp<T> : Mlp
             : null;
         if (what is null) return;
         throw MlpException.Argument("InvalidRegularization", string.Create(CultureInfo.InvariantCulture,
-            $"-Regularization {lambda:R} is too large for this {Precision}-precision network: with {Data.DataFile.Plural(batchSize, "sample")} in a batch (m), {what} overflows {Precision} precision (at most {LargestText(Precision)}). Use a much smaller -Regularization (useful values are usually 1e-5 to 1)."),
-            lambda);
+            $"Regularization (lambda) {lambda:R} is too large for this {Precision}-precision network: with {Data.DataFile.Plural(batchSize, "sample")} in a batch (m), {what} overflows {Precision} precision (at most {LargestText(Precision)}). Use a much smaller Regularization (useful values are usually 1e-5 to 1)."),
+            new RegularizationProblem(lambda, batchSize, Precision));
     }
 
     /// <inheritdoc />

@@ -396,11 +396,11 @@ internal static partial class AtomicFile
 /// <param name="ExistsId">The error id when the target exists and may not be replaced (kind AlreadyExists).</param>
 /// <param name="WriteFailedId">The error id when the file could not be written (kind InvalidOperation).</param>
 /// <param name="Noun">What the file is, in messages: "model file".</param>
-/// <param name="ReplaceHint">How the user allows replacing: "Export-Mlp -Force".</param>
-internal sealed record FileErrors(string ExistsId, string WriteFailedId, string Noun, string ReplaceHint)
+internal sealed record FileErrors(string ExistsId, string WriteFailedId, string Noun)
 {
+    /// <summary>The target exists; the message names the writers' own way to allow replacing it, their overwrite argument.</summary>
     public MlpException Exists(string path) =>
-        new(ExistsId, MlpErrorKind.AlreadyExists, $"The file '{path}' already exists. Choose another path, or allow replacing it ({ReplaceHint}).", path);
+        new(ExistsId, MlpErrorKind.AlreadyExists, $"The file '{path}' already exists. Choose another path, or allow replacing it (overwrite: true).", path);
 
     public MlpException WriteFailed(string path, string reason, Exception? inner) =>
         new(WriteFailedId, MlpErrorKind.InvalidOperation, $"Could not write the {Noun} '{path}': {reason}. Nothing was changed.", path, inner);

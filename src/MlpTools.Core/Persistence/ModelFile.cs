@@ -43,7 +43,7 @@ public static class ModelFile
     private const int ChunkBytes = 1 << 16;
 
     /// <summary>ModelFileExists and ModelWriteFailed, as <see cref="AtomicFile"/> reports them.</summary>
-    private static readonly FileErrors Errors = new("ModelFileExists", "ModelWriteFailed", "model file", "Export-Mlp -Force");
+    private static readonly FileErrors Errors = new("ModelFileExists", "ModelWriteFailed", "model file");
 
     /// <summary>Saves <paramref name="network"/> and what its training produced to <paramref name="path"/>, atomically.</summary>
     /// <param name="network">The network: its weights, names and preprocessing.</param>
@@ -107,7 +107,7 @@ public static class ModelFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full))
-            throw NotFound(full, $"The path '{full}' is a folder, not a model file. Give the path of a file written by Export-Mlp.");
+            throw NotFound(full, $"The path '{full}' is a folder, not a model file. Give the path of a model file.");
         FileStream stream;
         try
         {
@@ -115,7 +115,7 @@ public static class ModelFile
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw NotFound(full, $"There is no model file '{full}'. Check the path; Export-Mlp writes model files.");
+            throw NotFound(full, $"There is no model file '{full}'. Check the path.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

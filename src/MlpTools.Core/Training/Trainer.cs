@@ -27,9 +27,9 @@ public sealed class TrainingCallbacks
 
     /// <summary>
     /// At the end of a run that went wrong without diverging: no epoch improved on the starting weights, or the training
-    /// loss rose by orders of magnitude. The text says what happened and what to try; the stop reason says it too.
+    /// loss rose by orders of magnitude. Its message says what happened and what to try; the stop reason says it too.
     /// </summary>
-    public Action<string>? Warning { get; init; }
+    public Action<TrainingWarning>? Warning { get; init; }
 }
 
 /// <summary>
@@ -128,7 +128,7 @@ public static class Trainer
         if (requested == MonitorKind.Auto) return hasValidation ? MonitorKind.ValidationLoss : MonitorKind.Loss;
         if (!hasValidation && requested != MonitorKind.Loss)
             throw MlpException.Argument("MonitorNeedsValidation",
-                $"Monitor {requested} needs validation data; give -ValidationDataset or -ValidationFraction, or monitor Loss.", requested);
+                $"Monitor {requested} needs validation data; pass a validation dataset, or monitor Loss.", requested);
         return requested;
     }
 
@@ -415,9 +415,10 @@ public static class Trainer
             string where = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}, batch {batch} of {batches}");
             _state.StopReason = "Diverged in " + where;
             string kept = _state.BestEpoch == _startingEpoch ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_state.BestEpoch})");
+            (string advice, TrainingTrouble cause) = Cause();
             return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
-                $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. {Cause()}"),
-                _learningRate);
+                $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. {advice}"),
+                cause);
         }
 
         /// <summary>A training loss this many times the lowest before it (and above ln C) has blown up.</summary>
@@ -429,7 +430,7 @@ public static class Trainer
         /// times the lowest before it (the loss at the starting weights counting, when it was measured), and above ln C,
         /// without becoming NaN. A short form for the stop reason, and a warning that says what to try (<see cref="Cause"/>).
         /// </summary>
-        private (string Short, string Warning)? Trouble()
+        private (string Short, TrainingWarning Warning)? Trouble()
         {
             List<EpochRecord> run = _state.History.Skip(_firstEpoch - 1).ToList();
             if (run.Count == 0) return null;
@@ -455,12 +456,13 @@ public static class Trainer
             string from = reference == _startLoss ? "its starting value" : "its lowest before then";
             string risen = rose ? string.Create(CultureInfo.InvariantCulture,
                 $"the training loss rose from {reference:G4} ({from}) to {worst!.Loss:G4} in epoch {worst.Epoch}") : "";
-            string by = _o.MinDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $" by more than -MinDelta {_o.MinDelta}") : "";
+            string by = _o.MinDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $" by more than MinDelta {_o.MinDelta}") : "";
             string none = string.Create(CultureInfo.InvariantCulture,
                 $"no epoch of the {run.Count} improved on the weights training started from{by}, so the network keeps those: it learned nothing in this run");
             string what = kept && rose ? none + ", and " + risen : kept ? none : risen + ", without becoming NaN: training was unstable";
             string brief = kept ? "no epoch improved on the starting weights, which were kept" : string.Create(CultureInfo.InvariantCulture, $"the loss rose to {worst!.Loss:G4}");
-            return (brief, char.ToUpperInvariant(what[0]) + what[1..] + ". " + Cause());
+            (string advice, TrainingTrouble cause) = Cause();
+            return (brief, new TrainingWarning(char.ToUpperInvariant(what[0]) + what[1..] + ". " + advice, cause));
         }
 
         /// <summary>Inputs at least this large (in magnitude, after scaling) are named as the likely cause of divergence.</summary>
@@ -472,25 +474,27 @@ public static class Trainer
         /// factor learning rate x lambda/m of 1 or more takes each weight past zero every step); inputs out of range (the
         /// largest |feature| the network takes is 100 or more); otherwise the learning rate.
         /// </summary>
-        private string Cause()
+        private (string Advice, TrainingTrouble Cause) Cause()
         {
             int m = _o.Optimizer == OptimizerKind.Lbfgs ? _train.Count : Math.Min(_o.BatchSize, _train.Count);
             double lambda = _o.Regularization, shrink = _learningRate * lambda / m;
+            TrainingTrouble Blame(TroubleCause cause) => new(cause, _learningRate, lambda);
             // lambda/m >= 1 tells a large lambda from a large learning rate: the L2 term of the gradient is then at
             // least the weights themselves, more than a data gradient usually is.
             if (_o.Optimizer == OptimizerKind.Sgd && lambda / m >= 1 && shrink >= 1)
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"The regularization dominates: with -Regularization {lambda} and {DataFile.Plural(m, "sample")} a batch, each step's weight decay is learning rate x lambda/m = {shrink:G3} times the weights, so the steps overshoot zero and grow. Use a much smaller -Regularization (useful values are usually 1e-5 to 1).");
+                return (string.Create(CultureInfo.InvariantCulture,
+                    $"The regularization dominates: with Regularization (lambda) {lambda} and {DataFile.Plural(m, "sample")} a batch, each step's weight decay is learning rate x lambda/m = {shrink:G3} times the weights, so the steps overshoot zero and grow. Use a much smaller Regularization (useful values are usually 1e-5 to 1)."),
+                    Blame(TroubleCause.Regularization));
             if (_largestInput.Magnitude >= LargeInput)
             {
                 string scaled = _net.Preprocessor is null ? "" : " after scaling";
                 string at = string.Create(CultureInfo.InvariantCulture,
                     $"the largest |feature| the network takes{scaled} is {_largestInput.Magnitude:G4} ('{_train.FeatureNames[_largestInput.Feature]}', row {_largestInput.Row + 1} (counting from 1) of '{_train.Name}')");
                 return _net.Preprocessor is null
-                    ? $"The inputs are out of range: {at}. Scale the features: train a new network with -Scaling Standardize."
-                    : $"The inputs are out of range: {at}, far outside the data the network's scaling was fitted to. Check those samples, or leave them out.";
+                    ? ($"The inputs are out of range: {at}. Scale the features: train a new network with Scaling set to Standardize.", Blame(TroubleCause.UnscaledInputs))
+                    : ($"The inputs are out of range: {at}, far outside the data the network's scaling was fitted to. Check those samples, or leave them out.", Blame(TroubleCause.InputsOutsideScaling));
             }
-            return string.Create(CultureInfo.InvariantCulture, $"Try a smaller -LearningRate (it was {_learningRate}).");
+            return (string.Create(CultureInfo.InvariantCulture, $"The LearningRate ({_learningRate}) is most likely too large."), Blame(TroubleCause.LearningRate));
         }
     }
 }

@@ -67,7 +67,7 @@ public sealed class ConvertToDatasetCommand : MlpCmdlet
             // one object: one error, which lists the properties the object has, ends the command instead of one error
             // per object. Later objects that lack it are reported one by one, and the rest are used.
             if (++_offered == 1 && ex.ErrorId is "ObjectLabelPropertyNotFound" or "ObjectFeaturePropertyNotFound") throw;
-            WriteError(new ErrorRecord(ex, ex.ErrorId, ToCategory(ex.Kind), InputObject));
+            WriteError(ToErrorRecord(ex, InputObject));
             return;
         }
         _offered++;

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using MlpTools.Core;
-using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 using MlpTools.Core.Persistence;
 
@@ -17,7 +16,7 @@ namespace MlpTools.Commands;
 /// id), is a terminating error when it is the only file given, since nothing can be done without it; among several
 /// (several paths, a wildcard that matches several files, paths or files piped in) it is a non-terminating error and
 /// the other files still load. A data file given in a model's place (ModelFileWrongKind: CSV, gzip, IDX) is pointed to
-/// Import-Dataset.
+/// Import-Dataset (<see cref="ErrorHints"/>).
 /// </remarks>
 [Cmdlet(VerbsData.Import, "Mlp", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Mlp<float>), typeof(Mlp<double>))]
@@ -56,33 +55,11 @@ public sealed class ImportMlpCommand : MlpCmdlet
         }
     }
 
-    /// <summary>The network in <paramref name="file"/>; a data file given in its place is pointed to Import-Dataset.</summary>
+    /// <summary>The network in <paramref name="file"/>, carrying the training state saved with it (see <see cref="PipelineState"/>).</summary>
     private static Mlp Load(string file)
     {
-        try
-        {
-            SavedModel saved = ModelFile.Load(file);
-            PipelineState.SetTraining(saved.Network, saved.Training);
-            return saved.Network;
-        }
-        catch (MlpException ex) when (ex.ErrorId == "ModelFileWrongKind" && IsDataFile(file))
-        {
-            throw new MlpException(ex.ErrorId, ex.Kind,
-                $"{ex.Message} Data files (CSV, TSV and IDX, gzip-compressed or not) are read by Import-Dataset: Import-Dataset -Path '{file.Replace("'", "''", StringComparison.Ordinal)}'.",
-                ex.Target, ex);
-        }
-    }
-
-    private static bool IsDataFile(string file)
-    {
-        try
-        {
-            using FileStream stream = File.OpenRead(file);
-            return FileSniffer.Detect(FileSniffer.ReadStart(stream)) is FileKind.Text or FileKind.Gzip or FileKind.Idx;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
+        SavedModel saved = ModelFile.Load(file);
+        PipelineState.SetTraining(saved.Network, saved.Training);
+        return saved.Network;
     }
 }

@@ -104,7 +104,7 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
         }
         catch (MlpException ex)
         {
-            WriteError(new ErrorRecord(ex, ex.ErrorId, ToCategory(ex.Kind), InputObject));
+            WriteError(ToErrorRecord(ex, InputObject));
             return;
         }
         if (_pending.Count >= BatchSize) PredictPending();
@@ -151,7 +151,7 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
                 (int index, _, PSObject input) = _pending[problem.Row];
                 string where = problem.AboutValue ? $"Object {index + 1}, property '{problem.FeatureName}'" : $"Object {index + 1}";
                 var named = new MlpException(ex.ErrorId, ex.Kind, $"{where}: {problem.Explanation}", problem, ex);
-                WriteError(new ErrorRecord(named, named.ErrorId, ToCategory(named.Kind), input));
+                WriteError(ToErrorRecord(named, input));
                 _pending.RemoveAt(problem.Row);
                 if (_pending.Count == 0) return;
                 batch = batch.Subset(Enumerable.Range(0, batch.Count).Where(r => r != problem.Row).ToArray());

@@ -202,7 +202,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
             Progress = progress.Report,
             EpochEnded = EpochEnded,
             Improved = _checkpoint is null ? null : SaveCheckpoint,
-            Warning = message => WriteWhileWorking(() => WriteWarning(message)),
+            Warning = warning => WriteWhileWorking(() => WriteWarning(ErrorHints.WithHint(warning))),
         };
         try
         {

@@ -52,7 +52,7 @@ public class InputRangeTests
         Assert.Contains("Row 2 (counting from 1) of 'edge'", e.Message, StringComparison.Ordinal);
         Assert.Contains("feature 'big'", e.Message, StringComparison.Ordinal);
         Assert.Contains("3.5E+38", e.Message, StringComparison.Ordinal);
-        Assert.Contains("-Precision Double", e.Message, StringComparison.Ordinal);
+        Assert.Contains("or use Double precision", e.Message, StringComparison.Ordinal);
         Assert.Equal(3.5e38, Assert.IsType<InputValueProblem>(e.Target).Value);
 
         var huge = Refused(() => Use(entry, Tiny(Precision.Single), Data(1e300)));
@@ -160,7 +160,7 @@ public class InputRangeTests
             Assert.Equal("NetworkOverflow", e.ErrorId);
             Assert.Contains("Row 2 (counting from 1) of 'edge'", e.Message, StringComparison.Ordinal);
             Assert.Contains("'big'", e.Message, StringComparison.Ordinal);
-            Assert.Contains("-Scaling Standardize", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Scaling set to Standardize", e.Message, StringComparison.Ordinal);
         }
         // A double network computes them.
         var dbl = Loud(Precision.Double);
@@ -196,7 +196,8 @@ public class InputRangeTests
         var state = new TrainingState();
         var t = Assert.Throws<MlpException>(() => Trainer.Train(net, data, new TrainingOptions { Epochs = 1, Regularization = 1e300, Seed = 1 }, state: state));
         Assert.Equal("InvalidRegularization", t.ErrorId);
-        Assert.Contains("-Regularization", t.Message, StringComparison.Ordinal);
+        Assert.Contains("Regularization (lambda) 1E+300", t.Message, StringComparison.Ordinal);
+        Assert.Equal(new RegularizationProblem(1e300, 3, Precision.Single), t.Target);
         Assert.Empty(state.History);
 
         // A double network holds lambda / m; its gradient is finite.

@@ -34,10 +34,11 @@ public class DivergenceTests
     public void Inputs_out_of_range_are_named_with_their_largest_value_and_scaling_is_advised(double factor)
     {
         var e = Diverges(Mlp.Create(64, 16, 10, Precision.Single, seed: 1), Scaled(factor), new TrainingOptions { Epochs = 5, Seed = 1 });
-        Assert.Contains("-Scaling Standardize", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Scaling set to Standardize", e.Message, StringComparison.Ordinal);
         Assert.Contains("largest |feature|", e.Message, StringComparison.Ordinal);
         Assert.Contains(factor.ToString("G4", System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("smaller -LearningRate", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LearningRate", e.Message, StringComparison.Ordinal);
+        Assert.Equal(TroubleCause.UnscaledInputs, Assert.IsType<TrainingTrouble>(e.Target).Cause);
     }
 
     [Theory]
@@ -46,18 +47,20 @@ public class DivergenceTests
     public void A_regularization_that_dominates_the_step_is_named(Precision precision, double lambda)
     {
         var e = Diverges(Mlp.Create(64, 16, 10, precision, seed: 1), Digits(), new TrainingOptions { Epochs = 5, Regularization = lambda, Seed = 1 });
-        Assert.Contains("-Regularization", e.Message, StringComparison.Ordinal);
-        Assert.Contains(lambda.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("smaller -LearningRate", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Regularization (lambda) " + lambda.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
+        Assert.Contains("Use a much smaller Regularization", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LearningRate", e.Message, StringComparison.Ordinal);
+        Assert.Equal(new TrainingTrouble(TroubleCause.Regularization, 0.05, lambda), e.Target);
     }
 
     [Fact]
     public void A_huge_learning_rate_on_well_scaled_data_is_still_blamed_on_the_learning_rate()
     {
         var e = Diverges(Mlp.Create(64, 16, 10, Precision.Single, seed: 1), Digits(), new TrainingOptions { LearningRate = 1e6, Seed = 1 });
-        Assert.Contains("Try a smaller -LearningRate (it was 1000000)", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("-Regularization", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("-Scaling", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("The LearningRate (1000000) is most likely too large.", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Regularization", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Scaling", e.Message, StringComparison.Ordinal);
+        Assert.Equal(new TrainingTrouble(TroubleCause.LearningRate, 1e6, TrainingOptions.DefaultRegularization), e.Target);
     }
 
     [Fact]
