@@ -73,11 +73,11 @@ internal sealed class LabelEncoder
             }
             else
             {
-                var position = new Dictionary<string, int>(StringComparer.Ordinal);
-                for (int k = 0; k < names.Count; k++) position[names[k]] = k;
+                var matcher = new ClassNames.Matcher(names);
                 for (int k = 0; k < map.Length; k++)
                 {
-                    if (!position.TryGetValue(_distinct[k], out map[k]))
+                    map[k] = matcher.IndexOf(_distinct[k]);
+                    if (map[k] < 0)
                         throw MlpException.InvalidData("LabelNotAClassName",
                             $"The label '{_distinct[k]}' of {where} is not one of the class names given ({Listed(names)}). Give every label's name, in class order.", _distinct[k]);
                 }
