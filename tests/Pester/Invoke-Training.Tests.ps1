@@ -568,6 +568,29 @@ $net.StopReason
             # The continued run starts where the first left off.
             $net.History[3].Loss | Should -BeLessThan $net.History[0].Loss
         }
+
+        It 'carries the training state beside the network, not in it: History, BestEpoch and StopReason come from $net.Training' {
+            $net = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Optimizer Adam -Epochs 3 -Seed 1
+            $net.Training | Should -BeOfType ([MlpTools.Core.Training.TrainingState])
+            $net.Training.Optimizer | Should -Be 'Adam'
+            $net.History.Count | Should -Be 3
+            [object]::ReferenceEquals($net.History, $net.Training.History) | Should -BeTrue
+            $net.BestEpoch | Should -Be $net.Training.BestEpoch
+            $net.StopReason | Should -Be 'Completed 3 epochs'
+            # The network object itself has no such members; a new one has an empty state.
+            $net.psobject.BaseObject.GetType().GetProperty('History') | Should -BeNullOrEmpty
+            (New-Mlp -InputSize 2 -HiddenSize 3 -ClassCount 2).History.Count | Should -Be 0
+        }
+
+        It 'builds the same options from a hashtable as from its parameters, in one line' {
+            $options = [MlpTools.Core.Training.TrainingOptions]::FromSettings(@{ Optimizer = 'Adam'; Epochs = 3; Seed = 1; LearningRate = 0.01 })
+            $viaEngine = $spiral | New-Mlp -HiddenSize 8 -Seed 1
+            $state = [MlpTools.Core.Training.Trainer]::Train($viaEngine, $spiral, $options)
+            $viaCmdlet = $spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Optimizer Adam -Epochs 3 -Seed 1 -LearningRate 0.01
+            Test-SameWeights $viaEngine $viaCmdlet | Should -BeTrue
+            $state.History.Loss | Should -Be $viaCmdlet.History.Loss
+            { [MlpTools.Core.Training.TrainingOptions]::FromSettings(@{ Momentum = 0.5; Optimizer = 'Adam' }) } | Should -Throw '*Momentum applies to Sgd only*'
+        }
     }
 
     Context 'Runs that went wrong without diverging' {
