@@ -5,8 +5,8 @@ using System.Runtime.InteropServices;
 namespace MlpTools.Core.Numerics;
 
 /// <summary>
-/// The Numerics seam: every matrix product and element-wise pass the network makes goes through here,
-/// so faster kernels can replace these without touching the network code.
+/// The Numerics seam: every matrix product and element-wise pass of the training path (FusedBackprop, the
+/// optimizers, evaluation) goes through here, so the kernels can change without touching the network code.
 /// </summary>
 /// <remarks>
 /// All buffers are row-major spans with an explicit leading dimension (the distance between rows).
@@ -27,11 +27,15 @@ internal static partial class Kernels
     /// (then X itself is stored k x m, or n x k).
     /// </summary>
     /// <remarks>
-    /// Each element is one chain of fused multiply-adds over p = 0..k-1, starting from C (accumulating) or 0,
-    /// on every path and with any number of threads.
+    /// Each element is one chain of multiply-adds over p = 0..k-1, starting from C (accumulating) or 0, with any
+    /// number of threads and any <paramref name="options"/>. Each multiply-add is fused (rounded once) on the
+    /// AVX-512 tiles, on the plain loops, and on the portable tiles where the CPU has FMA (every x64 CPU with
+    /// AVX2) and <see cref="Vector{T}"/> is 256 bits (the default); other portable tiles round twice.
+    /// <c>options</c> chooses how the product is cut and read (default <see cref="GemmOptions.Default"/>); tests vary
+    /// it, and the result does not depend on it.
     /// </remarks>
     public static unsafe void Gemm<T>(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, bool accumulate)
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, bool accumulate, GemmOptions? options = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckGemm(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
@@ -52,7 +56,7 @@ internal static partial class Kernels
                     A = pa, B = pb, C = pc, Lda = lda, Ldb = ldb, Ldc = ldc,
                     M = m, N = n, K = k, TransA = transA, TransB = transB, Accumulate = accumulate,
                 };
-                RunGemm(g);
+                RunGemm(g, options ?? GemmOptions.Default);
             }
             return;
         }
@@ -76,9 +80,10 @@ internal static partial class Kernels
     /// The same bits as <c>Scale(C, beta, D)</c> followed by an accumulating <see cref="Gemm{T}"/>, in one pass
     /// over C instead of two: each tile of C is set to beta D just before its products are added.
     /// </summary>
-    /// <remarks>Backprop uses it for dW1^T = dH^T X + (lambda/m) W1^T, and likewise for dW2^T.</remarks>
+    /// <remarks>FusedBackprop uses it for dW1^T = dH^T X + (lambda/m) W1^T, and likewise for dW2^T.</remarks>
     public static unsafe void GemmPlusScaled<T>(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, T beta, ReadOnlySpan<T> d, int ldd)
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, T beta, ReadOnlySpan<T> d, int ldd,
+        GemmOptions? options = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckGemm(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
@@ -87,7 +92,7 @@ internal static partial class Kernels
         if (k == 0 || !IsVectorizable<T>())
         {
             for (int i = 0; i < m; i++) Scale(c.Slice(i * ldc, n), beta, d.Slice(i * ldd, n));
-            Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate: true);
+            Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate: true, options);
             return;
         }
         fixed (T* pa = a, pb = b, pc = c, pd = d)
@@ -98,15 +103,15 @@ internal static partial class Kernels
                 M = m, N = n, K = k, TransA = transA, TransB = transB, Accumulate = false,
                 Init = pd, LdInit = ldd, InitScale = beta,
             };
-            RunGemm(g);
+            RunGemm(g, options ?? GemmOptions.Default);
         }
     }
 
-    private static void RunGemm<T>(in GemmArgs<T> g)
+    private static void RunGemm<T>(in GemmArgs<T> g, GemmOptions options)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (GemmOptions.UseAvx512 && Avx512Tiles<T>.IsSupported) GemmDriver<T, Avx512Tiles<T>>.Run(g);
-        else GemmDriver<T, VectorTiles<T>>.Run(g);
+        if (options.UseAvx512 && Avx512Tiles<T>.IsSupported) GemmDriver<T, Avx512Tiles<T>>.Run(g, options);
+        else GemmDriver<T, VectorTiles<T>>.Run(g, options);
     }
 
     /// <summary>Throws unless the spans hold the matrices their sizes and leading dimensions describe.</summary>
@@ -168,12 +173,19 @@ internal static partial class Kernels
     /// <summary>
     /// Row-wise softmax of Z into P (each row's max subtracted before exp), and, when <paramref name="dz"/>
     /// is not empty, dZ = (P - Y) * scale with Y the one-hot labels. Returns the summed cross-entropy
-    /// -sum_i log P[i, y_i], computed as log-sum-exp minus the label's score, accumulated in double.
+    /// -sum_i log P[i, y_i], each row's computed in T as log-sum-exp minus the label's score, summed in double.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="classWeights"/> (one per class; empty for none) each row's cross-entropy and its row of
+    /// dZ are multiplied by the weight w[y_i] of its label: the sum is sum_i w[y_i] (-log P[i, y_i]) (the product in
+    /// double) and dZ[i,:] = ((P - Y)[i,:] * scale) * w[y_i], rounded in that order. Without weights nothing is
+    /// multiplied, so the unweighted results are the same bits as the weighted ones with every weight 1.
+    /// </remarks>
     public static double SoftmaxCrossEntropy<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, Span<T> p, Span<T> dz,
-        int rows, int cols, T scale)
+        int rows, int cols, T scale, ReadOnlySpan<T> classWeights = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        bool weighted = !classWeights.IsEmpty;
         double total = 0;
         for (int i = 0; i < rows; i++)
         {
@@ -181,12 +193,15 @@ internal static partial class Kernels
             Span<T> pi = p.Slice(i * cols, cols);
             (T max, T sum) = SoftmaxRow(zi, pi);
             int y = labels[i];
-            total += double.CreateTruncating(T.Log(sum) - (zi[y] - max));
+            double loss = double.CreateTruncating(T.Log(sum) - (zi[y] - max));
+            total += weighted ? double.CreateTruncating(classWeights[y]) * loss : loss;
             if (!dz.IsEmpty)
             {
                 Span<T> di = dz.Slice(i * cols, cols);
                 for (int j = 0; j < cols; j++) di[j] = pi[j] * scale;
                 di[y] = (pi[y] - T.One) * scale;
+                if (weighted)
+                    for (int j = 0; j < cols; j++) di[j] *= classWeights[y];
             }
         }
         return total;
