@@ -32,7 +32,7 @@ internal sealed class BatchBuffers<T>
     public T[] A { get; }        // m x H  max(0, Hpre)
     public T[] Z { get; }        // m x C  A W2 + b2
     public T[] P { get; }        // m x C  softmax(Z)
-    public T[] dZ { get; }       // m x C  (P - Y) / m
+    public T[] dZ { get; }       // m x C  (P - Y) / m, each row times its class weight when weighted
     public T[] dA { get; }       // m x H  dZ W2^T
     public T[] dH { get; }       // m x H  dA * 1[Hpre > 0]
 }
@@ -44,7 +44,10 @@ internal readonly record struct BatchLoss(double DataLoss, double Regularization
 }
 
 /// <summary>
-/// The two-layer network's forward and backward passes, written to be read beside the derivation:
+/// The two-layer network's forward and backward passes as training runs them: each stage's loops fused into the
+/// kernels of the Numerics seam (cache-blocked products, bias and ReLU in one pass, the softmax, its loss and dZ in
+/// one pass). <see cref="Backprop"/> is the same derivation written plainly, stage by stage, and the tests hold
+/// this path to it.
 /// <code>
 ///   Hpre = X W1 + b1            dW2 = A^T dZ + (lambda/m) W2     db2 = column sums of dZ
 ///   A    = max(0, Hpre)         dA  = dZ W2^T
@@ -57,7 +60,7 @@ internal readonly record struct BatchLoss(double DataLoss, double Regularization
 /// <see cref="ParameterSet{T}"/>), so W1's array read row-major is W1^T (H x D) and W2's is W2^T (C x H);
 /// each product below names the form it computes.
 /// </summary>
-internal static class Backprop
+internal static class FusedBackprop
 {
     /// <summary>
     /// Forward pass over the first <paramref name="m"/> rows of <paramref name="b"/>: fills Hpre, A, Z and P,
@@ -75,11 +78,10 @@ internal static class Backprop
         int c = w.C;
         ForwardScores(w, b, m);
         Span<T> z = b.Z.AsSpan(0, m * c), p = b.P.AsSpan(0, m * c);
-        // P = softmax(Z); data loss = -(1/m) sum_i log P[i, y_i]; dZ = (P - Y) / m.
+        // P = softmax(Z); data loss = -(1/m) sum_i w[y_i] log P[i, y_i]; dZ = w[y] (P - Y) / m (w = 1 unweighted).
         T invM = T.One / T.CreateTruncating(m);
         Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
-        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM) / m;
-        if (classWeights is not null) dataLoss = WeighByClass(z, b.Labels.AsSpan(0, m), dz, m, c, classWeights);
+        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM, classWeights) / m;
         return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda));
     }
 
@@ -98,30 +100,6 @@ internal static class Backprop
         // Z = A W2 + b2.
         Kernels.Gemm<T>(false, true, m, c, h, a, h, w.W2, h, z, c, accumulate: false);
         Kernels.AddBias<T>(z, w.b2, m, c);
-    }
-
-    /// <summary>Scales each row of dZ by its class weight and returns the weighted mean cross-entropy.</summary>
-    private static double WeighByClass<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, Span<T> dz, int m, int c, T[] classWeights)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double total = 0;
-        for (int i = 0; i < m; i++)
-        {
-            ReadOnlySpan<T> zi = z.Slice(i * c, c);
-            int y = labels[i];
-            T weight = classWeights[y];
-            // -log P[i, y] = log-sum-exp(z_i) - z_iy, in double.
-            double max = double.NegativeInfinity, sum = 0;
-            for (int j = 0; j < c; j++) max = Math.Max(max, double.CreateTruncating(zi[j]));
-            for (int j = 0; j < c; j++) sum += Math.Exp(double.CreateTruncating(zi[j]) - max);
-            total += double.CreateTruncating(weight) * (Math.Log(sum) + max - double.CreateTruncating(zi[y]));
-            if (!dz.IsEmpty)
-            {
-                Span<T> di = dz.Slice(i * c, c);
-                for (int j = 0; j < c; j++) di[j] *= weight;
-            }
-        }
-        return total / m;
     }
 
     /// <summary>How many of the first m rows have their label as the most probable class in P.</summary>
