@@ -42,10 +42,6 @@ Describe 'Get-MlpGradient' {
         It 'still answers to the gradients'' old names W1, b1, W2, b2, hidden aliases of dW1, db1, dW2, db2' {
             $g.W1 -is [MathNet.Numerics.LinearAlgebra.Matrix[double]] | Should -BeTrue
             $g.b1 -is [MathNet.Numerics.LinearAlgebra.Vector[double]] | Should -BeTrue
-            $g.W1.RowCount, $g.W1.ColumnCount | Should -Be @(64, 12)
-            $g.b1.Count | Should -Be 12
-            $g.W2.RowCount, $g.W2.ColumnCount | Should -Be @(12, 10)
-            $g.b2.Count | Should -Be 10
             foreach ($name in 'W1', 'b1', 'W2', 'b2') {
                 [object]::ReferenceEquals($g.$name, $g."d$name") | Should -BeTrue -Because "`$g.$name is `$g.d$name"
                 ($g | Get-Member -Name $name) | Should -BeNullOrEmpty -Because "$name is hidden"

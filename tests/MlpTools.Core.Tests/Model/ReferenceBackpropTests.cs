@@ -18,12 +18,7 @@ public class ReferenceBackpropTests
     public void Reference_path_matches_PyTorch_autograd_in_double(string name)
     {
         var c = TestData.Case(name);
-        var net = (Mlp<double>)c.Network(Precision.Double);
-        BatchBuffers<double> b = net.LoadBatch(c.Data());
-        var g = new ParameterSet<double>(c.D, c.H, c.C);
-        BatchLoss loss = Backprop.Forward(net.Parameters, b, c.M, c.Lambda);
-        Backprop.Backward(net.Parameters, b, c.M, c.Lambda, g);
-
+        (BatchBuffers<double> b, ParameterSet<double> g, BatchLoss loss) = RunReference<double>(c, Precision.Double);
         // The same tolerance as the training path's test against these cases (BackpropTests).
         const double tol = 1e-12;
         TestData.Close(c.Hpre, RowMajor(b.Hpre, c.M, c.H), tol, "Hpre");
@@ -44,12 +39,7 @@ public class ReferenceBackpropTests
     public void Reference_path_matches_PyTorch_within_float_rounding(string name)
     {
         var c = TestData.Case(name);
-        var net = (Mlp<float>)c.Network(Precision.Single);
-        BatchBuffers<float> b = net.LoadBatch(c.Data());
-        var g = new ParameterSet<float>(c.D, c.H, c.C);
-        BatchLoss loss = Backprop.Forward(net.Parameters, b, c.M, c.Lambda);
-        Backprop.Backward(net.Parameters, b, c.M, c.Lambda, g);
-
+        (BatchBuffers<float> b, ParameterSet<float> g, BatchLoss loss) = RunReference<float>(c, Precision.Single);
         // As for the training path (BackpropTests): float32 carries about 7 digits; sums of up to 16 terms lose a few more ulps.
         const double tol = 2e-5;
         TestData.Close(c.P, RowMajor(b.P, c.M, c.C), tol, "P");
@@ -64,12 +54,8 @@ public class ReferenceBackpropTests
     public void Reference_path_takes_class_weights_as_a_weighted_mean_of_the_per_sample_losses()
     {
         var c = TestData.Case("regularized");
-        var net = (Mlp<double>)c.Network(Precision.Double);
-        BatchBuffers<double> b = net.LoadBatch(c.Data());
         double[] weights = { 0.5, 2.0, 1.25 };
-        var g = new ParameterSet<double>(c.D, c.H, c.C);
-        BatchLoss loss = Backprop.Forward(net.Parameters, b, c.M, c.Lambda, weights);
-        Backprop.Backward(net.Parameters, b, c.M, c.Lambda, g, weights);
+        (BatchBuffers<double> b, _, BatchLoss loss) = RunReference<double>(c, Precision.Double, weights);
         double expected = 0;
         for (int i = 0; i < c.M; i++) expected -= weights[c.Y[i]] * Math.Log(c.P[i, c.Y[i]]);
         TestData.Close(expected / c.M, loss.DataLoss, 1e-12, "weighted DataLoss");
@@ -77,6 +63,19 @@ public class ReferenceBackpropTests
         for (int i = 0; i < c.M; i++)
             for (int j = 0; j < c.C; j++)
                 TestData.Close(weights[c.Y[i]] * (c.P[i, j] - (j == c.Y[i] ? 1 : 0)) / c.M, b.dZ[i * c.C + j], 1e-12, $"dZ[{i},{j}]");
+    }
+
+    /// <summary>A reference case's batch through the reference path, forward then backward, in precision T.</summary>
+    private static (BatchBuffers<T> Batch, ParameterSet<T> Gradients, BatchLoss Loss) RunReference<T>(ReferenceCase c, Precision precision,
+        T[]? classWeights = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var net = (Mlp<T>)c.Network(precision);
+        BatchBuffers<T> b = net.LoadBatch(c.Data());
+        var g = new ParameterSet<T>(c.D, c.H, c.C);
+        BatchLoss loss = Backprop.Forward(net.Parameters, b, c.M, c.Lambda, classWeights);
+        Backprop.Backward(net.Parameters, b, c.M, c.Lambda, g, classWeights);
+        return (b, g, loss);
     }
 
     /// <summary>
