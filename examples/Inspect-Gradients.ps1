@@ -1,6 +1,6 @@
 # Inspect-Gradients: a walk-through for learners who derive backpropagation by hand. See every quantity of
 # the forward and backward passes of a small batch, check the network's gradients against finite
-# differences, then check a gradient you computed yourself. The math (DESIGN.md), X one sample a row:
+# differences, then check a gradient you computed yourself. The math (README.md), X one sample a row:
 #
 #   Hpre = X W1 + b1     A = max(0, Hpre)     Z = A W2 + b2     P = softmax(Z)
 #   dZ = (P - Y) / m     dW2 = A^T dZ + (lambda/m) W2     dA = dZ W2^T     dH = dA * 1[Hpre > 0]
@@ -28,7 +28,7 @@ Show-Example 'Two samples as nested arrays, one row each, and their labels; -Tra
         b2 = @(0.0, 0.0)
     }
     $trace = $net | Get-MlpGradient -Features @(@(1.0, 2.0), @(-1.0, 0.5)) -Labels 0, 1 -Regularization 0 -Trace
-    $trace.Hpre, $trace.A, $trace.Z, $trace.P, $trace.dZ, $trace.W2
+    $trace.Hpre, $trace.A, $trace.Z, $trace.P, $trace.dZ, $trace.dW2
 }
 
 Show-Example 'A batch of 8 digits through a float64 network, and the trace checked against its formulas' {

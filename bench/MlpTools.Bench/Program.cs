@@ -23,7 +23,7 @@ namespace MlpTools.Bench;
 /// <list type="number">
 /// <item>peak: this machine's fp32 fused-multiply-add peak, measured with an FMA-only loop on 1 and on all cores;</item>
 /// <item>gemm: float32 Kernels.Gemm GFLOP/s (median [min-max] of several samples) and share of the measured peak, for
-///   the five products of a training step of 784-100-10 and 784-1024-10 at batch 200, in the forms Backprop uses,
+///   the five products of a training step of 784-100-10 and 784-1024-10 at batch 200, in the forms FusedBackprop uses,
 ///   and for 1024^3; the share both of the session's best peak and of the peak measured beside each sample (the
 ///   host's speed swings); and the micro-kernel alone on one core with its operands in cache;</item>
 /// <item>epoch: seconds per training epoch (Trainer.Train, 60,000 Fashion-MNIST samples, batch 200, SGD momentum 0.9,
@@ -178,7 +178,7 @@ internal static class Program
 
     // ---------------------------------------------------------------- gemm
 
-    /// <summary>One product as Backprop calls it, and the gemm.py shape with the same m, n, k (up to transposing C).</summary>
+    /// <summary>One product as FusedBackprop calls it, and the gemm.py shape with the same m, n, k (up to transposing C).</summary>
     private sealed record GemmShape(string Name, bool TransA, bool TransB, int M, int N, int K, string? PeerShape);
 
     private static List<GemmShape> GemmShapes()

@@ -90,8 +90,8 @@ Describe 'Default views' {
         $net = if ($Precision -eq 'Single') { $single } else { $double }
         $text = $net | Get-MlpGradient -Dataset $batch | Out-String -Width 120
         $text | Should -Match 'DataLoss\s+: \d'
-        $text | Should -Match 'W1\s+: 2x8 matrix'
-        $text | Should -Match 'b2\s+: 3 vector'
+        $text | Should -Match 'dW1\s+: 2x8 matrix'
+        $text | Should -Match 'db2\s+: 3 vector'
         $text | Should -Match 'Trace\s+: none \(use -Trace\)'
     }
 

@@ -30,13 +30,24 @@ Describe 'Get-MlpGradient' {
             $g.RegularizationLoss | Should -BeGreaterThan ($expected * (1 - 1e-12))
         }
 
-        It 'has gradients W1, b1, W2, b2 as MathNet types shaped like the parameters' {
+        It 'has gradients dW1, db1, dW2, db2 as MathNet types shaped like the parameters' {
+            $g.dW1 -is [MathNet.Numerics.LinearAlgebra.Matrix[double]] | Should -BeTrue
+            $g.db1 -is [MathNet.Numerics.LinearAlgebra.Vector[double]] | Should -BeTrue
+            $g.dW1.RowCount, $g.dW1.ColumnCount | Should -Be @(64, 12)
+            $g.db1.Count | Should -Be 12
+            $g.dW2.RowCount, $g.dW2.ColumnCount | Should -Be @(12, 10)
+            $g.db2.Count | Should -Be 10
+        }
+
+        It 'still answers to the gradients'' old names W1, b1, W2, b2, hidden aliases of dW1, db1, dW2, db2' {
             $g.W1 -is [MathNet.Numerics.LinearAlgebra.Matrix[double]] | Should -BeTrue
             $g.b1 -is [MathNet.Numerics.LinearAlgebra.Vector[double]] | Should -BeTrue
-            $g.W1.RowCount, $g.W1.ColumnCount | Should -Be @(64, 12)
-            $g.b1.Count | Should -Be 12
-            $g.W2.RowCount, $g.W2.ColumnCount | Should -Be @(12, 10)
-            $g.b2.Count | Should -Be 10
+            foreach ($name in 'W1', 'b1', 'W2', 'b2') {
+                [object]::ReferenceEquals($g.$name, $g."d$name") | Should -BeTrue -Because "`$g.$name is `$g.d$name"
+                ($g | Get-Member -Name $name) | Should -BeNullOrEmpty -Because "$name is hidden"
+                ($g | Get-Member -Name $name -Force).MemberType | Should -Be 'AliasProperty'
+                ($g | Get-Member -Name "d$name").MemberType | Should -Be 'Property'
+            }
         }
 
         It 'has no trace without -Trace' {
@@ -65,7 +76,7 @@ Describe 'Get-MlpGradient' {
             $single = $digits | New-Mlp -HiddenSize 4 -Seed 1
             $s = $single | Get-MlpGradient -Dataset $batch
             $s -is [MlpTools.Core.Inspection.GradientReport[single]] | Should -BeTrue
-            $s.W1 -is [MathNet.Numerics.LinearAlgebra.Matrix[single]] | Should -BeTrue
+            $s.dW1 -is [MathNet.Numerics.LinearAlgebra.Matrix[single]] | Should -BeTrue
         }
     }
 
@@ -121,8 +132,8 @@ Describe 'Get-MlpGradient' {
         }
 
         It 'dW2 = A^T dZ + (lambda/m) W2 and db2 = column sums of dZ' {
-            Get-MaxDifference $t.W2 ($t.A.TransposeThisAndMultiply($t.dZ) + $net.W2 * ($lambda / $m)) | Should -BeLessThan 1e-14
-            Get-MaxDifference $t.b2 ([MathNet.Numerics.LinearAlgebra.Vector[double]]$t.dZ.ColumnSums()) | Should -BeLessThan 1e-15
+            Get-MaxDifference $t.dW2 ($t.A.TransposeThisAndMultiply($t.dZ) + $net.W2 * ($lambda / $m)) | Should -BeLessThan 1e-14
+            Get-MaxDifference $t.db2 ([MathNet.Numerics.LinearAlgebra.Vector[double]]$t.dZ.ColumnSums()) | Should -BeLessThan 1e-15
         }
 
         It 'dA = dZ W2^T and dH = dA * 1[Hpre > 0]' {
@@ -132,8 +143,8 @@ Describe 'Get-MlpGradient' {
         }
 
         It 'dW1 = X^T dH + (lambda/m) W1 and db1 = column sums of dH' {
-            Get-MaxDifference $t.W1 ($t.X.TransposeThisAndMultiply($t.dH) + $net.W1 * ($lambda / $m)) | Should -BeLessThan 1e-14
-            Get-MaxDifference $t.b1 $t.dH.ColumnSums() | Should -BeLessThan 1e-15
+            Get-MaxDifference $t.dW1 ($t.X.TransposeThisAndMultiply($t.dH) + $net.W1 * ($lambda / $m)) | Should -BeLessThan 1e-14
+            Get-MaxDifference $t.db1 $t.dH.ColumnSums() | Should -BeLessThan 1e-15
         }
     }
 

@@ -110,7 +110,7 @@ public static class GradientChecker
         int d = w.D, hidden = w.H, c = w.C;
         var random = Rng.Create(seed ?? 0);
         // The unperturbed forward pass: Hpre, A and Z at w.
-        Backprop.Forward(w, batch, m, lambda, withGradientSeed: false);
+        FusedBackprop.Forward(w, batch, m, lambda, withGradientSeed: false);
         double[] x = batch.X, hpre = batch.Hpre, a = batch.A, z = batch.Z, w2 = w.W2;
         var delta = new double[c];
         var shifted = new double[c];

@@ -37,9 +37,15 @@ public abstract class GradientReport
 }
 
 /// <summary>
-/// Loss and gradients in the network's precision, as MathNet matrices and vectors of the parameters' shapes;
-/// with a trace, every intermediate of the forward and backward passes by its name in the derivation.
+/// Loss and gradients in the network's precision, as MathNet matrices and vectors of the parameters' shapes, each
+/// named after what it differentiates (dW1 is dL/dW1); with a trace, every intermediate of the forward and backward
+/// passes by its name in the derivation.
 /// </summary>
+/// <remarks>
+/// The module's type data (MlpTools.Types.ps1xml) also gives PowerShell hidden aliases W1, b1, W2 and b2 for the
+/// four gradients, the names they had before: scripts that read $g.W1 keep working, and Test-MlpGradient -Gradient
+/// reads a report through them as it reads any object with the parameters' names.
+/// </remarks>
 public sealed class GradientReport<T> : GradientReport
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -49,22 +55,22 @@ public sealed class GradientReport<T> : GradientReport
         : base(loss.DataLoss, loss.RegularizationLoss, m, lambda)
     {
         _gradients = gradients;
-        W1 = gradients.BindMatrix(0);
-        b1 = gradients.BindVector(1);
-        W2 = gradients.BindMatrix(2);
-        b2 = gradients.BindVector(3);
+        dW1 = gradients.BindMatrix(0);
+        db1 = gradients.BindVector(1);
+        dW2 = gradients.BindMatrix(2);
+        db2 = gradients.BindVector(3);
         if (trace is not null) Trace = new BackpropTrace<T>(trace, m, gradients.D, gradients.H, gradients.C);
     }
 
 #pragma warning disable IDE1006 // names as in the derivation
-    /// <summary>dL/dW1, D x H.</summary>
-    public Matrix<T> W1 { get; }
-    /// <summary>dL/db1, H.</summary>
-    public MathNet.Numerics.LinearAlgebra.Vector<T> b1 { get; }
-    /// <summary>dL/dW2, H x C.</summary>
-    public Matrix<T> W2 { get; }
-    /// <summary>dL/db2, C.</summary>
-    public MathNet.Numerics.LinearAlgebra.Vector<T> b2 { get; }
+    /// <summary>dW1 = dL/dW1 = X^T dH + (lambda/m) W1, D x H.</summary>
+    public Matrix<T> dW1 { get; }
+    /// <summary>db1 = dL/db1 = the column sums of dH, H.</summary>
+    public MathNet.Numerics.LinearAlgebra.Vector<T> db1 { get; }
+    /// <summary>dW2 = dL/dW2 = A^T dZ + (lambda/m) W2, H x C.</summary>
+    public Matrix<T> dW2 { get; }
+    /// <summary>db2 = dL/db2 = the column sums of dZ, C.</summary>
+    public MathNet.Numerics.LinearAlgebra.Vector<T> db2 { get; }
 
     /// <summary>Every intermediate of the batch's forward and backward passes (with -Trace; null otherwise).</summary>
     public BackpropTrace<T>? Trace { get; }
@@ -101,7 +107,7 @@ public sealed class GradientReport<T> : GradientReport
 }
 
 /// <summary>
-/// Every intermediate of one batch's forward and backward passes, named as in the derivation (see Backprop):
+/// Every intermediate of one batch's forward and backward passes, named as in the derivation (see <see cref="Backprop"/>):
 /// X, Y, Hpre, A, Z, P, dZ, dA and dH, each a matrix with one row per sample.
 /// </summary>
 public abstract class BackpropTrace

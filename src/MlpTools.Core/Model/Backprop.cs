@@ -1,180 +1,235 @@
 using System.Numerics;
-using MlpTools.Core.Numerics;
 
 namespace MlpTools.Core.Model;
 
 /// <summary>
-/// Buffers for one batch: its inputs and every intermediate of the forward and backward passes.
-/// Sized once for the largest batch, then reused, so a training step allocates nothing.
-/// </summary>
-/// <remarks>All matrices row-major, one sample a row. m = rows in use, D inputs, H hidden units, C classes.</remarks>
-internal sealed class BatchBuffers<T>
-    where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public BatchBuffers(int capacity, int inputSize, int hiddenSize, int classCount)
-    {
-        Capacity = capacity;
-        X = new T[checked(capacity * inputSize)];
-        Labels = new int[capacity];
-        Hpre = new T[checked(capacity * hiddenSize)];
-        A = new T[Hpre.Length];
-        Z = new T[checked(capacity * classCount)];
-        P = new T[Z.Length];
-        dZ = new T[Z.Length];
-        dA = new T[Hpre.Length];
-        dH = new T[Hpre.Length];
-    }
-
-    public int Capacity { get; }
-    public T[] X { get; }        // m x D  inputs
-    public int[] Labels { get; } // m      y, in 0..C-1
-    public T[] Hpre { get; }     // m x H  X W1 + b1
-    public T[] A { get; }        // m x H  max(0, Hpre)
-    public T[] Z { get; }        // m x C  A W2 + b2
-    public T[] P { get; }        // m x C  softmax(Z)
-    public T[] dZ { get; }       // m x C  (P - Y) / m
-    public T[] dA { get; }       // m x H  dZ W2^T
-    public T[] dH { get; }       // m x H  dA * 1[Hpre > 0]
-}
-
-/// <summary>The loss of one batch, split into its two terms.</summary>
-internal readonly record struct BatchLoss(double DataLoss, double RegularizationLoss)
-{
-    public double Total => DataLoss + RegularizationLoss;
-}
-
-/// <summary>
-/// The two-layer network's forward and backward passes, written to be read beside the derivation:
+/// Backpropagation through the two-layer network, written to be read beside the derivation (README.md): one
+/// stage at a time, its forward and backward passes side by side, in plain loops. This is the reference: training
+/// runs <see cref="FusedBackprop"/>, the same stages fused into fast kernels, and the tests hold it to this.
 /// <code>
-///   Hpre = X W1 + b1            dW2 = A^T dZ + (lambda/m) W2     db2 = column sums of dZ
-///   A    = max(0, Hpre)         dA  = dZ W2^T
-///   Z    = A W2 + b2            dH  = dA * 1[Hpre > 0]
-///   P    = softmax(Z)           dW1 = X^T dH + (lambda/m) W1     db1 = column sums of dH
-///   L    = -(1/m) sum_i log P[i, y_i] + (lambda / (2m)) (||W1||^2 + ||W2||^2)
-///   dZ   = (P - Y) / m
+///   Shapes, fixed once for the whole file:
+///     m  samples in the batch, one a row        X          (m, D)    y   m labels in 0..C-1, Y their one-hot (m, C)
+///     D  inputs                                 W1         (D, H)    b1  (H)
+///     H  hidden units                           W2         (H, C)    b2  (C)
+///     C  classes                                Hpre, A    (m, H)    dA, dH   (m, H)
+///                                               Z, P       (m, C)    dZ       (m, C)
+///   Storage:
+///     a batch matrix M (rows, cols) is row-major:          M[i, j] = M[i * cols + j]
+///     a weight W (rows, cols) is kept column by column,    W[p, j] = W[j * rows + p]
+///     as MathNet keeps it (see ParameterSet), so the weights users see are these same arrays.
+///
+///   The network, stage by stage:
+///     affine    Hpre = X W1 + b1                   dW1 = X^T dH     db1 = column sums of dH
+///     ReLU      A    = max(0, Hpre)                dH  = dA * 1[Hpre > 0]
+///     affine    Z    = A W2 + b2                   dW2 = A^T dZ     db2 = column sums of dZ     dA = dZ W2^T
+///     softmax   P    = softmax(Z)                  dZ  = w[y] (P - Y) / m
+///     with cross-entropy  L_data = -(1/m) sum_i w[y_i] log P[i, y_i]
+///     L2        L_reg = (lambda / (2m)) (||W1||^2 + ||W2||^2)      dW1 += (lambda/m) W1     dW2 += (lambda/m) W2
 /// </code>
-/// Shapes: X is m x D, W1 D x H, b1 H, W2 H x C, b2 C. Parameters are stored column-major (see
-/// <see cref="ParameterSet{T}"/>), so W1's array read row-major is W1^T (H x D) and W2's is W2^T (C x H);
-/// each product below names the form it computes.
+/// w is the optional weight of each class (all 1 without class weights). Each gradient is named after what it
+/// differentiates: dZ is dL/dZ, dW1 is dL/dW1, and so on.
 /// </summary>
 internal static class Backprop
 {
+    // ---------------------------------------------------------------------------------------------------------
+    // Affine: Out = In W + b
+
     /// <summary>
-    /// Forward pass over the first <paramref name="m"/> rows of <paramref name="b"/>: fills Hpre, A, Z and P,
-    /// and returns the loss. When <paramref name="withGradientSeed"/> is set it also fills dZ = (P - Y)/m,
-    /// ready for <see cref="Backward"/>.
+    /// Out = In W + b, with b added to every row.
+    /// In is (m, k), W is (k, n) kept column by column, b is (n); Out is (m, n).
+    /// </summary>
+    public static void AffineForward<T>(Span<T> output, ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias,
+        int m, int k, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                T sum = T.Zero;
+                for (int p = 0; p < k; p++) sum += input[i * k + p] * weight[j * k + p];
+                output[i * n + j] = sum + bias[j];
+            }
+        }
+    }
+
+    /// <summary>
+    /// In the forward pass this was: Out = In W + b. Given dOut (m, n):
+    /// <code>
+    ///   dW  = In^T dOut           (k, n), kept column by column like W
+    ///   db  = column sums of dOut (n): b was added to every row
+    ///   dIn = dOut W^T            (m, k), only when <paramref name="dInput"/> is not empty
+    /// </code>
+    /// The first layer's input is the data X, which has no gradient to pass on: it leaves dIn empty.
+    /// </summary>
+    public static void AffineBackward<T>(Span<T> dWeight, Span<T> dBias, Span<T> dInput, ReadOnlySpan<T> dOutput,
+        ReadOnlySpan<T> input, ReadOnlySpan<T> weight, int m, int k, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int p = 0; p < k; p++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                T sum = T.Zero;
+                for (int i = 0; i < m; i++) sum += input[i * k + p] * dOutput[i * n + j];
+                dWeight[j * k + p] = sum;
+            }
+        }
+        for (int j = 0; j < n; j++)
+        {
+            T sum = T.Zero;
+            for (int i = 0; i < m; i++) sum += dOutput[i * n + j];
+            dBias[j] = sum;
+        }
+        if (dInput.IsEmpty) return;
+        for (int i = 0; i < m; i++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                T sum = T.Zero;
+                for (int j = 0; j < n; j++) sum += dOutput[i * n + j] * weight[j * k + p];
+                dInput[i * k + p] = sum;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // ReLU: A = max(0, Hpre)
+
+    /// <summary>A = max(0, Hpre), entry by entry (Hpre and A both (m, H): <paramref name="count"/> = m H entries).</summary>
+    public static void ReluForward<T>(Span<T> a, ReadOnlySpan<T> hpre, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < count; i++) a[i] = hpre[i] > T.Zero ? hpre[i] : T.Zero;
+    }
+
+    /// <summary>
+    /// In the forward pass this was: A = max(0, Hpre). Its slope is 1 where Hpre &gt; 0 and 0 elsewhere (at Hpre = 0
+    /// too, where it has none: the convention the gradient check shares), so dH = dA * 1[Hpre &gt; 0].
+    /// </summary>
+    public static void ReluBackward<T>(Span<T> dH, ReadOnlySpan<T> dA, ReadOnlySpan<T> hpre, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < count; i++) dH[i] = hpre[i] > T.Zero ? dA[i] : T.Zero;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Softmax with cross-entropy: P = softmax(Z), L_data = -(1/m) sum_i w[y_i] log P[i, y_i]
+
+    /// <summary>
+    /// P = softmax(Z), row by row, and returns the data loss L_data = -(1/m) sum_i w[y_i] log P[i, y_i].
+    /// Z and P are (m, C); <paramref name="classWeights"/> holds w, one per class, or is empty for all 1.
     /// </summary>
     /// <remarks>
-    /// With <paramref name="classWeights"/> (one per class) each sample's cross-entropy and its row of dZ are
-    /// multiplied by the weight of its class: L_data = -(1/m) sum_i w[y_i] log P[i, y_i], dZ[i,:] = w[y_i] (P - Y)[i,:] / m.
+    /// Each row's largest score is subtracted before exp (softmax does not change when a row is shifted), so exp
+    /// cannot overflow. The loss of a row, -log P[i, y] = log(sum_j exp(z_j - max)) - (z_y - max), is taken from the
+    /// scores rather than from P, whose entry may have rounded to 0. The sum over rows is in double.
     /// </remarks>
-    public static BatchLoss Forward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, bool withGradientSeed,
-        T[]? classWeights = null)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int c = w.C;
-        ForwardScores(w, b, m);
-        Span<T> z = b.Z.AsSpan(0, m * c), p = b.P.AsSpan(0, m * c);
-        // P = softmax(Z); data loss = -(1/m) sum_i log P[i, y_i]; dZ = (P - Y) / m.
-        T invM = T.One / T.CreateTruncating(m);
-        Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
-        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM) / m;
-        if (classWeights is not null) dataLoss = WeighByClass(z, b.Labels.AsSpan(0, m), dz, m, c, classWeights);
-        return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda));
-    }
-
-    /// <summary>The forward pass up to the scores: fills Hpre, A and Z for the first m rows (no labels needed).</summary>
-    public static void ForwardScores<T>(ParameterSet<T> w, BatchBuffers<T> b, int m)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int d = w.D, h = w.H, c = w.C;
-        Span<T> hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
-        Span<T> z = b.Z.AsSpan(0, m * c);
-
-        // Hpre = X W1 + b1: X (m x D) times W1, whose array is W1^T (H x D), so the form is X * (W1^T)^T.
-        Kernels.Gemm<T>(false, true, m, h, d, b.X.AsSpan(0, m * d), d, w.W1, d, hpre, h, accumulate: false);
-        // A = max(0, Hpre), with b1 added to every row of Hpre first.
-        Kernels.AddBiasRelu<T>(hpre, w.b1, a, m, h);
-        // Z = A W2 + b2.
-        Kernels.Gemm<T>(false, true, m, c, h, a, h, w.W2, h, z, c, accumulate: false);
-        Kernels.AddBias<T>(z, w.b2, m, c);
-    }
-
-    /// <summary>Scales each row of dZ by its class weight and returns the weighted mean cross-entropy.</summary>
-    private static double WeighByClass<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, Span<T> dz, int m, int c, T[] classWeights)
+    public static double SoftmaxCrossEntropyForward<T>(Span<T> p, ReadOnlySpan<T> z, ReadOnlySpan<int> y,
+        ReadOnlySpan<T> classWeights, int m, int c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;
         for (int i = 0; i < m; i++)
         {
-            ReadOnlySpan<T> zi = z.Slice(i * c, c);
-            int y = labels[i];
-            T weight = classWeights[y];
-            // -log P[i, y] = log-sum-exp(z_i) - z_iy, in double.
-            double max = double.NegativeInfinity, sum = 0;
-            for (int j = 0; j < c; j++) max = Math.Max(max, double.CreateTruncating(zi[j]));
-            for (int j = 0; j < c; j++) sum += Math.Exp(double.CreateTruncating(zi[j]) - max);
-            total += double.CreateTruncating(weight) * (Math.Log(sum) + max - double.CreateTruncating(zi[y]));
-            if (!dz.IsEmpty)
-            {
-                Span<T> di = dz.Slice(i * c, c);
-                for (int j = 0; j < c; j++) di[j] *= weight;
-            }
+            T max = z[i * c];
+            for (int j = 1; j < c; j++) max = T.Max(max, z[i * c + j]);
+            T sum = T.Zero;
+            for (int j = 0; j < c; j++) sum += T.Exp(z[i * c + j] - max);
+            for (int j = 0; j < c; j++) p[i * c + j] = T.Exp(z[i * c + j] - max) / sum;
+
+            double loss = double.CreateTruncating(T.Log(sum) - (z[i * c + y[i]] - max));
+            double weight = classWeights.IsEmpty ? 1.0 : double.CreateTruncating(classWeights[y[i]]);
+            total += weight * loss;
         }
         return total / m;
     }
 
-    /// <summary>How many of the first m rows have their label as the most probable class in P.</summary>
-    public static int CountCorrect<T>(BatchBuffers<T> b, int m, int c)
+    /// <summary>
+    /// In the forward pass this was: P = softmax(Z) and L_data = -(1/m) sum_i w[y_i] log P[i, y_i].
+    /// Through both at once, the gradient of a row is its probabilities less its one-hot label:
+    /// dZ = w[y] (P - Y) / m, computed as ((P - Y) / m) w[y]. dZ and P are (m, C).
+    /// </summary>
+    public static void SoftmaxCrossEntropyBackward<T>(Span<T> dZ, ReadOnlySpan<T> p, ReadOnlySpan<int> y,
+        ReadOnlySpan<T> classWeights, int m, int c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int correct = 0;
+        T count = T.CreateTruncating(m);
         for (int i = 0; i < m; i++)
-            if (ArgMax<T>(b.P.AsSpan(i * c, c)) == b.Labels[i]) correct++;
-        return correct;
+        {
+            T weight = classWeights.IsEmpty ? T.One : classWeights[y[i]];
+            for (int j = 0; j < c; j++)
+            {
+                T indicator = j == y[i] ? T.One : T.Zero;
+                dZ[i * c + j] = (p[i * c + j] - indicator) / count * weight;
+            }
+        }
     }
 
-    /// <summary>The index of the largest entry of a row (the first, on ties): the predicted class of a row of P.</summary>
-    public static int ArgMax<T>(ReadOnlySpan<T> row)
+    // ---------------------------------------------------------------------------------------------------------
+    // L2 regularization: L_reg = (lambda / (2m)) (||W1||^2 + ||W2||^2); the biases are not regularized
+
+    /// <summary>L_reg = (lambda / (2m)) (||W1||_F^2 + ||W2||_F^2), the squares summed in double.</summary>
+    public static double L2Forward<T>(ReadOnlySpan<T> w1, ReadOnlySpan<T> w2, double lambda, int m)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int best = 0;
-        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
-        return best;
+        double squares = 0;
+        foreach (T v in w1) squares += double.CreateTruncating(v) * double.CreateTruncating(v);
+        foreach (T v in w2) squares += double.CreateTruncating(v) * double.CreateTruncating(v);
+        return lambda / (2.0 * m) * squares;
     }
-
-    /// <summary>(lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized.</summary>
-    public static double RegularizationLoss<T>(ParameterSet<T> w, int m, double lambda)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        lambda == 0 ? 0.0 : lambda / (2.0 * m) * (Kernels.SumOfSquares<T>(w.W1) + Kernels.SumOfSquares<T>(w.W2));
 
     /// <summary>
-    /// Backward pass, after <see cref="Forward"/> with the gradient seed: fills dA, dH and the gradients
-    /// <paramref name="g"/> of the loss with respect to every parameter.
+    /// In the forward pass this was: L_reg = (lambda / (2m)) ||W||^2 (for each of W1 and W2). Its gradient is
+    /// (lambda/m) W, added to the data's gradient dW already there.
     /// </summary>
-    public static void Backward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, ParameterSet<T> g)
+    public static void L2Backward<T>(Span<T> dW, ReadOnlySpan<T> weight, double lambda, int m)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int d = w.D, h = w.H, c = w.C;
-        ReadOnlySpan<T> x = b.X.AsSpan(0, m * d), hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
-        ReadOnlySpan<T> dz = b.dZ.AsSpan(0, m * c);
-        Span<T> da = b.dA.AsSpan(0, m * h), dh = b.dH.AsSpan(0, m * h);
         T decay = T.CreateTruncating(lambda / m);
+        for (int i = 0; i < dW.Length; i++) dW[i] += decay * weight[i];
+    }
 
-        // In the forward pass this was: Z = A W2 + b2.
-        // dW2 = A^T dZ + (lambda/m) W2. Its array holds dW2^T = dZ^T A (C x H).
-        Kernels.GemmPlusScaled<T>(true, false, c, h, m, dz, c, a, h, g.W2, h, decay, w.W2, h);
-        // db2 = column sums of dZ.
-        Kernels.ColumnSums<T>(dz, m, c, g.b2);
-        // dA = dZ W2^T: W2's array is already W2^T (C x H).
-        Kernels.Gemm<T>(false, false, m, h, c, dz, c, w.W2, h, da, h, accumulate: false);
+    // ---------------------------------------------------------------------------------------------------------
+    // The whole network
 
-        // In the forward pass this was: A = max(0, Hpre).
-        // dH = dA * 1[Hpre > 0], and db1 = column sums of dH in the same pass.
-        Kernels.ReluBackwardColumnSums<T>(da, hpre, dh, m, h, g.b1);
+    /// <summary>
+    /// The forward pass over the first <paramref name="m"/> rows of <paramref name="b"/> (its X and Labels):
+    /// fills Hpre, A, Z and P, and returns the loss. It leaves in <paramref name="b"/> what the backward pass
+    /// needs: X and A (for dW1 and dW2), Hpre (for the ReLU's mask) and P (for dZ).
+    /// </summary>
+    public static BatchLoss Forward<T>(ParameterSet<T> parameters, BatchBuffers<T> b, int m, double lambda, T[]? classWeights = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int d, int h, int c) = (parameters.D, parameters.H, parameters.C);
+        (T[] W1, T[] b1, T[] W2, T[] b2) = (parameters.W1, parameters.b1, parameters.W2, parameters.b2);
 
-        // In the forward pass this was: Hpre = X W1 + b1.
-        // dW1 = X^T dH + (lambda/m) W1. Its array holds dW1^T = dH^T X (H x D).
-        Kernels.GemmPlusScaled<T>(true, false, h, d, m, dh, h, x, d, g.W1, d, decay, w.W1, d);
+        AffineForward<T>(b.Hpre, b.X, W1, b1, m, d, h);                                 // Hpre = X W1 + b1
+        ReluForward<T>(b.A, b.Hpre, m * h);                                             // A = max(0, Hpre)
+        AffineForward<T>(b.Z, b.A, W2, b2, m, h, c);                                    // Z = A W2 + b2
+        double dataLoss = SoftmaxCrossEntropyForward<T>(b.P, b.Z, b.Labels, classWeights, m, c); // P = softmax(Z), L_data
+        double regularizationLoss = L2Forward<T>(W1, W2, lambda, m);                    // L_reg
+        return new BatchLoss(dataLoss, regularizationLoss);
+    }
+
+    /// <summary>
+    /// The backward pass, after <see cref="Forward"/> on the same batch with the same class weights: fills dZ, dA
+    /// and dH in <paramref name="b"/>, and the gradient of the loss with respect to every parameter in
+    /// <paramref name="gradients"/> (dW1, db1, dW2, db2 in the places of W1, b1, W2, b2).
+    /// </summary>
+    public static void Backward<T>(ParameterSet<T> parameters, BatchBuffers<T> b, int m, double lambda, ParameterSet<T> gradients,
+        T[]? classWeights = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int d, int h, int c) = (parameters.D, parameters.H, parameters.C);
+        (T[] W1, T[] W2) = (parameters.W1, parameters.W2);
+        (T[] dW1, T[] db1, T[] dW2, T[] db2) = (gradients.W1, gradients.b1, gradients.W2, gradients.b2);
+
+        SoftmaxCrossEntropyBackward<T>(b.dZ, b.P, b.Labels, classWeights, m, c);         // dZ = w[y] (P - Y) / m
+        AffineBackward<T>(dW2, db2, b.dA, b.dZ, b.A, W2, m, h, c);                      // dW2 = A^T dZ, db2, dA = dZ W2^T
+        L2Backward<T>(dW2, W2, lambda, m);                                              // dW2 += (lambda/m) W2
+        ReluBackward<T>(b.dH, b.dA, b.Hpre, m * h);                                     // dH = dA * 1[Hpre > 0]
+        AffineBackward<T>(dW1, db1, Span<T>.Empty, b.dH, b.X, W1, m, d, h);             // dW1 = X^T dH, db1
+        L2Backward<T>(dW1, W1, lambda, m);                                              // dW1 += (lambda/m) W1
     }
 }

@@ -412,12 +412,12 @@ public sealed class Mlp<T> : Mlp
         int correct = 0;
         ForEachBatch(data, EvaluationBuffers(n), withLabels: true, (buffers, start, m) =>
         {
-            double loss = Backprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss;
+            double loss = FusedBackprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss;
             if (checkScores) CheckScores(data, buffers, start, m, loss);
             lossSum += loss * m;
             for (int r = 0; r < m; r++)
             {
-                int predicted = Backprop.ArgMax<T>(buffers.P.AsSpan(r * c, c));
+                int predicted = FusedBackprop.ArgMax<T>(buffers.P.AsSpan(r * c, c));
                 int actual = buffers.Labels[r];
                 confusion[actual, predicted]++;
                 if (predicted == actual) correct++;
@@ -436,14 +436,14 @@ public sealed class Mlp<T> : Mlp
         var predicted = new int[n];
         ForEachBatch(data, EvaluationBuffers(n), withLabels: false, (buffers, start, m) =>
         {
-            Backprop.ForwardScores(Parameters, buffers, m);
+            FusedBackprop.ForwardScores(Parameters, buffers, m);
             CheckScores(data, buffers, start, m, loss: 0);
             Numerics.Kernels.Softmax<T>(buffers.Z.AsSpan(0, m * c), buffers.P.AsSpan(0, m * c), m, c);
             for (int r = 0; r < m; r++)
             {
                 ReadOnlySpan<T> row = buffers.P.AsSpan(r * c, c);
                 for (int j = 0; j < c; j++) probabilities[start + r, j] = double.CreateTruncating(row[j]);
-                predicted[start + r] = Backprop.ArgMax(row);
+                predicted[start + r] = FusedBackprop.ArgMax(row);
             }
         });
         return (probabilities, predicted);
@@ -512,9 +512,9 @@ public sealed class Mlp<T> : Mlp
         var buffers = LoadBatch(data);
         var gradients = new ParameterSet<T>(InputSize, HiddenSize, ClassCount);
         T[]? weights = ClassWeightArray(classWeights);
-        BatchLoss loss = Backprop.Forward(Parameters, buffers, m, regularization, withGradientSeed: true, weights);
+        BatchLoss loss = FusedBackprop.Forward(Parameters, buffers, m, regularization, withGradientSeed: true, weights);
         CheckScores(data, buffers, 0, m, loss.DataLoss);
-        Backprop.Backward(Parameters, buffers, m, regularization, gradients);
+        FusedBackprop.Backward(Parameters, buffers, m, regularization, gradients);
         if (!gradients.AllFinite())
         {
             // The gradient sums over the batch; the row with the largest input is the one to look at.
@@ -571,7 +571,7 @@ public sealed class Mlp<T> : Mlp
         T largest = T.Zero;
         foreach (T[] w in new[] { Parameters.W1, Parameters.W2 })
             foreach (T v in w) largest = T.Max(largest, T.Abs(v));
-        double penalty = Backprop.RegularizationLoss(Parameters, batchSize, lambda);
+        double penalty = FusedBackprop.RegularizationLoss(Parameters, batchSize, lambda);
         string? what = !T.IsFinite(decay) ? "lambda/m, the factor of the gradient's L2 term (lambda/m) W,"
             : !T.IsFinite(decay * largest) ? "the gradient's L2 term (lambda/m) W"
             : !double.IsFinite(penalty) ? "the penalty (lambda/2m)(||W1||^2 + ||W2||^2)"

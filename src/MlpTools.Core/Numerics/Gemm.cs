@@ -35,26 +35,32 @@ internal unsafe struct GemmArgs<T>
     public readonly T* BAt(int p, int j) => TransB ? B + j * Ldb + p : B + p * Ldb + j;
 }
 
-/// <summary>Switches for tests and measurements; the defaults are the fast choices.</summary>
-internal static class GemmOptions
+/// <summary>
+/// Choices of how a product is cut and read. None changes a result's bits: the tests pass other instances to show
+/// that; everything else uses <see cref="Default"/>, the fast choices.
+/// </summary>
+internal sealed record GemmOptions
 {
+    /// <summary>The fast choices, used unless a caller passes others.</summary>
+    public static GemmOptions Default { get; } = new();
+
     /// <summary>Use the AVX-512 tiles where the CPU has them (else the portable <see cref="VectorTiles{T}"/>).</summary>
-    public static bool UseAvx512 { get; set; } = true;
+    public bool UseAvx512 { get; init; } = true;
 
     /// <summary>Read A in place where that is cheap (else always pack it).</summary>
-    public static bool DirectA { get; set; } = true;
+    public bool DirectA { get; init; } = true;
 
     /// <summary>Read B in place where that is cheap (else always pack it).</summary>
-    public static bool DirectB { get; set; } = true;
+    public bool DirectB { get; init; } = true;
 
-    /// <summary>The largest kc, in bytes of one row of an A panel (tests vary it: results must not change).</summary>
-    public static int KcBytes { get; set; } = 2048;
+    /// <summary>The largest kc, in bytes of one row of an A panel.</summary>
+    public int KcBytes { get; init; } = 2048;
 
-    /// <summary>1 forces row chunks, -1 column chunks, 0 lets the plan choose (tests: results must not change).</summary>
-    public static int ForceRowChunks { get; set; }
+    /// <summary>True forces row chunks, false column chunks; null lets the plan choose.</summary>
+    public bool? RowChunks { get; init; }
 
     /// <summary>Compute the last rows of C with the shorter edge tiles where the family has them (else as a whole panel).</summary>
-    public static bool EdgeTiles { get; set; } = true;
+    public bool EdgeTiles { get; init; } = true;
 }
 
 /// <summary>
@@ -65,7 +71,8 @@ internal static class GemmOptions
 /// C is cut into chunks of whole tiles: column blocks (the usual case) or, when C has few columns, row blocks.
 /// Chunks are independent and may run on any thread (<see cref="KernelThreads"/>). Within a chunk:
 /// <code>
-///   for pc over K in blocks of kc         kc about K / ceil(K / KcMax), rounded up to a multiple of V
+///   for pc over K in blocks of kc         kc about K / ceil(K / kcMax), rounded up to a multiple of V
+///                                         (kcMax: GemmOptions.KcBytes of T, 512 floats by default)
 ///     pack the chunk's strips of op(B)    kc x 2V each, contiguous: a transposing pack for B^T (16 x 16
 ///                                         register transposes), a copy otherwise (or B read in place when
 ///                                         C has so few rows that a strip is used only once or twice)
@@ -84,12 +91,6 @@ internal static unsafe class GemmDriver<T, TTiles>
     where T : unmanaged, IFloatingPointIeee754<T>
     where TTiles : struct, IGemmTiles<T>
 {
-    /// <summary>
-    /// The largest kc. The panel of A (MR x kc) is what stays in L1 while the strips of B stream past it from
-    /// L2: 512 floats (256 doubles) make it 24 KiB, half of a 48 KiB L1.
-    /// </summary>
-    private static int KcMax => GemmOptions.KcBytes / sizeof(T);
-
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
     private const long MinParallelWork = 1 << 18;
 
@@ -114,6 +115,7 @@ internal static unsafe class GemmDriver<T, TTiles>
     internal struct Plan
     {
         public int KcStep;
+        public bool EdgeTiles;      // the last rows of C through the family's shorter tiles (GemmOptions.EdgeTiles)
         public int Strips;          // column strips of C (2V wide; the last may be V wide)
         public int Panels;          // row panels of C (MR high)
         public bool ByRows;         // chunks are row blocks (else column blocks)
@@ -126,13 +128,13 @@ internal static unsafe class GemmDriver<T, TTiles>
 
     /// <summary>Computes the product, on one thread or, when it pays, on several.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(in GemmArgs<T> g)
+    public static void Run(in GemmArgs<T> g, GemmOptions options)
     {
         // With a short K the product is bound by writing C, not by arithmetic; split over cores, C's cache lines
-        // would also move between their caches on every call (measured: 200 x 1024 x 10 runs twice as fast alone).
+        // would also move between their caches on every call.
         bool worthSplitting = (long)g.M * g.N * g.K >= 2 * MinParallelWork && (g.K >= MinParallelK || (long)g.M * g.N * sizeof(T) > 8 << 20);
         int threads = worthSplitting ? KernelThreads.MaxThreads : 1;
-        Plan plan = MakePlan(g, threads);
+        Plan plan = MakePlan(g, threads, options);
         if (plan.ByRows) plan.SharedB = PackBuffers<T>.ForThisThread(0, 0, 0, plan.Strips * NR * g.K).Shared;
         if (plan.Chunks > 1 && threads > 1 && KernelThreads.TryEnter())
         {
@@ -178,10 +180,13 @@ internal static unsafe class GemmDriver<T, TTiles>
         }
     }
 
-    internal static Plan MakePlan(in GemmArgs<T> g, int threads)
+    internal static Plan MakePlan(in GemmArgs<T> g, int threads, GemmOptions options)
     {
-        var plan = new Plan();
-        int kBlocks = (g.K + KcMax - 1) / KcMax;
+        var plan = new Plan { EdgeTiles = options.EdgeTiles };
+        // The panel of A (MR x kc) is what stays in L1 while the strips of B stream past it from L2: with the
+        // default 2 KiB rows, 512 floats (256 doubles), a 12-row panel is 24 KiB, half of a 48 KiB L1.
+        int kcMax = options.KcBytes / sizeof(T);
+        int kBlocks = (g.K + kcMax - 1) / kcMax;
         plan.KcStep = (g.K + kBlocks - 1) / kBlocks;
         // When K is split, a multiple of V: the transposing pack then works in whole V x V blocks (784 = 400 + 384).
         if (kBlocks > 1) plan.KcStep = (plan.KcStep + V - 1) / V * V;
@@ -189,13 +194,13 @@ internal static unsafe class GemmDriver<T, TTiles>
         plan.Panels = (g.M + MR - 1) / MR;
         // For A^T, a stride that is a multiple of 2 KiB maps every p of a panel to the same few L1 sets, so the
         // panel (read once per strip) cannot stay in L1: copy it (cheap, MR contiguous elements per p). A read
-        // by rows is streamed once per panel anyway and measured faster in place even at a 4 KiB stride.
+        // by rows is streamed once per panel, not once per strip, so it is read in place whatever its stride.
         bool aliased = g.TransA && g.Lda * sizeof(T) % 2048 == 0;
-        plan.DirectA = GemmOptions.DirectA && !aliased;
+        plan.DirectA = options.DirectA && !aliased;
         // A strip read in place is fetched row by row at stride ldb for every panel; packed, it is one contiguous
         // stream that the prefetchers follow and that no stride can alias. The copy pays unless C has only a
         // panel or two.
-        plan.DirectB = GemmOptions.DirectB && !g.TransB && plan.Panels <= 2;
+        plan.DirectB = options.DirectB && !g.TransB && plan.Panels <= 2;
 
         // Column chunks need no shared state, but each reads all of A: row chunks are for products with few
         // columns and many rows, and for those whose A must be packed (else every column chunk would pack it
@@ -203,7 +208,7 @@ internal static unsafe class GemmDriver<T, TTiles>
         bool bSmall = (long)g.K * plan.Strips * NR * sizeof(T) <= 1 << 20;
         plan.ByRows = plan.Panels >= 2 * threads && threads > 1
             && (plan.Strips < 2 * threads || (!plan.DirectA && bSmall && plan.Panels >= 4 * threads));
-        if (GemmOptions.ForceRowChunks != 0) plan.ByRows = GemmOptions.ForceRowChunks > 0;
+        if (options.RowChunks is { } rows) plan.ByRows = rows;
         plan.Units = plan.ByRows ? plan.Panels : plan.Strips;
         // Chunk boundaries are spread evenly (units * c / chunks), so chunk sizes differ by one unit at most.
         int chunks = threads == 1 ? 1 : Math.Min(plan.Units, threads * ChunksPerThread);
@@ -262,7 +267,7 @@ internal static unsafe class GemmDriver<T, TTiles>
                 // The last, partial panel has a shorter tile of its own when the family has one for that many rows.
                 // Else it is computed as the whole panel of the last MR rows of C, when C has that many: its first
                 // MR - rows rows are computed again (the same bits) and not copied.
-                bool edge = rows < mr && GemmOptions.EdgeTiles && TTiles.HasEdgeTile(rows);
+                bool edge = rows < mr && plan.EdgeTiles && TTiles.HasEdgeTile(rows);
                 int skip = rows < mr && !edge && g.M >= mr && plan.DirectA ? mr - rows : 0;
                 bool rowsForm = false;
                 T* ap;

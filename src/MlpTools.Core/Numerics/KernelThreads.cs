@@ -28,8 +28,9 @@ internal static class KernelThreads
 {
     private static readonly object s_gate = new();
     private static readonly object s_sleep = new();
-    // 250 us: whole training epochs ran as fast as with 1 ms (784-100-10 and 784-1024-10), while a worker idle
-    // between steps burns a quarter of the time on a shared machine. Shorter (50 us, 0) measured slower.
+    // 250 us: longer than the gaps between the kernels of a training step (tens to hundreds of microseconds), so a
+    // worker is still polling when the next job comes; short enough that a worker left idle soon sleeps instead of
+    // holding a core. Bench's epoch section (build.ps1 -Task Bench) is the place to measure another choice.
     private static long s_spinTicks = Stopwatch.Frequency / 4000;
     // All cores up to 8: beyond that, waking and spinning more workers for products of this size costs more than it saves.
     private static int s_maxThreads = Math.Clamp(Environment.ProcessorCount, 1, 8);

@@ -3,9 +3,16 @@ using System.Numerics;
 namespace MlpTools.Core.Numerics;
 
 /// <summary>
-/// The plainest possible loops for the kernels in <see cref="Kernels"/>: the reference every faster
-/// kernel is tested against. Not used on the training path.
+/// The plainest possible loops for the kernels in <see cref="Kernels"/>: the reference every one of them is
+/// tested against. A fused kernel's reference is the plain loops of its parts in turn (ReluBackwardColumnSums:
+/// <see cref="ReluBackward{T}"/>, then <see cref="ColumnSums{T}"/>). Not used on the training path.
 /// </summary>
+/// <remarks>
+/// The products sum in double and round once, so a kernel is checked against a near-exact value within an error
+/// bound. Every other loop rounds exactly as its kernel promises to (the same operations on each element, sums in the
+/// same order), so the kernel must match it bit for bit; only SumOfSquares, which the kernel sums in interleaved
+/// partial sums, is compared within a bound.
+/// </remarks>
 internal static class ReferenceKernels
 {
     /// <summary>C = op(A) op(B) (+ C when accumulating), summed in double, then rounded to T.</summary>
@@ -29,6 +36,16 @@ internal static class ReferenceKernels
         }
     }
 
+    /// <summary>C = beta D + op(A) op(B): D scaled in T (one rounding), then the products added as <see cref="Gemm{T}"/> adds them.</summary>
+    public static void GemmPlusScaled<T>(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, T beta, ReadOnlySpan<T> d, int ldd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[i * ldc + j] = beta * d[i * ldd + j];
+        Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate: true);
+    }
+
     /// <summary>Hpre[i,j] += b[j]; A[i,j] = Hpre[i,j] &gt; 0 ? Hpre[i,j] : 0.</summary>
     public static void AddBiasRelu<T>(Span<T> hpre, ReadOnlySpan<T> bias, Span<T> activation, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -42,6 +59,56 @@ internal static class ReferenceKernels
                 activation[i * cols + j] = v > T.Zero ? v : T.Zero;
             }
         }
+    }
+
+    /// <summary>Z[i,j] += b[j].</summary>
+    public static void AddBias<T>(Span<T> z, ReadOnlySpan<T> bias, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) z[i * cols + j] += bias[j];
+    }
+
+    /// <summary>
+    /// Row by row: max = the largest z; e[j] = exp(z[j] - max), summed in order; P[j] = e[j] * (1 / sum). The
+    /// cross-entropy of the row, log(sum) - (z[y] - max) in T, is added to the total in double, times w[y] when
+    /// weighted; dZ[j] = (P[j] - 1[j = y]) * scale * w[y] (w[y] = 1 unweighted), when dZ is not empty.
+    /// </summary>
+    public static double SoftmaxCrossEntropy<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, Span<T> p, Span<T> dz,
+        int rows, int cols, T scale, ReadOnlySpan<T> classWeights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double total = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            int y = labels[i];
+            T sum = SoftmaxRow(z.Slice(i * cols, cols), p.Slice(i * cols, cols), out T max);
+            double loss = double.CreateTruncating(T.Log(sum) - (z[i * cols + y] - max));
+            total += classWeights.IsEmpty ? loss : double.CreateTruncating(classWeights[y]) * loss;
+            if (dz.IsEmpty) continue;
+            T weight = classWeights.IsEmpty ? T.One : classWeights[y];
+            for (int j = 0; j < cols; j++)
+                dz[i * cols + j] = (p[i * cols + j] - (j == y ? T.One : T.Zero)) * scale * weight;
+        }
+        return total;
+    }
+
+    /// <summary>P = softmax(Z), row by row, as <see cref="SoftmaxCrossEntropy{T}"/> computes it.</summary>
+    public static void Softmax<T>(ReadOnlySpan<T> z, Span<T> p, int rows, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < rows; i++) SoftmaxRow(z.Slice(i * cols, cols), p.Slice(i * cols, cols), out _);
+    }
+
+    private static T SoftmaxRow<T>(ReadOnlySpan<T> z, Span<T> p, out T max)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        max = z[0];
+        for (int j = 1; j < z.Length; j++) if (z[j] > max) max = z[j];
+        T sum = T.Zero;
+        for (int j = 0; j < z.Length; j++) sum += T.Exp(z[j] - max);
+        for (int j = 0; j < z.Length; j++) p[j] = T.Exp(z[j] - max) * (T.One / sum);
+        return sum;
     }
 
     /// <summary>dH[i] = Hpre[i] &gt; 0 ? dA[i] : 0.</summary>
@@ -61,6 +128,20 @@ internal static class ReferenceKernels
             for (int i = 0; i < rows; i++) s += x[i * cols + j];
             sums[j] = s;
         }
+    }
+
+    /// <summary>y[i] = alpha x[i].</summary>
+    public static void Scale<T>(Span<T> y, T alpha, ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = alpha * x[i];
+    }
+
+    /// <summary>y[i] += alpha x[i] (the product rounded, then the sum).</summary>
+    public static void AddScaled<T>(Span<T> y, T alpha, ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < y.Length; i++) y[i] += alpha * x[i];
     }
 
     /// <summary>v' = mu v - lr g; w += v' (classical) or w += (1 + mu) v' - mu v (Nesterov).</summary>
@@ -109,5 +190,13 @@ internal static class ReferenceKernels
         double s = 0;
         foreach (T v in x) s += double.CreateTruncating(v) * double.CreateTruncating(v);
         return s;
+    }
+
+    /// <summary>True when no element is NaN or infinite.</summary>
+    public static bool AllFinite<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (T v in x) if (!T.IsFinite(v)) return false;
+        return true;
     }
 }

@@ -227,7 +227,7 @@ public static class Trainer
             var buffers = new BatchBuffers<T>(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
             double total = 0;
             _net.ForEachBatch(_train, buffers, withLabels: true, (b, _, m) =>
-                total += Backprop.Forward(_w, b, m, _o.Regularization, withGradientSeed: false, _classWeights).Total * m);
+                total += FusedBackprop.Forward(_w, b, m, _o.Regularization, withGradientSeed: false, _classWeights).Total * m);
             double loss = total / n;
             _startLoss = loss;
             // A start that is already non-finite can only be improved on.
@@ -260,11 +260,11 @@ public static class Trainer
                     ReadOnlySpan<int> rows = order.AsSpan(start, m);
                     _net.Gather(_train, rows, buffers, withLabels: true);
 
-                    BatchLoss loss = Backprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights);
+                    BatchLoss loss = FusedBackprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights);
                     if (!double.IsFinite(loss.Total)) throw Diverged(epoch, batch + 1, batches, loss.Total);
                     lossSum += loss.Total * m;
-                    correct += Backprop.CountCorrect(buffers, m, _w.C);
-                    Backprop.Backward(_w, buffers, m, _o.Regularization, gradients);
+                    correct += FusedBackprop.CountCorrect(buffers, m, _w.C);
+                    FusedBackprop.Backward(_w, buffers, m, _o.Regularization, gradients);
                     normW1 += Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W1));
                     normW2 += Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W2));
                     optimizer.Step(_w, gradients, _learningRate);
@@ -301,10 +301,10 @@ public static class Trainer
                 long start = Stopwatch.GetTimestamp();
                 Unflatten(point, _w);
                 epoch++;
-                BatchLoss loss = Backprop.Forward(_w, buffers, n, _o.Regularization, withGradientSeed: true, _classWeights);
+                BatchLoss loss = FusedBackprop.Forward(_w, buffers, n, _o.Regularization, withGradientSeed: true, _classWeights);
                 if (!double.IsFinite(loss.Total)) throw Diverged(epoch, 1, 1, loss.Total);
-                int correct = Backprop.CountCorrect(buffers, n, _w.C);
-                Backprop.Backward(_w, buffers, n, _o.Regularization, gradients);
+                int correct = FusedBackprop.CountCorrect(buffers, n, _w.C);
+                FusedBackprop.Backward(_w, buffers, n, _o.Regularization, gradients);
                 double gw1 = Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W1)), gw2 = Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W2));
                 var result = (loss.Total, Flatten(gradients));
                 _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, 1, 1, loss.Total, _clock.Elapsed));

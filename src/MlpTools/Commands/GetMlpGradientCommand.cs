@@ -4,9 +4,9 @@ using MlpTools.Core.Inspection;
 namespace MlpTools.Commands;
 
 /// <summary>
-/// The loss of one batch and its gradient with respect to W1, b1, W2 and b2 (MathNet types, the parameters'
-/// shapes); with -Trace, every intermediate of backpropagation (X, Y, Hpre, A, Z, P, dZ, dA, dH) by name, in its
-/// Trace property and on the report itself.
+/// The loss of one batch and its gradients dW1, db1, dW2 and db2 (MathNet types, the parameters' shapes); with
+/// -Trace, every intermediate of backpropagation (X, Y, Hpre, A, Z, P, dZ, dA, dH) by name, in its Trace property
+/// and on the report itself.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "MlpGradient", DefaultParameterSetName = NetworkSet)]
 [OutputType(typeof(GradientReport<float>), typeof(GradientReport<double>))]

@@ -47,10 +47,10 @@ public class GradientCheckerTests
         var report = (GradientReport<double>)net.ComputeGradient(c.Data(), c.Lambda, trace: false);
         double[,] given = parameter switch
         {
-            "W1" => report.W1.ToArray(),
-            "W2" => report.W2.ToArray(),
-            "b1" => Column(report.b1.ToArray()),
-            _ => Column(report.b2.ToArray()),
+            "W1" => report.dW1.ToArray(),
+            "W2" => report.dW2.ToArray(),
+            "b1" => Column(report.db1.ToArray()),
+            _ => Column(report.db2.ToArray()),
         };
         // A small slip, as a hand derivation might make: one entry off by 1%.
         given[row, column] = given[row, column] * 1.01 + 1e-6;

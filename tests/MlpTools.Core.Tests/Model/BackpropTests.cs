@@ -55,13 +55,13 @@ public class BackpropTests
         double[,] dz = { { (p0 - 1) / 2, (1 - p0) / 2 }, { p1 / 2, (1 - p1 - 1) / 2 } };
         TestData.Close(dz, r.dZ!, 1e-14, "dZ");
         // db2 = column sums of dZ.
-        TestData.Close(new[] { dz[0, 0] + dz[1, 0], dz[0, 1] + dz[1, 1] }, r.b2, 1e-14, "db2");
+        TestData.Close(new[] { dz[0, 0] + dz[1, 0], dz[0, 1] + dz[1, 1] }, r.db2, 1e-14, "db2");
         // dW2 = A^T dZ + (lambda/m) W2.
         double[,] a = { { 0.71, 0.58 }, { 0.06, 0.0 } };
         var dw2 = new double[2, 2];
         for (int j = 0; j < 2; j++)
             for (int c = 0; c < 2; c++) dw2[j, c] = a[0, j] * dz[0, c] + a[1, j] * dz[1, c] + Lambda / 2 * W2[j, c];
-        TestData.Close(dw2, r.W2, 1e-14, "dW2");
+        TestData.Close(dw2, r.dW2, 1e-14, "dW2");
         // dA = dZ W2^T; dH = dA * 1[Hpre > 0] (Hpre[1,1] = -0.62 blocks that entry).
         var dh = new double[2, 2];
         bool[,] open = { { true, true }, { true, false } };
@@ -78,8 +78,8 @@ public class BackpropTests
         var dw1 = new double[2, 2];
         for (int d = 0; d < 2; d++)
             for (int j = 0; j < 2; j++) dw1[d, j] = X[0, d] * dh[0, j] + X[1, d] * dh[1, j] + Lambda / 2 * W1[d, j];
-        TestData.Close(dw1, r.W1, 1e-14, "dW1");
-        TestData.Close(new[] { dh[0, 0] + dh[1, 0], dh[0, 1] + dh[1, 1] }, r.b1, 1e-14, "db1");
+        TestData.Close(dw1, r.dW1, 1e-14, "dW1");
+        TestData.Close(new[] { dh[0, 0] + dh[1, 0], dh[0, 1] + dh[1, 1] }, r.db1, 1e-14, "db1");
     }
 
     public static IEnumerable<object[]> Cases => TestData.CaseNames;
@@ -98,10 +98,10 @@ public class BackpropTests
         TestData.Close(c.DataLoss, r.DataLoss, tol, "DataLoss");
         TestData.Close(c.RegLoss, r.RegularizationLoss, tol, "RegularizationLoss");
         TestData.Close(c.Loss, r.Loss, tol, "Loss");
-        TestData.Close(c.DW1, r.W1, tol, "dW1");
-        TestData.Close(c.DB1, r.b1, tol, "db1");
-        TestData.Close(c.DW2, r.W2, tol, "dW2");
-        TestData.Close(c.DB2, r.b2, tol, "db2");
+        TestData.Close(c.DW1, r.dW1, tol, "dW1");
+        TestData.Close(c.DB1, r.db1, tol, "db1");
+        TestData.Close(c.DW2, r.dW2, tol, "dW2");
+        TestData.Close(c.DB2, r.db2, tol, "db2");
     }
 
     [Theory]
@@ -113,10 +113,10 @@ public class BackpropTests
         // float32 carries about 7 digits; sums of up to 16 terms lose at most a few more ulps.
         const double tol = 2e-5;
         TestData.Close(c.Loss, r.Loss, tol, "Loss");
-        TestData.Close(c.DW1, r.W1.Map(v => (double)v), tol, "dW1");
-        TestData.Close(c.DB1, r.b1.Map(v => (double)v), tol, "db1");
-        TestData.Close(c.DW2, r.W2.Map(v => (double)v), tol, "dW2");
-        TestData.Close(c.DB2, r.b2.Map(v => (double)v), tol, "db2");
+        TestData.Close(c.DW1, r.dW1.Map(v => (double)v), tol, "dW1");
+        TestData.Close(c.DB1, r.db1.Map(v => (double)v), tol, "db1");
+        TestData.Close(c.DW2, r.dW2.Map(v => (double)v), tol, "dW2");
+        TestData.Close(c.DB2, r.db2.Map(v => (double)v), tol, "db2");
     }
 
     [Fact]
@@ -125,10 +125,10 @@ public class BackpropTests
         var c = TestData.Case("wide");
         var net = (Mlp<double>)c.Network(Precision.Double);
         var r = (GradientReport<double>)net.ComputeGradient(c.Data(), c.Lambda, trace: false);
-        Assert.Equal((net.W1.RowCount, net.W1.ColumnCount), (r.W1.RowCount, r.W1.ColumnCount));
-        Assert.Equal(net.b1.Count, r.b1.Count);
-        Assert.Equal((net.W2.RowCount, net.W2.ColumnCount), (r.W2.RowCount, r.W2.ColumnCount));
-        Assert.Equal(net.b2.Count, r.b2.Count);
+        Assert.Equal((net.W1.RowCount, net.W1.ColumnCount), (r.dW1.RowCount, r.dW1.ColumnCount));
+        Assert.Equal(net.b1.Count, r.db1.Count);
+        Assert.Equal((net.W2.RowCount, net.W2.ColumnCount), (r.dW2.RowCount, r.dW2.ColumnCount));
+        Assert.Equal(net.b2.Count, r.db2.Count);
         Assert.False(r.HasTrace);
         Assert.Null(r.Hpre);
     }

@@ -4,9 +4,10 @@ using MlpTools.Core.Numerics;
 namespace MlpTools.Core.Tests.Numerics;
 
 /// <summary>
-/// The element-wise kernels against the plain loops of ReferenceKernels. They round exactly as the loops do
-/// (the same operations on each element, sums in the same order), so they must agree bit for bit; only
-/// SumOfSquares, which sums in interleaved partial sums, is compared within a bound.
+/// The element-wise kernels (and the row-wise softmax and cross-entropy) against the plain loops of
+/// ReferenceKernels. They round exactly as the loops do (the same operations on each element, sums in the same
+/// order), so they must agree bit for bit; only SumOfSquares, which sums in interleaved partial sums, is compared
+/// within a bound.
 /// Lengths cover empty, shorter than one vector, not a multiple of the vector width, and long.
 /// </summary>
 [Collection(NumericsTestGroup.Name)]
@@ -58,21 +59,83 @@ public class ElementwiseKernelTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Scale_AddScaled_AddBias_match_plain_loops(int rows, int cols)
+    public void Scale_AddScaled_AddBias_match_reference(int rows, int cols)
     {
-        var random = new Random(rows * 31 + cols);
-        int n = rows * cols;
-        float[] x = Values<float>(random, n, false), y = Values<float>(random, n, false), bias = Values<float>(random, cols, false);
-        float[] scaled = new float[n], added = (float[])y.Clone(), biased = (float[])y.Clone();
-        Kernels.Scale<float>(scaled, 0.37f, x);
-        Kernels.AddScaled<float>(added, -1.25f, x);
-        Kernels.AddBias<float>(biased, bias, rows, cols);
-        for (int i = 0; i < n; i++)
+        Both(rows, cols, static (r, c, random) => Check<float>(r, c, random));
+        Both(rows, cols, static (r, c, random) => Check<double>(r, c, random));
+
+        static void Check<T>(int rows, int cols, Random random)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            Assert.Equal(0.37f * x[i], scaled[i]);
-            Assert.Equal(y[i] + -1.25f * x[i], added[i]);
-            Assert.Equal(y[i] + bias[i % cols], biased[i]);
+            int n = rows * cols;
+            T[] x = Values<T>(random, n, withSpecials: true), y = Values<T>(random, n, withSpecials: true), bias = Values<T>(random, cols, false);
+            T alpha = T.CreateTruncating(0.37), beta = T.CreateTruncating(-1.25);
+            T[] scaled1 = new T[n], scaled2 = new T[n], added1 = (T[])y.Clone(), added2 = (T[])y.Clone(), biased1 = (T[])y.Clone(), biased2 = (T[])y.Clone();
+            ReferenceKernels.Scale<T>(scaled1, alpha, x);
+            Kernels.Scale<T>(scaled2, alpha, x);
+            ReferenceKernels.AddScaled<T>(added1, beta, x);
+            Kernels.AddScaled<T>(added2, beta, x);
+            ReferenceKernels.AddBias<T>(biased1, bias, rows, cols);
+            Kernels.AddBias<T>(biased2, bias, rows, cols);
+            AssertBits(scaled1, scaled2);
+            AssertBits(added1, added2);
+            AssertBits(biased1, biased2);
         }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 2)]
+    [InlineData(13, 10)]
+    [InlineData(200, 10)]
+    [InlineData(5, 33)]
+    public void Softmax_and_cross_entropy_match_reference_with_and_without_class_weights(int rows, int cols)
+    {
+        Both(rows, cols, static (r, c, random) => Check<float>(r, c, random));
+        Both(rows, cols, static (r, c, random) => Check<double>(r, c, random));
+
+        static void Check<T>(int rows, int cols, Random random)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            // Scores up to +-30, so some probabilities are tiny; the last row has a tie for the largest score.
+            T[] z = Values<T>(random, rows * cols, false).Select(v => v * T.CreateTruncating(30)).ToArray();
+            if (cols > 1) z[(rows - 1) * cols] = z[(rows - 1) * cols + 1];
+            int[] labels = Enumerable.Range(0, rows).Select(_ => random.Next(cols)).ToArray();
+            T[] weights = Enumerable.Range(0, cols).Select(j => T.CreateTruncating(j % 3 == 0 ? 0.0 : 0.25 + j)).ToArray();
+            T scale = T.One / T.CreateTruncating(rows);
+            foreach (T[] w in new[] { Array.Empty<T>(), weights })
+            {
+                foreach (bool withDz in new[] { true, false })
+                {
+                    T[] p1 = new T[z.Length], p2 = new T[z.Length];
+                    T[] dz1 = withDz ? new T[z.Length] : Array.Empty<T>(), dz2 = withDz ? new T[z.Length] : Array.Empty<T>();
+                    double expected = ReferenceKernels.SoftmaxCrossEntropy<T>(z, labels, p1, dz1, rows, cols, scale, w);
+                    double actual = Kernels.SoftmaxCrossEntropy<T>(z, labels, p2, dz2, rows, cols, scale, w);
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(actual));
+                    AssertBits(p1, p2);
+                    AssertBits(dz1, dz2);
+                }
+            }
+            T[] p3 = new T[z.Length], p4 = new T[z.Length];
+            ReferenceKernels.Softmax<T>(z, p3, rows, cols);
+            Kernels.Softmax<T>(z, p4, rows, cols);
+            AssertBits(p3, p4);
+        }
+    }
+
+    [Fact]
+    public void Class_weights_of_1_give_the_unweighted_bits()
+    {
+        var random = new Random(11);
+        int rows = 9, cols = 4;
+        float[] z = Values<float>(random, rows * cols, false), ones = { 1, 1, 1, 1 };
+        int[] labels = Enumerable.Range(0, rows).Select(i => i % cols).ToArray();
+        float[] p1 = new float[z.Length], p2 = new float[z.Length], dz1 = new float[z.Length], dz2 = new float[z.Length];
+        double plain = Kernels.SoftmaxCrossEntropy<float>(z, labels, p1, dz1, rows, cols, 1f / rows);
+        double weighted = Kernels.SoftmaxCrossEntropy<float>(z, labels, p2, dz2, rows, cols, 1f / rows, ones);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(plain), BitConverter.DoubleToInt64Bits(weighted));
+        AssertBits(p1, p2);
+        AssertBits(dz1, dz2);
     }
 
     [Theory]
@@ -205,6 +268,21 @@ public class ElementwiseKernelTests
             }
         }
         Assert.True(Kernels.AllFinite<float>(new[] { float.MaxValue, float.MinValue, float.Epsilon, -0f }));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void AllFinite_matches_reference(int rows, int cols)
+    {
+        var random = new Random(rows * 7 + cols);
+        for (int t = 0; t < 20; t++)
+        {
+            // Specials one entry in 8, so long arrays nearly always hold one and short ones often do not.
+            float[] f = Values<float>(random, rows * cols, withSpecials: true);
+            double[] d = Values<double>(random, rows * cols, withSpecials: true);
+            Assert.Equal(ReferenceKernels.AllFinite<float>(f), Kernels.AllFinite<float>(f));
+            Assert.Equal(ReferenceKernels.AllFinite<double>(d), Kernels.AllFinite<double>(d));
+        }
     }
 
     [Fact]

@@ -87,41 +87,23 @@ public class GemmTests
     [Fact]
     public void The_portable_tiles_match_reference()
     {
-        bool saved = GemmOptions.UseAvx512;
-        try
+        var portable = new GemmOptions { UseAvx512 = false };
+        foreach ((bool ta, bool tb) in Forms)
         {
-            GemmOptions.UseAvx512 = false;
-            foreach ((bool ta, bool tb) in Forms)
-            {
-                GemmCase<float>.Check(ta, tb, 29, 45, 70, accumulate: true, extraLd: 2, seed: 1);
-                GemmCase<double>.Check(ta, tb, 29, 45, 70, accumulate: false, extraLd: 0, seed: 2);
-                GemmCase<float>.Check(ta, tb, 200, 100, 300, accumulate: false, extraLd: 0, seed: 3);
-            }
-        }
-        finally
-        {
-            GemmOptions.UseAvx512 = saved;
+            GemmCase<float>.Check(ta, tb, 29, 45, 70, accumulate: true, extraLd: 2, seed: 1, portable);
+            GemmCase<double>.Check(ta, tb, 29, 45, 70, accumulate: false, extraLd: 0, seed: 2, portable);
+            GemmCase<float>.Check(ta, tb, 200, 100, 300, accumulate: false, extraLd: 0, seed: 3, portable);
         }
     }
 
     [Fact]
     public void Packing_every_operand_matches_reference()
     {
-        bool a = GemmOptions.DirectA, b = GemmOptions.DirectB;
-        try
+        var packed = new GemmOptions { DirectA = false, DirectB = false };
+        foreach ((bool ta, bool tb) in Forms)
         {
-            GemmOptions.DirectA = false;
-            GemmOptions.DirectB = false;
-            foreach ((bool ta, bool tb) in Forms)
-            {
-                GemmCase<float>.Check(ta, tb, 37, 70, 90, accumulate: true, extraLd: 1, seed: 4);
-                GemmCase<double>.Check(ta, tb, 37, 70, 90, accumulate: false, extraLd: 0, seed: 5);
-            }
-        }
-        finally
-        {
-            GemmOptions.DirectA = a;
-            GemmOptions.DirectB = b;
+            GemmCase<float>.Check(ta, tb, 37, 70, 90, accumulate: true, extraLd: 1, seed: 4, packed);
+            GemmCase<double>.Check(ta, tb, 37, 70, 90, accumulate: false, extraLd: 0, seed: 5, packed);
         }
     }
 
@@ -153,12 +135,28 @@ public class GemmTests
             Kernels.GemmPlusScaled<T>(ta, tb, m, n, k, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), actual, ldc, beta, d, ldd);
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"{typeof(T).Name} {ta}/{tb} {m}x{n}x{k}");
 
-            // D may be C itself (Backprop passes the gradient array as C and the weights as D; here both are C).
+            // D may be C itself (FusedBackprop passes the gradient array as C and the weights as D; here both are C).
             T[] same = (T[])d.Clone(), reference = (T[])d.Clone();
             for (int i = 0; i < m; i++) Kernels.Scale<T>(reference.AsSpan(i * ldd, n), beta, reference.AsSpan(i * ldd, n));
             Kernels.Gemm<T>(ta, tb, m, n, k, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), reference, ldd, accumulate: true);
             Kernels.GemmPlusScaled<T>(ta, tb, m, n, k, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), same, ldd, beta, same, ldd);
             Assert.True(reference.AsSpan().SequenceEqual(same), $"{typeof(T).Name} {ta}/{tb} {m}x{n}x{k}, D = C");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(13, 33, 7)]
+    [InlineData(37, 50, 0)]
+    [InlineData(64, 100, 200)]
+    [InlineData(200, 100, 784)]
+    public void GemmPlusScaled_matches_reference(int m, int n, int k)
+    {
+        foreach ((bool ta, bool tb) in Forms)
+        {
+            GemmCase<float>.CheckPlusScaled(ta, tb, m, n, k, 0.37f, extraLd: 0, seed: m + n + k);
+            GemmCase<float>.CheckPlusScaled(ta, tb, m, n, k, -2.5e-3f, extraLd: 3, seed: m * n + k);
+            GemmCase<double>.CheckPlusScaled(ta, tb, m, n, k, -1.5, extraLd: 1, seed: m + n * k);
         }
     }
 
@@ -209,7 +207,7 @@ internal static class GemmCase<T>
     /// The padding of C between rows (leading dimension &gt; n) must be left untouched, and NaN in the
     /// padding of A and B must not leak into the result.
     /// </summary>
-    public static void Check(bool transA, bool transB, int m, int n, int k, bool accumulate, int extraLd, int seed)
+    public static void Check(bool transA, bool transB, int m, int n, int k, bool accumulate, int extraLd, int seed, GemmOptions? options = null)
     {
         var random = new Random(seed);
         int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
@@ -222,15 +220,45 @@ internal static class GemmCase<T>
         T[] actual = (T[])c0.Clone();
 
         ReferenceKernels.Gemm<T>(transA, transB, m, n, k, a, lda, b, ldb, expected, ldc, accumulate);
-        Kernels.Gemm<T>(transA, transB, m, n, k, a, lda, b, ldb, actual, ldc, accumulate);
+        Kernels.Gemm<T>(transA, transB, m, n, k, a, lda, b, ldb, actual, ldc, accumulate, options);
+        AssertWithinBound(transA, transB, m, n, k, a, lda, b, ldb, accumulate ? c0 : null, expected, actual, ldc, sentinel,
+            $"{typeof(T).Name} transA={transA} transB={transB} {m}x{n}x{k} acc={accumulate} ld+{extraLd}");
+    }
 
+    /// <summary>
+    /// GemmPlusScaled against its reference, C = beta D + op(A) op(B): both scale D in T first (one rounding, the same
+    /// bits), so C0 = beta D and the bound of <see cref="Check"/> applies as for an accumulating product.
+    /// </summary>
+    public static void CheckPlusScaled(bool transA, bool transB, int m, int n, int k, T beta, int extraLd, int seed)
+    {
+        var random = new Random(seed);
+        int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+        int lda = Math.Max(aCols + extraLd, 1), ldb = Math.Max(bCols + extraLd, 1), ldc = n + extraLd, ldd = n + 2 * extraLd;
+        T[] a = Matrix(random, aRows, aCols, lda, T.NaN);
+        T[] b = Matrix(random, bRows, bCols, ldb, T.NaN);
+        T[] d = Matrix(random, m, n, ldd, T.NaN);
+        T sentinel = T.CreateTruncating(-12345.5);
+        T[] expected = Matrix(random, m, n, ldc, sentinel);
+        T[] actual = (T[])expected.Clone();
+        ReferenceKernels.GemmPlusScaled<T>(transA, transB, m, n, k, a, lda, b, ldb, expected, ldc, beta, d, ldd);
+        Kernels.GemmPlusScaled<T>(transA, transB, m, n, k, a, lda, b, ldb, actual, ldc, beta, d, ldd);
+        var c0 = new T[Math.Max(0, (m - 1) * ldc + n)];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c0[i * ldc + j] = beta * d[i * ldd + j];
+        AssertWithinBound(transA, transB, m, n, k, a, lda, b, ldb, c0, expected, actual, ldc, sentinel,
+            $"{typeof(T).Name} GemmPlusScaled transA={transA} transB={transB} {m}x{n}x{k} ld+{extraLd}");
+    }
+
+    private static void AssertWithinBound(bool transA, bool transB, int m, int n, int k, T[] a, int lda, T[] b, int ldb,
+        T[]? c0, T[] expected, T[] actual, int ldc, T sentinel, string what)
+    {
         double u = UnitRoundoff();
         double gamma = (k + 1) * u / (1 - (k + 1) * u);
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
             {
-                double s = accumulate ? Math.Abs(double.CreateTruncating(c0[i * ldc + j])) : 0;
+                double s = c0 is null ? 0 : Math.Abs(double.CreateTruncating(c0[i * ldc + j]));
                 for (int p = 0; p < k; p++)
                 {
                     double aip = double.CreateTruncating(transA ? a[p * lda + i] : a[i * lda + p]);
@@ -239,7 +267,7 @@ internal static class GemmCase<T>
                 }
                 double e = double.CreateTruncating(expected[i * ldc + j]), g = double.CreateTruncating(actual[i * ldc + j]);
                 Assert.True(Math.Abs(e - g) <= gamma * s, string.Create(CultureInfo.InvariantCulture,
-                    $"{typeof(T).Name} transA={transA} transB={transB} {m}x{n}x{k} acc={accumulate} ld+{extraLd}: C[{i},{j}] = {g:R}, reference {e:R}, bound {gamma * s:E3}"));
+                    $"{what}: C[{i},{j}] = {g:R}, reference {e:R}, bound {gamma * s:E3}"));
             }
             for (int j = n; j < ldc && i < m - 1; j++)
                 Assert.True(actual[i * ldc + j] == sentinel, string.Create(CultureInfo.InvariantCulture, $"padding C[{i},{j}] was written"));
@@ -258,7 +286,7 @@ internal static class GemmCase<T>
     }
 }
 
-/// <summary>The numerics tests share static switches (thread count, kernel paths), so they run one at a time.</summary>
+/// <summary>The numerics tests share a static switch (KernelThreads.MaxThreads), so they run one at a time.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class NumericsTestGroup
 {

@@ -29,12 +29,12 @@ public class KernelDeterminismTests
     public void Large_products_are_cut_into_chunks_for_several_threads()
     {
         var g = new GemmArgs<float> { M = 200, N = 1024, K = 784, TransB = true, Lda = 784, Ldb = 784, Ldc = 1024 };
-        var plan = GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2);
+        var plan = GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default);
         Assert.False(plan.ByRows);
         Assert.True(plan.Chunks >= 4, $"{plan.Chunks} chunks");
         // Few columns and many rows: row chunks over one shared packed B.
         g = new GemmArgs<float> { M = 200, N = 10, K = 1024, TransB = true, Lda = 1024, Ldb = 1024, Ldc = 10 };
-        plan = GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2);
+        plan = GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default);
         Assert.True(plan.ByRows);
         Assert.True(plan.Chunks >= 4, $"{plan.Chunks} chunks");
     }
@@ -65,32 +65,22 @@ public class KernelDeterminismTests
             var random = new Random(m ^ n ^ k);
             float[] a = GemmCase<float>.Matrix(random, ta ? k : m, ta ? m : k, ta ? m : k, 0f);
             float[] b = GemmCase<float>.Matrix(random, tb ? n : k, tb ? k : n, tb ? k : n, 0f);
-            float[] Run()
+            float[] Run(GemmOptions options)
             {
                 var c = new float[m * n];
-                Kernels.Gemm<float>(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, accumulate: false);
+                Kernels.Gemm<float>(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, accumulate: false, options);
                 return c;
             }
 
-            float[] reference = Run();
-            (int Kc, int Rows, bool DirectA, bool DirectB, bool Edges)[] variants =
+            float[] reference = Run(GemmOptions.Default);
+            GemmOptions[] variants =
             {
-                (1024, 0, true, true, true), (4096, 0, true, true, true), (2048, 1, true, true, true), (2048, -1, true, true, true),
-                (512, 1, false, false, true), (2048, 0, true, true, false), (2048, 0, false, true, false),
+                new() { KcBytes = 1024 }, new() { KcBytes = 4096 }, new() { RowChunks = true }, new() { RowChunks = false },
+                new() { KcBytes = 512, RowChunks = true, DirectA = false, DirectB = false }, new() { EdgeTiles = false },
+                new() { DirectA = false, EdgeTiles = false },
             };
-            foreach ((int kc, int rows, bool directA, bool directB, bool edges) in variants)
-            {
-                (int kcSaved, int rowsSaved, bool aSaved, bool bSaved, bool edgesSaved) = (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB, GemmOptions.EdgeTiles);
-                try
-                {
-                    (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB, GemmOptions.EdgeTiles) = (kc, rows, directA, directB, edges);
-                    Assert.True(reference.AsSpan().SequenceEqual(Run()), $"{ta}/{tb} {m}x{n}x{k}: kc {kc} bytes, row chunks {rows}, direct A {directA}, direct B {directB}, edge tiles {edges}");
-                }
-                finally
-                {
-                    (GemmOptions.KcBytes, GemmOptions.ForceRowChunks, GemmOptions.DirectA, GemmOptions.DirectB, GemmOptions.EdgeTiles) = (kcSaved, rowsSaved, aSaved, bSaved, edgesSaved);
-                }
-            }
+            foreach (GemmOptions options in variants)
+                Assert.True(reference.AsSpan().SequenceEqual(Run(options)), $"{ta}/{tb} {m}x{n}x{k}: {options}");
         }
     }
 
@@ -114,26 +104,17 @@ public class KernelDeterminismTests
             T[] a = GemmCase<T>.Matrix(random, ta ? k : m, ta ? m : k, ta ? m : k, T.Zero);
             T[] b = GemmCase<T>.Matrix(random, tb ? n : k, tb ? k : n, tb ? k : n, T.Zero);
             T[] c0 = GemmCase<T>.Matrix(random, m, n, n, T.Zero);
-            T[] Run(bool accumulate)
+            T[] Run(GemmOptions? options = null)
             {
                 T[] c = (T[])c0.Clone();
-                Kernels.Gemm<T>(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, accumulate);
+                Kernels.Gemm<T>(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, accumulate: true, options);
                 return c;
             }
 
-            T[] first = Run(true), second = Run(true);
-            T[] serial = Array.Empty<T>(), portable = Array.Empty<T>();
-            WithThreads(1, () => serial = Run(true));
-            bool saved = GemmOptions.UseAvx512;
-            try
-            {
-                GemmOptions.UseAvx512 = false;
-                portable = Run(true);
-            }
-            finally
-            {
-                GemmOptions.UseAvx512 = saved;
-            }
+            T[] first = Run(), second = Run();
+            T[] serial = Array.Empty<T>();
+            WithThreads(1, () => serial = Run());
+            T[] portable = Run(new GemmOptions { UseAvx512 = false });
             Assert.True(first.AsSpan().SequenceEqual(second), $"{typeof(T).Name} {ta}/{tb} {m}x{n}x{k}: a second run differs");
             Assert.True(first.AsSpan().SequenceEqual(serial), $"{typeof(T).Name} {ta}/{tb} {m}x{n}x{k}: one thread differs from several");
             if (System.Runtime.Intrinsics.X86.Fma.IsSupported)

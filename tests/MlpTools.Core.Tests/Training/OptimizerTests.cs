@@ -105,7 +105,7 @@ public class OptimizerTests
         Assert.All(results, r => Assert.True(r.Passed, $"{r.Parameter}: {r.MaxRelativeError:E2}"));
         // And the unweighted gradient fails against the weighted loss: the check really sees the weights.
         var wrong = GradientChecker.Check(net, c.Data(), c.Lambda, classWeights: weights,
-            analytic: new Dictionary<string, double[,]> { ["W2"] = ((GradientReport<double>)plain).W2.ToArray() });
+            analytic: new Dictionary<string, double[,]> { ["W2"] = ((GradientReport<double>)plain).dW2.ToArray() });
         Assert.False(wrong.Single(r => r.Parameter == "W2").Passed);
     }
 

@@ -1,0 +1,158 @@
+using System.Numerics;
+using MlpTools.Core.Numerics;
+
+namespace MlpTools.Core.Model;
+
+/// <summary>
+/// Buffers for one batch: its inputs and every intermediate of the forward and backward passes.
+/// Sized once for the largest batch, then reused, so a training step allocates nothing.
+/// </summary>
+/// <remarks>All matrices row-major, one sample a row. m = rows in use, D inputs, H hidden units, C classes.</remarks>
+internal sealed class BatchBuffers<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public BatchBuffers(int capacity, int inputSize, int hiddenSize, int classCount)
+    {
+        Capacity = capacity;
+        X = new T[checked(capacity * inputSize)];
+        Labels = new int[capacity];
+        Hpre = new T[checked(capacity * hiddenSize)];
+        A = new T[Hpre.Length];
+        Z = new T[checked(capacity * classCount)];
+        P = new T[Z.Length];
+        dZ = new T[Z.Length];
+        dA = new T[Hpre.Length];
+        dH = new T[Hpre.Length];
+    }
+
+    public int Capacity { get; }
+    public T[] X { get; }        // m x D  inputs
+    public int[] Labels { get; } // m      y, in 0..C-1
+    public T[] Hpre { get; }     // m x H  X W1 + b1
+    public T[] A { get; }        // m x H  max(0, Hpre)
+    public T[] Z { get; }        // m x C  A W2 + b2
+    public T[] P { get; }        // m x C  softmax(Z)
+    public T[] dZ { get; }       // m x C  (P - Y) / m, each row times its class weight when weighted
+    public T[] dA { get; }       // m x H  dZ W2^T
+    public T[] dH { get; }       // m x H  dA * 1[Hpre > 0]
+}
+
+/// <summary>The loss of one batch, split into its two terms.</summary>
+internal readonly record struct BatchLoss(double DataLoss, double RegularizationLoss)
+{
+    public double Total => DataLoss + RegularizationLoss;
+}
+
+/// <summary>
+/// The two-layer network's forward and backward passes as training runs them: each stage's loops fused into the
+/// kernels of the Numerics seam (cache-blocked products, bias and ReLU in one pass, the softmax, its loss and dZ in
+/// one pass). <see cref="Backprop"/> is the same derivation written plainly, stage by stage, and the tests hold
+/// this path to it.
+/// <code>
+///   Hpre = X W1 + b1            dW2 = A^T dZ + (lambda/m) W2     db2 = column sums of dZ
+///   A    = max(0, Hpre)         dA  = dZ W2^T
+///   Z    = A W2 + b2            dH  = dA * 1[Hpre > 0]
+///   P    = softmax(Z)           dW1 = X^T dH + (lambda/m) W1     db1 = column sums of dH
+///   L    = -(1/m) sum_i log P[i, y_i] + (lambda / (2m)) (||W1||^2 + ||W2||^2)
+///   dZ   = (P - Y) / m
+/// </code>
+/// Shapes: X is m x D, W1 D x H, b1 H, W2 H x C, b2 C. Parameters are stored column-major (see
+/// <see cref="ParameterSet{T}"/>), so W1's array read row-major is W1^T (H x D) and W2's is W2^T (C x H);
+/// each product below names the form it computes.
+/// </summary>
+internal static class FusedBackprop
+{
+    /// <summary>
+    /// Forward pass over the first <paramref name="m"/> rows of <paramref name="b"/>: fills Hpre, A, Z and P,
+    /// and returns the loss. When <paramref name="withGradientSeed"/> is set it also fills dZ = (P - Y)/m,
+    /// ready for <see cref="Backward"/>.
+    /// </summary>
+    /// <remarks>
+    /// With <paramref name="classWeights"/> (one per class) each sample's cross-entropy and its row of dZ are
+    /// multiplied by the weight of its class: L_data = -(1/m) sum_i w[y_i] log P[i, y_i], dZ[i,:] = w[y_i] (P - Y)[i,:] / m.
+    /// </remarks>
+    public static BatchLoss Forward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, bool withGradientSeed,
+        T[]? classWeights = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = w.C;
+        ForwardScores(w, b, m);
+        Span<T> z = b.Z.AsSpan(0, m * c), p = b.P.AsSpan(0, m * c);
+        // P = softmax(Z); data loss = -(1/m) sum_i w[y_i] log P[i, y_i]; dZ = w[y] (P - Y) / m (w = 1 unweighted).
+        T invM = T.One / T.CreateTruncating(m);
+        Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
+        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM, classWeights) / m;
+        return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda));
+    }
+
+    /// <summary>The forward pass up to the scores: fills Hpre, A and Z for the first m rows (no labels needed).</summary>
+    public static void ForwardScores<T>(ParameterSet<T> w, BatchBuffers<T> b, int m)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = w.D, h = w.H, c = w.C;
+        Span<T> hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
+        Span<T> z = b.Z.AsSpan(0, m * c);
+
+        // Hpre = X W1 + b1: X (m x D) times W1, whose array is W1^T (H x D), so the form is X * (W1^T)^T.
+        Kernels.Gemm<T>(false, true, m, h, d, b.X.AsSpan(0, m * d), d, w.W1, d, hpre, h, accumulate: false);
+        // A = max(0, Hpre), with b1 added to every row of Hpre first.
+        Kernels.AddBiasRelu<T>(hpre, w.b1, a, m, h);
+        // Z = A W2 + b2.
+        Kernels.Gemm<T>(false, true, m, c, h, a, h, w.W2, h, z, c, accumulate: false);
+        Kernels.AddBias<T>(z, w.b2, m, c);
+    }
+
+    /// <summary>How many of the first m rows have their label as the most probable class in P.</summary>
+    public static int CountCorrect<T>(BatchBuffers<T> b, int m, int c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int correct = 0;
+        for (int i = 0; i < m; i++)
+            if (ArgMax<T>(b.P.AsSpan(i * c, c)) == b.Labels[i]) correct++;
+        return correct;
+    }
+
+    /// <summary>The index of the largest entry of a row (the first, on ties): the predicted class of a row of P.</summary>
+    public static int ArgMax<T>(ReadOnlySpan<T> row)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    /// <summary>(lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized.</summary>
+    public static double RegularizationLoss<T>(ParameterSet<T> w, int m, double lambda)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        lambda == 0 ? 0.0 : lambda / (2.0 * m) * (Kernels.SumOfSquares<T>(w.W1) + Kernels.SumOfSquares<T>(w.W2));
+
+    /// <summary>
+    /// Backward pass, after <see cref="Forward"/> with the gradient seed: fills dA, dH and the gradients
+    /// <paramref name="g"/> of the loss with respect to every parameter.
+    /// </summary>
+    public static void Backward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, ParameterSet<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = w.D, h = w.H, c = w.C;
+        ReadOnlySpan<T> x = b.X.AsSpan(0, m * d), hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
+        ReadOnlySpan<T> dz = b.dZ.AsSpan(0, m * c);
+        Span<T> da = b.dA.AsSpan(0, m * h), dh = b.dH.AsSpan(0, m * h);
+        T decay = T.CreateTruncating(lambda / m);
+
+        // In the forward pass this was: Z = A W2 + b2.
+        // dW2 = A^T dZ + (lambda/m) W2. Its array holds dW2^T = dZ^T A (C x H).
+        Kernels.GemmPlusScaled<T>(true, false, c, h, m, dz, c, a, h, g.W2, h, decay, w.W2, h);
+        // db2 = column sums of dZ.
+        Kernels.ColumnSums<T>(dz, m, c, g.b2);
+        // dA = dZ W2^T: W2's array is already W2^T (C x H).
+        Kernels.Gemm<T>(false, false, m, h, c, dz, c, w.W2, h, da, h, accumulate: false);
+
+        // In the forward pass this was: A = max(0, Hpre).
+        // dH = dA * 1[Hpre > 0], and db1 = column sums of dH in the same pass.
+        Kernels.ReluBackwardColumnSums<T>(da, hpre, dh, m, h, g.b1);
+
+        // In the forward pass this was: Hpre = X W1 + b1.
+        // dW1 = X^T dH + (lambda/m) W1. Its array holds dW1^T = dH^T X (H x D).
+        Kernels.GemmPlusScaled<T>(true, false, h, d, m, dh, h, x, d, g.W1, d, decay, w.W1, d);
+    }
+}
