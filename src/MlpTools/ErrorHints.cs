@@ -35,7 +35,7 @@ internal static class ErrorHints
         ["NoSourceRows"] = _ => "Split-Dataset's parts have them; for another dataset, leave out -IncludeSourceRow.",
 
         // Data meeting a network.
-        ["FeatureCountMismatch"] = target => target is Dataset data ? string.Create(CultureInfo.InvariantCulture, $"New-Mlp -InputSize {data.FeatureCount} makes such a network.") : null,
+        ["FeatureCountMismatch"] = target => target is Dataset data ? Invariant.Format($"New-Mlp -InputSize {data.FeatureCount} makes such a network.") : null,
         ["NonFiniteParameter"] = target => target is double value && double.IsFinite(value) ? DoubleNetwork + "." : null,
         ["FeatureValueOutOfRange"] = target => target is InputValueProblem { Precision: Precision.Single } ? DoubleNetwork + "." : null,
         ["NetworkOverflow"] = target => target is InputValueProblem problem
@@ -45,7 +45,7 @@ internal static class ErrorHints
 
         // Training.
         ["InvalidRegularization"] = target => target is RegularizationProblem problem
-            ? string.Create(CultureInfo.InvariantCulture, $"-Regularization {problem.Regularization:R} is too large for a {problem.Precision} network: give a much smaller one.")
+            ? Invariant.Format($"-Regularization {problem.Regularization:R} is too large for a {problem.Precision} network: give a much smaller one.")
             : null,
         ["MonitorNeedsValidation"] = _ => "Invoke-Training takes it as -ValidationDataset or -ValidationFraction.",
         ["TrainingDiverged"] = target => target is TrainingTrouble trouble ? ForTrouble(trouble) : null,
@@ -85,8 +85,8 @@ internal static class ErrorHints
     /// <summary>What to type for the likely cause of a diverged or troubled run (none for inputs outside the scaling: they are to be checked).</summary>
     private static string? ForTrouble(TrainingTrouble trouble) => trouble.Cause switch
     {
-        TroubleCause.LearningRate => string.Create(CultureInfo.InvariantCulture, $"Try a smaller -LearningRate (it was {trouble.LearningRate})."),
-        TroubleCause.Regularization => string.Create(CultureInfo.InvariantCulture, $"Invoke-Training takes it as -Regularization (it was {trouble.Regularization})."),
+        TroubleCause.LearningRate => Invariant.Format($"Try a smaller -LearningRate (it was {trouble.LearningRate})."),
+        TroubleCause.Regularization => Invariant.Format($"Invoke-Training takes it as -Regularization (it was {trouble.Regularization})."),
         TroubleCause.UnscaledInputs => "Invoke-Training -Scaling Standardize does that.",
         _ => null,
     };

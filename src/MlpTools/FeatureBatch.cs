@@ -3,6 +3,8 @@ using MathNet.Numerics.LinearAlgebra;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
 
+using MlpTools.Core;
+
 namespace MlpTools.Commands;
 
 /// <summary>
@@ -26,8 +28,7 @@ internal static class FeatureBatch
         for (int i = 0; i < x.RowCount; i++)
             for (int j = 0; j < x.ColumnCount; j++)
                 if (!double.IsFinite(x[i, j]))
-                    throw MlpCmdlet.ArgumentError("NonFiniteEntry", string.Create(CultureInfo.InvariantCulture,
-                        $"-Features: the entry at row {i}, column {j} is {x[i, j]}; every feature must be a finite number."), x[i, j]);
+                    throw MlpCmdlet.ArgumentError("NonFiniteEntry", Invariant.Format($"-Features: the entry at row {i}, column {j} is {x[i, j]}; every feature must be a finite number."), x[i, j]);
         // Labels are taken as objects, not int, so that 0.5 is refused rather than rounded by PowerShell's binder.
         int[]? labels = labelValues is null ? null : NumericInput.ToLabels(labelValues, "-Labels", network.ClassCount);
         Dataset batch = Dataset.FromMatrix(x, labels ?? new int[x.RowCount], network.ClassCount, "Features",

@@ -96,7 +96,7 @@ internal sealed class InputOfAttribute : ArgumentTransformationAttribute
     private static string Properties(PSObject row)
     {
         string[] names = row.Properties.Select(p => p.Name).ToArray();
-        return string.Join(", ", names.Take(10)) + (names.Length > 10 ? string.Create(CultureInfo.InvariantCulture, $", ... ({names.Length} in all)") : "");
+        return string.Join(", ", names.Take(10)) + (names.Length > 10 ? Invariant.Format($", ... ({names.Length} in all)") : "");
     }
 
     private static string Hint(object given, string command)

@@ -75,17 +75,18 @@ internal static class NumericInput
         }
         if (m.RowCount == 1) return m.Row(0);
         if (m.ColumnCount == 1) return m.Column(0);
-        throw Error("InvalidVector", string.Create(CultureInfo.InvariantCulture,
-            $"{what} must be a vector, but it is a {m.RowCount}x{m.ColumnCount} matrix; give a single row or column of numbers."), value);
+        throw Error("InvalidVector", Invariant.Format($"{what} must be a vector, but it is a {m.RowCount}x{m.ColumnCount} matrix; give a single row or column of numbers."), value);
     }
 
     /// <summary>
     /// The four parameters W1, b1, W2, b2 read from a hashtable (keys matched without regard to case) or from any
     /// object with properties of those names (a network, a Get-MlpGradient result). A hashtable key that is none of
     /// the four is an error (<c>UnknownParameter</c>); with <paramref name="requireAll"/>, so is a missing one
-    /// (<c>MissingParameter</c>). Values are converted: W1 and W2 to matrices, b1 and b2 to vectors.
+    /// (<c>MissingParameter</c>). Values are converted: W1 and W2 to matrices, b1 and b2 to vectors. With
+    /// <paramref name="gradients"/>, the four may also be named after what they differentiate, dW1, db1, dW2 and db2
+    /// (as a Get-MlpGradient result names them); the result is keyed by the parameter names either way.
     /// </summary>
-    public static IReadOnlyDictionary<string, object> ReadParameters(object? source, string what, bool requireAll)
+    public static IReadOnlyDictionary<string, object> ReadParameters(object? source, string what, bool requireAll, bool gradients = false)
     {
         source = Unwrap(source);
         if (source is null)
@@ -96,7 +97,8 @@ internal static class NumericInput
             foreach (DictionaryEntry entry in table)
             {
                 string key = Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? "";
-                string? name = Core.Model.Mlp.ParameterNames.FirstOrDefault(n => string.Equals(n, key, StringComparison.OrdinalIgnoreCase));
+                string? name = Core.Model.Mlp.ParameterNames.FirstOrDefault(n => string.Equals(n, key, StringComparison.OrdinalIgnoreCase)
+                    || (gradients && string.Equals("d" + n, key, StringComparison.OrdinalIgnoreCase)));
                 if (name is null)
                     throw Error("UnknownParameter", $"{what} has a key '{key}', but the parameters are W1, b1, W2 and b2.", key);
                 raw[name] = entry.Value;
@@ -107,7 +109,7 @@ internal static class NumericInput
             var pso = PSObject.AsPSObject(source);
             foreach (string name in Core.Model.Mlp.ParameterNames)
             {
-                PSPropertyInfo? property = pso.Properties[name];
+                PSPropertyInfo? property = (gradients ? pso.Properties["d" + name] : null) ?? pso.Properties[name];
                 if (property is not null) raw[name] = property.Value;
             }
             if (raw.Count == 0)
@@ -148,7 +150,7 @@ internal static class NumericInput
         for (int i = 0; i < labels.Length; i++)
         {
             object? value = Unwrap(values[i]);
-            string at = string.Create(CultureInfo.InvariantCulture, $"{what}: label {i + 1} (counting from 1)");
+            string at = Invariant.Format($"{what}: label {i + 1} (counting from 1)");
             string text;
             bool inRange;
             long index = 0;
@@ -185,8 +187,7 @@ internal static class NumericInput
                     break;
             }
             if (!inRange)
-                throw new MlpException("LabelOutOfRange", MlpErrorKind.InvalidData, string.Create(CultureInfo.InvariantCulture,
-                    $"{at} is {text}, but the network has {classCount} classes, numbered 0..{classCount - 1}."), value);
+                throw new MlpException("LabelOutOfRange", MlpErrorKind.InvalidData, Invariant.Format($"{at} is {text}, but the network has {classCount} classes, numbered 0..{classCount - 1}."), value);
             labels[i] = (int)index;
         }
         return labels;
@@ -272,15 +273,13 @@ internal static class NumericInput
         {
             object? item = list[i];
             if (!IsRow(item))
-                throw Error("RaggedMatrix", string.Create(CultureInfo.InvariantCulture,
-                    $"{what}: row {i} is a single value ({Describe(item)}) while other rows are arrays; give every row as an array of numbers."), item);
+                throw Error("RaggedMatrix", Invariant.Format($"{what}: row {i} is a single value ({Describe(item)}) while other rows are arrays; give every row as an array of numbers."), item);
             rows.Add(RowItems(item!).ToList());
         }
         int cols = rows[0].Count;
         for (int i = 1; i < rows.Count; i++)
             if (rows[i].Count != cols)
-                throw Error("RaggedMatrix", string.Create(CultureInfo.InvariantCulture,
-                    $"{what}: row {i} has {rows[i].Count} entries, but row 0 has {cols}; every row must have the same length."), i);
+                throw Error("RaggedMatrix", Invariant.Format($"{what}: row {i} has {rows[i].Count} entries, but row 0 has {cols}; every row must have the same length."), i);
         var m = Matrix<double>.Build.Dense(rows.Count, cols);
         for (int i = 0; i < rows.Count; i++)
             for (int j = 0; j < cols; j++)
@@ -301,15 +300,13 @@ internal static class NumericInput
     private static double Entry(object? value, string what, int row, int column)
     {
         if (TryNumber(value, out double number)) return number;
-        throw Error("NonNumericEntry", string.Create(CultureInfo.InvariantCulture,
-            $"{what}: the entry at row {row}, column {column} is {Describe(value)}, not a number."), value);
+        throw Error("NonNumericEntry", Invariant.Format($"{what}: the entry at row {row}, column {column} is {Describe(value)}, not a number."), value);
     }
 
     private static Matrix<double> RequireNotEmpty(Matrix<double> m, string what)
     {
         if (m.RowCount == 0 || m.ColumnCount == 0)
-            throw Error("InvalidMatrix", string.Create(CultureInfo.InvariantCulture,
-                $"{what} is {m.RowCount}x{m.ColumnCount}; it needs at least one row and one column."), m);
+            throw Error("InvalidMatrix", Invariant.Format($"{what} is {m.RowCount}x{m.ColumnCount}; it needs at least one row and one column."), m);
         return m;
     }
 

@@ -79,10 +79,9 @@ internal static class Program
             if (allocated > cap)
             {
                 crashes++;
-                what += string.Create(CultureInfo.InvariantCulture, $"; ALLOCATED MORE THAN THE CAP OF {cap:N0} BYTES");
+                what += Invariant.Format($"; ALLOCATED MORE THAN THE CAP OF {cap:N0} BYTES");
             }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{file} ({input.Length:N0} bytes, {clock.Elapsed.TotalMilliseconds:N1} ms, {allocated:N0} bytes allocated): {what}"));
+            Console.WriteLine(Invariant.Format($"{file} ({input.Length:N0} bytes, {clock.Elapsed.TotalMilliseconds:N1} ms, {allocated:N0} bytes allocated): {what}"));
         }
         return crashes > 0 ? 1 : 0;
     }

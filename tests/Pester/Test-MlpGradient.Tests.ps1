@@ -49,6 +49,10 @@ Describe 'Test-MlpGradient' {
             $db2 = @($t.dZ.ColumnSums().ToArray())
             @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient @{ W2 = $dW2; b2 = $db2 }).Passed |
                 Should -Be @($true, $true, $true, $true)
+            # The keys may also be the gradients' own names, as Get-MlpGradient names them.
+            $byGradientName = @($net | Test-MlpGradient -Dataset $batch -Regularization $lambda -Gradient @{ dW2 = $dW2; db2 = $db2 })
+            $byGradientName.Passed | Should -Be @($true, $true, $true, $true)
+            @($byGradientName | Where-Object Source -EQ 'Given').Parameter | Should -Be @('W2', 'b2')
         }
 
         It 'uses -Step and -Threshold' {

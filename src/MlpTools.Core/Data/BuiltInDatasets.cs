@@ -46,7 +46,7 @@ public static class BuiltInDatasets
         }
         var featureNames = new string[d];
         for (int r = 0; r < 8; r++)
-            for (int c = 0; c < 8; c++) featureNames[r * 8 + c] = string.Create(CultureInfo.InvariantCulture, $"pixel_{r}_{c}");
+            for (int c = 0; c < 8; c++) featureNames[r * 8 + c] = Invariant.Format($"pixel_{r}_{c}");
         return Dataset.FromRows(rows.ToArray(), labels.Count, d, labels.ToArray(), Dataset.DefaultClassNames(10), featureNames,
             "Digits", "Built-in: Optical Recognition of Handwritten Digits (UCI), test set, 8x8, pixels scaled to [0,1]", DigitsAttribution);
     }
@@ -79,8 +79,7 @@ public static class BuiltInDatasets
                 labels[row] = k;
             }
         }
-        string source = string.Create(CultureInfo.InvariantCulture,
-            $"Built-in: spiral, {classCount} classes x {samplesPerClass} samples, seed {(seed.HasValue ? seed.Value.ToString(CultureInfo.InvariantCulture) : "random")}");
+        string source = Invariant.Format($"Built-in: spiral, {classCount} classes x {samplesPerClass} samples, seed {(seed.HasValue ? seed.Value.ToString(CultureInfo.InvariantCulture) : "random")}");
         return Dataset.FromRows(rows, n, 2, labels, Dataset.DefaultClassNames(classCount), SpiralFeatureNames, "Spiral", source);
     }
 

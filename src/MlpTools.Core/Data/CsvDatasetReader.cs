@@ -45,7 +45,7 @@ public readonly record struct ColumnRef
     public static ColumnRef At(int index)
     {
         if (index < 0)
-            throw MlpException.Argument("InvalidColumnIndex", DataFile.Format($"A column index counts from 0, so it cannot be {index}."), index);
+            throw MlpException.Argument("InvalidColumnIndex", Invariant.Format($"A column index counts from 0, so it cannot be {index}."), index);
         return new ColumnRef(null, index);
     }
 
@@ -217,7 +217,7 @@ public static class CsvDatasetReader
     private static void CheckOptions(CsvOptions options)
     {
         if (options.SkipLines < 0)
-            throw MlpException.Argument("InvalidSkipLines", DataFile.Format($"SkipLines counts lines to skip, so it cannot be {options.SkipLines}."), options.SkipLines);
+            throw MlpException.Argument("InvalidSkipLines", Invariant.Format($"SkipLines counts lines to skip, so it cannot be {options.SkipLines}."), options.SkipLines);
         if (options.ColumnNames is { Count: 0 })
             throw MlpException.Argument("CsvColumnNamesMismatch", "The list of column names is empty; give one name per column, the label's included.");
         if (options.ClassNames is { } classNames) LabelEncoder.CheckClassNames(classNames, "the labels");
@@ -292,11 +292,11 @@ public static class CsvDatasetReader
             if (options.SkipLines > 0)
             {
                 int skipped = Csv.SkipLines(options.SkipLines);
-                options.Verbose?.Invoke(DataFile.Format($"Skipped the first {DataFile.Plural(skipped, "line")} of '{_path}'."));
+                options.Verbose?.Invoke(Invariant.Format($"Skipped the first {Invariant.Plural(skipped, "line")} of '{_path}'."));
             }
             if (!Next())
                 throw MlpException.InvalidData("CsvEmptyFile", options.SkipLines > 0
-                    ? DataFile.Format($"The file '{_path}' has no rows after the {DataFile.Plural(options.SkipLines, "line")} skipped; a CSV file needs rows of features and a label.")
+                    ? Invariant.Format($"The file '{_path}' has no rows after the {Invariant.Plural(options.SkipLines, "line")} skipped; a CSV file needs rows of features and a label.")
                     : $"The file '{_path}' has no rows; a CSV file needs rows of features and a label.", _path);
             int firstLine = Line;
             string[] first = Fields();
@@ -337,15 +337,15 @@ public static class CsvDatasetReader
                 _ => options.ColumnNames is null && (named || LooksLikeHeader(first, second, labelGuess, options.FeatureColumns?.Select(c => c.Index).ToArray())),
             };
             string[]? names = options.ColumnNames is { } given ? ColumnNames(given, columns, firstLine)
-                : header ? first.Select((s, j) => s.Trim().Length > 0 ? s.Trim() : DataFile.Format($"x{j}")).ToArray()
+                : header ? first.Select((s, j) => s.Trim().Length > 0 ? s.Trim() : Invariant.Format($"x{j}")).ToArray()
                 : null;
             if (preamble is null)
                 options.Verbose?.Invoke(header
-                    ? DataFile.Format($"Line {firstLine} of '{_path}' is read as its header.")
-                    : DataFile.Format($"'{_path}' is read without a header: line {firstLine} is data."));
+                    ? Invariant.Format($"Line {firstLine} of '{_path}' is read as its header.")
+                    : Invariant.Format($"'{_path}' is read without a header: line {firstLine} is data."));
             int labelIndex = ResolveLabel(options.LabelColumn, names, columns);
             int[] featureIndex = ResolveFeatures(options.FeatureColumns, names, columns, labelIndex, first);
-            string labelName = names?[labelIndex] ?? DataFile.Format($"column {labelIndex}");
+            string labelName = names?[labelIndex] ?? Invariant.Format($"column {labelIndex}");
             IReadOnlyList<string> featureNames = names is null
                 ? Dataset.DefaultFeatureNames(featureIndex.Length)
                 : featureIndex.Select(j => names[j]).ToArray();
@@ -380,8 +380,8 @@ public static class CsvDatasetReader
             string source = _path;
             if (preamble is not null)
             {
-                source = DataFile.Format($"{_path} (line 1 read as a preamble: {preamble.Describe()})");
-                options.Verbose?.Invoke(DataFile.Format($"Line 1 of '{_path}' is a preamble, not data: {preamble.Describe()}; the data, {DataFile.Plural(y.Length, "row")} without a header, starts on line 2."));
+                source = Invariant.Format($"{_path} (line 1 read as a preamble: {preamble.Describe()})");
+                options.Verbose?.Invoke(Invariant.Format($"Line 1 of '{_path}' is a preamble, not data: {preamble.Describe()}; the data, {Invariant.Plural(y.Length, "row")} without a header, starts on line 2."));
             }
             return Dataset.FromRows(x, y.Length, featureIndex.Length, y, classNames, featureNames,
                 options.Name ?? DataFile.NameFromPath(_path), source, labelName: names?[labelIndex]);
@@ -392,8 +392,8 @@ public static class CsvDatasetReader
         {
             if (given.Count != columns)
                 throw MlpException.Argument("CsvColumnNamesMismatch",
-                    DataFile.Format($"{DataFile.Plural(given.Count, "column name")} were given, but '{_path}' has {DataFile.Plural(columns, "column")} (line {line}); give one name per column, the label's included."), given.Count);
-            return given.Select((s, j) => string.IsNullOrWhiteSpace(s) ? DataFile.Format($"x{j}") : s.Trim()).ToArray();
+                    Invariant.Format($"{Invariant.Plural(given.Count, "column name")} were given, but '{_path}' has {Invariant.Plural(columns, "column")} (line {line}); give one name per column, the label's included."), given.Count);
+            return given.Select((s, j) => string.IsNullOrWhiteSpace(s) ? Invariant.Format($"x{j}") : s.Trim()).ToArray();
         }
 
         /// <summary>
@@ -419,7 +419,7 @@ public static class CsvDatasetReader
             {
                 if (c.Index >= columns)
                     throw MlpException.InvalidData("CsvLabelColumnNotFound",
-                        DataFile.Format($"The label column index {c.Index} is outside the {columns} columns of '{_path}' (indexes 0..{columns - 1})."), _path);
+                        Invariant.Format($"The label column index {c.Index} is outside the {columns} columns of '{_path}' (indexes 0..{columns - 1})."), _path);
                 return c.Index;
             }
             return Find(c.Name, names!, "CsvLabelColumnNotFound", "label");
@@ -448,7 +448,7 @@ public static class CsvDatasetReader
                 {
                     if (c.Index >= columns)
                         throw MlpException.InvalidData("CsvFeatureColumnNotFound",
-                            DataFile.Format($"The feature column index {c.Index} is outside the {columns} columns of '{_path}' (indexes 0..{columns - 1})."), _path);
+                            Invariant.Format($"The feature column index {c.Index} is outside the {columns} columns of '{_path}' (indexes 0..{columns - 1})."), _path);
                     j = c.Index;
                 }
                 else
@@ -479,7 +479,7 @@ public static class CsvDatasetReader
                 int[] all = exact.Length > 1 ? exact : loose;
                 string listed = string.Join(", ", all.Take(20)) + (all.Length > 20 ? ", ..." : "");
                 throw MlpException.InvalidData("CsvAmbiguousColumn",
-                    DataFile.Format($"The header of '{_path}' has more than one column named '{name}' (columns {listed}); give the {role} column by index."), _path);
+                    Invariant.Format($"The header of '{_path}' has more than one column named '{name}' (columns {listed}); give the {role} column by index."), _path);
             }
             if (loose.Length == 1) return loose[0];
             string known = string.Join(", ", names.Take(20).Select(s => "'" + s + "'")) + (names.Length > 20 ? ", ..." : "");
@@ -493,9 +493,9 @@ public static class CsvDatasetReader
             _stored = stored;
             if (count != columns)
             {
-                string against = headerLine > 0 ? DataFile.Format($"the header (line {headerLine}) has {columns}") : DataFile.Format($"the first row has {columns}");
+                string against = headerLine > 0 ? Invariant.Format($"the header (line {headerLine}) has {columns}") : Invariant.Format($"the first row has {columns}");
                 throw MlpException.InvalidData("CsvRaggedRow",
-                    DataFile.Format($"'{_path}', line {line}: the row has {count} fields but {against}. Every row needs the same number of fields (is a delimiter inside an unquoted value?)."), _path);
+                    Invariant.Format($"'{_path}', line {line}: the row has {count} fields but {against}. Every row needs the same number of fields (is a delimiter inside an unquoted value?)."), _path);
             }
             Span<double> row = rows.Append();
             for (int k = 0; k < featureIndex.Length; k++)
@@ -506,7 +506,7 @@ public static class CsvDatasetReader
                 if (problem != ValueProblem.None)
                 {
                     CheckEncoding(field, line, j);
-                    string where = DataFile.Format($"'{_path}', line {line}, column {j + 1} ('{featureNames[k]}')");
+                    string where = Invariant.Format($"'{_path}', line {line}, column {j + 1} ('{featureNames[k]}')");
                     throw problem switch
                     {
                         ValueProblem.Missing => MlpException.InvalidData("CsvMissingValue",
@@ -522,10 +522,10 @@ public static class CsvDatasetReader
             CheckEncoding(label, line, labelIndex);
             if (label.Trim().IsEmpty)
                 throw MlpException.InvalidData("CsvMissingLabel",
-                    DataFile.Format($"'{_path}', line {line}, column {labelIndex + 1} ('{labelName}'): the label is missing. Every row needs a label."), _path);
+                    Invariant.Format($"'{_path}', line {line}, column {labelIndex + 1} ('{labelName}'): the label is missing. Every row needs a label."), _path);
             if (!labels.TryAdd(label))
                 throw MlpException.InvalidData("CsvTooManyClasses",
-                    DataFile.Format($"'{_path}', line {line}, column {labelIndex + 1} ('{labelName}'): more than {LabelEncoder.MaxClassCount:N0} distinct labels. Is that really the label column?"), _path);
+                    Invariant.Format($"'{_path}', line {line}, column {labelIndex + 1} ('{labelName}'): more than {LabelEncoder.MaxClassCount:N0} distinct labels. Is that really the label column?"), _path);
         }
 
         /// <summary>Refuses a field holding U+FFFD, which the decoder put where the bytes were not UTF-8.</summary>
@@ -533,7 +533,7 @@ public static class CsvDatasetReader
         {
             if (field.Contains(Replacement))
                 throw MlpException.InvalidData("CsvInvalidEncoding",
-                    DataFile.Format($"'{_path}', line {line}, column {column + 1}: {Show(field)} holds bytes that are not UTF-8 (shown as \uFFFD). Save the file as UTF-8."), _path);
+                    Invariant.Format($"'{_path}', line {line}, column {column + 1}: {Show(field)} holds bytes that are not UTF-8 (shown as \uFFFD). Save the file as UTF-8."), _path);
         }
 
         private ReadOnlySpan<char> Field(int j) => _stored is not null ? _stored[j].AsSpan() : Csv.Field(j);
@@ -617,7 +617,7 @@ public static class CsvDatasetReader
         }
 
         public string Describe() =>
-            DataFile.Format($"{DataFile.Plural(SampleCount, "sample")}, {DataFile.Plural(FeatureCount, "feature")}") +
+            Invariant.Format($"{Invariant.Plural(SampleCount, "sample")}, {Invariant.Plural(FeatureCount, "feature")}") +
             (ClassNames is null ? "" : ", classes " + string.Join(", ", ClassNames));
 
         private static bool TryCount(string field, out int value) =>

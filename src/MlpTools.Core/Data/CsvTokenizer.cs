@@ -144,7 +144,7 @@ internal sealed class CsvTokenizer
                 }
                 if (next is not ('\r' or '\n'))
                     throw Refused("CsvInvalidQuote", i,
-                        DataFile.Format($"'{_source}', line {Line}, column {FieldCount}: a quoted field is followed by '{next}' instead of a delimiter or the end of the line. Inside quotes, write a quote as \"\"."));
+                        Invariant.Format($"'{_source}', line {Line}, column {FieldCount}: a quoted field is followed by '{next}' instead of a delimiter or the end of the line. Inside quotes, write a quote as \"\"."));
                 return EndRecord(TakeLineEnd(i));
             }
 
@@ -274,7 +274,7 @@ internal sealed class CsvTokenizer
                 write -= shift;
                 if (!more)
                     throw Refused("CsvUnterminatedQuote", i,
-                        DataFile.Format($"'{_source}', line {Line}, column {FieldCount + 1}: a quoted field is never closed; the file ends inside it. Add the closing '\"'."));
+                        Invariant.Format($"'{_source}', line {Line}, column {FieldCount + 1}: a quoted field is never closed; the file ends inside it. Add the closing '\"'."));
             }
             char c = _buffer[i];
             if (c == '"')
@@ -347,7 +347,7 @@ internal sealed class CsvTokenizer
     }
 
     private MlpException TooLarge(int i) => Refused("CsvRecordTooLarge", i,
-        DataFile.Format($"'{_source}', line {Line}: the record is longer than {_maxRecordChars:N0} characters. Most likely a quote opened here is never closed."));
+        Invariant.Format($"'{_source}', line {Line}: the record is longer than {_maxRecordChars:N0} characters. Most likely a quote opened here is never closed."));
 
     /// <summary>
     /// Reads more text after <see cref="_end"/>, keeping the current record: moves it to the front of the buffer first
@@ -405,5 +405,5 @@ internal sealed class CsvTokenizer
     }
 
     /// <inheritdoc />
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_source} line {Line}: {FieldCount} fields");
+    public override string ToString() => Invariant.Format($"{_source} line {Line}: {FieldCount} fields");
 }

@@ -62,12 +62,6 @@ internal static class DataFile
         string stem = Path.GetFileNameWithoutExtension(name);
         return stem.Length > 0 ? stem : name;
     }
-
-    public static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>"1 sample" / "2 samples".</summary>
-    public static string Plural(long count, string noun) =>
-        Format($"{count:N0} {noun}{(count == 1 ? "" : "s")}");
 }
 
 /// <summary>What is wrong with a feature value, if anything.</summary>

@@ -256,7 +256,7 @@ public sealed class Dataset
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Name}: {Count} samples x {FeatureCount} features, {ClassCount} classes");
+        Invariant.Format($"{Name}: {Count} samples x {FeatureCount} features, {ClassCount} classes");
 
     private static void Convert<TFrom, TTo>(ReadOnlySpan<TFrom> from, Span<TTo> to)
         where TFrom : unmanaged, IFloatingPointIeee754<TFrom>

@@ -110,10 +110,10 @@ public sealed class DatasetBuilder
             string? label = LabelText(properties[at[^1]].Value);
             if (label is null || label.Trim().Length == 0)
                 throw MlpException.InvalidData("ObjectMissingLabel",
-                    DataFile.Format($"Object {number}: its label property '{LabelProperty}' is empty. Every object needs a label."), number);
+                    Invariant.Format($"Object {number}: its label property '{LabelProperty}' is empty. Every object needs a label."), number);
             if (!_labels.TryAdd(label))
                 throw MlpException.InvalidData("ObjectTooManyClasses",
-                    DataFile.Format($"Object {number}: more than {LabelEncoder.MaxClassCount:N0} distinct labels in '{LabelProperty}'. Is that really the label property?"), label);
+                    Invariant.Format($"Object {number}: more than {LabelEncoder.MaxClassCount:N0} distinct labels in '{LabelProperty}'. Is that really the label property?"), label);
         }
         catch
         {
@@ -129,7 +129,7 @@ public sealed class DatasetBuilder
         if (_rows is null || _rows.Count == 0)
         {
             string message = _offered == 0 ? "No objects were given, so there is no dataset to build."
-                : (_offered == 1 ? "The one object given was rejected" : DataFile.Format($"All {_offered:N0} objects given were rejected"))
+                : (_offered == 1 ? "The one object given was rejected" : Invariant.Format($"All {_offered:N0} objects given were rejected"))
                   + ", so there is no dataset to build." + (_firstRefusal is null ? "" : $" The first was rejected because: {_firstRefusal}");
             throw MlpException.InvalidData("ObjectNoRows", message, _offered);
         }
@@ -145,14 +145,14 @@ public sealed class DatasetBuilder
         int label = Find(properties, LabelProperty);
         if (label < 0)
             throw MlpException.InvalidData("ObjectLabelPropertyNotFound",
-                DataFile.Format($"Object {number} has no property '{LabelProperty}' for the label. Its properties are: {Known(properties)}."), LabelProperty);
+                Invariant.Format($"Object {number} has no property '{LabelProperty}' for the label. Its properties are: {Known(properties)}."), LabelProperty);
         int[] features;
         if (_requestedFeatures is null)
         {
             features = Enumerable.Range(0, properties.Count).Where(i => i != label).ToArray();
             if (features.Length == 0)
                 throw MlpException.InvalidData("ObjectNoFeatures",
-                    DataFile.Format($"Object {number} has only the label property '{LabelProperty}'; a dataset needs at least one feature."), number);
+                    Invariant.Format($"Object {number} has only the label property '{LabelProperty}'; a dataset needs at least one feature."), number);
         }
         else
         {
@@ -162,7 +162,7 @@ public sealed class DatasetBuilder
                 features[k] = Find(properties, _requestedFeatures[k]);
                 if (features[k] < 0)
                     throw MlpException.InvalidData("ObjectFeaturePropertyNotFound",
-                        DataFile.Format($"Object {number} has no property '{_requestedFeatures[k]}' for a feature. Its properties are: {Known(properties)}."), _requestedFeatures[k]);
+                        Invariant.Format($"Object {number} has no property '{_requestedFeatures[k]}' for a feature. Its properties are: {Known(properties)}."), _requestedFeatures[k]);
             }
         }
         _featureNames = features.Select(i => properties[i].Key).ToArray();
@@ -193,7 +193,7 @@ public sealed class DatasetBuilder
             else if (!index.TryGetValue(wanted, out at[k])) at[k] = -1;
             if (at[k] < 0)
                 throw MlpException.InvalidData("ObjectPropertyMissing",
-                    DataFile.Format($"Object {number} has no property '{wanted}', which the first object had. Every object needs the same feature and label properties."), wanted);
+                    Invariant.Format($"Object {number} has no property '{wanted}', which the first object had. Every object needs the same feature and label properties."), wanted);
         }
         return at;
     }
@@ -245,7 +245,7 @@ public sealed class DatasetBuilder
 
     internal static MlpException ValueError(ValueProblem problem, object? value, int number, string feature)
     {
-        string where = DataFile.Format($"Object {number}, property '{feature}'");
+        string where = Invariant.Format($"Object {number}, property '{feature}'");
         string shown = value is null ? "null" : "'" + Truncate(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "") + "'";
         return problem switch
         {

@@ -19,14 +19,12 @@ public static class DatasetSplitter
         CheckFraction(testFraction, "TestFraction", allowZero: false);
         CheckFraction(validationFraction, "ValidationFraction", allowZero: true);
         if (testFraction + validationFraction >= 1)
-            throw MlpException.Argument("InvalidFraction", string.Create(CultureInfo.InvariantCulture,
-                $"TestFraction ({testFraction}) and ValidationFraction ({validationFraction}) add up to {testFraction + validationFraction}; together they must be below 1 to leave training data."));
+            throw MlpException.Argument("InvalidFraction", Invariant.Format($"TestFraction ({testFraction}) and ValidationFraction ({validationFraction}) add up to {testFraction + validationFraction}; together they must be below 1 to leave training data."));
         int n = data.Count;
         int testCount = (int)Math.Round(n * testFraction, MidpointRounding.AwayFromZero);
         int valCount = (int)Math.Round(n * validationFraction, MidpointRounding.AwayFromZero);
         if (testCount == 0 || (validationFraction > 0 && valCount == 0) || n - testCount - valCount <= 0)
-            throw MlpException.InvalidData("SplitTooSmall", string.Create(CultureInfo.InvariantCulture,
-                $"'{data.Name}' has {n} samples: too few to give {testFraction} of them to test{(validationFraction > 0 ? $" and {validationFraction} to validation" : "")} and keep some for training."), n);
+            throw MlpException.InvalidData("SplitTooSmall", Invariant.Format($"'{data.Name}' has {n} samples: too few to give {testFraction} of them to test{(validationFraction > 0 ? $" and {validationFraction} to validation" : "")} and keep some for training."), n);
 
         var random = Rng.Create(seed);
         var part = new int[n]; // 0 train, 1 validation, 2 test
@@ -86,7 +84,6 @@ public static class DatasetSplitter
     private static void CheckFraction(double f, string name, bool allowZero)
     {
         if (!double.IsFinite(f) || f < 0 || f >= 1 || (!allowZero && f == 0))
-            throw MlpException.Argument("InvalidFraction", string.Create(CultureInfo.InvariantCulture,
-                $"{name} must be {(allowZero ? "at least 0" : "above 0")} and below 1, but it is {f}."), f);
+            throw MlpException.Argument("InvalidFraction", Invariant.Format($"{name} must be {(allowZero ? "at least 0" : "above 0")} and below 1, but it is {f}."), f);
     }
 }

@@ -117,9 +117,9 @@ public sealed class FeatureRowBuilder
         }
         if (missing is not null)
         {
-            string names = string.Join(", ", missing.Take(10).Select(s => "'" + s + "'")) + (missing.Count > 10 ? DataFile.Format($" and {missing.Count - 10} more") : "");
+            string names = string.Join(", ", missing.Take(10).Select(s => "'" + s + "'")) + (missing.Count > 10 ? Invariant.Format($" and {missing.Count - 10} more") : "");
             throw MlpException.InvalidData("ObjectFeaturePropertyNotFound",
-                DataFile.Format($"Object {number} has no property {names}, which the network needs as {(missing.Count == 1 ? "a feature" : "features")}. Its properties are: {DatasetBuilder.Known(properties)}."),
+                Invariant.Format($"Object {number} has no property {names}, which the network needs as {(missing.Count == 1 ? "a feature" : "features")}. Its properties are: {DatasetBuilder.Known(properties)}."),
                 missing[0]);
         }
         return at;

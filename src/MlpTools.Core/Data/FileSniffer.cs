@@ -95,7 +95,7 @@ public static class FileSniffer
             FileKind.Pdf => "a PDF document",
             FileKind.Hdf5 => "an HDF5 file (such as a Keras .h5 model)",
             FileKind.Npy => "a NumPy .npy array",
-            FileKind.Idx => DataFile.Format($"an IDX file (the MNIST format) of {IdxTypeName((IdxElementType)firstBytes[2])} with {DataFile.Plural(firstBytes[3], "dimension")}"),
+            FileKind.Idx => Invariant.Format($"an IDX file (the MNIST format) of {IdxTypeName((IdxElementType)firstBytes[2])} with {Invariant.Plural(firstBytes[3], "dimension")}"),
             FileKind.Safetensors => "a safetensors file",
             _ => "binary data of no kind MlpTools knows",
         };

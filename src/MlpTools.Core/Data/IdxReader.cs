@@ -111,7 +111,7 @@ public static class IdxReader
     {
         long maxElements = Math.Min(options.MaxElements, Array.MaxLength);
         if (maxElements <= 0)
-            throw MlpException.Argument("InvalidMaxElements", DataFile.Format($"MaxElements must be positive, but it is {options.MaxElements}."), options.MaxElements);
+            throw MlpException.Argument("InvalidMaxElements", Invariant.Format($"MaxElements must be positive, but it is {options.MaxElements}."), options.MaxElements);
         return maxElements;
     }
 
@@ -126,7 +126,7 @@ public static class IdxReader
                 $"The labels file '{labels.Path}' has dimensions {lh.Shape}: {lh.ElementsPerSample} values per sample, but a labels file has one label per sample.", labels.Path);
         if (ih.Count != lh.Count)
             throw MlpException.InvalidData("IdxCountMismatch",
-                DataFile.Format($"The images file '{images.Path}' has {ih.Count:N0} samples but the labels file '{labels.Path}' has {lh.Count:N0} labels; they must be a matching pair."),
+                Invariant.Format($"The images file '{images.Path}' has {ih.Count:N0} samples but the labels file '{labels.Path}' has {lh.Count:N0} labels; they must be a matching pair."),
                 labels.Path);
 
         var reporter = new ProgressReporter(progress, lh.PayloadBytes + ih.PayloadBytes);
@@ -208,7 +208,7 @@ public static class IdxReader
         if (badInChunk < 0) return;
         long e = firstInChunk + badInChunk;
         throw MlpException.InvalidData("IdxNonFiniteValue",
-            DataFile.Format($"The file '{path}' has a value that is not a finite number (NaN or infinity) at sample {e / d}, feature {e % d}; every value must be finite."), path);
+            Invariant.Format($"The file '{path}' has a value that is not a finite number (NaN or infinity) at sample {e / d}, feature {e % d}; every value must be finite."), path);
     }
 
     private static IReadOnlyList<string> ClassNamesFor(int[] labels, string path, IReadOnlyList<string>? names)
@@ -218,7 +218,7 @@ public static class IdxReader
         {
             int v = labels[i];
             if (v < 0)
-                throw MlpException.InvalidData("IdxNegativeLabel", DataFile.Format($"The labels file '{path}' gives sample {i} the label {v}; labels must be 0 or more."), path);
+                throw MlpException.InvalidData("IdxNegativeLabel", Invariant.Format($"The labels file '{path}' gives sample {i} the label {v}; labels must be 0 or more."), path);
             if (v > max) max = v;
         }
         if (names is not null)
@@ -226,12 +226,12 @@ public static class IdxReader
             LabelEncoder.CheckClassNames(names, $"'{path}'");
             if (max >= names.Count)
                 throw MlpException.InvalidData("IdxLabelOutOfRange",
-                    DataFile.Format($"The labels file '{path}' has the label {max}, but only {names.Count} class names were given (labels 0..{names.Count - 1})."), path);
+                    Invariant.Format($"The labels file '{path}' has the label {max}, but only {names.Count} class names were given (labels 0..{names.Count - 1})."), path);
             return names.ToArray();
         }
         if (max >= LabelEncoder.MaxClassCount)
             throw MlpException.InvalidData("IdxTooManyClasses",
-                DataFile.Format($"The labels file '{path}' has the label {max}, which would make {(long)max + 1:N0} classes; at most {LabelEncoder.MaxClassCount:N0} are allowed. Is it really a labels file?"), path);
+                Invariant.Format($"The labels file '{path}' has the label {max}, which would make {(long)max + 1:N0} classes; at most {LabelEncoder.MaxClassCount:N0} are allowed. Is it really a labels file?"), path);
         return Dataset.DefaultClassNames(max + 1);
     }
 
@@ -273,7 +273,7 @@ public static class IdxReader
 
         /// <summary>The dimensions as "60,000 x 28 x 28" (the first eight and a count when there are more).</summary>
         public string Shape => string.Join(" x ", Dims.Take(8).Select(v => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))
-            + (Dims.Length > 8 ? DataFile.Format($" x ... ({Dims.Length} dimensions)") : "");
+            + (Dims.Length > 8 ? Invariant.Format($" x ... ({Dims.Length} dimensions)") : "");
     }
 
     /// <summary>One open IDX file or stream: its header read and checked, positioned at the first element.</summary>
@@ -353,14 +353,14 @@ public static class IdxReader
             if (got == 0 && _gzip)
                 throw MlpException.InvalidData("IdxEmptyFile", $"The gzip file '{Path}' decompresses to nothing; an IDX file starts with a 4-byte magic number and its dimensions.", Path);
             if (got < 4)
-                throw MlpException.InvalidData("IdxTruncatedHeader", DataFile.Format($"The {What} '{Path}' ends after {got} bytes, inside the 4-byte IDX magic number."), Path);
+                throw MlpException.InvalidData("IdxTruncatedHeader", Invariant.Format($"The {What} '{Path}' ends after {got} bytes, inside the 4-byte IDX magic number."), Path);
             if (magic[0] != 0 || magic[1] != 0)
                 throw MlpException.InvalidData("IdxBadMagic",
-                    DataFile.Format($"The file '{Path}' is not an IDX file: it should start with two zero bytes, but starts with 0x{magic[0]:X2} 0x{magic[1]:X2}. IDX files are the MNIST format (for example train-images-idx3-ubyte.gz)."), Path);
+                    Invariant.Format($"The file '{Path}' is not an IDX file: it should start with two zero bytes, but starts with 0x{magic[0]:X2} 0x{magic[1]:X2}. IDX files are the MNIST format (for example train-images-idx3-ubyte.gz)."), Path);
             var type = (IdxElementType)magic[2];
             if (!Enum.IsDefined(type))
                 throw MlpException.InvalidData("IdxUnknownType",
-                    DataFile.Format($"The file '{Path}' declares the element type 0x{magic[2]:X2}, which IDX does not have (0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E)."), Path);
+                    Invariant.Format($"The file '{Path}' declares the element type 0x{magic[2]:X2}, which IDX does not have (0x08, 0x09, 0x0B, 0x0C, 0x0D or 0x0E)."), Path);
             int rank = magic[3];
             if (rank == 0)
                 throw MlpException.InvalidData("IdxNoDimensions", $"The file '{Path}' declares zero dimensions; an IDX file has at least one (the sample count).", Path);
@@ -369,7 +369,7 @@ public static class IdxReader
             got = ReadFully(dimBytes);
             if (got < dimBytes.Length)
                 throw MlpException.InvalidData("IdxTruncatedHeader",
-                    DataFile.Format($"The {What} '{Path}' ends inside its header: it declares {rank} dimensions ({4 * rank} bytes of sizes) but only {got} bytes of them are there."), Path);
+                    Invariant.Format($"The {What} '{Path}' ends inside its header: it declares {rank} dimensions ({4 * rank} bytes of sizes) but only {got} bytes of them are there."), Path);
             var dims = new uint[rank];
             for (int k = 0; k < rank; k++) dims[k] = BinaryPrimitives.ReadUInt32BigEndian(dimBytes[(4 * k)..]);
             var header = new IdxHeader(type, dims, dims[0], 1, 4 + 4L * rank);
@@ -379,7 +379,7 @@ public static class IdxReader
             {
                 if (dims[k] == 0)
                     throw MlpException.InvalidData("IdxEmptyDimension",
-                        DataFile.Format($"The file '{Path}' has dimensions {header.Shape}: dimension {k + 1} is 0, so a sample would have no values."), Path);
+                        Invariant.Format($"The file '{Path}' has dimensions {header.Shape}: dimension {k + 1} is 0, so a sample would have no values."), Path);
             }
 
             // Multiply in 128 bits: 255 factors of up to 2^32 cannot overflow before each step is checked.
@@ -392,11 +392,11 @@ public static class IdxReader
                 total *= dims[k];
                 if (total * (uint)size > (UInt128)long.MaxValue)
                     throw MlpException.InvalidData("IdxSizeOverflow",
-                        DataFile.Format($"The file '{Path}' has dimensions {header.Shape}, whose product does not fit in 64 bits; the header is corrupt."), Path);
+                        Invariant.Format($"The file '{Path}' has dimensions {header.Shape}, whose product does not fit in 64 bits; the header is corrupt."), Path);
             }
             if (total > (ulong)maxElements)
                 throw MlpException.InvalidData("IdxTooLarge",
-                    DataFile.Format($"The file '{Path}' has dimensions {header.Shape}: {(ulong)total:N0} values, more than the {maxElements:N0} allowed. Raise MaxElements if the file is genuine (one array holds at most {Array.MaxLength:N0})."), Path);
+                    Invariant.Format($"The file '{Path}' has dimensions {header.Shape}: {(ulong)total:N0} values, more than the {maxElements:N0} allowed. Raise MaxElements if the file is genuine (one array holds at most {Array.MaxLength:N0})."), Path);
             return header with { ElementsPerSample = (long)perSample };
         }
 
@@ -412,20 +412,20 @@ public static class IdxReader
                     throw HeaderOnly();
                 if (length < expected)
                     throw MlpException.InvalidData("IdxTruncated",
-                        DataFile.Format($"The file '{Path}' is {length:N0} bytes, but its header ({h.Shape} {h.Type} values) needs {expected:N0}; it is truncated or its header is wrong."), Path);
+                        Invariant.Format($"The file '{Path}' is {length:N0} bytes, but its header ({h.Shape} {h.Type} values) needs {expected:N0}; it is truncated or its header is wrong."), Path);
                 if (length > expected)
-                    throw TrailingData(DataFile.Format($"The file '{Path}' is {length:N0} bytes, but its header ({h.Shape} {h.Type} values) accounts for only {expected:N0}; it has data after the last element."));
+                    throw TrailingData(Invariant.Format($"The file '{Path}' is {length:N0} bytes, but its header ({h.Shape} {h.Type} values) accounts for only {expected:N0}; it has data after the last element."));
             }
             else if (expected / DataFile.MaxInflationRatio > length)
             {
                 throw MlpException.InvalidData("IdxTruncated",
-                    DataFile.Format($"The gzip file '{Path}' is {length:N0} bytes, too small to decompress to the {expected:N0} bytes its header ({h.Shape} {h.Type} values) claims; it is truncated or its header is wrong."), Path);
+                    Invariant.Format($"The gzip file '{Path}' is {length:N0} bytes, too small to decompress to the {expected:N0} bytes its header ({h.Shape} {h.Type} values) claims; it is truncated or its header is wrong."), Path);
             }
         }
 
         private MlpException HeaderOnly() =>
             MlpException.InvalidData("IdxHeaderOnly",
-                DataFile.Format($"The {What} '{Path}' ends right after its header: it claims {Header.Shape} {Header.Type} values but holds none."), Path);
+                Invariant.Format($"The {What} '{Path}' ends right after its header: it claims {Header.Shape} {Header.Type} values but holds none."), Path);
 
         private MlpException TrailingData(string message) => MlpException.InvalidData("IdxTrailingData", message, Path);
 
@@ -450,7 +450,7 @@ public static class IdxReader
                     {
                         if (done + got == 0) throw HeaderOnly();
                         throw MlpException.InvalidData("IdxTruncated",
-                            DataFile.Format($"The {What} '{Path}' ends after {done + got:N0} of the {h.PayloadBytes:N0} bytes of values its header ({h.Shape} {h.Type}) promises; it is truncated or its header is wrong."), Path);
+                            Invariant.Format($"The {What} '{Path}' ends after {done + got:N0} of the {h.PayloadBytes:N0} bytes of values its header ({h.Shape} {h.Type}) promises; it is truncated or its header is wrong."), Path);
                     }
                     handle(buffer.AsSpan(0, want), done / size);
                     done += want;
@@ -458,7 +458,7 @@ public static class IdxReader
                     progress.Report(progressBase + done);
                 }
                 if (ReadFully(buffer.AsSpan(0, 1)) != 0)
-                    throw TrailingData(DataFile.Format($"The {What} '{Path}' goes on after the {h.PayloadBytes:N0} bytes of values its header ({h.Shape} {h.Type}) accounts for; the header is wrong or the file is not what it seems."));
+                    throw TrailingData(Invariant.Format($"The {What} '{Path}' goes on after the {h.PayloadBytes:N0} bytes of values its header ({h.Shape} {h.Type}) accounts for; the header is wrong or the file is not what it seems."));
             }
             finally
             {

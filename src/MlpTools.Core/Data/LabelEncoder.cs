@@ -68,7 +68,7 @@ internal sealed class LabelEncoder
             {
                 if (top >= names.Count)
                     throw MlpException.InvalidData("LabelOutOfRange",
-                        DataFile.Format($"The labels of {where} go up to {top}, but {DataFile.Plural(names.Count, "class name")} were given (labels 0..{names.Count - 1}). Give a name for every class."), top);
+                        Invariant.Format($"The labels of {where} go up to {top}, but {Invariant.Plural(names.Count, "class name")} were given (labels 0..{names.Count - 1}). Give a name for every class."), top);
                 for (int k = 0; k < map.Length; k++) map[k] = (int)ParseWhole(_distinct[k]);
             }
             else
@@ -87,7 +87,7 @@ internal sealed class LabelEncoder
         {
             if (max >= MaxClassCount)
                 throw MlpException.InvalidData(errorId,
-                    DataFile.Format($"The labels of {where} are whole numbers, so each is its class's number, and they go up to '{maxText}': more than the {MaxClassCount:N0} classes allowed. Is that really the label column? (Labels that are not all whole numbers of 0 or more name their classes instead.)"), maxText);
+                    Invariant.Format($"The labels of {where} are whole numbers, so each is its class's number, and they go up to '{maxText}': more than the {MaxClassCount:N0} classes allowed. Is that really the label column? (Labels that are not all whole numbers of 0 or more name their classes instead.)"), maxText);
             for (int k = 0; k < map.Length; k++) map[k] = (int)ParseWhole(_distinct[k]);
             names = Dataset.DefaultClassNames((int)max + 1);
         }
@@ -116,20 +116,20 @@ internal sealed class LabelEncoder
         if (names.Count == 0)
             throw MlpException.Argument("InvalidClassNames", $"The list of class names for {where} is empty; give one name per class, in class order.");
         if (names.Count > MaxClassCount)
-            throw MlpException.Argument("InvalidClassNames", DataFile.Format($"{names.Count:N0} class names were given for {where}; at most {MaxClassCount:N0} classes are allowed."), names.Count);
+            throw MlpException.Argument("InvalidClassNames", Invariant.Format($"{names.Count:N0} class names were given for {where}; at most {MaxClassCount:N0} classes are allowed."), names.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int k = 0; k < names.Count; k++)
         {
             string? name = names[k];
             if (string.IsNullOrWhiteSpace(name))
-                throw MlpException.Argument("InvalidClassNames", DataFile.Format($"Class name {k} for {where} is blank; every class needs a name."), k);
+                throw MlpException.Argument("InvalidClassNames", Invariant.Format($"Class name {k} for {where} is blank; every class needs a name."), k);
             if (!seen.Add(name))
-                throw MlpException.Argument("InvalidClassNames", DataFile.Format($"The class name '{name}' is given twice for {where} (the second time as class {k}); class names must differ."), name);
+                throw MlpException.Argument("InvalidClassNames", Invariant.Format($"The class name '{name}' is given twice for {where} (the second time as class {k}); class names must differ."), name);
         }
     }
 
     private static string Listed(IReadOnlyList<string> names) =>
-        string.Join(", ", names.Take(10).Select(n => "'" + n + "'")) + (names.Count > 10 ? DataFile.Format($", ... ({names.Count} in all)") : "");
+        string.Join(", ", names.Take(10).Select(n => "'" + n + "'")) + (names.Count > 10 ? Invariant.Format($", ... ({names.Count} in all)") : "");
 
     /// <summary>True when every distinct label is a whole number of 0 or more, however large; the largest, and its text.</summary>
     private bool TryWholeNumbers(out double max, out string maxText)

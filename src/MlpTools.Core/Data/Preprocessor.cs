@@ -50,12 +50,12 @@ public sealed class Preprocessor
             throw MlpException.Argument("InvalidScalingKind", $"'{kind}' is not a scaling kind; use Standardize or MinMax.", kind);
         if (offsets.Count == 0 || offsets.Count != scales.Count)
             throw MlpException.InvalidData("PreprocessorShapeMismatch",
-                DataFile.Format($"A preprocessor needs one offset and one scale per feature (at least one), but has {offsets.Count} offsets and {scales.Count} scales."));
+                Invariant.Format($"A preprocessor needs one offset and one scale per feature (at least one), but has {offsets.Count} offsets and {scales.Count} scales."));
         for (int j = 0; j < offsets.Count; j++)
         {
             if (!double.IsFinite(offsets[j]) || !double.IsFinite(scales[j]) || scales[j] <= 0)
                 throw MlpException.InvalidData("PreprocessorInvalidValue",
-                    DataFile.Format($"Feature {j} has offset {offsets[j]} and scale {scales[j]}; offsets must be finite and scales finite and above 0."), j);
+                    Invariant.Format($"Feature {j} has offset {offsets[j]} and scale {scales[j]}; offsets must be finite and scales finite and above 0."), j);
         }
         Kind = kind;
         _offsets = offsets.ToArray();
@@ -66,7 +66,7 @@ public sealed class Preprocessor
         for (int j = 0; j < _scalesSingle.Length; j++)
             if (_scalesSingle[j] == 0 || !float.IsFinite(_scalesSingle[j]) || !float.IsFinite(_offsetsSingle[j]))
                 throw MlpException.InvalidData("PreprocessorInvalidValue",
-                    DataFile.Format($"Feature {j} has offset {_offsets[j]} and scale {_scales[j]}, which single precision cannot hold."), j);
+                    Invariant.Format($"Feature {j} has offset {_offsets[j]} and scale {_scales[j]}, which single precision cannot hold."), j);
         Offsets = Array.AsReadOnly(_offsets);
         Scales = Array.AsReadOnly(_scales);
     }
@@ -113,7 +113,7 @@ public sealed class Preprocessor
         {
             if (!double.IsFinite(min[j]) || !double.IsFinite(max[j]) || !double.IsFinite(sum[j]))
                 throw MlpException.InvalidData("PreprocessorNonFiniteData",
-                    DataFile.Format($"Feature {j} ('{train.FeatureNames[j]}') of '{train.Name}' has values that are not finite (or whose sum is not); scaling needs finite values."), j);
+                    Invariant.Format($"Feature {j} ('{train.FeatureNames[j]}') of '{train.Name}' has values that are not finite (or whose sum is not); scaling needs finite values."), j);
         }
 
         var offsets = new double[d];
@@ -182,7 +182,7 @@ public sealed class Preprocessor
     {
         int d = _offsets.Length;
         if (rows.Length % d != 0)
-            throw new ArgumentException(DataFile.Format($"The batch has {rows.Length} values, not a whole number of rows of {d} features."), nameof(rows));
+            throw new ArgumentException(Invariant.Format($"The batch has {rows.Length} values, not a whole number of rows of {d} features."), nameof(rows));
         if (typeof(T) == typeof(float))
             Transform(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(rows), _offsetsSingle, _scalesSingle);
         else if (typeof(T) == typeof(double))
@@ -193,13 +193,13 @@ public sealed class Preprocessor
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Kind} preprocessor over {FeatureCount} features");
+        Invariant.Format($"{Kind} preprocessor over {FeatureCount} features");
 
     internal void CheckFeatureCount(int featureCount, string what)
     {
         if (featureCount != FeatureCount)
             throw MlpException.InvalidData("PreprocessorFeatureMismatch",
-                DataFile.Format($"{what} has {featureCount} features, but the preprocessor was fitted to {FeatureCount}."), featureCount);
+                Invariant.Format($"{what} has {featureCount} features, but the preprocessor was fitted to {FeatureCount}."), featureCount);
     }
 
     /// <summary>row[j] = (row[j] - offset[j]) / scale[j] for every row; the vector lanes and the scalar tail compute the same IEEE operations.</summary>

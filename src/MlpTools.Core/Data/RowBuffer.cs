@@ -26,7 +26,7 @@ internal sealed class RowBuffer
     {
         if ((long)(Count + 1) * FeatureCount > Array.MaxLength)
             throw MlpException.InvalidData("DatasetTooLarge",
-                DataFile.Format($"{Count + 1:N0} rows of {FeatureCount:N0} features are more values than one array holds ({Array.MaxLength:N0})."));
+                Invariant.Format($"{Count + 1:N0} rows of {FeatureCount:N0} features are more values than one array holds ({Array.MaxLength:N0})."));
         if (_blocks.Count == 0 || _rowsInLast == _rowsPerBlock)
         {
             _blocks.Add(new double[(long)_rowsPerBlock * FeatureCount]);

@@ -137,8 +137,7 @@ public abstract class Mlp
         ArgumentNullException.ThrowIfNull(w2);
         ArgumentNullException.ThrowIfNull(b2);
         int d = w1.RowCount, h = w1.ColumnCount, c = w2.ColumnCount;
-        string Shapes() => string.Create(CultureInfo.InvariantCulture,
-            $"W1 is {w1.RowCount}x{w1.ColumnCount}, b1 has {b1.Count}, W2 is {w2.RowCount}x{w2.ColumnCount}, b2 has {b2.Count}");
+        string Shapes() => Invariant.Format($"W1 is {w1.RowCount}x{w1.ColumnCount}, b1 has {b1.Count}, W2 is {w2.RowCount}x{w2.ColumnCount}, b2 has {b2.Count}");
         if (d == 0 || h == 0 || c == 0)
             throw MlpException.Argument("InvalidParameterShape", $"Parameters must not be empty: {Shapes()}.");
         if (b1.Count != h || w2.RowCount != h || b2.Count != c)
@@ -158,10 +157,9 @@ public abstract class Mlp
             int e = Array.FindIndex(single[k], v => !float.IsFinite(v));
             if (e < 0) continue;
             int rows = p.Shape(k).Rows;
-            string entry = k % 2 == 0 ? string.Create(CultureInfo.InvariantCulture, $"{ParameterSet<double>.Names[k]}[{e % rows},{e / rows}]")
-                : string.Create(CultureInfo.InvariantCulture, $"{ParameterSet<double>.Names[k]}[{e}]");
-            throw MlpException.Argument("NonFiniteParameter", string.Create(CultureInfo.InvariantCulture,
-                $"{entry} is {p[k][e]:R}, beyond what a Single-precision network holds (at most {LargestText(Precision.Single)} in magnitude); use Double precision, or smaller parameters."), p[k][e]);
+            string entry = k % 2 == 0 ? Invariant.Format($"{ParameterSet<double>.Names[k]}[{e % rows},{e / rows}]")
+                : Invariant.Format($"{ParameterSet<double>.Names[k]}[{e}]");
+            throw MlpException.Argument("NonFiniteParameter", Invariant.Format($"{entry} is {p[k][e]:R}, beyond what a Single-precision network holds (at most {LargestText(Precision.Single)} in magnitude); use Double precision, or smaller parameters."), p[k][e]);
         }
         return new Mlp<float>(single, classNames, featureNames);
     }
@@ -244,7 +242,7 @@ public abstract class Mlp
 
     /// <summary>"Row 3 (counting from 1) of 'name'".</summary>
     internal static string RowText(Dataset data, int row) =>
-        string.Create(CultureInfo.InvariantCulture, $"Row {row + 1} (counting from 1) of '{data.Name}'");
+        Invariant.Format($"Row {row + 1} (counting from 1) of '{data.Name}'");
 
     /// <summary>The error for a value the network cannot take: NaN or infinity, beyond the precision, or beyond it once scaled.</summary>
     private protected MlpException ValueError(Dataset data, Preprocessor? preprocessor, int row, int feature, bool scaled)
@@ -252,7 +250,7 @@ public abstract class Mlp
         double raw = data.Value(row, feature);
         string name = data.FeatureNames[feature];
         string value = raw.ToString("R", CultureInfo.InvariantCulture);
-        string holds = string.Create(CultureInfo.InvariantCulture, $"beyond what a {Precision}-precision network holds (at most {LargestText(Precision)} in magnitude)");
+        string holds = Invariant.Format($"beyond what a {Precision}-precision network holds (at most {LargestText(Precision)} in magnitude)");
         string orDouble = Precision == Precision.Single ? " or use Double precision" : "";
         string id, explanation;
         double? scaledValue = null;
@@ -271,8 +269,7 @@ public abstract class Mlp
             id = "FeatureValueOutOfRange";
             double offset = preprocessor.Offsets[feature], scale = preprocessor.Scales[feature];
             scaledValue = (raw - offset) / scale;
-            explanation = string.Create(CultureInfo.InvariantCulture,
-                $"{value} becomes {scaledValue:G6} after the network's {preprocessor.Kind} scaling, (x - {offset:G6}) / {scale:G6}, which is {holds}. The value lies far outside the data the scaling was fitted to: check it, or leave the sample out{orDouble}.");
+            explanation = Invariant.Format($"{value} becomes {scaledValue:G6} after the network's {preprocessor.Kind} scaling, (x - {offset:G6}) / {scale:G6}, which is {holds}. The value lies far outside the data the scaling was fitted to: check it, or leave the sample out{orDouble}.");
         }
         var problem = new InputValueProblem(row, feature, name, raw, scaledValue, Precision) { Explanation = explanation, AboutValue = true };
         return MlpException.InvalidData(id, $"{RowText(data, row)}, feature '{name}': {explanation}", problem);
@@ -292,8 +289,7 @@ public abstract class Mlp
             ? "Rescale the features (for example, train a new network with Scaling set to Standardize)"
             : "Check the sample: it lies far outside the data the network's scaling was fitted to";
         string orDouble = Precision == Precision.Single ? ", or use Double precision" : "";
-        string explanation = string.Create(CultureInfo.InvariantCulture,
-            $"the network's {what} overflow {Precision} precision; the sample's largest input{scaling} is {x[feature]:G6}, in feature '{name}'. {advice}{orDouble}.");
+        string explanation = Invariant.Format($"the network's {what} overflow {Precision} precision; the sample's largest input{scaling} is {x[feature]:G6}, in feature '{name}'. {advice}{orDouble}.");
         double raw = data.Value(row, feature);
         var problem = new InputValueProblem(row, feature, name, raw, Preprocessor is null ? null : x[feature], Precision) { Explanation = explanation };
         return MlpException.InvalidData("NetworkOverflow", $"{RowText(data, row)}: {explanation}", problem);
@@ -338,7 +334,7 @@ public abstract class Mlp
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"Mlp {InputSize}-{HiddenSize}-{ClassCount} ({Precision}, {ParameterCount} parameters)");
+        Invariant.Format($"Mlp {InputSize}-{HiddenSize}-{ClassCount} ({Precision}, {ParameterCount} parameters)");
 }
 
 /// <summary>A two-layer network whose parameters are numbers of type <typeparamref name="T"/> (float or double).</summary>
@@ -577,8 +573,7 @@ public sealed class Mlp<T> : Mlp
             : !double.IsFinite(penalty) ? "the penalty (lambda/2m)(||W1||^2 + ||W2||^2)"
             : null;
         if (what is null) return;
-        throw MlpException.Argument("InvalidRegularization", string.Create(CultureInfo.InvariantCulture,
-            $"Regularization (lambda) {lambda:R} is too large for this {Precision}-precision network: with {Data.DataFile.Plural(batchSize, "sample")} in a batch (m), {what} overflows {Precision} precision (at most {LargestText(Precision)}). Use a much smaller Regularization (useful values are usually 1e-5 to 1)."),
+        throw MlpException.Argument("InvalidRegularization", Invariant.Format($"Regularization (lambda) {lambda:R} is too large for this {Precision}-precision network: with {Invariant.Plural(batchSize, "sample")} in a batch (m), {what} overflows {Precision} precision (at most {LargestText(Precision)}). Use a much smaller Regularization (useful values are usually 1e-5 to 1)."),
             new RegularizationProblem(lambda, batchSize, Precision));
     }
 

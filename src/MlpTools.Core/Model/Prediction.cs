@@ -30,7 +30,7 @@ public sealed class Prediction
         ArgumentNullException.ThrowIfNull(classNames);
         ArgumentNullException.ThrowIfNull(probabilities);
         if (probabilities.Count != classNames.Count)
-            throw new ArgumentException(DataFile.Format($"{probabilities.Count} probabilities were given for {classNames.Count} classes."), nameof(probabilities));
+            throw new ArgumentException(Invariant.Format($"{probabilities.Count} probabilities were given for {classNames.Count} classes."), nameof(probabilities));
         ArgumentOutOfRangeException.ThrowIfNegative(predictedLabel);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(predictedLabel, classNames.Count);
         Index = index;
@@ -94,6 +94,6 @@ public sealed class Prediction
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Index}: {Predicted} ({Probability:0.0000})") +
+        Invariant.Format($"{Index}: {Predicted} ({Probability:0.0000})") +
         (Actual is null ? "" : Correct == true ? ", right" : $", actually {Actual}");
 }

@@ -232,14 +232,13 @@ internal static partial class AtomicFile
     }
 
     private static MlpException Failed(FileErrors errors, string path, string call, int errno) =>
-        errors.WriteFailed(path, string.Create(CultureInfo.InvariantCulture,
-            $"{Marshal.GetPInvokeErrorMessage(errno)} ({call} failed with errno {errno} while giving the complete file its name)"), null);
+        errors.WriteFailed(path, Invariant.Format($"{Marshal.GetPInvokeErrorMessage(errno)} ({call} failed with errno {errno} while giving the complete file its name)"), null);
 
     // ---- temporary files and orphans ----
 
     /// <summary>The name of a temporary file for <paramref name="target"/> written by process <paramref name="pid"/> on the host <paramref name="hostTag"/>.</summary>
     internal static string TemporaryName(string target, int pid, string hostTag) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Prefix(target)}{pid}-{hostTag}-{RandomNumberGenerator.GetHexString(16, lowercase: true)}{Suffix}");
+        Invariant.Format($"{Prefix(target)}{pid}-{hostTag}-{RandomNumberGenerator.GetHexString(16, lowercase: true)}{Suffix}");
 
     /// <summary>What every temporary file of <paramref name="target"/> starts with: <c>.&lt;target, at most 64 characters&gt;.mlptools-</c>.</summary>
     private static string Prefix(string target)

@@ -299,8 +299,7 @@ public static class ModelFile
         {
             TensorEntry t = present[name];
             if (!t.Shape.AsSpan().SequenceEqual(shape))
-                throw MlpException.InvalidData("ModelShapeMismatch", string.Create(CultureInfo.InvariantCulture,
-                    $"The model file '{path}' gives tensor '{name}' the shape {t.ShapeText}, but its sizes (D = {model.InputSize}, H = {model.HiddenSize}, C = {model.ClassCount}) make it {TensorEntry.ShapeToText(shape)}. It is damaged; export the model again."), path);
+                throw MlpException.InvalidData("ModelShapeMismatch", Invariant.Format($"The model file '{path}' gives tensor '{name}' the shape {t.ShapeText}, but its sizes (D = {model.InputSize}, H = {model.HiddenSize}, C = {model.ClassCount}) make it {TensorEntry.ShapeToText(shape)}. It is damaged; export the model again."), path);
         }
         return dtype;
     }

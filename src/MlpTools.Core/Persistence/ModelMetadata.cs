@@ -131,20 +131,20 @@ internal static class ModelMetadata
     public static ModelDescription Parse(IReadOnlyDictionary<string, string> metadata, string path)
     {
         if (!metadata.TryGetValue(Format, out string? version))
-            throw Invalid(path, Fmt($"has no '{Format}' metadata: it is a safetensors file, but not an MlpTools model"));
+            throw Invalid(path, Invariant.Format($"has no '{Format}' metadata: it is a safetensors file, but not an MlpTools model"));
         if (version != FormatVersion)
             throw new MlpException("ModelVersionUnsupported", MlpErrorKind.InvalidData,
-                Fmt($"The model file '{path}' is in MlpTools format version '{version}', but this version of MlpTools reads version {FormatVersion}. Update MlpTools to load it."), version);
+                Invariant.Format($"The model file '{path}' is in MlpTools format version '{version}', but this version of MlpTools reads version {FormatVersion}. Update MlpTools to load it."), version);
         string expected = Required(metadata, MetadataSha256, path);
         string actual = Checksum(metadata.Where(p => p.Key != MetadataSha256));
         if (!string.Equals(expected, actual, StringComparison.Ordinal))
-            throw ModelFile.ChecksumMismatch(path, Fmt($"its metadata has the SHA-256 {actual}, but the file records {expected}"));
+            throw ModelFile.ChecksumMismatch(path, Invariant.Format($"its metadata has the SHA-256 {actual}, but the file records {expected}"));
 
         int d = Size(metadata, InputSize, path), h = Size(metadata, HiddenSize, path), c = Size(metadata, ClassCount, path);
         long parameters = (long)d * h + h + (long)h * c + c;
         if (parameters > Mlp.MaxParameterCount)
             throw new MlpException("ModelTooLarge", MlpErrorKind.InvalidData,
-                Fmt($"The model file '{path}' describes a {d}-{h}-{c} network of {parameters:N0} parameters, more than the {Mlp.MaxParameterCount:N0} MlpTools allows."), parameters);
+                Invariant.Format($"The model file '{path}' describes a {d}-{h}-{c} network of {parameters:N0} parameters, more than the {Mlp.MaxParameterCount:N0} MlpTools allows."), parameters);
 
         string[] classNames = Value(metadata, ClassNames, path, e => ReadStrings(e, c));
         string[] featureNames = Value(metadata, FeatureNames, path, e => ReadStrings(e, d));
@@ -154,11 +154,11 @@ internal static class ModelMetadata
         int? bestEpoch = null;
         if (metadata.TryGetValue(BestEpoch, out string? best))
             bestEpoch = int.TryParse(best, NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b > 0
-                ? b : throw Invalid(path, Fmt($"has '{BestEpoch}' = '{best}', not a positive whole number"));
+                ? b : throw Invalid(path, Invariant.Format($"has '{BestEpoch}' = '{best}', not a positive whole number"));
         string stopReason = Required(metadata, StopReason, path);
         string sha = Required(metadata, DataSha256, path);
         if (sha.Length != 64 || !sha.All(ch => ch is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
-            throw Invalid(path, Fmt($"has '{DataSha256}' = '{sha}', not 64 lowercase hexadecimal digits"));
+            throw Invalid(path, Invariant.Format($"has '{DataSha256}' = '{sha}', not 64 lowercase hexadecimal digits"));
         // Optional: files written before networks knew their label's name have none.
         string? labelName = metadata.TryGetValue(LabelName, out string? label) && label.Trim().Length > 0 ? label : null;
         // The optimizer's state arrays are read with the weights; the state is completed then.
@@ -297,25 +297,25 @@ internal static class ModelMetadata
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadValueException)
         {
-            throw Invalid(path, Fmt($"has a '{key}' value that is not what MlpTools wrote: {ex.Message}"));
+            throw Invalid(path, Invariant.Format($"has a '{key}' value that is not what MlpTools wrote: {ex.Message}"));
         }
     }
 
     private static string Required(IReadOnlyDictionary<string, string> metadata, string key, string path) =>
-        metadata.TryGetValue(key, out string? value) ? value : throw Invalid(path, Fmt($"has no '{key}' metadata"));
+        metadata.TryGetValue(key, out string? value) ? value : throw Invalid(path, Invariant.Format($"has no '{key}' metadata"));
 
     private static int Size(IReadOnlyDictionary<string, string> metadata, string key, string path)
     {
         string text = Required(metadata, key, path);
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0
             ? value
-            : throw Invalid(path, Fmt($"has '{key}' = '{text}', not a whole number from 1 to {int.MaxValue}"));
+            : throw Invalid(path, Invariant.Format($"has '{key}' = '{text}', not a whole number from 1 to {int.MaxValue}"));
     }
 
     private static string[] ReadStrings(JsonElement e, int count)
     {
         Expect(e, JsonValueKind.Array, "a list of names");
-        if (e.GetArrayLength() != count) throw Bad(Fmt($"it has {e.GetArrayLength()} names, not {count}"));
+        if (e.GetArrayLength() != count) throw Bad(Invariant.Format($"it has {e.GetArrayLength()} names, not {count}"));
         return e.EnumerateArray().Select(v => { Expect(v, JsonValueKind.String, "a name"); return v.GetString()!; }).ToArray();
     }
 
@@ -328,7 +328,7 @@ internal static class ModelMetadata
             ? n : throw Bad("step_count is not a whole number >= 0");
         var kinds = Training.Optimizer.Rules.Keys;
         if (!kinds.Any(k => OptimizerSettings.NameOf(k) == name))
-            throw Bad(Fmt($"the optimizer '{name}' is not one this version of MlpTools knows ({string.Join(", ", kinds.Select(OptimizerSettings.NameOf))})"));
+            throw Bad(Invariant.Format($"the optimizer '{name}' is not one this version of MlpTools knows ({string.Join(", ", kinds.Select(OptimizerSettings.NameOf))})"));
         OptimizerKind kind = kinds.First(k => OptimizerSettings.NameOf(k) == name);
         var settings = new List<KeyValuePair<string, object>>();
         foreach (string setting in Training.Optimizer.Rules[kind].Settings)
@@ -337,7 +337,7 @@ internal static class ModelMetadata
             TrainingSetting rule = TrainingOptions.FindSetting(setting)!;
             string key = OptimizerSettings.KeyOf(setting);
             object value = rule.Type == typeof(bool) ? Boolean(fields, key) : Number(fields, key);
-            if (!rule.IsValid(value)) throw Bad(Fmt($"'{key}' is {value}, not {rule.Accepts}"));
+            if (!rule.IsValid(value)) throw Bad(Invariant.Format($"'{key}' is {value}, not {rule.Accepts}"));
             settings.Add(new(setting, value));
         }
         return new OptimizerSettings(kind, steps, settings);
@@ -351,7 +351,7 @@ internal static class ModelMetadata
         {
             "standardize" => ScalingKind.Standardize,
             "minmax" => ScalingKind.MinMax,
-            string other => throw Bad(Fmt($"the scaling kind '{other}' is not standardize or minmax")),
+            string other => throw Bad(Invariant.Format($"the scaling kind '{other}' is not standardize or minmax")),
         };
         double[] offsets = Numbers(fields, "offsets", featureCount), scales = Numbers(fields, "scales", featureCount);
         try
@@ -373,7 +373,7 @@ internal static class ModelMetadata
             Expect(item, JsonValueKind.Object, "an epoch object");
             var f = Fields(item);
             int epoch = f.TryGetValue("epoch", out JsonElement ep) && ep.ValueKind == JsonValueKind.Number && ep.TryGetInt32(out int k)
-                ? k : throw Bad(Fmt($"epoch {history.Count + 1} has no whole-number 'epoch'"));
+                ? k : throw Bad(Invariant.Format($"epoch {history.Count + 1} has no whole-number 'epoch'"));
             history.Add(new EpochRecord(epoch, Number(f, "loss"), Number(f, "accuracy"),
                 OptionalNumber(f, "validation_loss"), OptionalNumber(f, "validation_accuracy"), Number(f, "learning_rate"),
                 Number(f, "gradient_norm_w1"), Number(f, "gradient_norm_w2"), Number(f, "seconds")));
@@ -385,28 +385,28 @@ internal static class ModelMetadata
     {
         var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (JsonProperty p in e.EnumerateObject())
-            if (!fields.TryAdd(p.Name, p.Value)) throw Bad(Fmt($"the key '{p.Name}' appears twice"));
+            if (!fields.TryAdd(p.Name, p.Value)) throw Bad(Invariant.Format($"the key '{p.Name}' appears twice"));
         return fields;
     }
 
     private static string String(Dictionary<string, JsonElement> f, string key) =>
-        f.TryGetValue(key, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw Bad(Fmt($"'{key}' is missing or not a string"));
+        f.TryGetValue(key, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw Bad(Invariant.Format($"'{key}' is missing or not a string"));
 
     private static bool Boolean(Dictionary<string, JsonElement> f, string key) =>
         f.TryGetValue(key, out JsonElement v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False
-            ? v.GetBoolean() : throw Bad(Fmt($"'{key}' is missing or not true/false"));
+            ? v.GetBoolean() : throw Bad(Invariant.Format($"'{key}' is missing or not true/false"));
 
     private static double Number(Dictionary<string, JsonElement> f, string key) =>
-        f.TryGetValue(key, out JsonElement v) ? ToDouble(v, key) : throw Bad(Fmt($"'{key}' is missing"));
+        f.TryGetValue(key, out JsonElement v) ? ToDouble(v, key) : throw Bad(Invariant.Format($"'{key}' is missing"));
 
     private static double? OptionalNumber(Dictionary<string, JsonElement> f, string key) =>
-        !f.TryGetValue(key, out JsonElement v) ? throw Bad(Fmt($"'{key}' is missing"))
+        !f.TryGetValue(key, out JsonElement v) ? throw Bad(Invariant.Format($"'{key}' is missing"))
         : v.ValueKind == JsonValueKind.Null ? null : ToDouble(v, key);
 
     private static double[] Numbers(Dictionary<string, JsonElement> f, string key, int count)
     {
-        if (!f.TryGetValue(key, out JsonElement v) || v.ValueKind != JsonValueKind.Array) throw Bad(Fmt($"'{key}' is missing or not a list"));
-        if (v.GetArrayLength() != count) throw Bad(Fmt($"'{key}' has {v.GetArrayLength()} numbers, not {count}"));
+        if (!f.TryGetValue(key, out JsonElement v) || v.ValueKind != JsonValueKind.Array) throw Bad(Invariant.Format($"'{key}' is missing or not a list"));
+        if (v.GetArrayLength() != count) throw Bad(Invariant.Format($"'{key}' has {v.GetArrayLength()} numbers, not {count}"));
         return v.EnumerateArray().Select(x => ToDouble(x, key)).ToArray();
     }
 
@@ -422,12 +422,12 @@ internal static class ModelMetadata
                 case "-Infinity": return double.NegativeInfinity;
             }
         }
-        throw Bad(Fmt($"'{key}' is {v.GetRawText()}, not a number"));
+        throw Bad(Invariant.Format($"'{key}' is {v.GetRawText()}, not a number"));
     }
 
     private static void Expect(JsonElement e, JsonValueKind kind, string what)
     {
-        if (e.ValueKind != kind) throw Bad(Fmt($"found a JSON {e.ValueKind} where {what} belongs"));
+        if (e.ValueKind != kind) throw Bad(Invariant.Format($"found a JSON {e.ValueKind} where {what} belongs"));
     }
 
     private static BadValueException Bad(string message) => new(message);
@@ -436,5 +436,4 @@ internal static class ModelMetadata
         MlpException.InvalidData("ModelMetadataInvalid",
             $"The model file '{path}' {what}. It is damaged or was not written by MlpTools; export the model again.", path);
 
-    private static string Fmt(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -131,7 +131,7 @@ internal sealed class SafetensorsHeader
     {
         long fileLength = file.Length;
         if (fileLength < 8)
-            throw ModelFile.Truncated(path, Fmt($"is {fileLength} bytes long, shorter than the 8-byte header length a model file starts with"));
+            throw ModelFile.Truncated(path, Invariant.Format($"is {fileLength} bytes long, shorter than the 8-byte header length a model file starts with"));
         RequireSafetensors(file, path);
         Span<byte> prefix = stackalloc byte[8];
         file.ReadExactly(prefix);
@@ -139,9 +139,9 @@ internal sealed class SafetensorsHeader
         if (n == 0)
             throw HeaderInvalid(path, "declares a header of 0 bytes; a model file's header is a JSON object");
         if (n > MaxHeaderBytes)
-            throw HeaderInvalid(path, Fmt($"declares a header of {n:N0} bytes, more than the {MaxHeaderBytes:N0} a safetensors header may have"));
+            throw HeaderInvalid(path, Invariant.Format($"declares a header of {n:N0} bytes, more than the {MaxHeaderBytes:N0} a safetensors header may have"));
         if ((long)n > fileLength - 8)
-            throw ModelFile.Truncated(path, Fmt($"declares a header of {n:N0} bytes, but only {fileLength - 8:N0} bytes follow the header length"));
+            throw ModelFile.Truncated(path, Invariant.Format($"declares a header of {n:N0} bytes, but only {fileLength - 8:N0} bytes follow the header length"));
         long dataBytes = fileLength - 8 - (long)n;
 
         byte[] header = new byte[n];
@@ -173,7 +173,7 @@ internal sealed class SafetensorsHeader
     private static (Dictionary<string, string> Metadata, List<TensorEntry> Tensors) ParseHeader(JsonElement root, string path)
     {
         if (root.ValueKind != JsonValueKind.Object)
-            throw HeaderInvalid(path, Fmt($"has a header that is a JSON {root.ValueKind}, not an object"));
+            throw HeaderInvalid(path, Invariant.Format($"has a header that is a JSON {root.ValueKind}, not an object"));
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var tensors = new List<TensorEntry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -181,17 +181,17 @@ internal sealed class SafetensorsHeader
         {
             string name = property.Name;
             if (!seen.Add(name))
-                throw HeaderInvalid(path, Fmt($"has the key '{name}' twice in its header"));
+                throw HeaderInvalid(path, Invariant.Format($"has the key '{name}' twice in its header"));
             if (name == MetadataKey)
             {
                 if (property.Value.ValueKind != JsonValueKind.Object)
-                    throw HeaderInvalid(path, Fmt($"has a {MetadataKey} that is a JSON {property.Value.ValueKind}, not an object of strings"));
+                    throw HeaderInvalid(path, Invariant.Format($"has a {MetadataKey} that is a JSON {property.Value.ValueKind}, not an object of strings"));
                 foreach (JsonProperty item in property.Value.EnumerateObject())
                 {
                     if (item.Value.ValueKind != JsonValueKind.String)
-                        throw HeaderInvalid(path, Fmt($"has the {MetadataKey} entry '{item.Name}' as a JSON {item.Value.ValueKind}; every metadata value must be a string"));
+                        throw HeaderInvalid(path, Invariant.Format($"has the {MetadataKey} entry '{item.Name}' as a JSON {item.Value.ValueKind}; every metadata value must be a string"));
                     if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
-                        throw HeaderInvalid(path, Fmt($"has the {MetadataKey} key '{item.Name}' twice"));
+                        throw HeaderInvalid(path, Invariant.Format($"has the {MetadataKey} key '{item.Name}' twice"));
                 }
             }
             else
@@ -205,7 +205,7 @@ internal sealed class SafetensorsHeader
     private static TensorEntry ParseTensor(string name, JsonElement e, string path)
     {
         if (e.ValueKind != JsonValueKind.Object)
-            throw HeaderInvalid(path, Fmt($"has the tensor '{name}' as a JSON {e.ValueKind}; a tensor entry is an object with dtype, shape and data_offsets"));
+            throw HeaderInvalid(path, Invariant.Format($"has the tensor '{name}' as a JSON {e.ValueKind}; a tensor entry is an object with dtype, shape and data_offsets"));
         string? dtype = null;
         long[]? shape = null, offsets = null;
         foreach (JsonProperty p in e.EnumerateObject())
@@ -214,7 +214,7 @@ internal sealed class SafetensorsHeader
             {
                 case "dtype" when dtype is null:
                     if (p.Value.ValueKind != JsonValueKind.String)
-                        throw HeaderInvalid(path, Fmt($"gives tensor '{name}' a dtype that is not a string"));
+                        throw HeaderInvalid(path, Invariant.Format($"gives tensor '{name}' a dtype that is not a string"));
                     dtype = p.Value.GetString()!;
                     break;
                 case "shape" when shape is null:
@@ -224,17 +224,17 @@ internal sealed class SafetensorsHeader
                     offsets = ReadNonNegativeIntegers(p.Value, name, "data_offsets", path);
                     break;
                 default:
-                    throw HeaderInvalid(path, Fmt($"has the key '{p.Name}' in tensor '{name}' (twice, or unknown); a tensor entry has exactly dtype, shape and data_offsets"));
+                    throw HeaderInvalid(path, Invariant.Format($"has the key '{p.Name}' in tensor '{name}' (twice, or unknown); a tensor entry has exactly dtype, shape and data_offsets"));
             }
         }
         if (dtype is null || shape is null || offsets is null)
-            throw HeaderInvalid(path, Fmt($"has no {(dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets")} for tensor '{name}'"));
+            throw HeaderInvalid(path, Invariant.Format($"has no {(dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets")} for tensor '{name}'"));
         int size = ElementSize(dtype);
         if (size == 0)
             throw new MlpException("ModelDtypeUnsupported", MlpErrorKind.InvalidData,
-                Fmt($"The model file '{path}' stores tensor '{name}' as '{dtype}'; MlpTools models hold F32 (single) or F64 (double) tensors only."), path);
+                Invariant.Format($"The model file '{path}' stores tensor '{name}' as '{dtype}'; MlpTools models hold F32 (single) or F64 (double) tensors only."), path);
         if (offsets.Length != 2 || offsets[0] > offsets[1])
-            throw HeaderInvalid(path, Fmt($"gives tensor '{name}' data_offsets {TensorEntry.ShapeToText(offsets)}; they must be two numbers [begin, end] with begin <= end"));
+            throw HeaderInvalid(path, Invariant.Format($"gives tensor '{name}' data_offsets {TensorEntry.ShapeToText(offsets)}; they must be two numbers [begin, end] with begin <= end"));
         long bytes;
         try
         {
@@ -244,23 +244,23 @@ internal sealed class SafetensorsHeader
         }
         catch (OverflowException)
         {
-            throw HeaderInvalid(path, Fmt($"gives tensor '{name}' the shape {TensorEntry.ShapeToText(shape)}, whose size overflows 64 bits"));
+            throw HeaderInvalid(path, Invariant.Format($"gives tensor '{name}' the shape {TensorEntry.ShapeToText(shape)}, whose size overflows 64 bits"));
         }
         if (offsets[1] - offsets[0] != bytes)
-            throw HeaderInvalid(path, Fmt($"gives tensor '{name}' ({dtype}, shape {TensorEntry.ShapeToText(shape)}: {bytes:N0} bytes) the data_offsets {TensorEntry.ShapeToText(offsets)}, which span {offsets[1] - offsets[0]:N0} bytes"));
+            throw HeaderInvalid(path, Invariant.Format($"gives tensor '{name}' ({dtype}, shape {TensorEntry.ShapeToText(shape)}: {bytes:N0} bytes) the data_offsets {TensorEntry.ShapeToText(offsets)}, which span {offsets[1] - offsets[0]:N0} bytes"));
         return new TensorEntry(name, dtype, shape, offsets[0], offsets[1]);
     }
 
     private static long[] ReadNonNegativeIntegers(JsonElement e, string tensor, string key, string path)
     {
         if (e.ValueKind != JsonValueKind.Array)
-            throw HeaderInvalid(path, Fmt($"gives tensor '{tensor}' a {key} that is not an array"));
+            throw HeaderInvalid(path, Invariant.Format($"gives tensor '{tensor}' a {key} that is not an array"));
         var values = new long[e.GetArrayLength()];
         int i = 0;
         foreach (JsonElement v in e.EnumerateArray())
         {
             if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out long x) || x < 0)
-                throw HeaderInvalid(path, Fmt($"gives tensor '{tensor}' a {key} entry {v.GetRawText()}; each must be a whole number >= 0"));
+                throw HeaderInvalid(path, Invariant.Format($"gives tensor '{tensor}' a {key} entry {v.GetRawText()}; each must be a whole number >= 0"));
             values[i++] = x;
         }
         return values;
@@ -275,16 +275,16 @@ internal sealed class SafetensorsHeader
         foreach (TensorEntry t in tensors)
         {
             if (t.Begin < cursor)
-                throw HeaderInvalid(path, Fmt($"has tensor '{t.Name}' at bytes [{t.Begin}, {t.End}), overlapping tensor '{previous!.Name}' at [{previous.Begin}, {previous.End})"));
+                throw HeaderInvalid(path, Invariant.Format($"has tensor '{t.Name}' at bytes [{t.Begin}, {t.End}), overlapping tensor '{previous!.Name}' at [{previous.Begin}, {previous.End})"));
             if (t.Begin > cursor)
-                throw HeaderInvalid(path, Fmt($"has bytes [{cursor}, {t.Begin}) of its data that belong to no tensor; safetensors requires the tensors to cover the data without holes"));
+                throw HeaderInvalid(path, Invariant.Format($"has bytes [{cursor}, {t.Begin}) of its data that belong to no tensor; safetensors requires the tensors to cover the data without holes"));
             cursor = t.End;
             previous = t;
         }
         if (cursor > dataBytes)
-            throw ModelFile.Truncated(path, Fmt($"has a header that places {cursor:N0} bytes of tensor data after it, but only {dataBytes:N0} bytes follow"));
+            throw ModelFile.Truncated(path, Invariant.Format($"has a header that places {cursor:N0} bytes of tensor data after it, but only {dataBytes:N0} bytes follow"));
         if (cursor < dataBytes)
-            throw HeaderInvalid(path, Fmt($"has {dataBytes - cursor:N0} bytes after its last tensor that belong to no tensor; safetensors requires the tensors to cover the data exactly"));
+            throw HeaderInvalid(path, Invariant.Format($"has {dataBytes - cursor:N0} bytes after its last tensor that belong to no tensor; safetensors requires the tensors to cover the data exactly"));
     }
 
     /// <summary>
@@ -305,5 +305,4 @@ internal sealed class SafetensorsHeader
         MlpException.InvalidData("ModelHeaderInvalid",
             $"The model file '{path}' {what}. It is damaged or not an MlpTools model file; export the model again.", path);
 
-    private static string Fmt(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

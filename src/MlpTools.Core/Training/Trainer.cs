@@ -255,7 +255,7 @@ public static class Trainer
                 for (int batch = 0; batch < batches; batch++)
                 {
                     if (_ct.IsCancellationRequested)
-                        return string.Create(CultureInfo.InvariantCulture, $"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
+                        return Invariant.Format($"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
                     int start = batch * batchSize, m = Math.Min(batchSize, n - start);
                     ReadOnlySpan<int> rows = order.AsSpan(start, m);
                     _net.Gather(_train, rows, buffers, withLabels: true);
@@ -274,7 +274,7 @@ public static class Trainer
                 string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, normW1 / batches, normW2 / batches, epochStart);
                 if (stop is not null) return stop;
             }
-            return "Completed " + DataFile.Plural(_o.Epochs, "epoch");
+            return "Completed " + Invariant.Plural(_o.Epochs, "epoch");
         }
 
         /// <summary>
@@ -295,7 +295,7 @@ public static class Trainer
                 if (stop is not null) throw new StopLbfgs();
                 if (_ct.IsCancellationRequested)
                 {
-                    stop = string.Create(CultureInfo.InvariantCulture, $"Interrupted in epoch {epoch + 1}");
+                    stop = Invariant.Format($"Interrupted in epoch {epoch + 1}");
                     throw new StopLbfgs();
                 }
                 long start = Stopwatch.GetTimestamp();
@@ -309,7 +309,7 @@ public static class Trainer
                 var result = (loss.Total, Flatten(gradients));
                 _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, 1, 1, loss.Total, _clock.Elapsed));
                 stop = EndEpoch(epoch, loss.Total, (double)correct / n, gw1, gw2, start);
-                if (stop is null && epoch >= LastEpoch) stop = "Completed " + DataFile.Plural(_o.Epochs, "epoch");
+                if (stop is null && epoch >= LastEpoch) stop = "Completed " + Invariant.Plural(_o.Epochs, "epoch");
                 return result;
             }
 
@@ -317,7 +317,7 @@ public static class Trainer
             try
             {
                 var found = minimizer.FindMinimum(ObjectiveFunction.Gradient(Evaluate), Flatten(_w));
-                return stop ?? $"Converged after {DataFile.Plural(found.Iterations, "iteration")} ({found.ReasonForExit})";
+                return stop ?? $"Converged after {Invariant.Plural(found.Iterations, "iteration")} ({found.ReasonForExit})";
             }
             catch (StopLbfgs)
             {
@@ -326,7 +326,7 @@ public static class Trainer
             catch (Exception ex) when (ex is not MlpException && stop is null)
             {
                 // The line search gave up (no further progress is possible): keep the best weights found.
-                return $"Stopped after {DataFile.Plural(epoch - _firstEpoch + 1, "evaluation")}: {ex.Message}";
+                return $"Stopped after {Invariant.Plural(epoch - _firstEpoch + 1, "evaluation")}: {ex.Message}";
             }
         }
 
@@ -393,13 +393,12 @@ public static class Trainer
             if (improved && _callbacks.Improved is { } onImproved)
             {
                 // What the callback saves (a checkpoint) says what it is; the run's own stop reason replaces this at its end.
-                _state.StopReason = string.Create(CultureInfo.InvariantCulture, $"Checkpoint of epoch {epoch}: training was still running");
+                _state.StopReason = Invariant.Format($"Checkpoint of epoch {epoch}: training was still running");
                 onImproved(_net, _state);
             }
 
             if (_o.Patience is { } patience && _sinceBest >= patience)
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"Stopped early after epoch {epoch}: {_monitor} did not improve for {DataFile.Plural(patience, "epoch")} (best epoch {_state.BestEpoch})");
+                return Invariant.Format($"Stopped early after epoch {epoch}: {_monitor} did not improve for {Invariant.Plural(patience, "epoch")} (best epoch {_state.BestEpoch})");
             if (_o.PlateauPatience is { } plateau && _sincePlateau >= plateau)
             {
                 _learningRate = Math.Max(_learningRate * _o.PlateauFactor, _o.MinLearningRate);
@@ -412,12 +411,11 @@ public static class Trainer
         private MlpException Diverged(int epoch, int batch, int batches, double loss)
         {
             // Execute restores the best weights (those training started from, when no epoch improved on them).
-            string where = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}, batch {batch} of {batches}");
+            string where = Invariant.Format($"epoch {epoch}, batch {batch} of {batches}");
             _state.StopReason = "Diverged in " + where;
-            string kept = _state.BestEpoch == _startingEpoch ? "the weights it started from" : string.Create(CultureInfo.InvariantCulture, $"its best weights (epoch {_state.BestEpoch})");
+            string kept = _state.BestEpoch == _startingEpoch ? "the weights it started from" : Invariant.Format($"its best weights (epoch {_state.BestEpoch})");
             (string advice, TrainingTrouble cause) = Cause();
-            return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, string.Create(CultureInfo.InvariantCulture,
-                $"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. {advice}"),
+            return new MlpException("TrainingDiverged", MlpErrorKind.InvalidOperation, Invariant.Format($"Training diverged in {where}: the loss became {(double.IsNaN(loss) ? "NaN" : loss.ToString(CultureInfo.InvariantCulture))}. The network keeps {kept}. {advice}"),
                 cause);
         }
 
@@ -454,13 +452,11 @@ public static class Trainer
             bool rose = worst is not null;
             if (!kept && !rose) return null;
             string from = reference == _startLoss ? "its starting value" : "its lowest before then";
-            string risen = rose ? string.Create(CultureInfo.InvariantCulture,
-                $"the training loss rose from {reference:G4} ({from}) to {worst!.Loss:G4} in epoch {worst.Epoch}") : "";
-            string by = _o.MinDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $" by more than MinDelta {_o.MinDelta}") : "";
-            string none = string.Create(CultureInfo.InvariantCulture,
-                $"no epoch of the {run.Count} improved on the weights training started from{by}, so the network keeps those: it learned nothing in this run");
+            string risen = rose ? Invariant.Format($"the training loss rose from {reference:G4} ({from}) to {worst!.Loss:G4} in epoch {worst.Epoch}") : "";
+            string by = _o.MinDelta > 0 ? Invariant.Format($" by more than MinDelta {_o.MinDelta}") : "";
+            string none = Invariant.Format($"no epoch of the {run.Count} improved on the weights training started from{by}, so the network keeps those: it learned nothing in this run");
             string what = kept && rose ? none + ", and " + risen : kept ? none : risen + ", without becoming NaN: training was unstable";
-            string brief = kept ? "no epoch improved on the starting weights, which were kept" : string.Create(CultureInfo.InvariantCulture, $"the loss rose to {worst!.Loss:G4}");
+            string brief = kept ? "no epoch improved on the starting weights, which were kept" : Invariant.Format($"the loss rose to {worst!.Loss:G4}");
             (string advice, TrainingTrouble cause) = Cause();
             return (brief, new TrainingWarning(char.ToUpperInvariant(what[0]) + what[1..] + ". " + advice, cause));
         }
@@ -482,19 +478,17 @@ public static class Trainer
             // lambda/m >= 1 tells a large lambda from a large learning rate: the L2 term of the gradient is then at
             // least the weights themselves, more than a data gradient usually is.
             if (_o.Optimizer == OptimizerKind.Sgd && lambda / m >= 1 && shrink >= 1)
-                return (string.Create(CultureInfo.InvariantCulture,
-                    $"The regularization dominates: with Regularization (lambda) {lambda} and {DataFile.Plural(m, "sample")} a batch, each step's weight decay is learning rate x lambda/m = {shrink:G3} times the weights, so the steps overshoot zero and grow. Use a much smaller Regularization (useful values are usually 1e-5 to 1)."),
+                return (Invariant.Format($"The regularization dominates: with Regularization (lambda) {lambda} and {Invariant.Plural(m, "sample")} a batch, each step's weight decay is learning rate x lambda/m = {shrink:G3} times the weights, so the steps overshoot zero and grow. Use a much smaller Regularization (useful values are usually 1e-5 to 1)."),
                     Blame(TroubleCause.Regularization));
             if (_largestInput.Magnitude >= LargeInput)
             {
                 string scaled = _net.Preprocessor is null ? "" : " after scaling";
-                string at = string.Create(CultureInfo.InvariantCulture,
-                    $"the largest |feature| the network takes{scaled} is {_largestInput.Magnitude:G4} ('{_train.FeatureNames[_largestInput.Feature]}', row {_largestInput.Row + 1} (counting from 1) of '{_train.Name}')");
+                string at = Invariant.Format($"the largest |feature| the network takes{scaled} is {_largestInput.Magnitude:G4} ('{_train.FeatureNames[_largestInput.Feature]}', row {_largestInput.Row + 1} (counting from 1) of '{_train.Name}')");
                 return _net.Preprocessor is null
                     ? ($"The inputs are out of range: {at}. Scale the features: train a new network with Scaling set to Standardize.", Blame(TroubleCause.UnscaledInputs))
                     : ($"The inputs are out of range: {at}, far outside the data the network's scaling was fitted to. Check those samples, or leave them out.", Blame(TroubleCause.InputsOutsideScaling));
             }
-            return (string.Create(CultureInfo.InvariantCulture, $"The LearningRate ({_learningRate}) is most likely too large."), Blame(TroubleCause.LearningRate));
+            return (Invariant.Format($"The LearningRate ({_learningRate}) is most likely too large."), Blame(TroubleCause.LearningRate));
         }
     }
 }

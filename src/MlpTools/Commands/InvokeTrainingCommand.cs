@@ -242,7 +242,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
                 "Give either -ValidationDataset or -ValidationFraction, not both.", fraction);
         if (!(fraction > 0 && fraction < 1))
             throw ArgumentError("InvalidValidationFraction",
-                string.Create(CultureInfo.InvariantCulture, $"ValidationFraction must be above 0 and below 1, but it is {fraction}."), fraction);
+                Invariant.Format($"ValidationFraction must be above 0 and below 1, but it is {fraction}."), fraction);
         DatasetSplit split;
         try
         {
@@ -251,8 +251,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         }
         catch (MlpException ex) when (ex.ErrorId == "SplitTooSmall")
         {
-            throw new MlpException("SplitTooSmall", ex.Kind, string.Create(CultureInfo.InvariantCulture,
-                $"'{given.Name}' has {DataFile.Plural(given.Count, "sample")}: too few to hold out {fraction} of them for validation and train on the rest. Use a larger -ValidationFraction, or give -ValidationDataset."), given.Count, ex);
+            throw new MlpException("SplitTooSmall", ex.Kind, Invariant.Format($"'{given.Name}' has {Invariant.Plural(given.Count, "sample")}: too few to hold out {fraction} of them for validation and train on the rest. Use a larger -ValidationFraction, or give -ValidationDataset."), given.Count, ex);
         }
         // Named for what they are here: the splitter calls its held-out part "test".
         return (split.Train, split.Test.Renamed(given.Name + " (validation)"));
@@ -293,7 +292,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
             throw new MlpException("CheckpointWriteFailed", MlpErrorKind.InvalidOperation,
                 $"{what} Training stopped; the network keeps its best weights.", _checkpoint, ex);
         }
-        WriteWhileWorking(() => WriteDebug(string.Create(CultureInfo.InvariantCulture, $"Saved epoch {state.BestEpoch} to '{_checkpoint}'.")));
+        WriteWhileWorking(() => WriteDebug(Invariant.Format($"Saved epoch {state.BestEpoch} to '{_checkpoint}'.")));
     }
 
     // ---- output ----
@@ -307,10 +306,9 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     private static string DescribeEpoch(EpochRecord r)
     {
         string validation = r.ValidationLoss is { } vl
-            ? string.Create(CultureInfo.InvariantCulture, $", validation loss {vl:0.0000}, validation accuracy {r.ValidationAccuracy:0.0000}")
+            ? Invariant.Format($", validation loss {vl:0.0000}, validation accuracy {r.ValidationAccuracy:0.0000}")
             : "";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"Epoch {r.Epoch}: loss {r.Loss:0.0000}, accuracy {r.Accuracy:0.0000}{validation}, learning rate {r.LearningRate:G4}, |dW1| {r.GradientNormW1:G4}, |dW2| {r.GradientNormW2:G4}, {r.Seconds:0.000} s");
+        return Invariant.Format($"Epoch {r.Epoch}: loss {r.Loss:0.0000}, accuracy {r.Accuracy:0.0000}{validation}, learning rate {r.LearningRate:G4}, |dW1| {r.GradientNormW1:G4}, |dW2| {r.GradientNormW2:G4}, {r.Seconds:0.000} s");
     }
 
     private string Describe(Dataset train, Dataset? validation, TrainingOptions o)
@@ -325,20 +323,20 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
         };
         var parts = new List<string>
         {
-            DataFile.Plural(o.Epochs, "epoch"),
+            Invariant.Plural(o.Epochs, "epoch"),
             rule,
         };
         if (o.Optimizer != OptimizerKind.Lbfgs) parts.Add($"batch size {o.BatchSize}, learning rate {Num(o.EffectiveLearningRate)}");
         parts.Add($"regularization {Num(o.Regularization)}");
         if (o.LearningRateDecay != 1) parts.Add($"learning rate x {Num(o.LearningRateDecay)} per epoch");
-        if (o.PlateauPatience is { } pp) parts.Add($"learning rate x {Num(o.PlateauFactor)} after {DataFile.Plural(pp, "epoch")} without improvement");
-        if (o.Patience is { } p) parts.Add($"stop after {DataFile.Plural(p, "epoch")} without improvement");
-        if (validation is not null) parts.Add($"validation on '{validation.Name}' ({DataFile.Plural(validation.Count, "sample")})");
+        if (o.PlateauPatience is { } pp) parts.Add($"learning rate x {Num(o.PlateauFactor)} after {Invariant.Plural(pp, "epoch")} without improvement");
+        if (o.Patience is { } p) parts.Add($"stop after {Invariant.Plural(p, "epoch")} without improvement");
+        if (validation is not null) parts.Add($"validation on '{validation.Name}' ({Invariant.Plural(validation.Count, "sample")})");
         if (o.ClassWeights is { } cw) parts.Add($"class weights {cw}");
         if (o.Scaling is { } s && Network.Preprocessor is null) parts.Add($"scaling {s}");
         if (_checkpoint is not null) parts.Add($"checkpoints to '{_checkpoint}'");
         parts.Add($"seed {(Seed.HasValue ? Seed.Value.ToString(CultureInfo.InvariantCulture) : "random")}");
-        return $"Training {Network} on '{train.Name}' ({DataFile.Plural(train.Count, "sample")}): {string.Join(", ", parts)}.";
+        return $"Training {Network} on '{train.Name}' ({Invariant.Plural(train.Count, "sample")}): {string.Join(", ", parts)}.";
     }
 
     /// <summary>Progress of a run: epochs and batches of this run (not of earlier ones), and the loss of the last batch.</summary>

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Management.Automation;
 using MlpTools.Core.Inspection;
 
+using MlpTools.Core;
+
 namespace MlpTools.Commands;
 
 /// <summary>
@@ -39,7 +41,7 @@ public sealed class TestMlpGradientCommand : GradientCmdlet
         Dictionary<string, double[,]>? analytic = null;
         if (Gradient is not null)
         {
-            analytic = NumericInput.ReadParameters(Gradient, "-Gradient", requireAll: false)
+            analytic = NumericInput.ReadParameters(Gradient, "-Gradient", requireAll: false, gradients: true)
                 .ToDictionary(kv => kv.Key, kv => NumericInput.ToArray2D(kv.Value), StringComparer.Ordinal);
         }
         IReadOnlyList<GradientCheckResult> results =
@@ -54,11 +56,10 @@ public sealed class TestMlpGradientCommand : GradientCmdlet
     private static string Describe(GradientCheckResult r)
     {
         string entry = r.Columns == 1 && r.Parameter.StartsWith('b')
-            ? string.Create(CultureInfo.InvariantCulture, $"{r.Parameter}[{r.WorstRow}]")
-            : string.Create(CultureInfo.InvariantCulture, $"{r.Parameter}[{r.WorstRow},{r.WorstColumn}]");
+            ? Invariant.Format($"{r.Parameter}[{r.WorstRow}]")
+            : Invariant.Format($"{r.Parameter}[{r.WorstRow},{r.WorstColumn}]");
         if (r.EntriesChecked == 0)
             return $"{r.Parameter} was not checked: no entry could be compared. Check a different batch or -SampleCount.";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{r.Parameter} FAILED the gradient check: relative error {r.MaxRelativeError:G3} at {entry} exceeds the threshold {r.Threshold:G3}; {(r.Source == GradientSource.Given ? "given" : "analytic")} {r.Analytic:G8}, numerical {r.Numerical:G8}.");
+        return Invariant.Format($"{r.Parameter} FAILED the gradient check: relative error {r.MaxRelativeError:G3} at {entry} exceeds the threshold {r.Threshold:G3}; {(r.Source == GradientSource.Given ? "given" : "analytic")} {r.Analytic:G8}, numerical {r.Numerical:G8}.");
     }
 }

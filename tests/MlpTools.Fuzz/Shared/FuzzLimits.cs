@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.IO.Compression;
 
+using MlpTools.Core;
+
 namespace MlpTools.Fuzz;
 
 /// <summary>How much a reader may allocate for one input; what the fuzz harness and the mutation passes both hold the readers to.</summary>
@@ -28,8 +30,7 @@ internal static class FuzzLimits
     public static void CheckAllocation(FuzzTarget target, long allocated, long cap, long contentBytes)
     {
         if (allocated > cap)
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The {target} reader allocated {allocated:N0} bytes, more than the cap of {cap:N0} for {contentBytes:N0} bytes of content."));
+            throw new InvalidOperationException(Invariant.Format($"The {target} reader allocated {allocated:N0} bytes, more than the cap of {cap:N0} for {contentBytes:N0} bytes of content."));
     }
 
     /// <summary>The bytes a reader gets to see: the input, inflated when it is gzip and the reader inflates it (CSV; IDX: both files).</summary>
