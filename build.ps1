@@ -27,7 +27,7 @@ Test     Build the solution once, then run the xunit engine tests (tests/MlpTool
 Demo     Build, then run examples/Demo.ps1 in a fresh pwsh against the built module.
 Bench    Build, then run bench/Invoke-Bench.ps1: the benchmark program bench/MlpTools.Bench (peak, matrix products,
          epoch times), module import time, and Fashion-MNIST load time and memory. With -Compare, the numpy,
-         PyTorch and scikit-learn peers (../shared/bench beside this clone, or $env:MLPTOOLS_PEERS) run in the same
+         PyTorch and scikit-learn peers (bench/peers, or $env:MLPTOOLS_PEERS) run in the same
          session and ratios are printed. Never part of Test; for a quick smoke run, run the script with -Quick.
 Install  Build, then copy the module to MlpTools/<version>/ in your own module folder (the first folder of
          $env:PSModulePath under your home: ~/.local/share/powershell/Modules on Linux and macOS,

@@ -32,7 +32,7 @@ A smoke run: the benchmark program's --quick (fewer samples and rounds); the oth
 
 .PARAMETER PeersPath
 Where the peers' scripts are (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py, load.py). Default:
-$env:MLPTOOLS_PEERS, else shared/bench beside this clone (../shared/bench).
+$env:MLPTOOLS_PEERS, else bench/peers in this clone.
 
 .EXAMPLE
 dotnet pwsh bench/Invoke-Bench.ps1 -Quick
@@ -44,7 +44,7 @@ param(
     [string] $ModulePath,
     [switch] $Compare,
     [switch] $Quick,
-    [string] $PeersPath = $(if ($env:MLPTOOLS_PEERS) { $env:MLPTOOLS_PEERS } else { Join-Path $PSScriptRoot '../../shared/bench' })
+    [string] $PeersPath = $(if ($env:MLPTOOLS_PEERS) { $env:MLPTOOLS_PEERS } else { Join-Path $PSScriptRoot 'peers' })
 )
 
 $ErrorActionPreference = 'Stop'

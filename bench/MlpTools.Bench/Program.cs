@@ -29,7 +29,7 @@ namespace MlpTools.Bench;
 /// <item>epoch: seconds per training epoch (Trainer.Train, 60,000 Fashion-MNIST samples, batch 200, SGD momentum 0.9,
 ///   lr 0.01, lambda 1e-4, float32), median [min-max] of the timed epochs after a warm-up epoch.</item>
 /// </list>
-/// With --compare it also runs the peers in /work/shared/bench in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
+/// With --compare it also runs the peers (bench/peers, or the folder --peers names) in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
 /// interleaved round by round with ours, and gemm.py) and prints ours / best peer.
 /// Options:
 /// <code>
@@ -41,7 +41,7 @@ namespace MlpTools.Bench;
 ///   --quick                   fewer samples and rounds (a smoke run)
 ///   --threads N               kernel threads (default: all cores)
 ///   --optimizer sgd|adam|rmsprop  the epoch section's update rule for our side (default sgd; the peers run SGD only)
-///   --peers DIR               where mlp_numpy.py, mlp_torch.py and gemm.py are (default /work/shared/bench, or $MLPTOOLS_PEERS)
+///   --peers DIR               where mlp_numpy.py, mlp_torch.py and gemm.py are (default $MLPTOOLS_PEERS; --compare needs one of them)
 ///   --python PATH             the Python that runs them (default /usr/bin/python3)
 ///   --openblas-coretype X     set OPENBLAS_CORETYPE for the peers (by default they inherit the environment's)
 ///   --json FILE               also append every result as a JSON line to FILE
@@ -479,12 +479,12 @@ internal static class Program
     /// <summary>Runs a peer script and returns the JSON records it prints (one per line).</summary>
     private static List<JsonElement> RunPeer(Options o, string script, string arguments, Dictionary<string, string> env)
     {
-        var start = new ProcessStartInfo(o.Python, Path.Combine(o.PeersDir, script) + " " + arguments)
+        var start = new ProcessStartInfo(o.Python, Path.Combine(o.PeersDir!, script) + " " + arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = o.PeersDir,
+            WorkingDirectory = o.PeersDir!,
         };
         foreach ((string k, string v) in env) start.Environment[k] = v;
         if (o.OpenBlasCoreType is not null) start.Environment["OPENBLAS_CORETYPE"] = o.OpenBlasCoreType;
@@ -535,7 +535,7 @@ internal static class Program
         public int[] Hidden { get; private set; } = { 100, 1024 };
         public int? Threads { get; private set; }
         public OptimizerKind Optimizer { get; private set; } = OptimizerKind.Sgd;
-        public string PeersDir { get; private set; } = Environment.GetEnvironmentVariable("MLPTOOLS_PEERS") ?? "/work/shared/bench";
+        public string? PeersDir { get; private set; } = Environment.GetEnvironmentVariable("MLPTOOLS_PEERS");
         public string Python { get; private set; } = "/usr/bin/python3";
         public string? OpenBlasCoreType { get; private set; }
         public string? JsonPath { get; private set; }
@@ -579,6 +579,8 @@ internal static class Program
             if (o.Quick && !roundsGiven) o.Rounds = 1;
             if (o.Compare && o.Optimizer != OptimizerKind.Sgd)
                 throw new ArgumentException("--compare runs the peers' SGD with momentum: use it with --optimizer sgd (the default).");
+            if (o.Compare && string.IsNullOrEmpty(o.PeersDir))
+                throw new ArgumentException("--compare runs the peers' scripts: give their folder with --peers (bench/peers in the clone) or MLPTOOLS_PEERS.");
             return o;
         }
     }
