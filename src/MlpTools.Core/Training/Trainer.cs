@@ -16,7 +16,7 @@ public sealed class TrainingCallbacks
     /// <summary>After every mini-batch.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
 
-    /// <summary>After every epoch, with its record (already in the network's history).</summary>
+    /// <summary>After every epoch, with its record (already in the training state's history).</summary>
     public Action<EpochRecord>? EpochEnded { get; init; }
 
     /// <summary>
