@@ -16,4 +16,8 @@ public sealed record EpochRecord(
     double LearningRate,
     double GradientNormW1,
     double GradientNormW2,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>What the epoch did to each parameter and to the hidden ReLUs; null when it was not recorded.</summary>
+    public TrainingDiagnostics? Diagnostics { get; init; }
+}
