@@ -23,6 +23,8 @@
         'Export-Mlp'
         'Import-Mlp'
         'Export-Dataset'
+        'Get-MlpSummary'
+        'Show-MlpHistory'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -49,6 +49,7 @@ internal static class ErrorHints
             : null,
         ["MonitorNeedsValidation"] = _ => "Invoke-Training takes it as -ValidationDataset or -ValidationFraction.",
         ["TrainingDiverged"] = target => target is TrainingTrouble trouble ? ForTrouble(trouble) : null,
+        ["HistoryEmpty"] = target => target is Mlp ? "Invoke-Training trains it; its -StreamHistory emits the records as they happen." : null,
     };
 
     /// <summary>The PowerShell hint for an engine error, or null when its message needs none.</summary>

@@ -35,11 +35,18 @@ internal sealed class InputOfAttribute : ArgumentTransformationAttribute
     /// <summary>Whether the cmdlet takes null itself (a piped network whose own dataset is used); otherwise null is refused.</summary>
     public bool NullAllowed { get; init; }
 
+    /// <summary>
+    /// Types another parameter set's pipeline parameter takes (Show-MlpHistory's epoch records): values of these types, or
+    /// arrays of them, pass untouched, so PowerShell gives them to that parameter instead.
+    /// </summary>
+    public Type[] Alternatives { get; init; } = Type.EmptyTypes;
+
     /// <inheritdoc />
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
         object? value = inputData is PSObject p ? p.BaseObject : inputData;
         if (value is null || Expected.IsInstanceOfType(value)) return inputData;
+        if (Array.Exists(Alternatives, t => t.IsInstanceOfType(value) || t.MakeArrayType().IsInstanceOfType(value))) return inputData;
         // Kept wrapped, so that a row's properties can be named.
         t_rejected = (Parameter, Expected, PSObject.AsPSObject(inputData));
         return null;

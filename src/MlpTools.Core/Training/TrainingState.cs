@@ -46,6 +46,16 @@ public sealed class TrainingState
     /// <summary>The update rule whose state is carried to the next run (null before training, and after L-BFGS only).</summary>
     public OptimizerKind? Optimizer => OptimizerState?.Kind;
 
+    /// <summary>
+    /// The settings of <see cref="Optimizer"/>, by name, in the order its rule lists them: Momentum and Nesterov for Sgd;
+    /// Beta1, Beta2 and Epsilon for Adam; Rho and Epsilon for RmsProp. Empty when there is no optimizer state. A copy of
+    /// the names and values only: the state arrays stay with the training state.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, object>> OptimizerSettings =>
+        OptimizerState is { } o
+            ? o.SettingNames.Select(n => new KeyValuePair<string, object>(n, o.Setting(n))).ToArray()
+            : Array.Empty<KeyValuePair<string, object>>();
+
     /// <summary>The optimizer's settings and state arrays, continued by a later run with the same optimizer.</summary>
     internal Optimizer? OptimizerState { get; set; }
 
