@@ -60,6 +60,15 @@ Describe 'Show-MlpHistory' {
             @($net | Show-MlpHistory -Metric Loss -Width 120) | Where-Object { $_.Length -gt 79 } | Should -Not -BeNullOrEmpty
         }
 
+        It 'draws the loss on a log scale with -LogScale, the accuracy still linear' {
+            $titles = @($net | Show-MlpHistory -LogScale) | Where-Object { $_ -like '* per epoch*' }
+            $titles | Should -Be @('Loss per epoch, log scale (epochs 1 to 12)', 'Accuracy per epoch (epochs 1 to 12)')
+            # 1000, 100, 10, 1: one row down per epoch on 4 rows.
+            $records = 1..4 | ForEach-Object { New-Record $_ ([math]::Pow(10, 4 - $_)) }
+            $plot = Get-Plot @($records | Show-MlpHistory -Metric Loss -LogScale -Ascii -Width 49 -Height 4)
+            $plot[0][0], $plot[1][12], $plot[2][25], $plot[3][37] | Should -Be @('*', '*', '*', '*')
+        }
+
         It 'draws in ASCII with -Ascii' {
             $text = ($net | Show-MlpHistory -Ascii) -join "`n"
             $text | Should -Match '\* training   o validation   \^ best epoch'

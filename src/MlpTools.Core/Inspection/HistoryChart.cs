@@ -49,8 +49,12 @@ public static class HistoryChart
     /// <param name="width">The width of every line, labels included (at least <see cref="MinWidth"/>).</param>
     /// <param name="height">The rows of the plot (at least <see cref="MinHeight"/>).</param>
     /// <param name="ascii">Draw with ASCII characters only ('*' training, 'o' validation, '^' best), for a terminal whose encoding has no Braille.</param>
+    /// <param name="logScale">
+    /// Space the y axis by powers of ten, so a loss falling from 2 to 0.01 is drawn as evenly as its fall from 2 to 0.2
+    /// (the labels stay the values). Values of 0 or less cannot be drawn so and are left out, and counted.
+    /// </param>
     public static IReadOnlyList<string> Render(IEnumerable<EpochRecord> history, HistoryMetric metric, int? bestEpoch,
-        int width = 79, int height = 8, bool ascii = false)
+        int width = 79, int height = 8, bool ascii = false, bool logScale = false)
     {
         ArgumentNullException.ThrowIfNull(history);
         if (width < MinWidth)
@@ -71,20 +75,30 @@ public static class HistoryChart
 
         int firstEpoch = records[0].Epoch, lastEpoch = records[^1].Epoch;
         var lines = new List<string>();
-        string title = Invariant.Format($"{char.ToUpperInvariant(name[0])}{name[1..]} per epoch (");
+        string title = Invariant.Format($"{char.ToUpperInvariant(name[0])}{name[1..]} per epoch{(logScale ? ", log scale" : "")} (");
         title += records.Length == 1 ? Invariant.Format($"epoch {firstEpoch}") : Invariant.Format($"epochs {firstEpoch:N0} to {lastEpoch:N0}");
 
-        var finite = training.Concat(validation ?? Array.Empty<(double, double)>()).Select(p => p.Item2).Where(double.IsFinite).ToArray();
-        int notDrawn = training.Concat(validation ?? Array.Empty<(double, double)>()).Count(p => !double.IsFinite(p.Item2));
-        if (finite.Length == 0)
+        double[] values = training.Concat(validation ?? Array.Empty<(double, double)>()).Select(p => p.Item2).ToArray();
+        int notFinite = values.Count(v => !double.IsFinite(v));
+        int notPositive = logScale ? values.Count(v => double.IsFinite(v) && v <= 0) : 0;
+        double[] drawable = values.Where(v => double.IsFinite(v) && (!logScale || v > 0)).ToArray();
+        if (drawable.Length == 0)
         {
             lines.AddRange(Wrap(title + ")", width));
-            lines.AddRange(Wrap(Invariant.Format($"Nothing to draw: every {name} is NaN or infinite (the run diverged)."), width));
+            string why = logScale ? "NaN, infinite or not above 0 (a log scale draws only values above 0)" : "NaN or infinite (the run diverged)";
+            lines.AddRange(Wrap(Invariant.Format($"Nothing to draw: every {name} is {why}."), width));
             return lines;
         }
+        if (logScale)
+        {
+            // Drawn as log10 of the value; a value of 0 or less becomes NaN, a gap like any other.
+            static (double, double) Log((double X, double Y) p) => (p.X, p.Y > 0 ? Math.Log10(p.Y) : double.NaN);
+            training = training.Select(Log).ToArray();
+            validation = validation?.Select(Log).ToArray();
+        }
 
-        double yMin = finite.Min(), yMax = finite.Max();
-        string top = TextLayout.Figure(yMax), bottom = TextLayout.Figure(yMin);
+        string top = TextLayout.Figure(drawable.Max()), bottom = TextLayout.Figure(drawable.Min());
+        double yMin = logScale ? Math.Log10(drawable.Min()) : drawable.Min(), yMax = logScale ? Math.Log10(drawable.Max()) : drawable.Max();
         int labelWidth = Math.Max(top.Length, bottom.Length);
         int columns = width - labelWidth - 2;
         int dotsPerColumn = ascii ? 1 : 2;
@@ -150,7 +164,8 @@ public static class HistoryChart
         {
             legend.Add(Invariant.Format($"best epoch {missing:N0} is not among the records"));
         }
-        if (notDrawn > 0) legend.Add(Invariant.Format($"{Invariant.Plural(notDrawn, "value")} NaN or infinite, not drawn"));
+        if (notFinite > 0) legend.Add(Invariant.Format($"{Invariant.Plural(notFinite, "value")} NaN or infinite, not drawn"));
+        if (notPositive > 0) legend.Add(Invariant.Format($"{Invariant.Plural(notPositive, "value")} not above 0, not drawn on a log scale"));
         lines.AddRange(Legend(legend, width));
         return lines;
     }

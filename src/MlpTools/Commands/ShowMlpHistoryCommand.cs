@@ -61,6 +61,10 @@ public sealed class ShowMlpHistoryCommand : MlpCmdlet
     [Parameter]
     public SwitchParameter Ascii { get; set; }
 
+    /// <summary>Draw the loss on a log scale (accuracy stays linear).</summary>
+    [Parameter]
+    public SwitchParameter LogScale { get; set; }
+
     /// <inheritdoc />
     protected override void ProcessRecordCore()
     {
@@ -90,7 +94,8 @@ public sealed class ShowMlpHistoryCommand : MlpCmdlet
         for (int i = 0; i < Metric.Length; i++)
         {
             if (i > 0) WriteObject("");
-            foreach (string line in HistoryChart.Render(records, Metric[i], best, Width, Height, ascii)) WriteObject(line);
+            bool log = LogScale.IsPresent && Metric[i] == HistoryMetric.Loss;
+            foreach (string line in HistoryChart.Render(records, Metric[i], best, Width, Height, ascii, log)) WriteObject(line);
         }
     }
 

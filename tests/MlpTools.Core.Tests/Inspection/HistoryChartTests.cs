@@ -92,6 +92,25 @@ public class HistoryChartTests
     }
 
     [Fact]
+    public void On_a_log_scale_powers_of_ten_fall_on_evenly_spaced_rows_and_values_of_0_are_left_out()
+    {
+        // 1000, 100, 10, 1 over 4 rows: one row down per epoch; the labels are the values. Epoch 5's 0 is left out.
+        var history = new[] { Record(1, 1000), Record(2, 100), Record(3, 10), Record(4, 1), Record(5, 0) };
+        IReadOnlyList<string> lines = HistoryChart.Render(history, HistoryMetric.Loss, 4, width: 49, height: 4, ascii: true, logScale: true);
+        Assert.Equal("Loss per epoch, log scale (epochs 1 to 5)", lines[0]);
+        Assert.StartsWith("1000.0000 +*", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("   1.0000 +", lines[4], StringComparison.Ordinal);
+        // 38 columns: epoch e in column round((e - 1) / 4 * 37).
+        int[] columns = { 0, 9, 19, 28 };
+        for (int e = 1; e <= 4; e++) Assert.Equal('*', lines[e][11 + columns[e - 1]]);
+        Assert.True(lines[4].Length <= 11 + 29, lines[4]);   // nothing drawn towards epoch 5
+        Assert.Contains("1 value not above 0, not drawn on a log scale", string.Join(" ", lines), StringComparison.Ordinal);
+        Assert.Equal(
+            new[] { "Loss per epoch, log scale (epoch 1)", "Nothing to draw: every loss is NaN, infinite or not above 0 (a log scale draws", "only values above 0)." },
+            HistoryChart.Render(new[] { Record(1, 0) }, HistoryMetric.Loss, null, logScale: true));
+    }
+
+    [Fact]
     public void A_run_with_no_finite_value_says_so_instead_of_drawing()
     {
         var history = new[] { Record(1, double.NaN), Record(2, double.PositiveInfinity) };
