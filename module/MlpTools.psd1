@@ -23,6 +23,7 @@
         'Export-Mlp'
         'Import-Mlp'
         'Export-Dataset'
+        'Test-MlpSanity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -140,11 +140,11 @@ public static class SanityChecker
         bool smallOk = Math.Abs(small - expected) <= smallTolerance, initialOk = Math.Abs(initial - expected) <= initialTolerance;
 
         string target = x.ClassWeights is null
-            ? Invariant.Format($"ln C = ln {x.Data.ClassCount} = {expected:F4}")
-            : Invariant.Format($"ln C x the mean class weight = {expected:F4}");
+            ? Invariant.Format($"ln {x.Data.ClassCount} = {expected:F4}")
+            : Invariant.Format($"ln {x.Data.ClassCount} x the mean class weight = {expected:F4}");
         string expectedText = Invariant.Format(
-            $"Data loss (lambda 0) over {Invariant.Plural(x.Probe.Count, "sample")} near {target}: within {Percent(SmallWeightTolerance)} at weights of scale {SmallWeightScale:G}, within {Percent(InitialLossTolerance)} at the initial weights ({x.InitName}).");
-        string measured = Invariant.Format($"{small:G6} at scale {SmallWeightScale:G}; {initial:G6} at the initial weights.");
+            $"{target}: within {Percent(SmallWeightTolerance)} at scale {SmallWeightScale:G}, {Percent(InitialLossTolerance)} at {x.InitName} (lambda 0)");
+        string measured = Invariant.Format($"{small:G5} at scale {SmallWeightScale:G}, {initial:G5} at {x.InitName}");
 
         string advice = "";
         if (!smallOk)
@@ -189,21 +189,22 @@ public static class SanityChecker
         double squares = SumOfWeightSquares(net);
         double penalty = large / (2.0 * m) * squares;
         double rise = x.Faults.Penalty(losses[^1] - losses[0]);
-        bool rises = true;
-        for (int i = 1; i < losses.Length; i++) rises &= losses[i] > losses[i - 1];
+        bool increasing = true;
+        for (int i = 1; i < losses.Length; i++) increasing &= losses[i] > losses[i - 1];
         bool asFormula = Math.Abs(rise - penalty) <= 1e-6 * Math.Max(Math.Abs(penalty), Floor);
-        bool passed = rises && asFormula;
+        bool passed = increasing && asFormula;
 
         string expectedText = Invariant.Format(
-            $"At the initial weights, over {Invariant.Plural(m, "sample")} (m = {m}), the loss rises with lambda ({string.Join(", then ", lambdas.Select(l => Invariant.Number(l)))}), by the penalty (lambda/2m)(||W1||^2 + ||W2||^2): {penalty:G6} at lambda {large:G}.");
-        string measured = Invariant.Format(
-            $"Loss {string.Join(", ", losses.Select(l => l.ToString("G8", System.Globalization.CultureInfo.InvariantCulture)))}; it rose by {rise:G6} at lambda {large:G}; ||W1||^2 + ||W2||^2 = {squares:G6}.");
+            $"Rises with lambda ({string.Join(", ", lambdas.Select(Invariant.Number))}) by (lambda/2m)(||W1||^2 + ||W2||^2), m = {m}");
+        var rises = new List<string>();
+        for (int i = 1; i < lambdas.Length; i++) rises.Add(Invariant.Format($"{losses[i] - losses[0]:G3} at {lambdas[i]:G}"));
+        string measured = Invariant.Format($"Rose by {string.Join(", ", rises)} (penalty {penalty:G3})");
         string advice = "";
         if (!passed)
         {
             advice = squares == 0
                 ? "Every weight is zero, so the L2 penalty is zero at any lambda, and the loss cannot rise with it. Such a network cannot learn either: every hidden unit computes the same thing and gets the same gradient. Start from small random weights (a WeightScale such as 0.01, or none for Glorot's)."
-                : !rises
+                : !increasing
                 ? Invariant.Format($"The weights are not zero (||W1||^2 + ||W2||^2 = {squares:G4}), but the loss does not rise with lambda: the loss leaves out the penalty (lambda/2m)(||W1||^2 + ||W2||^2).")
                 : Invariant.Format($"The loss rises by {rise:G6}, but the penalty (lambda/2m)(||W1||^2 + ||W2||^2) is {penalty:G6}: the loss's L2 term is not the penalty of the derivation (check its factor 1/2m, and that the biases are left out).");
         }
@@ -229,7 +230,7 @@ public static class SanityChecker
             GradientChecker.DefaultStep, GradientChecker.DefaultThreshold, x.Seed, x.ClassWeights, floor: GradientFloor);
 
         string expectedText = Invariant.Format(
-            $"The gradient of the data loss (lambda 0) over {Invariant.Plural(m, "sample")}, in float64, agrees with centered differences (step {GradientChecker.DefaultStep:G}): for each parameter the largest |a - n| / max(|a| + |n|, {GradientFloor:G}) <= {GradientChecker.DefaultThreshold:G}.");
+            $"Relative error <= {GradientChecker.DefaultThreshold:G} (float64, lambda 0, {Invariant.Plural(m, "sample")})");
         string advice = "";
         if (results.FirstOrDefault(r => !r.Passed) is { } bad)
             advice = Invariant.Format($"The analytic gradient of the data loss disagrees with centered differences at {Entry(bad)}: analytic {bad.Analytic:G8}, numerical {bad.Numerical:G8} (relative error {bad.MaxRelativeError:G3}). The backward pass does not differentiate the forward pass: compare each stage with its formula (dZ = (P - Y)/m, dW2 = A^T dZ, db2 = column sums of dZ, dA = dZ W2^T, dH = dA * 1[Hpre > 0], dW1 = X^T dH, db1 = column sums of dH).");
@@ -280,7 +281,7 @@ public static class SanityChecker
         }
 
         string expectedText = Invariant.Format(
-            $"The gradient of the L2 term, (lambda/m) W for W1 and W2 and 0 for the biases (lambda {lambda:G}, m = {m}), in float64, agrees with the centered difference of the penalty (lambda/2m)(||W1||^2 + ||W2||^2): largest relative error <= {threshold:G}.");
+            $"(lambda/m) W, 0 for biases: relative error <= {threshold:G} (lambda {lambda:G}, m = {m})");
         string advice = "";
         if (results.FirstOrDefault(r => !r.Passed) is { } bad)
             advice = Invariant.Format($"The gradient of the L2 term disagrees with the derivative of the penalty (lambda/2m)(||W1||^2 + ||W2||^2) at {Entry(bad)}: analytic {bad.Analytic:G8}, numerical {bad.Numerical:G8}. The term must be (lambda/m) W for each weight matrix (the 2 of the square cancels the 1/2 of the penalty) and 0 for the biases, which are not regularized.");
@@ -296,7 +297,7 @@ public static class SanityChecker
     private static SanityCheckResult GradientResult(SanityCheck check, IReadOnlyList<GradientCheckResult> results, string expected, string advice,
         (string, double) extra)
     {
-        string measured = "Largest relative error: " + string.Join(", ", results.Select(r => Invariant.Format($"{r.Parameter} {r.MaxRelativeError:G3}"))) + ".";
+        string measured = string.Join(", ", results.Select(r => Invariant.Format($"{r.Parameter} {r.MaxRelativeError:G2}")));
         var numbers = results.Select(r => (r.Parameter, r.MaxRelativeError)).Append(("Threshold", GradientChecker.DefaultThreshold)).Append(extra).ToArray();
         return Result(check, results.All(r => r.Passed), expected, measured, advice, numbers);
     }
@@ -361,24 +362,26 @@ public static class SanityChecker
 
         bool passed = reachedAt is not null;
         double lr = o.EffectiveLearningRate;
-        string rate = o.Optimizer == OptimizerKind.Lbfgs ? "" : Invariant.Format($", learning rate {lr:G}");
         string expectedText = Invariant.Format(
-            $"{Invariant.Plural(tiny.Count, "sample")} ({x.TinyDescription}) fitted to 100% training accuracy with lambda 0 ({o.Optimizer}{rate}, batch size {Math.Min(o.BatchSize, tiny.Count)}) within {Invariant.Plural(OverfitMaxEpochs, "epoch")}.");
+            $"100% training accuracy on {Invariant.Plural(tiny.Count, "sample")} ({x.TinyDescription}) within {Invariant.Plural(OverfitMaxEpochs, "epoch")} (lambda 0)");
         string measured = reachedAt is { } at
-            ? Invariant.Format($"100% after {Invariant.Plural(at, "epoch")}; the loss fell from {startLoss:G4} to {lastLoss:G4}.")
+            ? Invariant.Format($"100% after {Invariant.Plural(at, "epoch")}; loss {startLoss:G4} to {lastLoss:G4}")
             : diverged
-            ? Invariant.Format($"The loss became {lastLoss:G4} in epoch {epochs} (best training accuracy {Percent(bestAccuracy)}).")
-            : Invariant.Format($"{Percent(bestAccuracy)} at best after {Invariant.Plural(epochs, "epoch")}; the loss went from {startLoss:G4} to {lastLoss:G4}.");
+            ? Invariant.Format($"Loss {lastLoss:G4} in epoch {epochs}; best {Percent(bestAccuracy)}")
+            : Invariant.Format($"{Percent(bestAccuracy)} after {Invariant.Plural(epochs, "epoch")}; loss {startLoss:G4} to {lastLoss:G4}");
         string advice = "";
         if (!passed)
         {
             string now = o.Optimizer == OptimizerKind.Lbfgs ? "" : Invariant.Format($" (now {lr:G})");
+            double lnC = Math.Log(x.Data.ClassCount);
             advice = diverged || lastLoss > startLoss
                 ? Invariant.Format($"Training on {Invariant.Plural(tiny.Count, "sample")} {(diverged ? "diverged" : "made the loss rise")}: the LearningRate{now} is too large. Try one 10 times smaller.")
                 : zeroWeights
                 ? "Every weight starts at zero, so every hidden unit computes the same thing and gets the same gradient (here none at all): the network cannot fit even a few samples. Start from small random weights (a WeightScale such as 0.01, or none for Glorot's)."
                 : lastLoss > 0.9 * startLoss
                 ? Invariant.Format($"The loss hardly fell ({startLoss:G4} to {lastLoss:G4} in {Invariant.Plural(epochs, "epoch")}): the LearningRate{now} is far too small, or the gradient does not reach the weights (see the gradient checks). Try a LearningRate 10 times larger.")
+                : lastLoss > lnC
+                ? Invariant.Format($"The loss fell ({startLoss:G4} to {lastLoss:G4}) but is still above ln {x.Data.ClassCount} = {lnC:G4}, the loss of giving every class the same probability, after {Invariant.Plural(epochs, "epoch")}: training is unstable. The LearningRate{now} is likely too large (or the initial weights: see InitialLoss). Try one 10 times smaller.")
                 : Invariant.Format($"The loss fell ({startLoss:G4} to {lastLoss:G4}), but only {Percent(bestAccuracy)} of the {Invariant.Plural(tiny.Count, "sample")} were fitted after {Invariant.Plural(epochs, "epoch")}: the network has too little capacity (HiddenSize {x.Settings.HiddenSize}) or learns too slowly. Use more hidden units, or a larger LearningRate{now}.");
         }
         return Result(SanityCheck.Overfit, passed, expectedText, measured, advice,
@@ -394,7 +397,7 @@ public static class SanityChecker
         double low = TargetUpdateRatio / UpdateRatioFactor, high = TargetUpdateRatio * UpdateRatioFactor;
         if (o.Optimizer == OptimizerKind.Lbfgs)
             return Result(SanityCheck.UpdateRatio, true,
-                "Does not apply to Lbfgs: it takes no learning rate; its line search chooses every step.", "Not measured.", "");
+                "Does not apply to Lbfgs (no learning rate: its line search chooses each step)", "Not measured", "");
 
         Mlp net = x.Network(x.Settings.WeightScale);
         bool zeroWeights = SumOfWeightSquares(net) == 0;
@@ -410,15 +413,16 @@ public static class SanityChecker
         bool passed = steps.Taken == UpdateSteps && InRange(r1) && InRange(r2);
         bool sgd = o.Optimizer == OptimizerKind.Sgd;
 
-        string step = sgd ? "learning rate x ||dW||" : "||update||";
         string expectedText = Invariant.Format(
-            $"Over the first {Invariant.Plural(UpdateSteps, "step")} ({o.Optimizer}, learning rate {lr:G}, batch size {Math.Min(o.BatchSize, x.Data.Count)}), the mean {step} / ||W|| of W1 and of W2 between {low:G} and {high:G} ({TargetUpdateRatio:G}, within a factor of {UpdateRatioFactor:G}).");
+            $"{(sgd ? "Learning rate x ||dW||" : "||update||")} / ||W|| of W1 and W2 from {low:G} to {high:G} (first {Invariant.Plural(UpdateSteps, "step")})");
         string withMomentum = sgd && o.Momentum > 0 && steps.Taken > 0
-            ? Invariant.Format($"; with momentum {o.Momentum:G} the updates themselves were W1 {steps.UpdateW1:G3}, W2 {steps.UpdateW2:G3}")
+            ? Invariant.Format($" (updates with momentum {steps.UpdateW1:G2}, {steps.UpdateW2:G2})")
             : "";
         string measured = steps.Taken == 0
-            ? Invariant.Format($"No step could be taken: the loss at the initial weights is {steps.LastLoss:G4}.")
-            : Invariant.Format($"W1 {r1:G3}, W2 {r2:G3} over {Invariant.Plural(steps.Taken, "step")}{withMomentum}{(steps.Taken < UpdateSteps ? Invariant.Format($"; then the loss became {steps.LastLoss:G4}") : "")}.");
+            ? Invariant.Format($"No step: the loss at the initial weights is {steps.LastLoss:G4}")
+            : steps.Taken < UpdateSteps
+            ? Invariant.Format($"W1 {r1:G2}, W2 {r2:G2} over {Invariant.Plural(steps.Taken, "step")}; then the loss became {steps.LastLoss:G4}")
+            : Invariant.Format($"W1 {r1:G2}, W2 {r2:G2}{withMomentum}");
         string advice = "";
         if (!passed)
         {
@@ -605,7 +609,7 @@ public static class SanityChecker
         public Dataset Tiny { get; }
         public string TinyDescription { get; }
 
-        public string InitName => Settings.WeightScale is { } s ? Invariant.Format($"scale {s:G}") : "Glorot";
+        public string InitName => Settings.WeightScale is { } s ? Invariant.Format($"WeightScale {s:G}") : "Glorot";
 
         /// <summary>A new network as the settings make it, with weights of <paramref name="weightScale"/> (null: Glorot).</summary>
         public Mlp Network(double? weightScale)
@@ -633,21 +637,25 @@ public static class SanityChecker
         /// </summary>
         private static (Dataset, string) TinySet(Dataset data, int seed)
         {
-            if (data.Count <= TinySampleCount) return (data, "all of them");
-            var byClass = new List<int>[data.ClassCount];
-            for (int k = 0; k < byClass.Length; k++) byClass[k] = new List<int>();
             ReadOnlySpan<int> labels = data.LabelSpan;
-            var order = Enumerable.Range(0, data.Count).ToArray();
-            Rng.Shuffle(Rng.Create(seed), order);
-            foreach (int i in order) byClass[labels[i]].Add(i);
-            var rows = new List<int>(TinySampleCount);
-            for (int round = 0; rows.Count < TinySampleCount; round++)
-                foreach (List<int> members in byClass)
-                    if (round < members.Count && rows.Count < TinySampleCount) rows.Add(members[round]);
-            rows.Sort();
+            Dataset tiny = data;
+            if (data.Count > TinySampleCount)
+            {
+                var byClass = new List<int>[data.ClassCount];
+                for (int k = 0; k < byClass.Length; k++) byClass[k] = new List<int>();
+                var order = Enumerable.Range(0, data.Count).ToArray();
+                Rng.Shuffle(Rng.Create(seed), order);
+                foreach (int i in order) byClass[labels[i]].Add(i);
+                var rows = new List<int>(TinySampleCount);
+                for (int round = 0; rows.Count < TinySampleCount; round++)
+                    foreach (List<int> members in byClass)
+                        if (round < members.Count && rows.Count < TinySampleCount) rows.Add(members[round]);
+                rows.Sort();
+                tiny = data.Subset(rows, data.Name + " (tiny)");
+            }
             var classes = new HashSet<int>();
-            foreach (int r in rows) classes.Add(labels[r]);
-            return (data.Subset(rows, data.Name + " (tiny)"), classes.Count == 1 ? "all of one class" : Invariant.Format($"spread over {classes.Count} classes"));
+            foreach (int y in tiny.LabelSpan) classes.Add(y);
+            return (tiny, classes.Count == 1 ? "1 class" : Invariant.Format($"{classes.Count} classes"));
         }
 
         private static int[] ChooseRows(int count, int take, int seed)
