@@ -18,8 +18,8 @@ namespace MlpTools.Core.Inspection;
 /// centered differences of the two terms of the loss, so that each can fail alone.</item>
 /// <item>Overfit: a tiny set (20 samples) is fitted to 100% training accuracy with lambda 0, within a bounded
 /// number of epochs.</item>
-/// <item>UpdateRatio: in the first steps of training, ||update|| / ||W|| of each weight matrix is within a
-/// factor of 10 of 1e-3.</item>
+/// <item>UpdateRatio: in the first steps of training, the step the learning rate takes, relative to the weights, is
+/// within a factor of 10 of 1e-3 for each weight matrix (see <see cref="UpdateSteps"/> and the check's own notes).</item>
 /// </list>
 /// Each result says what was expected, what was measured and, when it failed, what to do.
 /// </summary>
