@@ -142,6 +142,17 @@ public class SanityCheckerTests
     }
 
     [Fact]
+    public void InitialLoss_fails_at_Glorot_weights_on_unscaled_inputs_and_says_to_scale_them()
+    {
+        // Pixels of 0..1600: weights of scale 1e-4 still give scores near 0, but Glorot's, made for inputs of order 1, do not.
+        var unscaled = Dataset.FromMatrix(Digits.Features * 1600, Digits.Labels, 10, "Digits x 1600");
+        SanityCheckResult r = RunOne(SanityCheck.InitialLoss, data: unscaled);
+        AssertFailedWithAdvice(r, "Glorot's scale assumes inputs of order 1", "Scaling Standardize");
+        Assert.InRange(r.Measurements["SmallWeightLoss"], Math.Log(10) * 0.99, Math.Log(10) * 1.01);
+        Assert.True(RunOne(SanityCheck.InitialLoss, new SanitySettings { Training = new TrainingOptions { Scaling = ScalingKind.Standardize } }, data: unscaled).Passed);
+    }
+
+    [Fact]
     public void InitialLoss_expects_ln_C_times_the_mean_class_weight()
     {
         double[] weights = Enumerable.Range(1, 10).Select(k => (double)k).ToArray();
