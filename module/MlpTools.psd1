@@ -25,6 +25,7 @@
         'Export-Dataset'
         'Get-MlpSummary'
         'Show-MlpHistory'
+        'Test-MlpSanity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

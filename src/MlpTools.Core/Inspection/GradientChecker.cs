@@ -101,10 +101,12 @@ public static class GradientChecker
     /// log1p(sum_k q_k expm1(2 delta_k)) - 2 delta_y with q = softmax(z - delta), and the L2 term's difference is
     /// (lambda / 2m)((w + h)^2 - (w - h)^2) = (lambda / 2m)(2w)(2h). The quotient is the exact centered difference,
     /// computed to about float64 precision.
+    /// The relative error's denominator, |a| + |n|, is taken as at least <paramref name="floor"/>: by default 1e-300, so
+    /// the error is purely relative; a larger floor lets gradients that are both about 0 differ by rounding alone.
     /// </remarks>
     internal static IReadOnlyList<GradientCheckResult> Compare(Mlp<double> net, BatchBuffers<double> batch, int m, double lambda,
         ParameterSet<double> analytic, int? sampleCount, double step, double threshold, int? seed, double[]? classWeights = null,
-        GradientSource[]? sources = null)
+        GradientSource[]? sources = null, double floor = Floor)
     {
         ParameterSet<double> w = net.Parameters;
         int d = w.D, hidden = w.H, c = w.C;
@@ -159,7 +161,7 @@ public static class GradientChecker
                     lossDifference += lambda / (2.0 * m) * (2 * values[e]) * (2 * h);
                 double numerical = lossDifference / (2 * h);
                 double an = grad[e];
-                double rel = Math.Abs(an - numerical) / Math.Max(Math.Abs(an) + Math.Abs(numerical), Floor);
+                double rel = Math.Abs(an - numerical) / Math.Max(Math.Abs(an) + Math.Abs(numerical), floor);
                 if (double.IsNaN(rel)) rel = double.PositiveInfinity;
                 checkedCount++;
                 if (rel > worst || worstIndex < 0)

@@ -185,7 +185,7 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
                 _checkpoint);
         Dataset given = Dataset ?? PipelineState.DatasetOf(Network) ?? throw NoDataset(Network, "$data | New-Mlp -HiddenSize 64 | Invoke-Training");
         (Dataset train, Dataset? validation) = SplitValidation(given);
-        TrainingOptions options = BuildOptions();
+        TrainingOptions options = TrainingOptionsFromParameters();
 
         // The variable holds the network before the first epoch, so after Ctrl+C (which discards the pipeline's
         // output) it still gives the network, with its best weights so far.
@@ -224,14 +224,6 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
 
     // ---- parameters to options ----
 
-    /// <summary>The training settings given as parameters (they share their names), as the engine's options.</summary>
-    private TrainingOptions BuildOptions()
-    {
-        var settings = new Hashtable(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in MyInvocation.BoundParameters)
-            if (TrainingOptions.FindSetting(name) is not null) settings[name] = value;
-        return TrainingOptions.FromSettings((IDictionary)NumericInput.Plain(settings)!);
-    }
 
     /// <summary>-ValidationFraction: a stratified, seeded split of the given data; -ValidationDataset as it is.</summary>
     private (Dataset Train, Dataset? Validation) SplitValidation(Dataset given)
