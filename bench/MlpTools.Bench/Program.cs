@@ -28,13 +28,16 @@ namespace MlpTools.Bench;
 ///   host's speed swings); and the micro-kernel alone on one core with its operands in cache;</item>
 /// <item>epoch: seconds per training epoch (Trainer.Train, 60,000 Fashion-MNIST samples, batch 200, SGD momentum 0.9,
 ///   lr 0.01, lambda 1e-4, float32), median [min-max] of the timed epochs after a warm-up epoch.</item>
+/// <item>diagnostics: what recording each epoch's diagnostics (EpochRecord.Diagnostics: norms, update/weight ratios,
+///   dead and zero ReLUs) costs: epochs of one run with them on and off in turn, as ratios on / off of the wall-clock
+///   medians and minima, of neighbouring epochs, and of the process's CPU time.</item>
 /// </list>
 /// With --compare it also runs the peers (bench/peers, or the folder --peers names) in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
 /// interleaved round by round with ours, and gemm.py) and prints ours / best peer.
 /// Options:
 /// <code>
 ///   --compare                 run the peers too
-///   --sections peak,gemm,epoch   which parts to run (default: all)
+///   --sections peak,gemm,epoch,diagnostics   which parts to run (default: all)
 ///   --rounds N                epoch rounds (each: 1 warm-up + --epochs timed epochs per contender); default 3
 ///   --epochs N                timed epochs per round; default 3
 ///   --hidden 100,1024         hidden sizes for the epoch benchmark
@@ -73,6 +76,7 @@ internal static class Program
         if (o.Sections.Contains("peak")) peak = MeasurePeak(o);
         if (o.Sections.Contains("gemm")) BenchGemm(o, peak, o.Sections.Contains("peak") ? () => MeasurePeak(o) : null);
         if (o.Sections.Contains("epoch")) BenchEpochs(o);
+        if (o.Sections.Contains("diagnostics")) BenchDiagnostics(o);
 
         if (o.JsonPath is not null) File.AppendAllLines(o.JsonPath, s_jsonLines);
         return 0;
@@ -432,16 +436,95 @@ internal static class Program
         yield return ("sklearn", "mlp_sklearn.py", " --mode epoch", new() { ["OPENBLAS_NUM_THREADS"] = "2" });
     }
 
+    /// <summary>
+    /// The diagnostics section: what recording the epochs' diagnostics costs. For each hidden size and round, one fresh
+    /// network trains a warm-up epoch and then 2 x --epochs epochs, continuing one run, with the diagnostics on and off
+    /// in turn (on, off, off, on, on, off, ...: each pair of neighbours is one on and one off, and a steady drift of the
+    /// host's speed weighs on both sides alike). Prints each side's median and minimum (a busy host only ever adds time,
+    /// so the minimum is the least disturbed), the ratios on / off of both, and the median of the ratios of neighbouring
+    /// epochs.
+    /// </summary>
+    private static void BenchDiagnostics(Options o)
+    {
+        Dataset data = LoadTrainingSet(out string source);
+        string rule = o.Optimizer == OptimizerKind.Sgd ? "SGD momentum 0.9, lr 0.01" : I($"{o.Optimizer}, lr 0.001");
+        Console.WriteLine(I($"== diagnostics: seconds per epoch with the epoch's diagnostics recorded (on) and not (off); {data.Count} samples ({source}), batch {Batch}, {rule}, float32"));
+        Console.WriteLine(I($"   {o.Rounds} round(s) per network of 1 warm-up + {2 * o.Epochs} epochs of one run, on and off in turn (on off off on on off ...)"));
+        foreach (int hidden in o.Hidden)
+        {
+            var on = new List<double>();
+            var off = new List<double>();
+            var pairs = new List<double>();
+            var cpuOn = new List<double>();
+            var cpuOff = new List<double>();
+            for (int round = 0; round < o.Rounds; round++)
+            {
+                Mlp net = Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: round + 1);
+                TrainingState state = new();
+                // The process's CPU time from the end of the epoch's first batch to the end of the epoch: time the host
+                // gives to other processes does not count (the kernel threads' polling between jobs does).
+                TimeSpan cpuStart = TimeSpan.Zero;
+                double cpu = 0;
+                var callbacks = new TrainingCallbacks
+                {
+                    Progress = p => { if (p.Batch == 1) cpuStart = Environment.CpuUsage.TotalTime; },
+                    EpochEnded = _ => cpu = (Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds,
+                };
+                (double Seconds, double Cpu) Epoch(bool diagnostics)
+                {
+                    TrainingOptions options = EpochOptions(1, round + 1, o.Optimizer);
+                    options.RecordDiagnostics = diagnostics;
+                    Trainer.Train(net, data, options, callbacks: callbacks, state: state);
+                    return (state.History[^1].Seconds, cpu);
+                }
+                Epoch(true); // warm-up
+                var line = new List<string>();
+                for (int e = 0; e < 2 * o.Epochs; e++)
+                {
+                    bool diagnostics = (e + 1) / 2 % 2 == 0; // on, off, off, on, on, off, ...
+                    (double seconds, double cpuSeconds) = Epoch(diagnostics);
+                    (diagnostics ? on : off).Add(seconds);
+                    (diagnostics ? cpuOn : cpuOff).Add(cpuSeconds);
+                    line.Add(I($"{(diagnostics ? "on" : "off")} {seconds:F3}"));
+                    if (e % 2 == 1)
+                    {
+                        double previous = state.History[^2].Seconds;
+                        pairs.Add(diagnostics ? seconds / previous : previous / seconds);
+                    }
+                }
+                Console.WriteLine(I($"   round {round + 1} H={hidden,-5} {string.Join("  ", line)}"));
+            }
+            double medians = Median(on) / Median(off), minima = on.Min() / off.Min(), paired = Median(pairs);
+            double cpuMedians = Median(cpuOn) / Median(cpuOff), cpuMinima = cpuOn.Min() / cpuOff.Min();
+            Console.WriteLine(I($"  784-{hidden}-10 wall: on {Median(on):F3} s (min {on.Min():F3}), off {Median(off):F3} s (min {off.Min():F3}); on/off: medians {medians:F3}, minima {minima:F3}, neighbours' median {paired:F3}"));
+            Console.WriteLine(I($"  784-{hidden}-10 CPU:  on {Median(cpuOn):F3} s (min {cpuOn.Min():F3}), off {Median(cpuOff):F3} s (min {cpuOff.Min():F3}); on/off: medians {cpuMedians:F3}, minima {cpuMinima:F3}"));
+            Emit(new
+            {
+                bench = "diagnostics", hidden, on_median = Median(on), off_median = Median(off), on_min = on.Min(), off_min = off.Min(),
+                ratio_medians = medians, ratio_minima = minima, ratio_neighbours_median = paired, cpu_ratio_medians = cpuMedians, cpu_ratio_minima = cpuMinima,
+                on, off, cpu_on = cpuOn, cpu_off = cpuOff,
+            });
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>The epoch section's settings for <paramref name="epochs"/> epochs (momentum only for SGD, which alone takes it).</summary>
+    private static TrainingOptions EpochOptions(int epochs, int seed, OptimizerKind optimizer)
+    {
+        var options = new TrainingOptions
+        {
+            Epochs = epochs, BatchSize = Batch, LearningRate = optimizer == OptimizerKind.Sgd ? 0.01 : 0.001, Regularization = 1e-4,
+            Seed = seed, Optimizer = optimizer,
+        };
+        if (optimizer == OptimizerKind.Sgd) options.Momentum = 0.9;
+        return options;
+    }
+
     /// <summary>Trains a fresh 784-hidden-10 network for 1 + <paramref name="timed"/> epochs; returns the timed epochs' seconds and the last loss.</summary>
     private static (List<double> Seconds, double Loss) OurEpochs(Dataset data, int hidden, int timed, int seed, OptimizerKind optimizer)
     {
         Mlp net = Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: seed);
-        var options = new TrainingOptions
-        {
-            Epochs = 1 + timed, BatchSize = Batch, LearningRate = 0.01, Regularization = 1e-4, Momentum = 0.9, Seed = seed,
-            Optimizer = optimizer,
-        };
-        if (optimizer != OptimizerKind.Sgd) options.LearningRate = 0.001;
+        TrainingOptions options = EpochOptions(1 + timed, seed, optimizer);
         var seconds = new List<double>();
         double loss = double.NaN;
         var callbacks = new TrainingCallbacks
@@ -529,7 +612,7 @@ internal static class Program
     {
         public bool Compare { get; private set; }
         public bool Quick { get; private set; }
-        public HashSet<string> Sections { get; private set; } = new(StringComparer.Ordinal) { "peak", "gemm", "epoch" };
+        public HashSet<string> Sections { get; private set; } = new(StringComparer.Ordinal) { "peak", "gemm", "epoch", "diagnostics" };
         public int Rounds { get; private set; } = 3;
         public int Epochs { get; private set; } = 3;
         public int[] Hidden { get; private set; } = { 100, 1024 };
@@ -573,7 +656,7 @@ internal static class Program
                     case "--python": o.Python = Value(); break;
                     case "--openblas-coretype": o.OpenBlasCoreType = Value(); break;
                     case "--json": o.JsonPath = Value(); break;
-                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch --rounds N --epochs N --hidden 100,1024 --threads N --optimizer sgd|adam|rmsprop --peers DIR --python PATH --openblas-coretype X --json FILE");
+                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch,diagnostics --rounds N --epochs N --hidden 100,1024 --threads N --optimizer sgd|adam|rmsprop --peers DIR --python PATH --openblas-coretype X --json FILE");
                 }
             }
             if (o.Quick && !roundsGiven) o.Rounds = 1;

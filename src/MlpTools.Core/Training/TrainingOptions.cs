@@ -240,6 +240,9 @@ public sealed class TrainingOptions
     /// <summary>Seed for the shuffles; null draws one at random.</summary>
     public int? Seed { get => Optional<int>(nameof(Seed)); set => Put(nameof(Seed), value); }
 
+    /// <summary>Whether epochs record their <see cref="EpochRecord.Diagnostics"/>.</summary>
+    internal bool RecordDiagnostics { get; set; } = true;
+
     /// <summary>
     /// Throws a clear error naming the first setting given that is out of range (<c>Invalid&lt;Setting&gt;</c>), or that
     /// does not apply to the optimizer (<c>ParameterNotApplicable</c>); both InvalidArgument.
@@ -261,7 +264,7 @@ public sealed class TrainingOptions
     /// <summary>A copy of these settings.</summary>
     public TrainingOptions Clone()
     {
-        var copy = new TrainingOptions();
+        var copy = new TrainingOptions { RecordDiagnostics = RecordDiagnostics };
         foreach (var (name, value) in _given) copy._given[name] = value;
         return copy;
     }
