@@ -438,11 +438,12 @@ internal static class Program
 
     /// <summary>
     /// The diagnostics section: what recording the epochs' diagnostics costs. For each hidden size and round, one fresh
-    /// network trains a warm-up epoch and then 2 x --epochs epochs, continuing one run, with the diagnostics on and off
-    /// in turn (on, off, off, on, on, off, ...: each pair of neighbours is one on and one off, and a steady drift of the
-    /// host's speed weighs on both sides alike). Prints each side's median and minimum (a busy host only ever adds time,
-    /// so the minimum is the least disturbed), the ratios on / off of both, and the median of the ratios of neighbouring
-    /// epochs.
+    /// network trains a warm-up epoch and then 2 x --epochs epochs in the same run, with the diagnostics on and off in
+    /// turn (on, off, off, on, on, off, ...: each pair of neighbours is one on and one off, and a steady drift of the
+    /// host's speed weighs on both sides alike; the setting is read at the start of each epoch). Prints each side's
+    /// median and minimum wall-clock seconds (a busy host only ever adds time, so the minimum is the least disturbed),
+    /// the ratios on / off of both and the median ratio of neighbouring epochs, and the same ratios of the process's CPU
+    /// time (which the time the host gives to other processes does not inflate).
     /// </summary>
     private static void BenchDiagnostics(Options o)
     {
@@ -457,55 +458,98 @@ internal static class Program
             var pairs = new List<double>();
             var cpuOn = new List<double>();
             var cpuOff = new List<double>();
+            var cpuPairs = new List<double>();
             for (int round = 0; round < o.Rounds; round++)
             {
-                Mlp net = Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: round + 1);
-                TrainingState state = new();
-                // The process's CPU time from the end of the epoch's first batch to the end of the epoch: time the host
-                // gives to other processes does not count (the kernel threads' polling between jobs does).
-                TimeSpan cpuStart = TimeSpan.Zero;
-                double cpu = 0;
+                // The warm-up (epoch index 0) on; then pairs (1, 2), (3, 4), ...: on first in even pairs, off first in odd ones.
+                static bool OnInEpoch(int e) => e == 0 || (e - 1) % 2 == (e - 1) / 2 % 2;
+                TrainingOptions options = EpochOptions(1 + 2 * o.Epochs, round + 1, o.Optimizer);
+                var line = new List<string>();
+                TimeSpan cpuBefore = TimeSpan.Zero;
                 var callbacks = new TrainingCallbacks
                 {
-                    Progress = p => { if (p.Batch == 1) cpuStart = Environment.CpuUsage.TotalTime; },
-                    EpochEnded = _ => cpu = (Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds,
-                };
-                (double Seconds, double Cpu) Epoch(bool diagnostics)
-                {
-                    TrainingOptions options = EpochOptions(1, round + 1, o.Optimizer);
-                    options.RecordDiagnostics = diagnostics;
-                    Trainer.Train(net, data, options, callbacks: callbacks, state: state);
-                    return (state.History[^1].Seconds, cpu);
-                }
-                Epoch(true); // warm-up
-                var line = new List<string>();
-                for (int e = 0; e < 2 * o.Epochs; e++)
-                {
-                    bool diagnostics = (e + 1) / 2 % 2 == 0; // on, off, off, on, on, off, ...
-                    (double seconds, double cpuSeconds) = Epoch(diagnostics);
-                    (diagnostics ? on : off).Add(seconds);
-                    (diagnostics ? cpuOn : cpuOff).Add(cpuSeconds);
-                    line.Add(I($"{(diagnostics ? "on" : "off")} {seconds:F3}"));
-                    if (e % 2 == 1)
+                    EpochEnded = r =>
                     {
-                        double previous = state.History[^2].Seconds;
-                        pairs.Add(diagnostics ? seconds / previous : previous / seconds);
-                    }
-                }
+                        // The process's CPU time since the previous epoch ended (the warm-up's counts from the start).
+                        TimeSpan cpuNow = Environment.CpuUsage.TotalTime;
+                        double cpu = (cpuNow - cpuBefore).TotalSeconds;
+                        cpuBefore = cpuNow;
+                        int e = r.Epoch - 1;
+                        options.RecordDiagnostics = OnInEpoch(e + 1);
+                        if (e == 0) return;
+                        bool recorded = r.Diagnostics is not null;
+                        (recorded ? on : off).Add(r.Seconds);
+                        (recorded ? cpuOn : cpuOff).Add(cpu);
+                        line.Add(I($"{(recorded ? "on" : "off")} {r.Seconds:F3}"));
+                        if (e % 2 == 0)
+                        {
+                            // Each pair's ratio on / off, whichever came first.
+                            double seconds = (recorded ? on : off)[^1], other = (recorded ? off : on)[^1];
+                            double cpuSeconds = (recorded ? cpuOn : cpuOff)[^1], cpuOther = (recorded ? cpuOff : cpuOn)[^1];
+                            pairs.Add(recorded ? seconds / other : other / seconds);
+                            cpuPairs.Add(recorded ? cpuSeconds / cpuOther : cpuOther / cpuSeconds);
+                        }
+                    },
+                };
+                options.RecordDiagnostics = OnInEpoch(0);
+                cpuBefore = Environment.CpuUsage.TotalTime;
+                Trainer.Train(Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: round + 1), data, options, callbacks: callbacks);
                 Console.WriteLine(I($"   round {round + 1} H={hidden,-5} {string.Join("  ", line)}"));
             }
             double medians = Median(on) / Median(off), minima = on.Min() / off.Min(), paired = Median(pairs);
-            double cpuMedians = Median(cpuOn) / Median(cpuOff), cpuMinima = cpuOn.Min() / cpuOff.Min();
-            Console.WriteLine(I($"  784-{hidden}-10 wall: on {Median(on):F3} s (min {on.Min():F3}), off {Median(off):F3} s (min {off.Min():F3}); on/off: medians {medians:F3}, minima {minima:F3}, neighbours' median {paired:F3}"));
-            Console.WriteLine(I($"  784-{hidden}-10 CPU:  on {Median(cpuOn):F3} s (min {cpuOn.Min():F3}), off {Median(cpuOff):F3} s (min {cpuOff.Min():F3}); on/off: medians {cpuMedians:F3}, minima {cpuMinima:F3}"));
+            double cpuMedians = Median(cpuOn) / Median(cpuOff), cpuMinima = cpuOn.Min() / cpuOff.Min(), cpuPaired = Median(cpuPairs);
+            Console.WriteLine(I($"  784-{hidden}-10 wall: on {Median(on):F3} s (min {on.Min():F3}), off {Median(off):F3} s (min {off.Min():F3}); on/off: medians {medians:F3}, minima {minima:F3}, neighbours {paired:F3}"));
+            Console.WriteLine(I($"  784-{hidden}-10 CPU:  on {Median(cpuOn):F3} s (min {cpuOn.Min():F3}), off {Median(cpuOff):F3} s (min {cpuOff.Min():F3}); on/off: medians {cpuMedians:F3}, minima {cpuMinima:F3}, neighbours {cpuPaired:F3}"));
+            // The same cost from its parts, timed alone (the least of many samples, which a busy host disturbs least):
+            // the diagnostics' own work in a batch, beside the batch's share of the fastest epoch without them.
+            (double measuredStep, double plainStep, double activity) = TimeDiagnosticKernels(hidden);
+            int batches = (data.Count + Batch - 1) / Batch;
+            double perBatch = measuredStep - plainStep + activity, batchTime = off.Min() / batches;
+            Console.WriteLine(I($"  784-{hidden}-10 parts: a batch's step {plainStep * 1e6:F1} us, measured {measuredStep * 1e6:F1} us; ReLU activity pass {activity * 1e6:F1} us; together {perBatch * 1e6:F1} us a batch, {100 * perBatch / batchTime:F1}% of a batch ({batchTime * 1e3:F3} ms at the fastest epoch off)"));
             Emit(new
             {
                 bench = "diagnostics", hidden, on_median = Median(on), off_median = Median(off), on_min = on.Min(), off_min = off.Min(),
-                ratio_medians = medians, ratio_minima = minima, ratio_neighbours_median = paired, cpu_ratio_medians = cpuMedians, cpu_ratio_minima = cpuMinima,
+                step_us = plainStep * 1e6, measured_step_us = measuredStep * 1e6, activity_us = activity * 1e6, batch_ms = batchTime * 1e3,
+                ratio_medians = medians, ratio_minima = minima, ratio_neighbours_median = paired,
+                cpu_ratio_medians = cpuMedians, cpu_ratio_minima = cpuMinima, cpu_ratio_neighbours_median = cpuPaired,
                 on, off, cpu_on = cpuOn, cpu_off = cpuOff,
             });
         }
         Console.WriteLine();
+    }
+
+    /// <summary>
+    /// Seconds per batch of the kernels the diagnostics add to a training step of 784-hidden-10 at batch 200, each the
+    /// least of many samples: the SGD momentum step of all four parameters measured and not, and the ReLU activity pass.
+    /// </summary>
+    private static (double MeasuredStep, double PlainStep, double Activity) TimeDiagnosticKernels(int hidden)
+    {
+        var random = new Random(3);
+        int[] sizes = { Inputs * hidden, hidden, hidden * Classes, Classes };
+        float[][] w = sizes.Select(n => Fill(random, n)).ToArray(), v = sizes.Select(n => new float[n]).ToArray();
+        float[][] g = sizes.Select(n => Fill(random, n).Select(x => 1e-3f * x).ToArray()).ToArray();
+        float[] hpre = Fill(random, Batch * hidden), peak = new float[hidden];
+        double Time(Action batch)
+        {
+            const int Calls = 20;
+            double best = double.MaxValue;
+            for (int sample = 0; sample < 200; sample++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < Calls; i++) batch();
+                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds / Calls);
+            }
+            return best;
+        }
+        double sink = 0;
+        void Step(bool measure)
+        {
+            for (int k = 0; k < 4; k++) sink += Kernels.MomentumStep<float>(w[k], v[k], g[k], 0.9f, 0.01f, nesterov: false, measure).Update;
+        }
+        double plain = Time(() => Step(false)), measured = Time(() => Step(true));
+        double activity = Time(() => sink += Kernels.ReluActivity<float>(hpre, Batch, hidden, peak));
+        GC.KeepAlive(sink);
+        return (measured, plain, activity);
     }
 
     /// <summary>The epoch section's settings for <paramref name="epochs"/> epochs (momentum only for SGD, which alone takes it).</summary>

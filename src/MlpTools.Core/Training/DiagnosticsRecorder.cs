@@ -21,13 +21,14 @@ namespace MlpTools.Core.Training;
 /// </code>
 /// and for the hidden layer, over the epoch's samples: DeadUnitShare = the share of units j with Hpre[i,j] &lt;= 0 for
 /// every sample i; ZeroActivationShare = the share of all (i, j) with A[i,j] = max(0, Hpre[i,j]) = 0. Norms are
-/// Frobenius norms, summed in double.
+/// Frobenius norms, their squares summed in double (a measured step of a float network keeps its vector lanes' running
+/// sums in float within a chunk: see Kernels.UpdateRange).
 /// </remarks>
 internal sealed class DiagnosticsRecorder<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly bool _on;
     private readonly T[] _peak;
+    private bool _on;
     private readonly double[] _gradient = new double[4], _update = new double[4], _ratio = new double[4];
     private readonly int[] _ratioSteps = new int[4];
     private readonly StepSquares[] _step = new StepSquares[4];
@@ -35,12 +36,8 @@ internal sealed class DiagnosticsRecorder<T>
     private long _zeros, _activations;
 
     /// <param name="hiddenSize">H, the hidden units.</param>
-    /// <param name="on">
-    /// False records only what the epoch record itself needs, the gradient norms (then <see cref="Finish"/> gives null).
-    /// </param>
-    public DiagnosticsRecorder(int hiddenSize, bool on)
+    public DiagnosticsRecorder(int hiddenSize)
     {
-        _on = on;
         _peak = new T[hiddenSize];
     }
 
@@ -51,8 +48,12 @@ internal sealed class DiagnosticsRecorder<T>
     public Span<StepSquares> StepSizes => _on ? _step : Span<StepSquares>.Empty;
 
     /// <summary>Starts an epoch: every sum back to zero, and every unit not yet seen active.</summary>
-    public void BeginEpoch()
+    /// <param name="on">
+    /// False records only what the epoch record itself needs, the gradient norms (then <see cref="Finish"/> gives null).
+    /// </param>
+    public void BeginEpoch(bool on)
     {
+        _on = on;
         Array.Clear(_gradient);
         Array.Clear(_update);
         Array.Clear(_ratio);

@@ -18,6 +18,9 @@ public sealed record EpochRecord(
     double GradientNormW2,
     double Seconds)
 {
-    /// <summary>What the epoch did to each parameter and to the hidden ReLUs; null when it was not recorded.</summary>
+    /// <summary>
+    /// What the epoch did to each parameter and to the hidden ReLUs (recorded by every epoch training runs); null in
+    /// records read from model files written before diagnostics were recorded.
+    /// </summary>
     public TrainingDiagnostics? Diagnostics { get; init; }
 }

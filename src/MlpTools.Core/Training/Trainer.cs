@@ -246,13 +246,13 @@ public static class Trainer
             Optimizer<T> optimizer = Optimizer<T>.For(_o, _w, carried);
             _state.OptimizerState = optimizer;
 
-            var diagnostics = new DiagnosticsRecorder<T>(_w.H, _o.RecordDiagnostics);
+            var diagnostics = new DiagnosticsRecorder<T>(_w.H);
 
             for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
             {
                 long epochStart = Stopwatch.GetTimestamp();
                 Rng.Shuffle(random, order);
-                diagnostics.BeginEpoch();
+                diagnostics.BeginEpoch(_o.RecordDiagnostics);
                 double lossSum = 0;
                 int correct = 0;
                 for (int batch = 0; batch < batches; batch++)
@@ -292,7 +292,7 @@ public static class Trainer
             Mlp<T> net = _net;
             BatchBuffers<T> buffers = net.LoadBatch(_train);
             var gradients = new ParameterSet<T>(_w.D, _w.H, _w.C);
-            var diagnostics = new DiagnosticsRecorder<T>(_w.H, _o.RecordDiagnostics);
+            var diagnostics = new DiagnosticsRecorder<T>(_w.H);
             // The point evaluated last: each evaluation's update is its move from there (the first has none).
             ParameterSet<T> previous = _w.Clone();
             int epoch = _firstEpoch - 1;
@@ -308,7 +308,7 @@ public static class Trainer
                 }
                 long start = Stopwatch.GetTimestamp();
                 Unflatten(point, _w);
-                diagnostics.BeginEpoch();
+                diagnostics.BeginEpoch(_o.RecordDiagnostics);
                 if (epoch >= _firstEpoch) diagnostics.Moved(previous, _w);
                 previous.CopyFrom(_w);
                 epoch++;

@@ -240,7 +240,10 @@ public sealed class TrainingOptions
     /// <summary>Seed for the shuffles; null draws one at random.</summary>
     public int? Seed { get => Optional<int>(nameof(Seed)); set => Put(nameof(Seed), value); }
 
-    /// <summary>Whether epochs record their <see cref="EpochRecord.Diagnostics"/>.</summary>
+    /// <summary>
+    /// Whether epochs record their <see cref="EpochRecord.Diagnostics"/> (always, but for the benchmark, which compares
+    /// epochs with and without them). Read at the start of every epoch, so it may change between the epochs of a run.
+    /// </summary>
     internal bool RecordDiagnostics { get; set; } = true;
 
     /// <summary>
