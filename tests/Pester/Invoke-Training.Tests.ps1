@@ -368,7 +368,9 @@ $net.StopReason
                 Invoke-Training -Epochs 3 -Seed 1 -ValidationFraction 0.2 -StreamHistory -NetworkVariable trained | Export-Csv -Path $log
             $rows = @(Import-Csv -Path $log)
             $rows.Count | Should -Be 3
-            $rows[0].PSObject.Properties.Name | Should -Be @('Epoch', 'Loss', 'Accuracy', 'ValidationLoss', 'ValidationAccuracy', 'LearningRate', 'GradientNormW1', 'GradientNormW2', 'Seconds')
+            $rows[0].PSObject.Properties.Name | Should -Be @('Epoch', 'Loss', 'Accuracy', 'ValidationLoss', 'ValidationAccuracy', 'LearningRate', 'GradientNormW1', 'GradientNormW2', 'Seconds', 'Diagnostics')
+            # A record's diagnostics are an object; in a CSV cell, its text (select the figures wanted as columns instead).
+            $rows[0].Diagnostics | Should -Match '^TrainingDiagnostics \{ W1 = ParameterDiagnostics \{ WeightNorm = \d'
             $trained | Should -BeOfType ([MlpTools.Core.Model.Mlp])
             $trained.History.Count | Should -Be 3
             [double]$rows[2].ValidationLoss | Should -Be $trained.History[2].ValidationLoss
@@ -427,7 +429,7 @@ $net.StopReason
             $w1 = foreach ($i in 1..64) { , @(foreach ($j in 1..8) { 0.02 * $random.NextDouble() - 0.01 }) }
             $w2 = foreach ($i in 1..8) { , @(foreach ($j in 1..10) { 0.2 * $random.NextDouble() - 0.1 }) }
             $dead = New-Mlp -Parameters @{ W1 = $w1; b1 = @(-1000) * 8; W2 = $w2; b2 = @(0) * 10 } |
-                Invoke-Training -Dataset $digits -Epochs 2 -Seed 1
+                Invoke-Training -Dataset $digits -Epochs 2 -Seed 1 -WarningAction SilentlyContinue    # it learns nothing, and is told so
             $dead.History.Diagnostics.DeadUnitShare | Should -Be @(1.0, 1.0)
             $dead.History.Diagnostics.ZeroActivationShare | Should -Be @(1.0, 1.0)
 
