@@ -11,6 +11,8 @@ It prints, in this order:
   - bench/MlpTools.Bench (built here in Release): the machine's fp32 peak, matrix-product GFLOP/s at the network's
     shapes and 1024^3, and seconds per Fashion-MNIST epoch (784-100-10 and 784-1024-10, batch 200; a synthetic set of
     that shape when the data is absent); with -Compare, the numpy and PyTorch peers interleaved with ours, as ratios;
+    then what the epochs' diagnostics (EpochRecord.Diagnostics) cost: epochs of one run with them on and off in turn,
+    as ratios on/off of wall-clock and CPU time, and the diagnostics' own kernels timed alone as a share of a batch;
   - module import time (fresh pwsh, median of 5);
   - Fashion-MNIST load time and peak memory (Import-Dataset, train and test), and the peak memory of a process that
     trains 784-100-10 on it, beside numpy's (the peers' load.py and mlp_numpy.py) when the peers and their Python

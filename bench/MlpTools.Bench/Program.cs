@@ -28,13 +28,16 @@ namespace MlpTools.Bench;
 ///   host's speed swings); and the micro-kernel alone on one core with its operands in cache;</item>
 /// <item>epoch: seconds per training epoch (Trainer.Train, 60,000 Fashion-MNIST samples, batch 200, SGD momentum 0.9,
 ///   lr 0.01, lambda 1e-4, float32), median [min-max] of the timed epochs after a warm-up epoch.</item>
+/// <item>diagnostics: what recording each epoch's diagnostics (EpochRecord.Diagnostics: norms, update/weight ratios,
+///   dead and zero ReLUs) costs: epochs of one run with them on and off in turn, as ratios on / off of the wall-clock
+///   medians and minima, of neighbouring epochs, and of the process's CPU time.</item>
 /// </list>
 /// With --compare it also runs the peers (bench/peers, or the folder --peers names) in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
 /// interleaved round by round with ours, and gemm.py) and prints ours / best peer.
 /// Options:
 /// <code>
 ///   --compare                 run the peers too
-///   --sections peak,gemm,epoch   which parts to run (default: all)
+///   --sections peak,gemm,epoch,diagnostics   which parts to run (default: all)
 ///   --rounds N                epoch rounds (each: 1 warm-up + --epochs timed epochs per contender); default 3
 ///   --epochs N                timed epochs per round; default 3
 ///   --hidden 100,1024         hidden sizes for the epoch benchmark
@@ -73,6 +76,7 @@ internal static class Program
         if (o.Sections.Contains("peak")) peak = MeasurePeak(o);
         if (o.Sections.Contains("gemm")) BenchGemm(o, peak, o.Sections.Contains("peak") ? () => MeasurePeak(o) : null);
         if (o.Sections.Contains("epoch")) BenchEpochs(o);
+        if (o.Sections.Contains("diagnostics")) BenchDiagnostics(o);
 
         if (o.JsonPath is not null) File.AppendAllLines(o.JsonPath, s_jsonLines);
         return 0;
@@ -432,16 +436,138 @@ internal static class Program
         yield return ("sklearn", "mlp_sklearn.py", " --mode epoch", new() { ["OPENBLAS_NUM_THREADS"] = "2" });
     }
 
+    /// <summary>
+    /// The diagnostics section: what recording the epochs' diagnostics costs. For each hidden size and round, one fresh
+    /// network trains a warm-up epoch and then 2 x --epochs epochs in the same run, with the diagnostics on and off in
+    /// turn (on, off, off, on, on, off, ...: each pair of neighbours is one on and one off, and a steady drift of the
+    /// host's speed weighs on both sides alike; the setting is read at the start of each epoch). Prints each side's
+    /// median and minimum wall-clock seconds (a busy host only ever adds time, so the minimum is the least disturbed),
+    /// the ratios on / off of both and the median ratio of neighbouring epochs, and the same ratios of the process's CPU
+    /// time (which the time the host gives to other processes does not inflate).
+    /// </summary>
+    private static void BenchDiagnostics(Options o)
+    {
+        Dataset data = LoadTrainingSet(out string source);
+        string rule = o.Optimizer == OptimizerKind.Sgd ? "SGD momentum 0.9, lr 0.01" : I($"{o.Optimizer}, lr 0.001");
+        Console.WriteLine(I($"== diagnostics: seconds per epoch with the epoch's diagnostics recorded (on) and not (off); {data.Count} samples ({source}), batch {Batch}, {rule}, float32"));
+        Console.WriteLine(I($"   {o.Rounds} round(s) per network of 1 warm-up + {2 * o.Epochs} epochs of one run, on and off in turn (on off off on on off ...)"));
+        foreach (int hidden in o.Hidden)
+        {
+            var on = new List<double>();
+            var off = new List<double>();
+            var pairs = new List<double>();
+            var cpuOn = new List<double>();
+            var cpuOff = new List<double>();
+            var cpuPairs = new List<double>();
+            for (int round = 0; round < o.Rounds; round++)
+            {
+                // The warm-up (epoch index 0) on; then pairs (1, 2), (3, 4), ...: on first in even pairs, off first in odd ones.
+                static bool OnInEpoch(int e) => e == 0 || (e - 1) % 2 == (e - 1) / 2 % 2;
+                TrainingOptions options = EpochOptions(1 + 2 * o.Epochs, round + 1, o.Optimizer);
+                var line = new List<string>();
+                TimeSpan cpuBefore = TimeSpan.Zero;
+                var callbacks = new TrainingCallbacks
+                {
+                    EpochEnded = r =>
+                    {
+                        // The process's CPU time since the previous epoch ended (the warm-up's counts from the start).
+                        TimeSpan cpuNow = Environment.CpuUsage.TotalTime;
+                        double cpu = (cpuNow - cpuBefore).TotalSeconds;
+                        cpuBefore = cpuNow;
+                        int e = r.Epoch - 1;
+                        options.RecordDiagnostics = OnInEpoch(e + 1);
+                        if (e == 0) return;
+                        bool recorded = r.Diagnostics is not null;
+                        (recorded ? on : off).Add(r.Seconds);
+                        (recorded ? cpuOn : cpuOff).Add(cpu);
+                        line.Add(I($"{(recorded ? "on" : "off")} {r.Seconds:F3}"));
+                        if (e % 2 == 0)
+                        {
+                            // Each pair's ratio on / off, whichever came first.
+                            double seconds = (recorded ? on : off)[^1], other = (recorded ? off : on)[^1];
+                            double cpuSeconds = (recorded ? cpuOn : cpuOff)[^1], cpuOther = (recorded ? cpuOff : cpuOn)[^1];
+                            pairs.Add(recorded ? seconds / other : other / seconds);
+                            cpuPairs.Add(recorded ? cpuSeconds / cpuOther : cpuOther / cpuSeconds);
+                        }
+                    },
+                };
+                options.RecordDiagnostics = OnInEpoch(0);
+                cpuBefore = Environment.CpuUsage.TotalTime;
+                Trainer.Train(Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: round + 1), data, options, callbacks: callbacks);
+                Console.WriteLine(I($"   round {round + 1} H={hidden,-5} {string.Join("  ", line)}"));
+            }
+            double medians = Median(on) / Median(off), minima = on.Min() / off.Min(), paired = Median(pairs);
+            double cpuMedians = Median(cpuOn) / Median(cpuOff), cpuMinima = cpuOn.Min() / cpuOff.Min(), cpuPaired = Median(cpuPairs);
+            Console.WriteLine(I($"  784-{hidden}-10 wall: on {Median(on):F3} s (min {on.Min():F3}), off {Median(off):F3} s (min {off.Min():F3}); on/off: medians {medians:F3}, minima {minima:F3}, neighbours {paired:F3}"));
+            Console.WriteLine(I($"  784-{hidden}-10 CPU:  on {Median(cpuOn):F3} s (min {cpuOn.Min():F3}), off {Median(cpuOff):F3} s (min {cpuOff.Min():F3}); on/off: medians {cpuMedians:F3}, minima {cpuMinima:F3}, neighbours {cpuPaired:F3}"));
+            // The same cost from its parts, timed alone (the least of many samples, which a busy host disturbs least):
+            // the diagnostics' own work in a batch, beside the batch's share of the fastest epoch without them.
+            (double measuredStep, double plainStep, double activity) = TimeDiagnosticKernels(hidden);
+            int batches = (data.Count + Batch - 1) / Batch;
+            double perBatch = measuredStep - plainStep + activity, batchTime = off.Min() / batches;
+            Console.WriteLine(I($"  784-{hidden}-10 parts: a batch's step {plainStep * 1e6:F1} us, measured {measuredStep * 1e6:F1} us; ReLU activity pass {activity * 1e6:F1} us; together {perBatch * 1e6:F1} us a batch, {100 * perBatch / batchTime:F1}% of a batch ({batchTime * 1e3:F3} ms at the fastest epoch off)"));
+            Emit(new
+            {
+                bench = "diagnostics", hidden, on_median = Median(on), off_median = Median(off), on_min = on.Min(), off_min = off.Min(),
+                step_us = plainStep * 1e6, measured_step_us = measuredStep * 1e6, activity_us = activity * 1e6, batch_ms = batchTime * 1e3,
+                ratio_medians = medians, ratio_minima = minima, ratio_neighbours_median = paired,
+                cpu_ratio_medians = cpuMedians, cpu_ratio_minima = cpuMinima, cpu_ratio_neighbours_median = cpuPaired,
+                on, off, cpu_on = cpuOn, cpu_off = cpuOff,
+            });
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>
+    /// Seconds per batch of the kernels the diagnostics add to a training step of 784-hidden-10 at batch 200, each the
+    /// least of many samples: the SGD momentum step of all four parameters measured and not, and the ReLU activity pass.
+    /// </summary>
+    private static (double MeasuredStep, double PlainStep, double Activity) TimeDiagnosticKernels(int hidden)
+    {
+        var random = new Random(3);
+        int[] sizes = { Inputs * hidden, hidden, hidden * Classes, Classes };
+        float[][] w = sizes.Select(n => Fill(random, n)).ToArray(), v = sizes.Select(n => new float[n]).ToArray();
+        float[][] g = sizes.Select(n => Fill(random, n).Select(x => 1e-3f * x).ToArray()).ToArray();
+        float[] hpre = Fill(random, Batch * hidden), peak = new float[hidden];
+        double sink = 0;
+        void Step(bool measure)
+        {
+            for (int k = 0; k < 4; k++) sink += Kernels.MomentumStep<float>(w[k], v[k], g[k], 0.9f, 0.01f, nesterov: false, measure).Update;
+        }
+        Action[] parts = { () => Step(false), () => Step(true), () => sink += Kernels.ReluActivity<float>(hpre, Batch, hidden, peak) };
+        // The parts take turns, one sample each, so a busy spell of the host weighs on all of them alike.
+        const int Calls = 20;
+        double[] best = { double.MaxValue, double.MaxValue, double.MaxValue };
+        for (int sample = 0; sample < 300; sample++)
+        {
+            for (int p = 0; p < parts.Length; p++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < Calls; i++) parts[p]();
+                best[p] = Math.Min(best[p], Stopwatch.GetElapsedTime(t0).TotalSeconds / Calls);
+            }
+        }
+        GC.KeepAlive(sink);
+        return (best[1], best[0], best[2]);
+    }
+
+    /// <summary>The epoch section's settings for <paramref name="epochs"/> epochs (momentum only for SGD, which alone takes it).</summary>
+    private static TrainingOptions EpochOptions(int epochs, int seed, OptimizerKind optimizer)
+    {
+        var options = new TrainingOptions
+        {
+            Epochs = epochs, BatchSize = Batch, LearningRate = optimizer == OptimizerKind.Sgd ? 0.01 : 0.001, Regularization = 1e-4,
+            Seed = seed, Optimizer = optimizer,
+        };
+        if (optimizer == OptimizerKind.Sgd) options.Momentum = 0.9;
+        return options;
+    }
+
     /// <summary>Trains a fresh 784-hidden-10 network for 1 + <paramref name="timed"/> epochs; returns the timed epochs' seconds and the last loss.</summary>
     private static (List<double> Seconds, double Loss) OurEpochs(Dataset data, int hidden, int timed, int seed, OptimizerKind optimizer)
     {
         Mlp net = Mlp.Create(Inputs, hidden, Classes, Precision.Single, seed: seed);
-        var options = new TrainingOptions
-        {
-            Epochs = 1 + timed, BatchSize = Batch, LearningRate = 0.01, Regularization = 1e-4, Momentum = 0.9, Seed = seed,
-            Optimizer = optimizer,
-        };
-        if (optimizer != OptimizerKind.Sgd) options.LearningRate = 0.001;
+        TrainingOptions options = EpochOptions(1 + timed, seed, optimizer);
         var seconds = new List<double>();
         double loss = double.NaN;
         var callbacks = new TrainingCallbacks
@@ -529,7 +655,7 @@ internal static class Program
     {
         public bool Compare { get; private set; }
         public bool Quick { get; private set; }
-        public HashSet<string> Sections { get; private set; } = new(StringComparer.Ordinal) { "peak", "gemm", "epoch" };
+        public HashSet<string> Sections { get; private set; } = new(StringComparer.Ordinal) { "peak", "gemm", "epoch", "diagnostics" };
         public int Rounds { get; private set; } = 3;
         public int Epochs { get; private set; } = 3;
         public int[] Hidden { get; private set; } = { 100, 1024 };
@@ -573,7 +699,7 @@ internal static class Program
                     case "--python": o.Python = Value(); break;
                     case "--openblas-coretype": o.OpenBlasCoreType = Value(); break;
                     case "--json": o.JsonPath = Value(); break;
-                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch --rounds N --epochs N --hidden 100,1024 --threads N --optimizer sgd|adam|rmsprop --peers DIR --python PATH --openblas-coretype X --json FILE");
+                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch,diagnostics --rounds N --epochs N --hidden 100,1024 --threads N --optimizer sgd|adam|rmsprop --peers DIR --python PATH --openblas-coretype X --json FILE");
                 }
             }
             if (o.Quick && !roundsGiven) o.Rounds = 1;

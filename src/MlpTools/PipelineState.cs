@@ -60,6 +60,14 @@ public static class PipelineState
     /// <summary>Type data's <c>Dataset</c> property: the dataset the network was made from or last trained on.</summary>
     public static Dataset? GetDataset(PSObject instance) => DatasetOf(Network(instance));
 
+    /// <summary>
+    /// Type data's hidden <c>Diagnostics</c> property of an epoch record (<see cref="TrainingDiagnostics.Of"/>): hidden so
+    /// that <c>$net.History | Export-Csv</c> keeps one flat column per figure, and there by name for
+    /// <c>$net.History[-1].Diagnostics.W1.UpdateRatio</c>.
+    /// </summary>
+    public static TrainingDiagnostics? GetEpochDiagnostics(PSObject instance) =>
+        instance?.BaseObject is EpochRecord record ? TrainingDiagnostics.Of(record) : null;
+
     /// <summary>Sets type data's <c>Dataset</c> property (null forgets it).</summary>
     public static void SetDataset(PSObject instance, Dataset? value) => SetDataset(Network(instance), value);
 }

@@ -20,6 +20,8 @@ Describe 'Default views' {
         @{ TypeName = 'MlpTools.Core.Data.Dataset' }
         @{ TypeName = 'MlpTools.Core.Model.Mlp' }
         @{ TypeName = 'MlpTools.Core.Training.EpochRecord' }
+        @{ TypeName = 'MlpTools.Core.Training.TrainingDiagnostics' }
+        @{ TypeName = 'MlpTools.Core.Training.ParameterDiagnostics' }
         @{ TypeName = 'MlpTools.Core.Model.Evaluation' }
         @{ TypeName = 'MlpTools.Core.Model.ConfusionMatrix' }
         @{ TypeName = 'MlpTools.Core.Inspection.GradientReport' }

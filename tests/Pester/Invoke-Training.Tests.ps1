@@ -369,6 +369,8 @@ $net.StopReason
             $rows = @(Import-Csv -Path $log)
             $rows.Count | Should -Be 3
             $rows[0].PSObject.Properties.Name | Should -Be @('Epoch', 'Loss', 'Accuracy', 'ValidationLoss', 'ValidationAccuracy', 'LearningRate', 'GradientNormW1', 'GradientNormW2', 'Seconds')
+            # The diagnostics stay on the records (a hidden property), not in the CSV's columns.
+            $trained.History[0].Diagnostics | Should -BeOfType ([MlpTools.Core.Training.TrainingDiagnostics])
             $trained | Should -BeOfType ([MlpTools.Core.Model.Mlp])
             $trained.History.Count | Should -Be 3
             [double]$rows[2].ValidationLoss | Should -Be $trained.History[2].ValidationLoss
@@ -387,6 +389,81 @@ $net.StopReason
             $types | Should -Contain ([MlpTools.Core.Model.Mlp[single]])
             $types | Should -Contain ([MlpTools.Core.Model.Mlp[double]])
             $types | Should -Contain ([MlpTools.Core.Training.EpochRecord])
+        }
+    }
+
+    Context 'Diagnostics' {
+        BeforeAll {
+            $scaled = $digits | New-Mlp -HiddenSize 16 -Seed 1 | Invoke-Training -Epochs 3 -Seed 1 -Scaling Standardize
+        }
+
+        It 'records on every epoch the norms and update ratio of W1, b1, W2 and b2, and the dead and zero ReLU shares' {
+            $scaled.History.Count | Should -Be 3
+            foreach ($record in $scaled.History) {
+                $d = $record.Diagnostics
+                $d | Should -BeOfType ([MlpTools.Core.Training.TrainingDiagnostics])
+                foreach ($name in 'W1', 'b1', 'W2', 'b2') {
+                    $d.$name | Should -BeOfType ([MlpTools.Core.Training.ParameterDiagnostics])
+                    $d.$name.WeightNorm | Should -BeGreaterThan 0
+                    $d.$name.GradientNorm | Should -BeGreaterThan 0
+                    $d.$name.UpdateNorm | Should -BeGreaterThan 0
+                    $d.$name.UpdateRatio | Should -BeGreaterThan 0
+                }
+                $d.DeadUnitShare | Should -BeGreaterOrEqual 0
+                $d.DeadUnitShare | Should -BeLessOrEqual 1
+                $d.ZeroActivationShare | Should -BeGreaterThan 0
+                $d.ZeroActivationShare | Should -BeLessThan 1
+                # The record's own gradient norms are the diagnostics'.
+                $d.W1.GradientNorm | Should -Be $record.GradientNormW1
+                $d.W2.GradientNorm | Should -Be $record.GradientNormW2
+            }
+            $ratio = $scaled.History[-1].Diagnostics.W1.UpdateRatio
+            $ratio | Should -BeOfType ([double])
+            # Digits with the default learning rate: within a factor of 10 of the rule of thumb, 1e-3.
+            $ratio | Should -BeGreaterThan 1e-4
+            $ratio | Should -BeLessThan 1e-2
+        }
+
+        It 'finds every ReLU dead in a network built with very negative hidden biases, and few after healthy training' {
+            $random = [Random]::new(1)
+            $w1 = foreach ($i in 1..64) { , @(foreach ($j in 1..8) { 0.02 * $random.NextDouble() - 0.01 }) }
+            $w2 = foreach ($i in 1..8) { , @(foreach ($j in 1..10) { 0.2 * $random.NextDouble() - 0.1 }) }
+            $dead = New-Mlp -Parameters @{ W1 = $w1; b1 = @(-1000) * 8; W2 = $w2; b2 = @(0) * 10 } |
+                Invoke-Training -Dataset $digits -Epochs 2 -Seed 1 -WarningAction SilentlyContinue    # it learns nothing, and is told so
+            $dead.History.Diagnostics.DeadUnitShare | Should -Be @(1.0, 1.0)
+            $dead.History.Diagnostics.ZeroActivationShare | Should -Be @(1.0, 1.0)
+
+            $healthy = $digits | New-Mlp -HiddenSize 64 -Seed 1 | Invoke-Training -Epochs 10 -Seed 1 -Scaling Standardize
+            $healthy.History[-1].Diagnostics.DeadUnitShare | Should -BeLessOrEqual 0.02
+        }
+
+        It 'keeps the diagnostics when the network is saved and loaded again' {
+            $path = Join-Path $TestDrive 'diagnostics.safetensors'
+            $scaled | Export-Mlp -Path $path
+            $loaded = Import-Mlp -Path $path
+            for ($i = 0; $i -lt 3; $i++) {
+                $loaded.History[$i].Diagnostics | Should -Be $scaled.History[$i].Diagnostics
+                $loaded.History[$i].Diagnostics.b2.UpdateRatio | Should -Be $scaled.History[$i].Diagnostics.b2.UpdateRatio
+            }
+        }
+
+        It 'leaves the history table and the -Verbose epoch lines as they were, and shows the diagnostics in a view of their own' {
+            $lines = @($spiral | New-Mlp -HiddenSize 8 -Seed 1 | Invoke-Training -Epochs 2 -Seed 1 -Verbose -NetworkVariable net 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            @($lines -match '^Epoch \d+: loss \d\.\d{4}, accuracy \d\.\d{4}, learning rate 0\.05, \|dW1\| \S+, \|dW2\| \S+, \d+\.\d{3} s$').Count | Should -Be 2
+            $net.History[-1].Diagnostics | Should -Not -BeNullOrEmpty
+
+            $table = $net.History | Out-String -Width 79    # an 80-column console
+            $table | Should -Match 'Epoch\s+Loss\s+Accuracy\s+ValLoss\s+ValAcc\s+LR\s+\|dW1\|\s+\|dW2\|\s+Seconds'
+            $table | Should -Not -Match 'Diagnostics|Parameter'
+            ($table -split '\r?\n' | Where-Object { $_.Length -gt 79 }) | Should -BeNullOrEmpty
+
+            $text = $net.History[-1].Diagnostics | Out-String -Width 79
+            foreach ($name in 'W1', 'b1', 'W2', 'b2') { $text | Should -Match "(?m)^$name\s+: norm \S+\s+grad \S+\s+update \S+\s+ratio \S+\s*$" }
+            $text | Should -Match '(?m)^DeadUnitShare\s+: \d\.\d{4}\s*$'
+            $text | Should -Match '(?m)^ZeroActivationShare\s+: \d\.\d{4}\s*$'
+            ($text -split '\r?\n' | Where-Object { $_.Length -gt 79 }) | Should -BeNullOrEmpty
+            $net.History[-1].Diagnostics.W1 | Out-String -Width 79 | Should -Match 'WeightNorm\s+GradientNorm\s+UpdateNorm\s+UpdateRatio'
         }
     }
 

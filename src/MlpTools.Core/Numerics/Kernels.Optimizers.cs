@@ -1,11 +1,26 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace MlpTools.Core.Numerics;
+
+/// <summary>
+/// How far one step moved a parameter array, as sums of squares: <see cref="Update"/> = sum_i (w_after[i] -
+/// w_before[i])^2 and <see cref="Before"/> = sum_i w_before[i]^2. Their square roots are ||update|| and ||w before||.
+/// </summary>
+internal readonly record struct StepSquares(double Update, double Before);
 
 /// <summary>
 /// The optimizers' in-place parameter updates (SGD with momentum, Adam, RMSProp): element-wise passes over a
 /// parameter array, its state arrays and its gradient, vectorized and split across the kernel threads.
 /// </summary>
+/// <remarks>
+/// Each can also measure the step it takes (<c>measure: true</c>): the sums of squares of <see cref="StepSquares"/>,
+/// taken in the same pass from the values it loads and stores, so measuring costs no extra pass over the arrays and
+/// changes no bit of what the step writes. The sums are taken in chunks of <see cref="UpdateChunk"/> elements whose
+/// partial sums are added in order in double, so they do not depend on the number of threads (within a chunk, see
+/// <see cref="UpdateRange{T}"/>). The plain reference is <see cref="ReferenceKernels.SquaredDistance{T}"/> and
+/// <see cref="ReferenceKernels.SumOfSquares{T}"/>.
+/// </remarks>
 internal static partial class Kernels
 {
     /// <summary>
@@ -17,10 +32,11 @@ internal static partial class Kernels
     /// </code>
     /// Element-wise, in the same roundings as the scalar loop <see cref="ReferenceKernels.MomentumStep{T}"/>.
     /// Large arrays are split across the kernel threads (element-wise, so the result does not depend on them).
+    /// With <paramref name="measure"/> it returns the step's <see cref="StepSquares"/> (otherwise zeros).
     /// </summary>
-    public static void MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov)
+    public static StepSquares MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero);
+        Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure);
 
     /// <summary>
     /// One step of Adam over a parameter array w, its moment estimates m and s and gradient g, with the bias
@@ -30,11 +46,12 @@ internal static partial class Kernels
     ///   s = b2 s + (1 - b2) g g
     ///   w -= lr m / (sqrt(s) + eps)
     /// </code>
-    /// In the same roundings as <see cref="ReferenceKernels.AdamStep{T}"/>; split across threads like <see cref="MomentumStep{T}"/>.
+    /// In the same roundings as <see cref="ReferenceKernels.AdamStep{T}"/>; split across threads and measured like
+    /// <see cref="MomentumStep{T}"/>.
     /// </summary>
-    public static void AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps)
+    public static StepSquares AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps);
+        Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure);
 
     /// <summary>
     /// One step of RMSProp over a parameter array w, its running mean square s and gradient g:
@@ -42,11 +59,12 @@ internal static partial class Kernels
     ///   s = rho s + (1 - rho) g g
     ///   w -= lr g / (sqrt(s) + eps)
     /// </code>
-    /// In the same roundings as <see cref="ReferenceKernels.RmsPropStep{T}"/>; split across threads like <see cref="MomentumStep{T}"/>.
+    /// In the same roundings as <see cref="ReferenceKernels.RmsPropStep{T}"/>; split across threads and measured like
+    /// <see cref="MomentumStep{T}"/>.
     /// </summary>
-    public static void RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps)
+    public static StepSquares RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero);
+        Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure);
 
     /// <summary>Arrays at least this long are worth splitting across threads.</summary>
     private const int ParallelElementwiseMinimum = 1 << 15;
@@ -74,43 +92,96 @@ internal static partial class Kernels
         public T* W, S1, S2, G;
         public int N;
         public T P0, P1, P2, P3;
+        public bool Measure;
     }
 
-    private static unsafe void Update<T>(UpdateRule rule, Span<T> w, Span<T> s1, Span<T> s2, ReadOnlySpan<T> g, T p0, T p1, T p2, T p3)
+    private static unsafe StepSquares Update<T>(UpdateRule rule, Span<T> w, Span<T> s1, Span<T> s2, ReadOnlySpan<T> g, T p0, T p1, T p2, T p3,
+        bool measure)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = w.Length;
         if (s1.Length < n || g.Length < n || (rule == UpdateRule.Adam && s2.Length < n))
             throw new ArgumentException($"An update of {n} parameters needs state and gradient arrays at least as long (got {s1.Length}, {s2.Length}, {g.Length}).");
+        int chunks = (n + UpdateChunk - 1) / UpdateChunk;
         fixed (T* pw = w, ps1 = s1, ps2 = s2, pg = g)
         {
-            var args = new UpdateArgs<T> { Rule = rule, W = pw, S1 = ps1, S2 = ps2, G = pg, N = n, P0 = p0, P1 = p1, P2 = p2, P3 = p3 };
+            var args = new UpdateArgs<T> { Rule = rule, W = pw, S1 = ps1, S2 = ps2, G = pg, N = n, P0 = p0, P1 = p1, P2 = p2, P3 = p3, Measure = measure };
             if (n >= ParallelElementwiseMinimum && KernelThreads.MaxThreads > 1 && IsVectorizable<T>() && KernelThreads.TryEnter())
             {
                 try
                 {
                     UpdateJob<T> job = UpdateJob<T>.Instance;
                     job.Args = args;
-                    KernelThreads.Run(job, (n + UpdateChunk - 1) / UpdateChunk);
+                    if (measure && job.Partials.Length < chunks) job.Partials = new StepSquares[chunks];
+                    KernelThreads.Run(job, chunks);
                     job.Args = default;
+                    return measure ? AddInOrder(job.Partials.AsSpan(0, chunks)) : default;
                 }
                 finally
                 {
                     KernelThreads.Exit();
                 }
-                return;
             }
-            UpdateRange(args, 0, n);
+            if (!measure)
+            {
+                UpdateRange(args, 0, n);
+                return default;
+            }
+            // The same chunks as the threads take, their sums added in the same order.
+            double update = 0, before = 0;
+            for (int c = 0; c < chunks; c++)
+            {
+                StepSquares part = UpdateRange(args, c * UpdateChunk, Math.Min(n, (c + 1) * UpdateChunk));
+                update += part.Update;
+                before += part.Before;
+            }
+            return new StepSquares(update, before);
         }
     }
 
-    /// <summary>Elements start..end-1 of an update, vectorized where the hardware allows; each element rounds as the scalar loop does.</summary>
-    private static unsafe void UpdateRange<T>(in UpdateArgs<T> a, int start, int end)
+    private static StepSquares AddInOrder(ReadOnlySpan<StepSquares> parts)
+    {
+        double update = 0, before = 0;
+        foreach (StepSquares part in parts)
+        {
+            update += part.Update;
+            before += part.Before;
+        }
+        return new StepSquares(update, before);
+    }
+
+    /// <summary>The sum of a vector's lanes, each widened to double first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double SumInDouble<T>(Vector<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Vector.Widen(Vector.As<T, float>(x), out Vector<double> lo, out Vector<double> hi);
+            return Vector.Sum(lo + hi);
+        }
+        return double.CreateTruncating(Vector.Sum(x));
+    }
+
+    /// <summary>
+    /// Elements start..end-1 of an update, vectorized where the hardware allows; each element rounds as the scalar loop
+    /// does. When measuring, returns the step's sums of squares over the range: the vector part's lanes summed (in double),
+    /// then the scalar tail's elements added in order (each in double).
+    /// </summary>
+    /// <remarks>
+    /// The vector part keeps its running sums in T, lane by lane: for float, at most <see cref="UpdateChunk"/> / 8 terms
+    /// a lane (a range is at most one chunk), so each sum is within about 2^11 u_float = 1.2e-4 of its value (Higham 3.1,
+    /// terms non-negative), and typically far closer; plenty for a diagnostic, at a third of the work of widening every
+    /// element to double, which made a measured step twice as slow as a plain one.
+    /// </remarks>
+    private static unsafe StepSquares UpdateRange<T>(in UpdateArgs<T> a, int start, int end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* w = a.W, s1 = a.S1, s2 = a.S2, g = a.G;
         int i = start, vc = Vector<T>.Count;
-        bool vector = IsVectorizable<T>();
+        bool vector = IsVectorizable<T>(), measure = a.Measure;
+        Vector<T> vUpdate = Vector<T>.Zero, vBefore = Vector<T>.Zero;
+        double update = 0, before = 0;
         switch (a.Rule)
         {
             case UpdateRule.Momentum:
@@ -127,15 +198,25 @@ internal static partial class Kernels
                         Vector<T> next = vmu * previous - vlr * Vector.Load(g + i);
                         next.Store(s1 + i);
                         Vector<T> step = nesterov ? v1mu * next - vmu * previous : next;
-                        (Vector.Load(w + i) + step).Store(w + i);
+                        Vector<T> old = Vector.Load(w + i), updated = old + step;
+                        updated.Store(w + i);
+                        if (measure)
+                        {
+                            Vector<T> d = updated - old;
+                            vUpdate += d * d;
+                            vBefore += old * old;
+                        }
                     }
                 }
+                if (measure) (update, before) = (SumInDouble(vUpdate), SumInDouble(vBefore));
                 for (; i < end; i++)
                 {
                     T previous = s1[i];
                     T next = mu * previous - lr * g[i];
                     s1[i] = next;
-                    w[i] += nesterov ? onePlusMu * next - mu * previous : next;
+                    T old = w[i];
+                    w[i] = old + (nesterov ? onePlusMu * next - mu * previous : next);
+                    if (measure) AddStepSquares(old, w[i], ref update, ref before);
                 }
                 break;
             }
@@ -152,9 +233,17 @@ internal static partial class Kernels
                         Vector<T> si = vb2 * Vector.Load(s2 + i) + v1b2 * gi * gi;
                         mi.Store(s1 + i);
                         si.Store(s2 + i);
-                        (Vector.Load(w + i) - vlr * mi / (Vector.SquareRoot(si) + veps)).Store(w + i);
+                        Vector<T> old = Vector.Load(w + i), updated = old - vlr * mi / (Vector.SquareRoot(si) + veps);
+                        updated.Store(w + i);
+                        if (measure)
+                        {
+                            Vector<T> d = updated - old;
+                            vUpdate += d * d;
+                            vBefore += old * old;
+                        }
                     }
                 }
+                if (measure) (update, before) = (SumInDouble(vUpdate), SumInDouble(vBefore));
                 for (; i < end; i++)
                 {
                     T gi = g[i];
@@ -162,7 +251,9 @@ internal static partial class Kernels
                     T si = b2 * s2[i] + oneMinusB2 * gi * gi;
                     s1[i] = mi;
                     s2[i] = si;
-                    w[i] -= lr * mi / (T.Sqrt(si) + eps);
+                    T old = w[i];
+                    w[i] = old - lr * mi / (T.Sqrt(si) + eps);
+                    if (measure) AddStepSquares(old, w[i], ref update, ref before);
                 }
                 break;
             }
@@ -177,19 +268,40 @@ internal static partial class Kernels
                         Vector<T> gi = Vector.Load(g + i);
                         Vector<T> si = vrho * Vector.Load(s1 + i) + v1rho * gi * gi;
                         si.Store(s1 + i);
-                        (Vector.Load(w + i) - vlr * gi / (Vector.SquareRoot(si) + veps)).Store(w + i);
+                        Vector<T> old = Vector.Load(w + i), updated = old - vlr * gi / (Vector.SquareRoot(si) + veps);
+                        updated.Store(w + i);
+                        if (measure)
+                        {
+                            Vector<T> d = updated - old;
+                            vUpdate += d * d;
+                            vBefore += old * old;
+                        }
                     }
                 }
+                if (measure) (update, before) = (SumInDouble(vUpdate), SumInDouble(vBefore));
                 for (; i < end; i++)
                 {
                     T gi = g[i];
                     T si = rho * s1[i] + oneMinusRho * gi * gi;
                     s1[i] = si;
-                    w[i] -= lr * gi / (T.Sqrt(si) + eps);
+                    T old = w[i];
+                    w[i] = old - lr * gi / (T.Sqrt(si) + eps);
+                    if (measure) AddStepSquares(old, w[i], ref update, ref before);
                 }
                 break;
             }
         }
+        return new StepSquares(update, before);
+    }
+
+    /// <summary>Adds one element's (after - before)^2 and before^2, in double, to the running sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddStepSquares<T>(T before, T after, ref double update, ref double weight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double b = double.CreateTruncating(before), d = double.CreateTruncating(after) - b;
+        update += d * d;
+        weight += b * b;
     }
 
     /// <summary>An update cut into chunks of <see cref="UpdateChunk"/> elements.</summary>
@@ -199,10 +311,14 @@ internal static partial class Kernels
         public static readonly UpdateJob<T> Instance = new();
         public UpdateArgs<T> Args;
 
+        /// <summary>Each chunk's sums of squares, when measuring (grown when an array needs more chunks).</summary>
+        public StepSquares[] Partials = Array.Empty<StepSquares>();
+
         public void Execute(int chunk)
         {
             int start = chunk * UpdateChunk;
-            UpdateRange(Args, start, Math.Min(Args.N, start + UpdateChunk));
+            StepSquares part = UpdateRange(Args, start, Math.Min(Args.N, start + UpdateChunk));
+            if (Args.Measure) Partials[chunk] = part;
         }
     }
 }

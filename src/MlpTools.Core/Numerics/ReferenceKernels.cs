@@ -11,7 +11,7 @@ namespace MlpTools.Core.Numerics;
 /// The products sum in double and round once, so a kernel is checked against a near-exact value within an error
 /// bound. Every other loop rounds exactly as its kernel promises to (the same operations on each element, sums in the
 /// same order), so the kernel must match it bit for bit; only SumOfSquares, which the kernel sums in interleaved
-/// partial sums, is compared within a bound.
+/// partial sums, is compared within a bound, and so are the other sums in double (SquaredDistance, a measured step's).
 /// </remarks>
 internal static class ReferenceKernels
 {
@@ -190,6 +190,36 @@ internal static class ReferenceKernels
         double s = 0;
         foreach (T v in x) s += double.CreateTruncating(v) * double.CreateTruncating(v);
         return s;
+    }
+
+    /// <summary>sum_i (a[i] - b[i])^2, each difference in double: the plain loop of a measured step's update sum.</summary>
+    public static double SquaredDistance<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = double.CreateTruncating(a[i]) - double.CreateTruncating(b[i]);
+            s += d * d;
+        }
+        return s;
+    }
+
+    /// <summary>peak[j] = Hpre[i,j] &gt; peak[j] ? Hpre[i,j] : peak[j], row by row; returns how many Hpre[i,j] are not &gt; 0.</summary>
+    public static long ReluActivity<T>(ReadOnlySpan<T> hpre, int rows, int cols, Span<T> peak)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long zeros = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                T v = hpre[i * cols + j];
+                if (v > peak[j]) peak[j] = v;
+                if (!(v > T.Zero)) zeros++;
+            }
+        }
+        return zeros;
     }
 
     /// <summary>True when no element is NaN or infinite.</summary>

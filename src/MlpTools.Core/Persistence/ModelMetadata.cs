@@ -70,7 +70,11 @@ internal sealed record ModelDescription(
 ///   mlptools.preprocessing     (optional) JSON object: kind ("standardize", "minmax"), offsets and scales (D numbers each)
 ///   mlptools.history           JSON array, one object per epoch: epoch, loss, accuracy, validation_loss and
 ///                              validation_accuracy (null when not measured), learning_rate, gradient_norm_w1,
-///                              gradient_norm_w2, seconds
+///                              gradient_norm_w2, seconds, and (optional: absent or null when not recorded) diagnostics,
+///                              a flat JSON object of numbers: for each P of w1, b1, w2, b2 weight_norm_P,
+///                              gradient_norm_P, update_norm_P and update_ratio_P; then dead_unit_share and
+///                              zero_activation_share (see TrainingDiagnostics). Flat, so a history stays three levels
+///                              deep and readers that know no diagnostics (they ignore the key) still read it
 ///   mlptools.best_epoch        (optional) decimal
 ///   mlptools.stop_reason       free text
 ///   mlptools.sha256            SHA-256 of the data buffer (all tensor bytes), lowercase hex
@@ -277,9 +281,35 @@ internal static class ModelMetadata
             WriteDouble(w, "gradient_norm_w1", r.GradientNormW1);
             WriteDouble(w, "gradient_norm_w2", r.GradientNormW2);
             WriteDouble(w, "seconds", r.Seconds);
+            if (r.Diagnostics is { } d) WriteDiagnostics(w, d);
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    /// <summary>The keys of one parameter's diagnostics in a history's "diagnostics" object ("weight_norm_w1", ...).</summary>
+    private static (string Weight, string Gradient, string Update, string Ratio) DiagnosticKeys(string parameter)
+    {
+        string p = parameter.ToLowerInvariant();
+        return ("weight_norm_" + p, "gradient_norm_" + p, "update_norm_" + p, "update_ratio_" + p);
+    }
+
+    private static void WriteDiagnostics(Utf8JsonWriter w, TrainingDiagnostics d)
+    {
+        w.WriteStartObject("diagnostics");
+        ParameterDiagnostics[] parameters = { d.W1, d.b1, d.W2, d.b2 };
+        for (int k = 0; k < 4; k++)
+        {
+            ParameterDiagnostics p = parameters[k];
+            var (weight, gradient, update, ratio) = DiagnosticKeys(ParameterSet<float>.Names[k]);
+            WriteDouble(w, weight, p.WeightNorm);
+            WriteDouble(w, gradient, p.GradientNorm);
+            WriteDouble(w, update, p.UpdateNorm);
+            WriteDouble(w, ratio, p.UpdateRatio);
+        }
+        WriteDouble(w, "dead_unit_share", d.DeadUnitShare);
+        WriteDouble(w, "zero_activation_share", d.ZeroActivationShare);
+        w.WriteEndObject();
     }
 
     // ---- reading ----
@@ -376,9 +406,46 @@ internal static class ModelMetadata
                 ? k : throw Bad(Invariant.Format($"epoch {history.Count + 1} has no whole-number 'epoch'"));
             history.Add(new EpochRecord(epoch, Number(f, "loss"), Number(f, "accuracy"),
                 OptionalNumber(f, "validation_loss"), OptionalNumber(f, "validation_accuracy"), Number(f, "learning_rate"),
-                Number(f, "gradient_norm_w1"), Number(f, "gradient_norm_w2"), Number(f, "seconds")));
+                Number(f, "gradient_norm_w1"), Number(f, "gradient_norm_w2"), Number(f, "seconds"))
+            {
+                // Optional: files written before epochs recorded diagnostics have none.
+                Diagnostics = f.TryGetValue("diagnostics", out JsonElement d) && d.ValueKind != JsonValueKind.Null ? ReadDiagnostics(d, epoch) : null,
+            });
         }
         return history;
+    }
+
+    private static TrainingDiagnostics ReadDiagnostics(JsonElement e, int epoch)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+            throw Bad(Invariant.Format($"epoch {epoch} has 'diagnostics' {e.ValueKind}, not an object of numbers"));
+        var parameters = new ParameterDiagnostics[4];
+        try
+        {
+            var f = Fields(e);
+            // Norms and ratios are >= 0 and shares in [0, 1]; NaN stands for "not measured" (no step, a zero weight).
+            double Norm(string key)
+            {
+                double v = Number(f, key);
+                return double.IsNaN(v) || v >= 0 ? v : throw Bad(Invariant.Format($"'{key}' is {v}, not a number >= 0"));
+            }
+            double Share(string key)
+            {
+                double v = Number(f, key);
+                return double.IsNaN(v) || (v >= 0 && v <= 1) ? v : throw Bad(Invariant.Format($"'{key}' is {v}, not a share from 0 to 1"));
+            }
+            for (int k = 0; k < 4; k++)
+            {
+                var (weight, gradient, update, ratio) = DiagnosticKeys(ParameterSet<float>.Names[k]);
+                parameters[k] = new ParameterDiagnostics(Norm(weight), Norm(gradient), Norm(update), Norm(ratio));
+            }
+            return new TrainingDiagnostics(parameters[0], parameters[1], parameters[2], parameters[3],
+                Share("dead_unit_share"), Share("zero_activation_share"));
+        }
+        catch (BadValueException ex)
+        {
+            throw Bad(Invariant.Format($"epoch {epoch}'s diagnostics: {ex.Message}"));
+        }
     }
 
     private static Dictionary<string, JsonElement> Fields(JsonElement e)

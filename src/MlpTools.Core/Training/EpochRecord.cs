@@ -18,6 +18,11 @@ public sealed record EpochRecord(
     double GradientNormW2,
     double Seconds)
 {
-    /// <summary>What the epoch did to each parameter and to the hidden ReLUs; null when it was not recorded.</summary>
-    public TrainingDiagnostics? Diagnostics { get; init; }
+    /// <summary>
+    /// What the epoch did to each parameter and to the hidden ReLUs (recorded by every epoch training runs); null in
+    /// records read from model files written before diagnostics were recorded. Read it with
+    /// <see cref="TrainingDiagnostics.Of"/>; PowerShell shows it as the record's Diagnostics property (hidden, so a
+    /// history exported as CSV keeps one flat column per figure).
+    /// </summary>
+    internal TrainingDiagnostics? Diagnostics { get; init; }
 }

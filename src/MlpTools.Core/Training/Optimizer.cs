@@ -119,8 +119,12 @@ internal abstract class Optimizer<T> : Optimizer
         return first.D == shape.D && first.H == shape.H && first.C == shape.C;
     }
 
-    /// <summary>One step: update <paramref name="w"/> in place from <paramref name="g"/>.</summary>
-    public abstract void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate);
+    /// <summary>
+    /// One step: update <paramref name="w"/> in place from <paramref name="g"/>. When <paramref name="measured"/> is not
+    /// empty (one entry per parameter, in the order of <see cref="ParameterSet{T}.Names"/>), it receives how far the step
+    /// moved each parameter, measured in the same pass (the weights are the same bits either way).
+    /// </summary>
+    public abstract void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default);
 
     /// <inheritdoc />
     public override Optimizer Clone()
@@ -160,11 +164,16 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
 
     public bool Nesterov => (bool)Setting(nameof(TrainingOptions.Nesterov));
 
-    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
+    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
     {
         T mu = T.CreateTruncating(Momentum), lr = T.CreateTruncating(learningRate);
         ParameterSet<T> velocity = Slots["velocity"];
-        for (int k = 0; k < 4; k++) Numerics.Kernels.MomentumStep<T>(w[k], velocity[k], g[k], mu, lr, Nesterov);
+        bool measure = !measured.IsEmpty;
+        for (int k = 0; k < 4; k++)
+        {
+            Numerics.StepSquares size = Numerics.Kernels.MomentumStep<T>(w[k], velocity[k], g[k], mu, lr, Nesterov, measure);
+            if (measure) measured[k] = size;
+        }
         StepCount++;
     }
 }
@@ -179,7 +188,7 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
     public double Beta2 => Number(nameof(TrainingOptions.Beta2));
     public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
-    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
+    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
     {
         StepCount++;
         T b1 = T.CreateTruncating(Beta1), b2 = T.CreateTruncating(Beta2);
@@ -187,7 +196,12 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
         double c1 = 1 - Math.Pow(Beta1, StepCount), c2 = Math.Sqrt(1 - Math.Pow(Beta2, StepCount));
         T lrT = T.CreateTruncating(learningRate * c2 / c1), epsT = T.CreateTruncating(Epsilon * c2);
         ParameterSet<T> m = Slots["m"], v = Slots["v"];
-        for (int k = 0; k < 4; k++) Numerics.Kernels.AdamStep<T>(w[k], m[k], v[k], g[k], b1, b2, lrT, epsT);
+        bool measure = !measured.IsEmpty;
+        for (int k = 0; k < 4; k++)
+        {
+            Numerics.StepSquares size = Numerics.Kernels.AdamStep<T>(w[k], m[k], v[k], g[k], b1, b2, lrT, epsT, measure);
+            if (measure) measured[k] = size;
+        }
     }
 }
 
@@ -200,11 +214,16 @@ internal sealed class RmsPropOptimizer<T> : Optimizer<T>
     public double Rho => Number(nameof(TrainingOptions.Rho));
     public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
-    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate)
+    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
     {
         T rho = T.CreateTruncating(Rho), eps = T.CreateTruncating(Epsilon), lr = T.CreateTruncating(learningRate);
         ParameterSet<T> s = Slots["meanSquare"];
-        for (int k = 0; k < 4; k++) Numerics.Kernels.RmsPropStep<T>(w[k], s[k], g[k], rho, lr, eps);
+        bool measure = !measured.IsEmpty;
+        for (int k = 0; k < 4; k++)
+        {
+            Numerics.StepSquares size = Numerics.Kernels.RmsPropStep<T>(w[k], s[k], g[k], rho, lr, eps, measure);
+            if (measure) measured[k] = size;
+        }
         StepCount++;
     }
 }

@@ -246,11 +246,14 @@ public static class Trainer
             Optimizer<T> optimizer = Optimizer<T>.For(_o, _w, carried);
             _state.OptimizerState = optimizer;
 
+            var diagnostics = new DiagnosticsRecorder<T>(_w.H);
+
             for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
             {
                 long epochStart = Stopwatch.GetTimestamp();
                 Rng.Shuffle(random, order);
-                double lossSum = 0, normW1 = 0, normW2 = 0;
+                diagnostics.BeginEpoch(_o.RecordDiagnostics);
+                double lossSum = 0;
                 int correct = 0;
                 for (int batch = 0; batch < batches; batch++)
                 {
@@ -264,14 +267,16 @@ public static class Trainer
                     if (!double.IsFinite(loss.Total)) throw Diverged(epoch, batch + 1, batches, loss.Total);
                     lossSum += loss.Total * m;
                     correct += FusedBackprop.CountCorrect(buffers, m, _w.C);
+                    diagnostics.Activations(buffers.Hpre, m);
                     FusedBackprop.Backward(_w, buffers, m, _o.Regularization, gradients);
-                    normW1 += Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W1));
-                    normW2 += Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W2));
-                    optimizer.Step(_w, gradients, _learningRate);
+                    diagnostics.Gradients(gradients);
+                    optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes);
+                    diagnostics.StepMeasured();
                     _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
                 }
                 if (!_w.AllFinite()) throw Diverged(epoch, batches, batches, double.NaN);
-                string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, normW1 / batches, normW2 / batches, epochStart);
+                string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, diagnostics.GradientNorm(0), diagnostics.GradientNorm(2), epochStart,
+                    diagnostics.Finish(_w));
                 if (stop is not null) return stop;
             }
             return "Completed " + Invariant.Plural(_o.Epochs, "epoch");
@@ -287,6 +292,9 @@ public static class Trainer
             Mlp<T> net = _net;
             BatchBuffers<T> buffers = net.LoadBatch(_train);
             var gradients = new ParameterSet<T>(_w.D, _w.H, _w.C);
+            var diagnostics = new DiagnosticsRecorder<T>(_w.H);
+            // The point evaluated last: each evaluation's update is its move from there (the first has none).
+            ParameterSet<T> previous = _w.Clone();
             int epoch = _firstEpoch - 1;
             string? stop = null;
 
@@ -300,15 +308,20 @@ public static class Trainer
                 }
                 long start = Stopwatch.GetTimestamp();
                 Unflatten(point, _w);
+                diagnostics.BeginEpoch(_o.RecordDiagnostics);
+                if (epoch >= _firstEpoch) diagnostics.Moved(previous, _w);
+                previous.CopyFrom(_w);
                 epoch++;
                 BatchLoss loss = FusedBackprop.Forward(_w, buffers, n, _o.Regularization, withGradientSeed: true, _classWeights);
                 if (!double.IsFinite(loss.Total)) throw Diverged(epoch, 1, 1, loss.Total);
                 int correct = FusedBackprop.CountCorrect(buffers, n, _w.C);
+                diagnostics.Activations(buffers.Hpre, n);
                 FusedBackprop.Backward(_w, buffers, n, _o.Regularization, gradients);
-                double gw1 = Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W1)), gw2 = Math.Sqrt(Numerics.Kernels.SumOfSquares<T>(gradients.W2));
+                diagnostics.Gradients(gradients);
                 var result = (loss.Total, Flatten(gradients));
                 _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, 1, 1, loss.Total, _clock.Elapsed));
-                stop = EndEpoch(epoch, loss.Total, (double)correct / n, gw1, gw2, start);
+                stop = EndEpoch(epoch, loss.Total, (double)correct / n, diagnostics.GradientNorm(0), diagnostics.GradientNorm(2), start,
+                    diagnostics.Finish(_w));
                 if (stop is null && epoch >= LastEpoch) stop = "Completed " + Invariant.Plural(_o.Epochs, "epoch");
                 return result;
             }
@@ -354,7 +367,8 @@ public static class Trainer
         }
 
         /// <summary>Records the epoch, tracks the best weights and applies schedules; returns a stop reason to end training.</summary>
-        private string? EndEpoch(int epoch, double loss, double accuracy, double normW1, double normW2, long started)
+        private string? EndEpoch(int epoch, double loss, double accuracy, double normW1, double normW2, long started,
+            TrainingDiagnostics? diagnostics)
         {
             double? valLoss = null, valAcc = null;
             if (_validation is not null)
@@ -365,7 +379,7 @@ public static class Trainer
             }
             double rate = _o.Optimizer == OptimizerKind.Lbfgs ? double.NaN : _learningRate;
             var record = new EpochRecord(epoch, loss, accuracy, valLoss, valAcc, rate, normW1, normW2,
-                Stopwatch.GetElapsedTime(started).TotalSeconds);
+                Stopwatch.GetElapsedTime(started).TotalSeconds) { Diagnostics = diagnostics };
             _state.Add(record);
 
             // Higher is better for accuracy; lower for the losses. Compare as "score = larger is better".

@@ -241,6 +241,12 @@ public sealed class TrainingOptions
     public int? Seed { get => Optional<int>(nameof(Seed)); set => Put(nameof(Seed), value); }
 
     /// <summary>
+    /// Whether epochs record their <see cref="EpochRecord.Diagnostics"/> (always, but for the benchmark, which compares
+    /// epochs with and without them). Read at the start of every epoch, so it may change between the epochs of a run.
+    /// </summary>
+    internal bool RecordDiagnostics { get; set; } = true;
+
+    /// <summary>
     /// Throws a clear error naming the first setting given that is out of range (<c>Invalid&lt;Setting&gt;</c>), or that
     /// does not apply to the optimizer (<c>ParameterNotApplicable</c>); both InvalidArgument.
     /// </summary>
@@ -261,7 +267,7 @@ public sealed class TrainingOptions
     /// <summary>A copy of these settings.</summary>
     public TrainingOptions Clone()
     {
-        var copy = new TrainingOptions();
+        var copy = new TrainingOptions { RecordDiagnostics = RecordDiagnostics };
         foreach (var (name, value) in _given) copy._given[name] = value;
         return copy;
     }

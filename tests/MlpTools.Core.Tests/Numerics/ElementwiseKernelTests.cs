@@ -314,6 +314,121 @@ public class ElementwiseKernelTests
         Assert.True(Math.Abs(loss - expectedLoss) <= 1e-5 * expectedLoss);
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void ReluActivity_matches_reference(int rows, int cols)
+    {
+        Both(rows, cols, static (r, c, random) => Check<float>(r, c, random));
+        Both(rows, cols, static (r, c, random) => Check<double>(r, c, random));
+
+        static void Check<T>(int rows, int cols, Random random)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            // Two batches into the same peaks, as an epoch takes them; the second starts from the first's peaks.
+            for (int batch = 0; batch < 2; batch++)
+            {
+                T[] h = Values<T>(random, rows * cols, withSpecials: true);
+                T[] peak1 = new T[cols], peak2 = new T[cols];
+                if (batch == 1)
+                {
+                    peak1 = Values<T>(random, cols, withSpecials: false).Select(v => T.Abs(v)).ToArray();
+                    peak2 = (T[])peak1.Clone();
+                }
+                long expected = ReferenceKernels.ReluActivity<T>(h, rows, cols, peak1);
+                long actual = Kernels.ReluActivity<T>(h, rows, cols, peak2);
+                Assert.Equal(expected, actual);
+                AssertBits(peak1, peak2);
+            }
+        }
+    }
+
+    [Fact]
+    public void ReluActivity_counts_the_zero_activations_and_keeps_each_units_largest_preactivation()
+    {
+        // 3 samples x 2 units (row-major): unit 0 is active once; unit 1 never is (0, -0 and -2 are all <= 0).
+        float[] h = { -1f, 0f, 2.5f, -0f, -3f, -2f };
+        float[] peak = new float[2];
+        Assert.Equal(5, Kernels.ReluActivity<float>(h, 3, 2, peak));
+        Assert.Equal(2.5f, peak[0]);
+        Assert.False(peak[1] > 0);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(17)]
+    [InlineData(78_400)]
+    public void SquaredDistance_matches_reference(int n)
+    {
+        Check<float>(n);
+        Check<double>(n);
+
+        static void Check<T>(int n)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(n);
+            T[] a = Values<T>(random, n, false), b = Values<T>(random, n, false);
+            // The same terms in double, summed in another order: within 2 (n - 1) u_double of each other (see SumOfSquares).
+            double expected = ReferenceKernels.SquaredDistance<T>(a, b), actual = Kernels.SquaredDistance<T>(a, b);
+            Assert.True(Math.Abs(actual - expected) <= 2 * n * Math.Pow(2, -53) * expected, $"{actual:R} vs {expected:R}");
+            Assert.Equal(0.0, Kernels.SquaredDistance<T>(a, a));
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(1000)]
+    [InlineData(100_003)]
+    public void Measured_steps_write_the_same_bits_and_measure_their_move(int n)
+    {
+        Check<float>(n);
+        Check<double>(n);
+
+        static void Check<T>(int n)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(n);
+            T[] w = Values<T>(random, n, false), g = Values<T>(random, n, false), v = Values<T>(random, n, false);
+            T[] s = Values<T>(random, n, false).Select(x => x * x).ToArray();
+            T mu = T.CreateTruncating(0.9), lr = T.CreateTruncating(0.01), b1 = T.CreateTruncating(0.9), b2 = T.CreateTruncating(0.999);
+            T eps = T.CreateTruncating(1e-8);
+            var steps = new (string Name, Func<T[], T[], T[], bool, StepSquares> Step)[]
+            {
+                ("momentum", (wi, si, ti, measure) => Kernels.MomentumStep<T>(wi, si, g, mu, lr, nesterov: false, measure)),
+                ("nesterov", (wi, si, ti, measure) => Kernels.MomentumStep<T>(wi, si, g, mu, lr, nesterov: true, measure)),
+                ("adam", (wi, si, ti, measure) => Kernels.AdamStep<T>(wi, si, ti, g, b1, b2, lr, eps, measure)),
+                ("rmsprop", (wi, si, ti, measure) => Kernels.RmsPropStep<T>(wi, ti, g, mu, lr, eps, measure)),
+            };
+            foreach (var (name, step) in steps)
+            {
+                T[] plainW = (T[])w.Clone(), plainS = (T[])v.Clone(), plainT = (T[])s.Clone();
+                T[] measuredW = (T[])w.Clone(), measuredS = (T[])v.Clone(), measuredT = (T[])s.Clone();
+                StepSquares none = step(plainW, plainS, plainT, false);
+                StepSquares size = step(measuredW, measuredS, measuredT, true);
+                // Measuring changes nothing the step writes.
+                AssertBits(plainW, measuredW);
+                AssertBits(plainS, measuredS);
+                AssertBits(plainT, measuredT);
+                Assert.Equal(default, none);
+                // The sums are those of the plain loops, in another order and, for float, with the vector lanes' running
+                // sums kept in float: at most 16384 / 8 = 2048 terms a lane, each within u_float of its value.
+                double update = ReferenceKernels.SquaredDistance<T>(measuredW, w), before = ReferenceKernels.SumOfSquares<T>(w);
+                double bound = typeof(T) == typeof(float) ? 2100 * Math.Pow(2, -24) : 2 * n * Math.Pow(2, -53);
+                Assert.True(update > 0, name);
+                Assert.True(Math.Abs(size.Update - update) <= bound * update, $"{name}: update {size.Update:R} vs {update:R}");
+                Assert.True(Math.Abs(size.Before - before) <= bound * before, $"{name}: before {size.Before:R} vs {before:R}");
+
+                // Chunked in the same way on one thread as on several: the same bits.
+                StepSquares one = default, many = default;
+                KernelDeterminismTests.WithThreads(1, () => one = step((T[])w.Clone(), (T[])v.Clone(), (T[])s.Clone(), true));
+                KernelDeterminismTests.WithThreads(KernelThreads.MaxThreads, () => many = step((T[])w.Clone(), (T[])v.Clone(), (T[])s.Clone(), true));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(one.Update), BitConverter.DoubleToInt64Bits(many.Update));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(one.Before), BitConverter.DoubleToInt64Bits(many.Before));
+            }
+        }
+    }
+
     private static void Both(int rows, int cols, Action<int, int, Random> check) => check(rows, cols, new Random(rows * 1000 + cols));
 
     /// <summary>Uniform in [-1, 1); with specials, also zeros of both signs, NaN and infinities.</summary>

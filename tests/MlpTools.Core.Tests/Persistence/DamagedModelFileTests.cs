@@ -380,6 +380,109 @@ public class DamagedModelFileTests
         if (key != ModelMetadata.DataSha256) Assert.Contains(key, ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>The valid file with the first epoch's "diagnostics" value replaced by <paramref name="json"/> (raw JSON text).</summary>
+    private static RawModel WithFirstDiagnostics(string json)
+    {
+        var model = RawModel.Parse(Valid);
+        var history = JsonNode.Parse(model.Metadata[ModelMetadata.History])!.AsArray();
+        history[0]!.AsObject()["diagnostics"] = "PLACEHOLDER";
+        model.Metadata[ModelMetadata.History] = history.ToJsonString().Replace("\"PLACEHOLDER\"", json, StringComparison.Ordinal);
+        return model;
+    }
+
+    private static string ValidDiagnostics()
+    {
+        var model = RawModel.Parse(Valid);
+        var history = JsonNode.Parse(model.Metadata[ModelMetadata.History])!.AsArray();
+        return history[0]!["diagnostics"]!.ToJsonString();
+    }
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("[1, 2]")]
+    [InlineData("\"none\"")]
+    [InlineData("{}")]
+    [InlineData("DROP:update_ratio_w2")]
+    [InlineData("SET:weight_norm_b1:\"big\"")]
+    [InlineData("SET:gradient_norm_w1:-1")]
+    [InlineData("SET:update_ratio_b2:\"-Infinity\"")]
+    [InlineData("SET:dead_unit_share:1.5")]
+    [InlineData("SET:zero_activation_share:-0.25")]
+    [InlineData("SET:update_norm_w1:{\"x\": 1}")]
+    [InlineData("SET:dead_unit_share:null")]
+    [InlineData("TWICE:weight_norm_w2")]
+    public void Malformed_diagnostics_in_the_history_are_refused(string damage)
+    {
+        string json = damage;
+        string valid = ValidDiagnostics();
+        string[] parts = damage.Split(':', 3);
+        string Key(string key) => "\"" + key + "\":";
+        int At(string key) => valid.IndexOf(Key(key), StringComparison.Ordinal);
+        int End(int start)
+        {
+            int comma = valid.IndexOf(',', start), close = valid.IndexOf('}', start);
+            return comma < 0 ? close : Math.Min(comma, close);
+        }
+        switch (parts[0])
+        {
+            case "DROP":
+            {
+                int start = At(parts[1]), end = End(start);
+                json = valid.Remove(start, end - start + (valid[end] == ',' ? 1 : 0));
+                break;
+            }
+            case "SET":
+            {
+                int start = At(parts[1]) + Key(parts[1]).Length, end = End(start);
+                json = valid[..start] + parts[2] + valid[end..];
+                break;
+            }
+            case "TWICE":
+            {
+                int start = At(parts[1]), end = End(start);
+                json = valid.Insert(start, valid[start..end] + ",");
+                break;
+            }
+        }
+        Assert.NotEqual(valid, json);
+        MlpException ex = Refused(WithFirstDiagnostics(json).Build(), "ModelMetadataInvalid");
+        Assert.Contains(ModelMetadata.History, ex.Message, StringComparison.Ordinal);
+        // A value nested deeper than a history may go is refused by the JSON reader, before any key is read.
+        if (!damage.EndsWith('}')) Assert.Contains("diagnostics", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_history_without_diagnostics_or_with_null_ones_still_loads()
+    {
+        SavedModel valid = ModelFileFixtures.Read(Valid);
+        Assert.All(valid.Training.History, r => Assert.NotNull(r.Diagnostics));
+
+        // As files written before epochs recorded diagnostics: no key at all.
+        var model = RawModel.Parse(Valid);
+        var history = JsonNode.Parse(model.Metadata[ModelMetadata.History])!.AsArray();
+        foreach (JsonNode? epoch in history) Assert.True(epoch!.AsObject().Remove("diagnostics"));
+        model.Metadata[ModelMetadata.History] = history.ToJsonString();
+        SavedModel without = ModelFileFixtures.Read(model.Build());
+        Assert.All(without.Training.History, r => Assert.Null(r.Diagnostics));
+        Assert.Equal(valid.Training.History.Select(r => r with { Diagnostics = null }), without.Training.History);
+
+        SavedModel nulled = ModelFileFixtures.Read(WithFirstDiagnostics("null").Build());
+        Assert.Null(nulled.Training.History[0].Diagnostics);
+        Assert.Equal(valid.Training.History[1], nulled.Training.History[1]);
+    }
+
+    [Fact]
+    public void Unknown_keys_in_an_epoch_and_in_its_diagnostics_are_ignored()
+    {
+        SavedModel valid = ModelFileFixtures.Read(Valid);
+        var model = RawModel.Parse(Valid);
+        var history = JsonNode.Parse(model.Metadata[ModelMetadata.History])!.AsArray();
+        history[0]!.AsObject()["someone.else"] = 1;
+        history[0]!["diagnostics"]!.AsObject()["curvature_w1"] = "flat";
+        model.Metadata[ModelMetadata.History] = history.ToJsonString();
+        Assert.Equal(valid.Training.History, ModelFileFixtures.Read(model.Build()).Training.History);
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]

@@ -37,7 +37,10 @@ public class ModelFileTests
         Assert.Equal(ModelFileFixtures.Bits(model), ModelFileFixtures.Bits(saved));
         Assert.Equal(net.ClassNames, loaded.ClassNames);
         Assert.Equal(net.FeatureNames, loaded.FeatureNames);
+        // Records compare by value, their diagnostics included.
+        Assert.All(model.Training.History, r => Assert.NotNull(r.Diagnostics));
         Assert.Equal(model.Training.History, saved.Training.History);
+        Assert.Equal(model.Training.History.Select(r => r.Diagnostics), saved.Training.History.Select(r => r.Diagnostics));
         Assert.Equal(model.Training.BestEpoch, saved.Training.BestEpoch);
         Assert.Equal(model.Training.StopReason, saved.Training.StopReason);
         Assert.Equal(model.Training.Optimizer, saved.Training.Optimizer);
@@ -100,6 +103,34 @@ public class ModelFileTests
             double?[] y = { b.Loss, b.Accuracy, b.ValidationLoss, b.ValidationAccuracy, b.LearningRate, b.GradientNormW1, b.GradientNormW2, b.Seconds };
             Assert.Equal(a.Epoch, b.Epoch);
             Assert.Equal(x.Select(v => v is null ? (long?)null : ModelFileFixtures.DoubleBits(v.Value)), y.Select(v => v is null ? (long?)null : ModelFileFixtures.DoubleBits(v.Value)));
+        }
+    }
+
+    [Fact]
+    public void Diagnostics_round_trip_bit_for_bit_including_signed_zero_extremes_and_non_finite_values()
+    {
+        var net = Mlp.Create(2, 2, 2, Precision.Double, seed: 1);
+        double[] norms = { -0.0, double.Epsilon, double.MaxValue, 0.1, 1.0 / 3, double.NaN, double.PositiveInfinity, 1e-310, 7e22 };
+        double[] shares = { 0.0, -0.0, 1.0, 1.0 / 3, double.NaN, double.Epsilon, 0.999999999999 };
+        var training = new TrainingState();
+        for (int i = 0; i < norms.Length; i++)
+        {
+            double N(int k) => norms[(i + k) % norms.Length];
+            ParameterDiagnostics P(int k) => new(N(4 * k), N(4 * k + 1), N(4 * k + 2), N(4 * k + 3));
+            training.Add(new EpochRecord(i + 1, 1, 0.5, null, null, 0.1, 2, 3, 0.01)
+            {
+                Diagnostics = i == 3 ? null : new TrainingDiagnostics(P(0), P(1), P(2), P(3), shares[i % shares.Length], shares[(i + 1) % shares.Length]),
+            });
+        }
+        TrainingState loaded = ModelFileFixtures.Read(ModelFileFixtures.Bytes(new SavedModel(net, training))).Training;
+        Assert.Equal(training.History.Count, loaded.History.Count);
+        static double[] Numbers(TrainingDiagnostics? d) => d is null ? Array.Empty<double>()
+            : new[] { d.W1, d.b1, d.W2, d.b2 }.SelectMany(p => new[] { p.WeightNorm, p.GradientNorm, p.UpdateNorm, p.UpdateRatio })
+                .Append(d.DeadUnitShare).Append(d.ZeroActivationShare).ToArray();
+        for (int i = 0; i < training.History.Count; i++)
+        {
+            Assert.Equal(training.History[i].Diagnostics is null, loaded.History[i].Diagnostics is null);
+            Assert.Equal(Numbers(training.History[i].Diagnostics).Select(ModelFileFixtures.DoubleBits), Numbers(loaded.History[i].Diagnostics).Select(ModelFileFixtures.DoubleBits));
         }
     }
 

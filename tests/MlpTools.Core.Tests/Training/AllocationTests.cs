@@ -43,9 +43,10 @@ public class AllocationTests
 
         // Three more epochs are 900 more mini-batches. The smallest .NET object takes 24 bytes, so one allocation per
         // mini-batch would add at least 21,600 bytes; what the extra epochs may allocate is their own bookkeeping
-        // (history records, list growth: a few hundred bytes each) and the runtime's own background work. That work
-        // (the JIT's tier-up, which a busy machine delays past the warm-up) only ever adds bytes, and does not recur,
-        // so the least of three measurements is taken: an allocation per mini-batch would be in every one of them.
+        // (history records with their diagnostics, list growth: a few hundred bytes each) and the runtime's own
+        // background work. That work (the JIT's tier-up, which a busy machine delays past the warm-up) only ever adds
+        // bytes, and does not recur, so the least of three measurements is taken: an allocation per mini-batch would be
+        // in every one of them.
         long perExtraEpochs = long.MaxValue;
         for (int attempt = 0; attempt < 3; attempt++)
         {
@@ -55,5 +56,9 @@ public class AllocationTests
         }
         Assert.True(perExtraEpochs < 8192, $"3 extra epochs (900 mini-batches) allocated {perExtraEpochs} bytes");
         Assert.True(batches > 0);
+
+        // The measured runs recorded each epoch's diagnostics (the default): their passes allocate nothing per batch either.
+        TrainingState state = Trainer.Train(Mlp.Create(d, 32, 10, precision, seed: 1), data, Options(1), callbacks: callbacks);
+        Assert.NotNull(state.History[0].Diagnostics);
     }
 }
