@@ -39,7 +39,7 @@ internal static class HistoryPicture
         figure.Label(loss, "Loss per epoch", "Epoch", "Loss (cross-entropy)");
         figure.Label(accuracy, "Accuracy per epoch", "Epoch", "Accuracy");
 
-        Curve(loss, history, r => r.Loss, "training (with the L2 term)", Training);
+        Curve(loss, history, r => r.Loss, "training (+ L2 term)", Training);
         Curve(accuracy, history, r => r.Accuracy, "training", Training);
         if (validated)
         {

@@ -311,6 +311,33 @@ public sealed class PicturesTests
         Assert.Equal("PlotNoDiagnostics", Assert.Throws<MlpException>(() => Pictures.Diagnostics(new TrainingState())).ErrorId);
     }
 
+    // ---- messages ----
+
+    [Fact]
+    public void The_pictures_errors_name_no_cmdlet_and_no_cmdlet_parameter()
+    {
+        var six = Mlp.Create(6, 2, 2, seed: 1);
+        using var folder = new TempFolder();
+        string file = folder.File("x.png");
+        File.WriteAllBytes(file, new byte[] { 1 });
+        Action[] paths =
+        {
+            () => Pictures.History(new TrainingState()),
+            () => Pictures.Diagnostics(History(new[] { 1.0 }, 1)),
+            () => Pictures.Weights(six),
+            () => Pictures.Weights(six, new ImageShape(2, 2)),
+            () => Pictures.History(History(new[] { 1.0 }, 1), new PictureOptions { Width = 1 }),
+            () => Pictures.History(History(new[] { 1.0 }, 1), new PictureOptions { FontFolder = folder.Path }),
+            () => Pictures.Save(new byte[] { 1 }, file, overwrite: false),
+            () => Pictures.CheckTarget(folder.File("no/x.png"), false),
+        };
+        foreach (Action path in paths)
+        {
+            MlpException e = Assert.Throws<MlpException>(path);
+            Assert.DoesNotMatch(EngineMessageTests.CmdletWording(), e.Message);
+        }
+    }
+
     // ---- the file ----
 
     [Fact]
