@@ -120,8 +120,7 @@ public static class Pictures
     {
         options ??= new PictureOptions();
         (int width, int height) = Size(kind, options);
-        PlotFonts fonts = PlotFonts.From(options.FontFolder ?? DefaultFontFolder);
-        return Figure.Draw(fonts, () => build(fonts, (width, height)).Render(width, height));
+        return Figure.Draw(options.FontFolder ?? DefaultFontFolder, fonts => build(fonts, (width, height)).Render(width, height));
     }
 
     /// <summary>The size to draw at: the one asked, each side within <see cref="MinSize"/>..<see cref="MaxSize"/>, else the default.</summary>

@@ -262,6 +262,23 @@ Describe 'Export-MlpPlot' {
                 (Join-Path $base 'runtimes/linux-x64/native/libSkiaSharp.so'))
         }
 
+        It 'says which platform lacks its libraries when they are missing (PlotNativeLibraryMissing)' -Skip:(-not $IsLinux) {
+            $broken = Join-Path $TestDrive 'broken/MlpTools'
+            $null = New-Item -ItemType Directory -Path $broken -Force
+            Copy-Item -Path $moduleBase -Destination $broken -Recurse
+            $copy = Join-Path $broken (Split-Path -Leaf $moduleBase)
+            Remove-Item -LiteralPath (Join-Path $copy 'runtimes/linux-x64') -Recurse -Force
+            $result = Invoke-InFreshPwsh -ModulePath (Join-Path $copy 'MlpTools.psd1') {
+                param($file)
+                try { New-Mlp -InputSize 4 -HiddenSize 2 -ClassCount 2 -Seed 1 | Export-MlpPlot -Kind Weights -Path $file }
+                catch { $_.FullyQualifiedErrorId; $_.Exception.Message }
+            } -ArgumentList (Join-Path $TestDrive 'broken.png')
+            $result.Output[0] | Should -Be (Get-Id PlotNativeLibraryMissing)
+            $result.Output[1] | Should -BeLike "*platform (linux-x64) could not be loaded: there is no '$(Join-Path $copy 'runtimes/linux-x64/native/libSkiaSharp.so')'*"
+            $result.Output[1] | Should -Match 'has the libraries for linux-arm64, osx, win-x64\.'
+            Test-Path -LiteralPath (Join-Path $TestDrive 'broken.png') | Should -BeFalse
+        }
+
         It 'works wherever the module is installed' -Skip:(-not $IsLinux) {
             $elsewhere = Join-Path $TestDrive 'elsewhere/MlpTools'
             $null = New-Item -ItemType Directory -Path $elsewhere -Force

@@ -26,8 +26,7 @@ internal sealed class Drawn : IDisposable
     /// <summary>Builds a figure with the shipped fonts and renders it at <paramref name="width"/> x <paramref name="height"/>.</summary>
     public static Drawn Of(Func<PlotFonts, Figure> build, int width, int height)
     {
-        PlotFonts fonts = PlotFonts.From(Pictures.DefaultFontFolder);
-        return Figure.Draw(fonts, () =>
+        return Figure.Draw(Pictures.DefaultFontFolder, fonts =>
         {
             Figure figure = build(fonts);
             return new Drawn(figure, figure.Render(width, height));

@@ -59,9 +59,18 @@ public sealed class PicturesTests
         Assert.Equal(width ?? w, bitmap.Width);
         Assert.Equal(height ?? h, bitmap.Height);
         var colours = new HashSet<uint>();
+        int transparent = 0;
         for (int y = 0; y < bitmap.Height; y++)
-            for (int x = 0; x < bitmap.Width; x++) colours.Add((uint)bitmap.GetPixel(x, y));
+        {
+            for (int x = 0; x < bitmap.Width; x++)
+            {
+                SKColor pixel = bitmap.GetPixel(x, y);
+                colours.Add((uint)pixel);
+                if (pixel.Alpha != 255) transparent++;
+            }
+        }
         Assert.True(colours.Count > 100, $"{colours.Count} distinct colours");
+        Assert.Equal(0, transparent);   // opaque: the same on a light or a dark viewer
     }
 
     [Theory]
