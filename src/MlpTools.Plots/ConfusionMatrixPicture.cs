@@ -76,7 +76,7 @@ internal static class ConfusionMatrixPicture
         {
             // Long names (Fashion-MNIST's "Ankle boot") slant, so neighbours do not overlap.
             panel.Axes.Bottom.TickLabelStyle.Rotation = 40;
-            panel.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+            panel.Axes.Bottom.TickLabelStyle.Alignment = Alignment.UpperLeft;
             panel.Axes.Bottom.MinimumSize = (float)Math.Min(160, 30 + 7.5 * longest * Math.Sin(40 * Math.PI / 180));
         }
         panel.HideGrid();
