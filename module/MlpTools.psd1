@@ -26,6 +26,7 @@
         'Get-MlpSummary'
         'Show-MlpHistory'
         'Test-MlpSanity'
+        'Export-MlpPlot'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -34,5 +35,9 @@
         PSData = @{
             Tags = @('MachineLearning', 'NeuralNetwork', 'MLP', 'Backpropagation', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
         }
+        # The platforms the module ships the native drawing libraries for (SkiaSharp's and HarfBuzzSharp's, which
+        # Export-MlpPlot draws with), under runtimes/<platform>/native/ or, for macOS's universal libraries,
+        # runtimes/osx/native/. The build lays them out from this list and the tests check every one.
+        NativeRuntimes = @('linux-x64', 'linux-arm64', 'osx-arm64', 'osx-x64', 'win-x64')
     }
 }

@@ -138,9 +138,10 @@ function Build-MlpModule {
     .SYNOPSIS
     Publishes src/MlpTools and lays out output/MlpTools/<version>/, the folder layout PowerShell expects.
     .DESCRIPTION
-    The version folder gets the manifest, the format and type files and the en-US help from module/, and the
-    assemblies (MlpTools, MlpTools.Core, MathNet.Numerics, ...) but never PowerShell's own, which the host supplies.
-    It is emptied first, so no stale file survives.
+    The version folder gets the manifest, the format and type files, the en-US help and the fonts from module/, the
+    assemblies (MlpTools, MlpTools.Core, MlpTools.Plots, MathNet.Numerics, ScottPlot, SkiaSharp, ...) but never
+    PowerShell's own, which the host supplies, and the native drawing libraries of every platform the manifest claims
+    (Copy-NativeRuntimes). It is emptied first, so no stale file survives.
     .PARAMETER NoBuild
     Publish what an earlier `dotnet build` of the same configuration produced.
     #>
@@ -167,11 +168,53 @@ function Build-MlpModule {
         Where-Object { $_.Extension -in '.dll', '.pdb' -or $_.Name -eq 'MlpTools.deps.json' } |
         Where-Object { $_.BaseName -ne 'System.Management.Automation' } |
         Copy-Item -Destination $moduleDir
-    $native = Join-Path $publishDir 'runtimes'
-    if (Test-Path -LiteralPath $native) { Copy-Item -LiteralPath $native -Destination $moduleDir -Recurse }
+    Copy-NativeRuntimes -PublishDir $publishDir -ModuleDir $moduleDir
+    Copy-Item -LiteralPath (Join-Path $moduleSrc 'fonts') -Destination $moduleDir -Recurse
 
     Remove-Item -LiteralPath $publishDir -Recurse -Force
     Write-Host "Built module: $manifest"
+}
+
+function Get-NativeRuntime {
+    <#
+    .SYNOPSIS
+    The platforms the module ships native libraries for: NativeRuntimes in module/MlpTools.psd1's PrivateData.
+    #>
+    $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path $RepoRoot 'module/MlpTools.psd1')
+    return @($manifest.PrivateData.NativeRuntimes)
+}
+
+function Copy-NativeRuntimes {
+    <#
+    .SYNOPSIS
+    Lays out the native drawing libraries (libSkiaSharp, libHarfBuzzSharp) of every platform the manifest claims in
+    the module, from what `dotnet publish` took from the NuGet packages; throws when one is missing.
+    .DESCRIPTION
+    The layout is the packages' own: runtimes/<rid>/native/<library>, or for a platform whose package has one library
+    for the whole system (macOS's universal binaries, for osx-arm64 and osx-x64) runtimes/<system>/native/. The module
+    resolves them itself when it is imported (MlpTools.Plots.NativeLibraries): PowerShell does not search runtimes/.
+    Platforms the manifest does not claim (linux-musl-*, win-x86, ...) are left out.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $PublishDir,
+        [Parameter(Mandatory)] [string] $ModuleDir
+    )
+    foreach ($rid in Get-NativeRuntime) {
+        $system = ($rid -split '-')[0]
+        $extension = switch ($system) { 'win' { '.dll' } 'osx' { '.dylib' } default { '.so' } }
+        foreach ($library in 'libSkiaSharp', 'libHarfBuzzSharp') {
+            $found = foreach ($folder in $rid, $system) {
+                $relative = "runtimes/$folder/native/$library$extension"
+                if (Test-Path -LiteralPath (Join-Path $PublishDir $relative)) { $relative; break }
+            }
+            if (-not $found) {
+                throw "The module claims the platform $rid (NativeRuntimes in module/MlpTools.psd1), but the published packages have no $library$extension for it."
+            }
+            $target = Join-Path $ModuleDir $found
+            $null = New-Item -ItemType Directory -Path (Split-Path -Parent $target) -Force
+            Copy-Item -LiteralPath (Join-Path $PublishDir $found) -Destination $target -Force
+        }
+    }
 }
 
 function Install-MlpModule {
@@ -317,5 +360,5 @@ function Write-TestSummary {
 }
 
 Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Invoke-FreshPwsh, Invoke-DotNetBuild,
-    Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Install-MlpModule, Clear-BuildOutput,
+    Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary

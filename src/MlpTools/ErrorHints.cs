@@ -24,6 +24,8 @@ internal static class ErrorHints
         // Files.
         ["ModelFileExists"] = _ => "Export-Mlp -Force replaces it.",
         ["DatasetFileExists"] = _ => "Export-Dataset -Force replaces it.",
+        ["PlotFileExists"] = _ => "Export-MlpPlot -Force replaces it.",
+        ["PlotNoHistory"] = _ => "Invoke-Training trains it.",
         ["ModelNotFound"] = _ => "Export-Mlp writes model files.",
         ["ModelFileWrongKind"] = target => target is string path && Sniff(path) is FileKind.Text or FileKind.Gzip or FileKind.Idx
             ? $"Data files (CSV, TSV and IDX, gzip-compressed or not) are read by Import-Dataset: Import-Dataset -Path '{path.Replace("'", "''", StringComparison.Ordinal)}'."

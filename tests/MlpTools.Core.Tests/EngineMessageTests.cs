@@ -20,7 +20,7 @@ public sealed partial class EngineMessageTests : IDisposable
 
     /// <summary>A cmdlet name of this module (Verb-Mlp..., Verb-Dataset, Verb-Training) or a -Parameter (but not -Infinity).</summary>
     [GeneratedRegex(@"\b[A-Z][a-z]+(To)?-(Mlp|Dataset|Training)\w*|(^|[\s(\[{,;:'])-(?!Infinity\b)[A-Z][a-z]+")]
-    private static partial Regex CmdletWording();
+    internal static partial Regex CmdletWording();
 
     public void Dispose() => _temp.Dispose();
 

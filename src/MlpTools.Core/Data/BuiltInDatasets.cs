@@ -19,7 +19,7 @@ public static class BuiltInDatasets
 
     /// <summary>
     /// 1,797 handwritten digits, 8x8 pixels, 10 classes. Pixels (0..16 in the source) are scaled to [0,1].
-    /// Features are named <c>pixel_r_c</c> (row r, column c of the image).
+    /// Features are named <c>pixel_r_c</c> (row r, column c of the image); its <see cref="Dataset.ImageShape"/> is 8x8.
     /// </summary>
     public static Dataset Digits()
     {
@@ -48,7 +48,8 @@ public static class BuiltInDatasets
         for (int r = 0; r < 8; r++)
             for (int c = 0; c < 8; c++) featureNames[r * 8 + c] = Invariant.Format($"pixel_{r}_{c}");
         return Dataset.FromRows(rows.ToArray(), labels.Count, d, labels.ToArray(), Dataset.DefaultClassNames(10), featureNames,
-            "Digits", "Built-in: Optical Recognition of Handwritten Digits (UCI), test set, 8x8, pixels scaled to [0,1]", DigitsAttribution);
+            "Digits", "Built-in: Optical Recognition of Handwritten Digits (UCI), test set, 8x8, pixels scaled to [0,1]", DigitsAttribution,
+            imageShape: new ImageShape(8, 8));
     }
 
     /// <summary>

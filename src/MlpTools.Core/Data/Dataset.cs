@@ -25,9 +25,10 @@ public sealed class Dataset
 
     private Dataset(float[]? single, double[]? dbl, int count, int featureCount, int[] labels,
         IReadOnlyList<string> classNames, IReadOnlyList<string> featureNames, string name, string source, string? attribution,
-        int[]? sourceRows = null, string? labelName = null)
+        int[]? sourceRows = null, string? labelName = null, ImageShape? imageShape = null)
     {
         _sourceRows = sourceRows;
+        ImageShape = imageShape;
         LabelName = string.IsNullOrWhiteSpace(labelName) ? null : labelName;
         _single = single;
         _double = dbl;
@@ -44,13 +45,17 @@ public sealed class Dataset
 
     /// <summary>A dataset over single-precision row-major features (count x featureCount). Takes ownership of the arrays.</summary>
     public static Dataset FromRows(float[] rows, int count, int featureCount, int[] labels, IReadOnlyList<string> classNames,
-        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null, string? labelName = null) =>
-        new(rows, null, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution, labelName: labelName);
+        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null, string? labelName = null,
+        ImageShape? imageShape = null) =>
+        new(rows, null, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution,
+            labelName: labelName, imageShape: imageShape);
 
     /// <summary>A dataset over double-precision row-major features (count x featureCount). Takes ownership of the arrays.</summary>
     public static Dataset FromRows(double[] rows, int count, int featureCount, int[] labels, IReadOnlyList<string> classNames,
-        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null, string? labelName = null) =>
-        new(null, rows, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution, labelName: labelName);
+        IReadOnlyList<string>? featureNames = null, string name = "Dataset", string source = "", string? attribution = null, string? labelName = null,
+        ImageShape? imageShape = null) =>
+        new(null, rows, count, featureCount, labels, classNames, featureNames ?? DefaultFeatureNames(featureCount), name, source, attribution,
+            labelName: labelName, imageShape: imageShape);
 
     /// <summary>A dataset from a MathNet matrix (one sample a row) and labels; classes are 0..classCount-1.</summary>
     public static Dataset FromMatrix(Matrix<double> features, int[] labels, int? classCount = null, string name = "Dataset", string source = "")
@@ -119,6 +124,13 @@ public sealed class Dataset
     /// or null when nothing named them. A network trained on the dataset keeps it, to find the labels among objects to predict.
     /// </summary>
     public string? LabelName { get; }
+
+    /// <summary>
+    /// The image each sample is, when the features are an image's pixels row by row (8x8 for Digits, the last two
+    /// dimensions of an IDX file of images); null when nothing says so. Parts and subsets keep it; a network made from or
+    /// trained on the dataset takes it.
+    /// </summary>
+    public ImageShape? ImageShape { get; }
 
     /// <summary>The precision the features are stored in.</summary>
     public Precision StoragePrecision => _single is not null ? Precision.Single : Precision.Double;
@@ -232,16 +244,16 @@ public sealed class Dataset
         {
             var data = new float[(long)idx.Length * d];
             GatherRows<float>(idx, data);
-            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName);
+            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape);
         }
         var dbl = new double[(long)idx.Length * d];
         GatherRows<double>(idx, dbl);
-        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName);
+        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape);
     }
 
     /// <summary>The same samples (nothing copied) under another name.</summary>
     internal Dataset Renamed(string name) =>
-        new(_single, _double, Count, FeatureCount, _labels, ClassNames, FeatureNames, name, Source, Attribution, _sourceRows, LabelName);
+        new(_single, _double, Count, FeatureCount, _labels, ClassNames, FeatureNames, name, Source, Attribution, _sourceRows, LabelName, ImageShape);
 
     /// <summary>
     /// The same samples (features shared, not copied) with label k renumbered to <paramref name="map"/>[k] and the
@@ -251,7 +263,7 @@ public sealed class Dataset
     {
         var labels = new int[_labels.Length];
         for (int i = 0; i < labels.Length; i++) labels[i] = map[_labels[i]];
-        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution, _sourceRows, LabelName);
+        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution, _sourceRows, LabelName, ImageShape);
     }
 
     /// <inheritdoc />
@@ -294,6 +306,7 @@ public sealed class Dataset
             throw MlpException.InvalidData("NoClasses", "A labelled dataset needs at least one class.");
         if (FeatureNames.Count != FeatureCount)
             throw MlpException.InvalidData("FeatureNameCountMismatch", $"{FeatureNames.Count} feature names were given for {FeatureCount} features.");
+        ImageShape?.Check(FeatureCount, "the dataset");
         for (int i = 0; i < _labels.Length; i++)
         {
             if ((uint)_labels[i] >= (uint)ClassCount)

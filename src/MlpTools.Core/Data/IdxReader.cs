@@ -154,7 +154,7 @@ public static class IdxReader
                     else CheckFinite(IdxConvert.Float64ToDouble(chunk, dst), first, d, images.Path);
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source);
+                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source, imageShape: ImageShapeOf(ih));
             }
             default:
             {
@@ -172,7 +172,7 @@ public static class IdxReader
                     }
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source);
+                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source, imageShape: ImageShapeOf(ih));
             }
         }
     }
@@ -255,6 +255,9 @@ public static class IdxReader
         }
         return names;
     }
+
+    /// <summary>The image shape of three-dimensional samples files (samples x rows x columns), such as MNIST's; null otherwise.</summary>
+    private static ImageShape? ImageShapeOf(IdxHeader h) => h.Dims.Length == 3 ? new ImageShape((int)h.Dims[1], (int)h.Dims[2]) : null;
 
     /// <summary>What an IDX header says, already checked for overflow and against the cap.</summary>
     internal sealed record IdxHeader(IdxElementType Type, uint[] Dims, long Count, long ElementsPerSample, long HeaderBytes)

@@ -166,11 +166,11 @@ public sealed class Preprocessor
         {
             float[] x = Gather<float>(data);
             ApplyInPlace<float>(x);
-            return Dataset.FromRows(x, n, d, data.Labels, data.ClassNames, data.FeatureNames, data.Name, data.Source, data.Attribution, data.LabelName);
+            return Dataset.FromRows(x, n, d, data.Labels, data.ClassNames, data.FeatureNames, data.Name, data.Source, data.Attribution, data.LabelName, data.ImageShape);
         }
         double[] xd = Gather<double>(data);
         ApplyInPlace<double>(xd);
-        return Dataset.FromRows(xd, n, d, data.Labels, data.ClassNames, data.FeatureNames, data.Name, data.Source, data.Attribution, data.LabelName);
+        return Dataset.FromRows(xd, n, d, data.Labels, data.ClassNames, data.FeatureNames, data.Name, data.Source, data.Attribution, data.LabelName, data.ImageShape);
     }
 
     /// <summary>

@@ -60,6 +60,23 @@ public abstract class Mlp
     public string? LabelName { get; internal set; }
 
     /// <summary>
+    /// The image each input is, when the data the network was made from or trained on said so (<see cref="Dataset.ImageShape"/>):
+    /// a picture of the first-layer weights shows each hidden unit as an image of this shape. Null when unknown. Saved
+    /// with the model.
+    /// </summary>
+    public ImageShape? ImageShape
+    {
+        get => _imageShape;
+        internal set
+        {
+            value?.Check(InputSize, Invariant.Format($"a network of {InputSize} inputs"));
+            _imageShape = value;
+        }
+    }
+
+    private ImageShape? _imageShape;
+
+    /// <summary>
     /// The feature scaling fitted to the training data, when there is one. The network applies it to every sample it
     /// takes (training, testing, prediction, gradients), so raw data goes in and the same statistics always apply;
     /// it is saved with the model.
@@ -390,6 +407,7 @@ public sealed class Mlp<T> : Mlp
     {
         other.Preprocessor = Preprocessor;
         other.LabelName = LabelName;
+        other.ImageShape = ImageShape;
     }
 
     /// <inheritdoc />

@@ -346,6 +346,7 @@ public static class ModelFile
         {
             Preprocessor = model.Preprocessing,
             LabelName = model.LabelName,
+            ImageShape = model.ImageShape,
         };
         model.Training.OptimizerState = optimizer;
         return new SavedModel(net, model.Training);

@@ -53,7 +53,8 @@ internal sealed record ModelDescription(
     Preprocessor? Preprocessing,
     TrainingState Training,
     string DataSha256,
-    string? LabelName = null);
+    string? LabelName = null,
+    ImageShape? ImageShape = null);
 
 /// <summary>
 /// The <c>__metadata__</c> of an MlpTools model file: every value a string, structured values JSON-encoded inside it.
@@ -67,6 +68,8 @@ internal sealed record ModelDescription(
 ///   mlptools.optimizer         (when trained) JSON object: name ("sgd", "adam", "rmsprop"), its settings
 ///                              (sgd: momentum, nesterov; adam: beta1, beta2, epsilon; rmsprop: rho, epsilon), step_count.
 ///                              Its state arrays are the tensors optimizer.SLOT.W1 ... (SLOT: velocity; m, v; meanSquare)
+///   mlptools.label_name        (optional) what the labels were called in the data
+///   mlptools.image_shape       (optional) JSON array [rows, columns]: the image each input is (rows x columns = D)
 ///   mlptools.preprocessing     (optional) JSON object: kind ("standardize", "minmax"), offsets and scales (D numbers each)
 ///   mlptools.history           JSON array, one object per epoch: epoch, loss, accuracy, validation_loss and
 ///                              validation_accuracy (null when not measured), learning_rate, gradient_norm_w1,
@@ -99,6 +102,7 @@ internal static class ModelMetadata
     public const string BestEpoch = "mlptools.best_epoch";
     public const string StopReason = "mlptools.stop_reason";
     public const string LabelName = "mlptools.label_name";
+    public const string ImageShape = "mlptools.image_shape";
     public const string DataSha256 = "mlptools.sha256";
     public const string MetadataSha256 = "mlptools.metadata_sha256";
 
@@ -118,6 +122,7 @@ internal static class ModelMetadata
             new(FeatureNames, Json(w => WriteStrings(w, network.FeatureNames))),
         };
         if (network.LabelName is { } labelName) m.Add(new(LabelName, labelName));
+        if (network.ImageShape is { } shape) m.Add(new(ImageShape, Json(w => WriteInts(w, shape.Rows, shape.Columns))));
         if (optimizer is not null) m.Add(new(Optimizer, Json(w => WriteOptimizer(w, optimizer))));
         if (network.Preprocessor is { } preprocessing) m.Add(new(Preprocessing, Json(w => WritePreprocessing(w, preprocessing))));
         m.Add(new(History, Json(w => WriteHistory(w, training.History))));
@@ -165,9 +170,11 @@ internal static class ModelMetadata
             throw Invalid(path, Invariant.Format($"has '{DataSha256}' = '{sha}', not 64 lowercase hexadecimal digits"));
         // Optional: files written before networks knew their label's name have none.
         string? labelName = metadata.TryGetValue(LabelName, out string? label) && label.Trim().Length > 0 ? label : null;
+        // Optional: files written before networks knew the image their inputs are have none.
+        Data.ImageShape? imageShape = metadata.ContainsKey(ImageShape) ? Value(metadata, ImageShape, path, e => ReadImageShape(e, d)) : null;
         // The optimizer's state arrays are read with the weights; the state is completed then.
         var training = new TrainingState(history, bestEpoch, stopReason, optimizer: null);
-        return new ModelDescription(d, h, c, classNames, featureNames, optimizer, preprocessing, training, sha, labelName);
+        return new ModelDescription(d, h, c, classNames, featureNames, optimizer, preprocessing, training, sha, labelName, imageShape);
     }
 
     /// <summary>Byte order of UTF-8 text, which is Unicode code point order (as Python's sorted() orders str).</summary>
@@ -222,6 +229,13 @@ internal static class ModelMetadata
     {
         w.WriteStartArray();
         foreach (string v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
+    private static void WriteInts(Utf8JsonWriter w, params int[] values)
+    {
+        w.WriteStartArray();
+        foreach (int v in values) w.WriteNumberValue(v);
         w.WriteEndArray();
     }
 
@@ -347,6 +361,18 @@ internal static class ModelMetadata
         Expect(e, JsonValueKind.Array, "a list of names");
         if (e.GetArrayLength() != count) throw Bad(Invariant.Format($"it has {e.GetArrayLength()} names, not {count}"));
         return e.EnumerateArray().Select(v => { Expect(v, JsonValueKind.String, "a name"); return v.GetString()!; }).ToArray();
+    }
+
+    private static Data.ImageShape ReadImageShape(JsonElement e, int featureCount)
+    {
+        Expect(e, JsonValueKind.Array, "a list of two sizes");
+        if (e.GetArrayLength() != 2) throw Bad(Invariant.Format($"it has {e.GetArrayLength()} sizes, not 2 (rows, columns)"));
+        int[] sizes = e.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n > 0
+            ? n : throw Bad(Invariant.Format($"{v.GetRawText()} is not a whole number from 1 to {int.MaxValue}"))).ToArray();
+        var shape = new Data.ImageShape(sizes[0], sizes[1]);
+        if (shape.PixelCount != featureCount)
+            throw Bad(Invariant.Format($"an image of {shape} has {shape.PixelCount} pixels, but the network has {featureCount} inputs"));
+        return shape;
     }
 
     private static OptimizerSettings ReadOptimizer(JsonElement e)

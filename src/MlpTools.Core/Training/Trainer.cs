@@ -73,6 +73,7 @@ public static class Trainer
             network.ClassNames = train.ClassNames;
         network.LabelName ??= train.LabelName;
         train = network.Accept(train, checkValues: false);
+        network.ImageShape ??= train.ImageShape;
         if (validation is not null) validation = network.Accept(validation, checkValues: false);
         if (train.Count == 0) throw MlpException.InvalidData("EmptyDataset", $"The training dataset '{train.Name}' has no samples.");
         double[]? classWeights = options.ClassWeights?.Resolve(network.ClassNames, train);

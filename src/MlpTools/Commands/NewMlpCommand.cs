@@ -69,6 +69,7 @@ public sealed class NewMlpCommand : MlpCmdlet
                     Seed, WeightScale, Dataset.ClassNames, Dataset.FeatureNames);
                 PipelineState.SetDataset(network, Dataset);
                 network.LabelName = Dataset.LabelName;
+                network.ImageShape = Dataset.ImageShape;
                 break;
             case SizeSet:
                 network = Mlp.Create(InputSize, HiddenSize, ClassCount, Precision ?? Core.Precision.Single, Seed, WeightScale);
@@ -82,6 +83,7 @@ public sealed class NewMlpCommand : MlpCmdlet
                     network.EnsureCompatible(Dataset);
                     PipelineState.SetDataset(network, Dataset);
                     network.LabelName = Dataset.LabelName;
+                    network.ImageShape = Dataset.ImageShape;
                 }
                 break;
         }
