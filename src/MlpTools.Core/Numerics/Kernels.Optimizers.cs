@@ -139,6 +139,7 @@ internal static partial class Kernels
         }
     }
 
+    /// <summary>The chunks' sums added in chunk order, as the serial loop adds them.</summary>
     private static StepSquares AddInOrder(ReadOnlySpan<StepSquares> parts)
     {
         double update = 0, before = 0;
@@ -172,7 +173,7 @@ internal static partial class Kernels
     /// The vector part keeps its running sums in T, lane by lane: for float, at most <see cref="UpdateChunk"/> / 8 terms
     /// a lane (a range is at most one chunk), so each sum is within about 2^11 u_float = 1.2e-4 of its value (Higham 3.1,
     /// terms non-negative), and typically far closer; plenty for a diagnostic, at a third of the work of widening every
-    /// element to double, which made a measured step twice as slow as a plain one.
+    /// element to double, which made a measured step about twice as slow as a plain one.
     /// </remarks>
     private static unsafe StepSquares UpdateRange<T>(in UpdateArgs<T> a, int start, int end)
         where T : unmanaged, IFloatingPointIeee754<T>
