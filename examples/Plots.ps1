@@ -44,3 +44,10 @@ Show-Example 'Export-MlpPlot replaces a picture only with -Force; -WhatIf says w
     $net | Export-MlpPlot -Kind History -Path $file -WhatIf
     try { $net | Export-MlpPlot -Kind History -Path $file } catch { $_.FullyQualifiedErrorId }
 }
+
+Show-Example 'Draw how each epoch moved the weights: update/weight ratios on a log scale, and the share of dead ReLUs' {
+    $net = Import-Dataset -Name Digits | New-Mlp -HiddenSize 32 -Seed 1 | Invoke-Training -Epochs 20 -Seed 1
+    $file = Join-Path ([IO.Path]::GetTempPath()) 'mlptools-diagnostics.png'
+    $net | Export-MlpPlot -Kind Diagnostics -Path $file -Force
+    Get-Item -LiteralPath $file | Select-Object Name, Length
+}

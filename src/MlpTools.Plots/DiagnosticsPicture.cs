@@ -41,7 +41,7 @@ internal static class DiagnosticsPicture
             throw new MlpException("PlotNoDiagnostics", MlpErrorKind.InvalidOperation,
                 training.History.Count == 0
                     ? "The network has not been trained, so it has no diagnostics to draw: train it first."
-                    : Invariant.Format($"None of the {Invariant.Plural(training.History.Count, "epoch")} of the training history recorded diagnostics (update/weight ratios, dead ReLUs), so there are none to draw; train with diagnostics recorded."),
+                    : Invariant.Format($"None of the {Invariant.Plural(training.History.Count, "epoch")} of the training history recorded diagnostics (update/weight ratios, dead ReLUs), so there are none to draw. Every epoch training runs now records them: train it again."),
                 training);
 
         var figure = Figure.Create(fonts, 2);

@@ -36,7 +36,7 @@ BeforeAll {
             if ($Diagnostics) {
                 $p = [MlpTools.Core.Training.ParameterDiagnostics]::new(1, 0.5, 1e-3 * ($i + 1), 1e-3 * ($i + 1))
                 $d = [MlpTools.Core.Training.TrainingDiagnostics]::new($p, $p, $p, $p, [Math]::Min(1, 0.1 * $i), 0.5)
-                [MlpTools.Core.Training.EpochRecord].GetProperty('Diagnostics').SetValue($record, $d)
+                [MlpTools.Core.Training.EpochRecord].GetProperty('Diagnostics', [Reflection.BindingFlags]'NonPublic, Instance').SetValue($record, $d)
             }
             $null = $add.Invoke($state, @($record))
         }
