@@ -26,4 +26,4 @@ $net | Export-MlpPlot -Kind History -Path (Join-Path $OutFolder 'history.png') -
 $net | Test-Mlp -Dataset $test | Export-MlpPlot -Kind ConfusionMatrix -Path (Join-Path $OutFolder 'confusion.png') -Force
 $net | Export-MlpPlot -Kind Weights -Path (Join-Path $OutFolder 'weights.png') -Force
 $net | Export-MlpPlot -Kind Diagnostics -Path (Join-Path $OutFolder 'diagnostics.png') -Force
-Get-ChildItem -LiteralPath $OutFolder -Filter *.png | Select-Object Name, Length
+Get-ChildItem -LiteralPath $OutFolder -Filter *.png | Format-Table Name, Length

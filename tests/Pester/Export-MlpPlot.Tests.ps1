@@ -150,6 +150,22 @@ Describe 'Export-MlpPlot' {
         }
     }
 
+    Context 'The whole look inside, on Digits' {
+        It 'examples/See-Inside.ps1 runs the sanity checks, trains with validation, shows the summary and the chart, and draws the four pictures' {
+            $out = Join-Path $TestDrive 'see-inside'
+            $text = & (Join-Path $PSScriptRoot '../../examples/See-Inside.ps1') -OutFolder $out 6>&1 | Out-String -Width 100
+            foreach ($name in 'history', 'confusion', 'weights', 'diagnostics') {
+                $png = Read-Png (Join-Path $out "$name.png")
+                $png.Width | Should -BeGreaterThan 300
+                $png.Colours | Should -BeGreaterThan 50 -Because "$name.png should not be blank"
+            }
+            $text | Should -Match 'InitialLoss'                 # the sanity table
+            $text | Should -Match 'Affine\s+Hpre = X W1 \+ b1'   # the summary's stages
+            $text | Should -Match 'Loss per epoch'               # the chart
+            $text | Should -Match 'W1 update/weight ratio \d'    # the diagnostics of the last epoch
+        }
+    }
+
     Context 'The file' {
         It '-WhatIf says what it would draw and writes nothing' {
             $file = Join-Path $TestDrive 'whatif.png'

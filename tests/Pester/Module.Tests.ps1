@@ -51,4 +51,17 @@ Describe 'The MlpTools module' {
         $result.ExitCode | Should -Be 0
         $result.Output | Should -Be $Manifest.ModuleVersion
     }
+
+    It 'has an about_MlpTools topic with the derivation and how to read the diagnostics, naming only cmdlets it exports' {
+        $result = Invoke-InFreshPwsh { Get-Help about_MlpTools | Out-String -Width 120 }
+        $result.ExitCode | Should -Be 0
+        $text = $result.Output -join "`n"
+        $text | Should -Match 'lambda / \(2m\)'
+        $text | Should -Match 'm is the number of samples the loss is taken over'
+        $text | Should -Match 'UpdateRatio'
+        $text | Should -Match 'DeadUnitShare'
+        $named = [regex]::Matches($text, '\b(?:Import|Export|New|Invoke|Test|Get|Show|Split|ConvertTo)-(?:Mlp|Dataset|Training)\w*') | ForEach-Object Value | Sort-Object -Unique
+        $exported = (Get-Command -Module MlpTools).Name
+        @($named | Where-Object { $_ -notin $exported }) | Should -BeNullOrEmpty
+    }
 }
