@@ -73,12 +73,14 @@ internal static class ErrorHints
     /// The engine's message with the settings it names (<see cref="MlpException.Settings"/>, which are the cmdlets'
     /// parameter names) written as parameters: "Momentum applies to Sgd only" reads "-Momentum applies to Sgd only".
     /// </summary>
-    private static string InPowerShellTerms(MlpException ex)
+    private static string InPowerShellTerms(MlpException ex) => AsParameters(ex.Message, ex.Settings);
+
+    /// <summary>The text with each of <paramref name="settings"/> it names as a whole word written as a parameter ("-Momentum").</summary>
+    internal static string AsParameters(string text, IEnumerable<string> settings)
     {
-        string message = ex.Message;
-        foreach (string setting in ex.Settings)
-            message = Regex.Replace(message, @"(?<![\w-])" + Regex.Escape(setting) + @"(?!\w)", "-" + setting);
-        return message;
+        foreach (string setting in settings)
+            text = Regex.Replace(text, @"(?<![\w-])" + Regex.Escape(setting) + @"(?!\w)", "-" + setting);
+        return text;
     }
 
     /// <summary>A training warning as a PowerShell user reads it: its message followed by the hint for its likely cause.</summary>

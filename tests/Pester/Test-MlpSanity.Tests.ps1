@@ -70,7 +70,7 @@ Describe 'Test-MlpSanity' {
         It 'fails InitialLoss on initial weights far too large (-WeightScale 10)' {
             $r = Invoke-Check InitialLoss @{ WeightScale = 10 }
             $r.Result.Passed | Should -BeFalse
-            $r.Result.Advice | Should -Match 'too large: use a much smaller WeightScale'
+            $r.Result.Advice | Should -Match 'too large: use a much smaller -WeightScale'
             $r.Warnings | Should -Be @("InitialLoss failed: $($r.Result.Advice)")
             $r.Result.Measurements.InitialLoss | Should -BeGreaterThan 100
         }
@@ -85,7 +85,7 @@ Describe 'Test-MlpSanity' {
         It 'fails Overfit on <Fault>' -TestCases @(
             @{ Fault = 'a learning rate 10,000 times too small'; Parameters = @{ LearningRate = 0.05e-4 }; Advice = 'far too small' }
             @{ Fault = 'a learning rate 10,000 times too large'; Parameters = @{ LearningRate = 0.05e4 }; Advice = 'too large' }
-            @{ Fault = 'one hidden unit'; Parameters = @{ HiddenSize = 1 }; Advice = 'too little capacity \(HiddenSize 1\)' }
+            @{ Fault = 'one hidden unit'; Parameters = @{ HiddenSize = 1 }; Advice = 'too little capacity \(-HiddenSize 1\)' }
         ) {
             $r = Invoke-Check Overfit $Parameters
             $r.Result.Passed | Should -BeFalse
@@ -101,7 +101,7 @@ Describe 'Test-MlpSanity' {
             $r.Result.Passed | Should -BeFalse
             $r.Result.Advice | Should -Match $Advice
             $r.Warnings | Should -HaveCount 1
-            $suggested = [double]($r.Result.Advice -replace '.*A LearningRate of about (\S+) would.*', '$1')
+            $suggested = [double]($r.Result.Advice -replace '.*A -LearningRate of about (\S+) would.*', '$1')
             (Invoke-Check UpdateRatio @{ LearningRate = $suggested }).Result.Passed | Should -BeTrue
         }
 

@@ -21,6 +21,10 @@ namespace MlpTools.Commands;
 [OutputType(typeof(SanityCheckResult))]
 public sealed class TestMlpSanityCommand : MlpCmdlet
 {
+    /// <summary>The settings the checks' advice may name, which are also this command's parameters.</summary>
+    private static readonly string[] AdviceSettings =
+        TrainingOptions.Settings.Select(s => s.Name).Concat(new[] { nameof(HiddenSize), nameof(WeightScale), nameof(Precision) }).ToArray();
+
     private const int ProgressActivityId = 3;
 
     /// <summary>The data the network would be made for and trained on.</summary>
@@ -118,8 +122,10 @@ public sealed class TestMlpSanityCommand : MlpCmdlet
             foreach (SanityCheckResult result in SanityChecker.Run(Dataset, settings,
                          p => bar.Report(p.Done, Invariant.Format($"Check {p.Number} of {p.Count}: {p.Status}")), CancellationToken))
             {
-                if (!result.Passed) WriteWarning($"{result.Check} failed: {result.Advice}");
-                WriteObject(result);
+                // The advice names settings as the engine does; here they are this command's parameters.
+                SanityCheckResult shown = result with { Advice = ErrorHints.AsParameters(result.Advice, AdviceSettings) };
+                if (!shown.Passed) WriteWarning($"{shown.Check} failed: {shown.Advice}");
+                WriteObject(shown);
             }
         }
         finally
