@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using MlpTools.Core.Model;
 using MlpTools.Core.Training;
@@ -137,6 +138,93 @@ public static class ModelFile
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="network"/> and what its training produced to <paramref name="destination"/>, in the model
+    /// file's layout, byte for byte what <see cref="Save(Mlp, TrainingState, string, bool, CancellationToken)"/> writes
+    /// to a file. No temporary file is made.
+    /// </summary>
+    /// <param name="network">The network: its weights, names and preprocessing.</param>
+    /// <param name="training">Its training state; null for a network never trained.</param>
+    /// <param name="destination">A writable stream; written from its current position, and left open.</param>
+    /// <param name="cancellationToken">Checked between chunks.</param>
+    /// <exception cref="MlpException"><c>ModelNonFiniteParameter</c>, <c>ModelTextInvalid</c>, <c>TrainingStateMismatch</c>.</exception>
+    public static void Save(Mlp network, TrainingState? training, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (!destination.CanWrite) throw new ArgumentException("The stream is not writable.", nameof(destination));
+        cancellationToken.ThrowIfCancellationRequested();
+        training ??= new TrainingState();
+        Action<Action<Stream>> into = write => write(destination);
+        switch (network)
+        {
+            case Mlp<float> single:
+                SaveCore(single, training, null, false, Errors, null, cancellationToken, into);
+                break;
+            case Mlp<double> dbl:
+                SaveCore(dbl, training, null, false, Errors, null, cancellationToken, into);
+                break;
+            default:
+                throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
+        }
+    }
+
+    /// <summary>The bytes of the model file <paramref name="network"/> and <paramref name="training"/> make, in memory.</summary>
+    /// <inheritdoc cref="Save(Mlp, TrainingState, Stream, CancellationToken)"/>
+    public static byte[] ToBytes(Mlp network, TrainingState? training, CancellationToken cancellationToken = default)
+    {
+        using var memory = new MemoryStream();
+        Save(network, training, memory, cancellationToken);
+        return memory.ToArray();
+    }
+
+    /// <summary>
+    /// Loads a model from <paramref name="bytes"/>, the whole of a model file, with every check <see cref="Load(string)"/>
+    /// makes of a file (sizes and offsets before allocating, caps, checksums, finite numbers) and the same error ids.
+    /// </summary>
+    /// <param name="bytes">The model file's bytes.</param>
+    /// <param name="name">Names the bytes in error messages, in place of a path, such as "the serialized network".</param>
+    /// <exception cref="MlpException">As <see cref="Load(string)"/>: <c>ModelFileTruncated</c>, <c>ModelChecksumMismatch</c>, ... (all of kind InvalidData).</exception>
+    public static SavedModel Load(ReadOnlyMemory<byte> bytes, string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        using Stream stream = MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+        return Read(stream, name);
+    }
+
+    /// <inheritdoc cref="Load(ReadOnlyMemory{byte}, string)"/>
+    public static SavedModel Load(byte[] bytes, string name)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        return Load(bytes.AsMemory(), name);
+    }
+
+    /// <summary>
+    /// Loads a model from <paramref name="source"/>, which holds exactly one model file from its start (it is read from
+    /// position 0 to its end), with every check <see cref="Load(string)"/> makes of a file and the same error ids.
+    /// </summary>
+    /// <param name="source">A readable, seekable stream (its length is checked against the sizes the header declares before anything is allocated).</param>
+    /// <param name="name">Names the stream in error messages, in place of a path.</param>
+    /// <exception cref="MlpException">As <see cref="Load(string)"/>; an I/O error of the stream is <c>ModelReadFailed</c>.</exception>
+    public static SavedModel Load(Stream source, string name)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!source.CanRead || !source.CanSeek)
+            throw new ArgumentException("The stream must be readable and seekable: a model's sizes are checked against its length before anything is allocated.", nameof(source));
+        try
+        {
+            source.Position = 0;
+            return Read(source, name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw ReadFailed(name, ex);
+        }
+    }
+
     /// <summary>Reads a model from <paramref name="stream"/> (seekable, positioned at its start); <paramref name="path"/> names it in errors.</summary>
     internal static SavedModel Read(Stream stream, string path)
     {
@@ -171,10 +259,15 @@ public static class ModelFile
             throw Errors.Exists(path);
     }
 
-    private static void SaveCore<T>(Mlp<T> net, TrainingState training, string path, bool overwrite, FileErrors errors,
-        Action<string>? beforeReplace, CancellationToken ct)
+    /// <summary>
+    /// Checks and encodes <paramref name="net"/>; writes it atomically to <paramref name="path"/>, or, when
+    /// <paramref name="path"/> is null, hands the writer to <paramref name="destination"/>.
+    /// </summary>
+    private static void SaveCore<T>(Mlp<T> net, TrainingState training, string? path, bool overwrite, FileErrors errors,
+        Action<string>? beforeReplace, CancellationToken ct, Action<Action<Stream>>? destination = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        string shown = path ?? "the stream";
         Optimizer<T>? optimizer = training.OptimizerState switch
         {
             null => null,
@@ -188,12 +281,12 @@ public static class ModelFile
         {
             if (!Numerics.Kernels.AllFinite<T>(t.Values))
                 throw MlpException.InvalidData("ModelNonFiniteParameter",
-                    $"The network's {t.Name} holds NaN or infinity, which a model file cannot hold; nothing was written to '{path}'. Train it again or fix its weights.", t.Name);
+                    $"The network's {t.Name} holds NaN or infinity, which a model file cannot hold; nothing was written to '{shown}'. Train it again or fix its weights.", t.Name);
         }
-        CheckText(net.ClassNames, "class name", path);
-        CheckText(net.FeatureNames, "feature name", path);
-        CheckText(new[] { training.StopReason }, "stop reason", path);
-        if (net.LabelName is { } labelName) CheckText(new[] { labelName }, "label name", path);
+        CheckText(net.ClassNames, "class name", shown);
+        CheckText(net.FeatureNames, "feature name", shown);
+        CheckText(new[] { training.StopReason }, "stop reason", shown);
+        if (net.LabelName is { } labelName) CheckText(new[] { labelName }, "label name", shown);
 
         string dtype = typeof(T) == typeof(double) ? "F64" : "F32";
         var chunk = new byte[ChunkBytes];
@@ -205,11 +298,13 @@ public static class ModelFile
         }
         List<KeyValuePair<string, string>> metadata = ModelMetadata.Build(net, training, settings, dataSha);
         byte[] prefix = SafetensorsHeader.Encode(metadata, tensors.Select(t => (t.Name, dtype, t.Shape)));
-        AtomicFile.Write(path, overwrite, errors, stream =>
+        Action<Stream> write = stream =>
         {
             stream.Write(prefix);
             EncodeAll(tensors, chunk, stream.Write, ct);
-        }, ct, beforeReplace);
+        };
+        if (path is null) destination!(write);
+        else AtomicFile.Write(path, overwrite, errors, write, ct, beforeReplace);
     }
 
     private static void CheckText(IEnumerable<string> values, string what, string path)
