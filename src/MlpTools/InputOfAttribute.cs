@@ -22,6 +22,10 @@ internal sealed class InputOfAttribute : ArgumentTransformationAttribute
     [ThreadStatic]
     private static (string Parameter, Type Expected, object Given)? t_rejected;
 
+    /// <summary>Why a serialized network refused on this thread was refused (the model file's error), with <see cref="t_rejected"/>.</summary>
+    [ThreadStatic]
+    private static MlpException? t_refusal;
+
     public InputOfAttribute(Type expected, string parameter)
     {
         Expected = expected;
@@ -47,6 +51,21 @@ internal sealed class InputOfAttribute : ArgumentTransformationAttribute
         object? value = inputData is PSObject p ? p.BaseObject : inputData;
         if (value is null || Expected.IsInstanceOfType(value)) return inputData;
         if (Array.Exists(Alternatives, t => t.IsInstanceOfType(value) || t.MakeArrayType().IsInstanceOfType(value))) return inputData;
+        if (Expected == typeof(Mlp) && inputData is PSObject bag && NetworkSerialization.IsDeserializedNetwork(bag))
+        {
+            // A network that came through serialization as a bag (MlpTools was imported after it arrived, or its bytes
+            // were refused): rebuilt here, or refused with the model file's own error.
+            try
+            {
+                return NetworkSerialization.Rebuild(bag);
+            }
+            catch (MlpException ex)
+            {
+                t_rejected = (Parameter, Expected, bag);
+                t_refusal = ex;
+                return null;
+            }
+        }
         // Kept wrapped, so that a row's properties can be named.
         t_rejected = (Parameter, Expected, PSObject.AsPSObject(inputData));
         return null;
@@ -80,8 +99,11 @@ internal sealed class InputOfAttribute : ArgumentTransformationAttribute
     private static MlpException? TakeRejection(string command, IDictionary<string, object?> bound)
     {
         if (t_rejected is not { } r) return null;
+        MlpException? refusal = t_refusal;
         t_rejected = null;
+        t_refusal = null;
         if (!bound.TryGetValue(r.Parameter, out object? value) || value is not null) return null;
+        if (refusal is not null) return refusal;
         return r.Expected == typeof(Mlp)
             ? new MlpException("InputNotANetwork", MlpErrorKind.InvalidArgument,
                 $"{command} -{r.Parameter} takes a network (from New-Mlp or Import-Mlp), but it was given {Describe(r.Given)}.{Hint(r.Given, command)}", r.Given)
