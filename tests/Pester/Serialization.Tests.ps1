@@ -82,6 +82,18 @@ Describe 'Serialization of networks' {
         Assert-SameNetwork $out[1] $networks[$Precision] $data[$Precision]
     }
 
+    It 'comes back live from a job when it is nested in the objects the job writes' {
+        $job = Start-Job -InitializationScript { Import-Module $env:MLPTOOLS_MODULE_PATH } -ScriptBlock {
+            param($Network)
+            [pscustomobject]@{ Trial = 1; Network = $Network; Inner = [pscustomobject]@{ Network = $Network } }
+        } -ArgumentList $double
+        $out = $job | Wait-Job -Timeout 120 | Receive-Job
+        $job | Remove-Job -Force
+        $out.Network | Should -BeOfType ([MlpTools.Core.Model.Mlp])
+        $out.Inner.Network | Should -BeOfType ([MlpTools.Core.Model.Mlp])
+        [Linq.Enumerable]::SequenceEqual([byte[]]$out.Inner.Network.ModelBytes, [byte[]]$double.ModelBytes) | Should -BeTrue
+    }
+
     It 'stays a property bag with the model bytes where MlpTools is not imported, which the cmdlets take once it is' {
         $job = Start-Job -ScriptBlock {
             param($Network, $ModulePath)
