@@ -146,19 +146,6 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
     internal static MlpException NoDataset(Core.Model.Mlp network, string example) =>
         ArgumentError("NoDataset", $"There is no data to use with {network}: give -Dataset, or pipe a network made from or trained on a dataset ({example}).", network);
 
-    /// <summary>
-    /// The training settings among the parameters given (a cmdlet's training parameters are named as the engine's
-    /// settings, <see cref="Core.Training.TrainingOptions.Settings"/>), as the engine's options: what is not given keeps
-    /// the engine's default, and the engine checks what is.
-    /// </summary>
-    private protected Core.Training.TrainingOptions TrainingOptionsFromParameters()
-    {
-        var settings = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in MyInvocation.BoundParameters)
-            if (Core.Training.TrainingOptions.FindSetting(name) is not null) settings[name] = value;
-        return Core.Training.TrainingOptions.FromSettings((System.Collections.IDictionary)NumericInput.Plain(settings)!);
-    }
-
     /// <summary>An argument error raised by a cmdlet itself (not the engine), reported like the engine's.</summary>
     internal static MlpException ArgumentError(string errorId, string message, object? target = null) =>
         new(errorId, MlpErrorKind.InvalidArgument, message, target);

@@ -25,7 +25,7 @@ namespace MlpTools.Commands;
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Invoke, "Training")]
 [OutputType(typeof(Mlp<float>), typeof(Mlp<double>), typeof(EpochRecord))]
-public sealed class InvokeTrainingCommand : MlpCmdlet
+public sealed class InvokeTrainingCommand : TrainingSettingsCmdlet
 {
     private const int ProgressActivityId = 1;
 
@@ -50,47 +50,17 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
     [Parameter]
     public int? Epochs { get; set; }
 
-    /// <summary>Samples per mini-batch.</summary>
-    [Parameter]
-    public int? BatchSize { get; set; }
 
     // ---- the update rule ----
 
-    /// <summary>Sgd (default), Adam, RmsProp or Lbfgs.</summary>
-    [Parameter]
-    public OptimizerKind? Optimizer { get; set; }
 
-    /// <summary>The step size; by default the optimizer's own (SGD 0.05, Adam and RMSProp 0.001).</summary>
-    [Parameter]
-    public double? LearningRate { get; set; }
 
-    /// <summary>lambda, the L2 strength.</summary>
-    [Parameter]
-    public double? Regularization { get; set; }
 
-    /// <summary>SGD momentum in [0, 1); 0 is plain SGD.</summary>
-    [Parameter]
-    public double? Momentum { get; set; }
 
-    /// <summary>SGD: Nesterov's momentum.</summary>
-    [Parameter]
-    public SwitchParameter Nesterov { get; set; }
 
-    /// <summary>Adam's first-moment decay.</summary>
-    [Parameter]
-    public double? Beta1 { get; set; }
 
-    /// <summary>Adam's second-moment decay.</summary>
-    [Parameter]
-    public double? Beta2 { get; set; }
 
-    /// <summary>RMSProp's decay of the mean square.</summary>
-    [Parameter]
-    public double? Rho { get; set; }
 
-    /// <summary>Adam's and RMSProp's epsilon.</summary>
-    [Parameter]
-    public double? Epsilon { get; set; }
 
     // ---- schedules ----
 
@@ -136,18 +106,8 @@ public sealed class InvokeTrainingCommand : MlpCmdlet
 
     // ---- the data as the loss sees it ----
 
-    /// <summary>'Balanced', a hashtable of class name to weight, or one weight per class in class order.</summary>
-    [Parameter]
-    [ArgumentCompleter(typeof(ClassWeightCompleter))]
-    public object? ClassWeight { get; set; }
 
-    /// <summary>Feature scaling fitted on the training data, then kept by the network.</summary>
-    [Parameter]
-    public ScalingKind? Scaling { get; set; }
 
-    /// <summary>The seed for the shuffles (and the validation split).</summary>
-    [Parameter]
-    public int? Seed { get; set; }
 
     // ---- output ----
 

@@ -19,7 +19,7 @@ namespace MlpTools.Commands;
 /// </remarks>
 [Cmdlet(VerbsDiagnostic.Test, "MlpSanity")]
 [OutputType(typeof(SanityCheckResult))]
-public sealed class TestMlpSanityCommand : MlpCmdlet
+public sealed class TestMlpSanityCommand : TrainingSettingsCmdlet
 {
     /// <summary>The settings the checks' advice may name, which are also this command's parameters.</summary>
     private static readonly string[] AdviceSettings =
@@ -45,58 +45,18 @@ public sealed class TestMlpSanityCommand : MlpCmdlet
     [Parameter]
     public double? WeightScale { get; set; }
 
-    /// <summary>Sgd (default), Adam, RmsProp or Lbfgs.</summary>
-    [Parameter]
-    public OptimizerKind? Optimizer { get; set; }
 
-    /// <summary>The step size; by default the optimizer's own.</summary>
-    [Parameter]
-    public double? LearningRate { get; set; }
 
-    /// <summary>lambda, the L2 strength.</summary>
-    [Parameter]
-    public double? Regularization { get; set; }
 
-    /// <summary>Samples per mini-batch.</summary>
-    [Parameter]
-    public int? BatchSize { get; set; }
 
-    /// <summary>SGD momentum in [0, 1).</summary>
-    [Parameter]
-    public double? Momentum { get; set; }
 
-    /// <summary>SGD: Nesterov's momentum.</summary>
-    [Parameter]
-    public SwitchParameter Nesterov { get; set; }
 
-    /// <summary>Adam's first-moment decay.</summary>
-    [Parameter]
-    public double? Beta1 { get; set; }
 
-    /// <summary>Adam's second-moment decay.</summary>
-    [Parameter]
-    public double? Beta2 { get; set; }
 
-    /// <summary>RMSProp's decay of the mean square.</summary>
-    [Parameter]
-    public double? Rho { get; set; }
 
-    /// <summary>Adam's and RMSProp's epsilon.</summary>
-    [Parameter]
-    public double? Epsilon { get; set; }
 
-    /// <summary>'Balanced', a hashtable of class name to weight, or one weight per class in class order.</summary>
-    [Parameter]
-    [ArgumentCompleter(typeof(ClassWeightCompleter))]
-    public object? ClassWeight { get; set; }
 
-    /// <summary>Feature scaling fitted on the data, as training would fit it.</summary>
-    [Parameter]
-    public ScalingKind? Scaling { get; set; }
 
-    /// <summary>The seed for the initial weights and the shuffles; without it, 0.</summary>
-    [Parameter]
-    public int? Seed { get; set; }
 
     /// <summary>The checks to run; all by default.</summary>
     [Parameter]
