@@ -154,7 +154,7 @@ public sealed class Dataset
     internal unsafe void GatherRows<T>(ReadOnlySpan<int> rows, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if ((long)rows.Length * FeatureCount >= ParallelGatherMinimum && KernelThreads.MaxThreads > 1 && KernelThreads.TryEnter())
+        if ((long)rows.Length * FeatureCount >= ParallelGatherMinimum && KernelThreads.TryEnter())
         {
             try
             {
@@ -166,7 +166,7 @@ public sealed class Dataset
                     job.Rows = pr;
                     job.Count = rows.Length;
                     job.Destination = pd;
-                    job.Chunks = Math.Min(rows.Length, 2 * KernelThreads.MaxThreads);
+                    job.Chunks = Math.Min(rows.Length, 2 * KernelThreads.Threads);
                     KernelThreads.Run(job, job.Chunks);
                     job.Source = null;
                     job.Rows = null;
@@ -202,7 +202,11 @@ public sealed class Dataset
     private sealed unsafe class GatherJob<T> : IKernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static readonly GatherJob<T> Instance = new();
+        [ThreadStatic]
+        private static GatherJob<T>? t_instance;
+
+        /// <summary>The calling thread's job (a job is filled and run by one caller at a time).</summary>
+        public static GatherJob<T> Instance => t_instance ??= new();
         public Dataset? Source;
         public int* Rows;
         public int Count, Chunks;

@@ -103,7 +103,10 @@ internal static unsafe class GemmDriver<T, TTiles>
     /// <summary>Chunks per thread: enough to balance the load when a core is busy with something else.</summary>
     private const int ChunksPerThread = 4;
 
-    private static readonly ChunkedGemm s_job = new();
+    // The calling thread's job: a job is filled and run by one caller at a time, and callers on different threads
+    // (trainings side by side, each on its own pool) run theirs at the same time.
+    [ThreadStatic]
+    private static ChunkedGemm? t_job;
 
     private static int MR => TTiles.MR;
 
@@ -133,15 +136,16 @@ internal static unsafe class GemmDriver<T, TTiles>
         // With a short K the product is bound by writing C, not by arithmetic; split over cores, C's cache lines
         // would also move between their caches on every call.
         bool worthSplitting = (long)g.M * g.N * g.K >= 2 * MinParallelWork && (g.K >= MinParallelK || (long)g.M * g.N * sizeof(T) > 8 << 20);
-        int threads = worthSplitting ? KernelThreads.MaxThreads : 1;
+        int threads = worthSplitting ? KernelThreads.Threads : 1;
         Plan plan = MakePlan(g, threads, options);
         if (plan.ByRows) plan.SharedB = PackBuffers<T>.ForThisThread(0, 0, 0, plan.Strips * NR * g.K).Shared;
         if (plan.Chunks > 1 && threads > 1 && KernelThreads.TryEnter())
         {
+            ChunkedGemm job = t_job ??= new();
             try
             {
-                s_job.Args = g;
-                s_job.Plan = plan;
+                job.Args = g;
+                job.Plan = plan;
                 if (plan.ByRows && (long)plan.Strips * NR * g.K < MinParallelPack)
                 {
                     PackShared(g, plan, 0, 1);
@@ -149,17 +153,17 @@ internal static unsafe class GemmDriver<T, TTiles>
                 else if (plan.ByRows)
                 {
                     // First the threads pack the shared op(B), a range of strips each; then all compute.
-                    s_job.PackParts = Math.Min(plan.Strips, threads * ChunksPerThread);
-                    KernelThreads.Run(s_job, s_job.PackParts);
-                    s_job.PackParts = 0;
+                    job.PackParts = Math.Min(plan.Strips, threads * ChunksPerThread);
+                    KernelThreads.Run(job, job.PackParts);
+                    job.PackParts = 0;
                 }
-                KernelThreads.Run(s_job, plan.Chunks);
+                KernelThreads.Run(job, plan.Chunks);
             }
             finally
             {
-                s_job.Args = default;
-                s_job.Plan = default;
-                s_job.PackParts = 0;
+                job.Args = default;
+                job.Plan = default;
+                job.PackParts = 0;
                 KernelThreads.Exit();
             }
             return;

@@ -11,73 +11,51 @@ internal interface IKernelJob
 }
 
 /// <summary>
-/// The kernels' own worker threads: persistent, so handing work to another core costs no allocation and,
-/// while the workers are still polling after the last job, well under a microsecond.
+/// A team of kernel worker threads: persistent, so handing work to another core costs no allocation and,
+/// while the workers are still polling after the last job, well under a microsecond. Kernels reach the pool of
+/// their thread through <see cref="KernelThreads"/>.
 /// </summary>
 /// <remarks>
 /// A job is a number of chunks; the caller and the workers claim them one at a time from a shared counter
 /// until none is left, and the caller returns when every chunk is done. So a worker that the operating
 /// system has not scheduled yet (on a busy machine) costs nothing: the caller takes its share. A worker
-/// polls for <see cref="SpinTime"/> after each job (a training step calls the kernels every few dozen to
+/// polls for <see cref="KernelThreads.SpinTime"/> after each job (a training step calls the kernels every few dozen to
 /// few hundred microseconds) and then sleeps until the next one. One job runs at a time: a thread that
 /// arrives while another's job runs gets <c>false</c> from <see cref="TryEnter"/> and does its work alone.
 /// Kernels cut their work over output elements only, never over a sum, so a result does not depend on
 /// which thread ran which chunk, nor on how many threads there were.
 /// </remarks>
-internal static class KernelThreads
+internal sealed class KernelPool
 {
-    private static readonly object s_gate = new();
-    private static readonly object s_sleep = new();
-    // 250 us: longer than the gaps between the kernels of a training step (tens to hundreds of microseconds), so a
-    // worker is still polling when the next job comes; short enough that a worker left idle soon sleeps instead of
-    // holding a core. Bench's epoch section (build.ps1 -Task Bench) is the place to measure another choice.
-    private static long s_spinTicks = Stopwatch.Frequency / 4000;
-    // All cores up to 8: beyond that, waking and spinning more workers for products of this size costs more than it saves.
-    private static int s_maxThreads = Math.Clamp(Environment.ProcessorCount, 1, 8);
-    private static int s_workerCount;
+    private readonly object _gate = new();
+    private readonly object _sleep = new();
+    private int _workerCount;
 
-    // The current job. s_state holds the job's generation (high 32 bits) and the next unclaimed chunk (low 32):
+    // The current job. _state holds the job's generation (high 32 bits) and the next unclaimed chunk (low 32):
     // claiming a chunk is one compare-and-swap that also checks the job is still the current one.
-    private static long s_state;
-    private static int s_generation;
-    private static IKernelJob? s_job;
-    private static int s_chunks;
-    private static int s_done;
-    private static int s_sleepers;
-    private static ExceptionDispatchInfo? s_error;
-
-    /// <summary>
-    /// How many threads (the caller included) a kernel may use. 1 makes every kernel serial; tests use it to
-    /// check that results do not depend on the thread count.
-    /// </summary>
-    public static int MaxThreads
-    {
-        get => Volatile.Read(ref s_maxThreads);
-        set => Volatile.Write(ref s_maxThreads, Math.Clamp(value, 1, 64));
-    }
-
-    /// <summary>How long an idle worker polls for the next job before it sleeps (it then takes a wake-up to start).</summary>
-    public static TimeSpan SpinTime
-    {
-        get => Stopwatch.GetElapsedTime(0, Volatile.Read(ref s_spinTicks));
-        set => Volatile.Write(ref s_spinTicks, (long)(value.TotalSeconds * Stopwatch.Frequency));
-    }
+    private long _state;
+    private int _generation;
+    private IKernelJob? _job;
+    private int _chunks;
+    private int _done;
+    private int _sleepers;
+    private ExceptionDispatchInfo? _error;
 
     /// <summary>Takes the right to run a parallel job; false when another thread holds it.</summary>
-    public static bool TryEnter() => Monitor.TryEnter(s_gate);
+    public bool TryEnter() => Monitor.TryEnter(_gate);
 
     /// <summary>Gives back the right taken by <see cref="TryEnter"/>.</summary>
-    public static void Exit() => Monitor.Exit(s_gate);
+    public void Exit() => Monitor.Exit(_gate);
 
     /// <summary>
     /// Runs chunks 0..<paramref name="chunks"/>-1 of <paramref name="job"/> on the calling thread and up to
-    /// <see cref="MaxThreads"/> - 1 workers, and returns when all are done. The caller must hold the right from
+    /// <paramref name="threads"/> - 1 workers, and returns when all are done. The caller must hold the right from
     /// <see cref="TryEnter"/>.
     /// </summary>
-    public static void Run(IKernelJob job, int chunks)
+    public void Run(IKernelJob job, int chunks, int threads)
     {
-        Debug.Assert(Monitor.IsEntered(s_gate));
-        int threads = Math.Min(chunks, MaxThreads);
+        Debug.Assert(Monitor.IsEntered(_gate));
+        threads = Math.Min(chunks, threads);
         if (threads <= 1)
         {
             for (int c = 0; c < chunks; c++) job.Execute(c);
@@ -87,56 +65,56 @@ internal static class KernelThreads
         // First close the previous job: a worker that has just found all of its chunks claimed may still compare its
         // stale claim with the chunk count, and must not do so against this job's count (it would run a chunk of
         // this job under the old generation, and count it done). A closed generation has no chunk left to claim.
-        Interlocked.Exchange(ref s_state, ((long)++s_generation << 32) | int.MaxValue);
-        int generation = ++s_generation;
-        s_job = job;
-        s_chunks = chunks;
-        s_error = null;
-        Volatile.Write(ref s_done, 0);
+        Interlocked.Exchange(ref _state, ((long)++_generation << 32) | int.MaxValue);
+        int generation = ++_generation;
+        _job = job;
+        _chunks = chunks;
+        _error = null;
+        Volatile.Write(ref _done, 0);
         // Interlocked is a full fence: the job is visible before a worker can see the new generation.
-        Interlocked.Exchange(ref s_state, (long)generation << 32);
-        if (Volatile.Read(ref s_sleepers) > 0)
+        Interlocked.Exchange(ref _state, (long)generation << 32);
+        if (Volatile.Read(ref _sleepers) > 0)
         {
-            lock (s_sleep) Monitor.PulseAll(s_sleep);
+            lock (_sleep) Monitor.PulseAll(_sleep);
         }
 
         RunChunks(generation);
         // The last chunks are running on other threads and end within microseconds: poll, do not yield.
-        while (Volatile.Read(ref s_done) < chunks) Thread.SpinWait(1);
-        s_job = null;
-        s_error?.Throw();
+        while (Volatile.Read(ref _done) < chunks) Thread.SpinWait(1);
+        _job = null;
+        _error?.Throw();
     }
 
     /// <summary>Claims and runs chunks of job <paramref name="generation"/> until none is left (or the job is over).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void RunChunks(int generation)
+    private void RunChunks(int generation)
     {
         while (true)
         {
-            long state = Volatile.Read(ref s_state);
-            if ((int)(state >> 32) != generation || (int)state >= Volatile.Read(ref s_chunks)) return;
-            if (Interlocked.CompareExchange(ref s_state, state + 1, state) != state) continue;
-            // The claim succeeded, so this job cannot end before this chunk is done: s_job is stable.
+            long state = Volatile.Read(ref _state);
+            if ((int)(state >> 32) != generation || (int)state >= Volatile.Read(ref _chunks)) return;
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state) continue;
+            // The claim succeeded, so this job cannot end before this chunk is done: _job is stable.
             try
             {
-                s_job!.Execute((int)state);
+                _job!.Execute((int)state);
             }
 #pragma warning disable CA1031 // a worker must not die: the error is handed to the caller, which rethrows it
             catch (Exception e)
             {
-                s_error = ExceptionDispatchInfo.Capture(e);
+                _error = ExceptionDispatchInfo.Capture(e);
             }
 #pragma warning restore CA1031
             finally
             {
-                Interlocked.Increment(ref s_done);
+                Interlocked.Increment(ref _done);
             }
         }
     }
 
-    private static void EnsureWorkers(int count)
+    private void EnsureWorkers(int count)
     {
-        while (s_workerCount < count)
+        while (_workerCount < count)
         {
             var thread = new Thread(WorkerLoop, 256 * 1024)
             {
@@ -144,12 +122,12 @@ internal static class KernelThreads
                 Name = "MlpTools kernel worker",
             };
             thread.Start();
-            s_workerCount++;
+            _workerCount++;
         }
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void WorkerLoop()
+    private void WorkerLoop()
     {
         // Generation 0 is "no job yet": a worker that starts after its first job was published still joins it
         // (and a worker that joins late finds no chunk left; the caller never waits for a worker, only for chunks).
@@ -163,11 +141,11 @@ internal static class KernelThreads
 
     /// <summary>Spins, then sleeps, until a job newer than <paramref name="seen"/> is published; returns its generation.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static int WaitForJob(int seen)
+    private int WaitForJob(int seen)
     {
-        long until = Stopwatch.GetTimestamp() + Volatile.Read(ref s_spinTicks);
+        long until = Stopwatch.GetTimestamp() + KernelThreads.SpinTicks;
         int g;
-        while ((g = (int)(Volatile.Read(ref s_state) >> 32)) == seen)
+        while ((g = (int)(Volatile.Read(ref _state) >> 32)) == seen)
         {
             if (Stopwatch.GetTimestamp() < until)
             {
@@ -175,13 +153,128 @@ internal static class KernelThreads
                 Thread.SpinWait(1);
                 continue;
             }
-            lock (s_sleep)
+            lock (_sleep)
             {
-                Interlocked.Increment(ref s_sleepers); // a full fence before the state is read again
-                while ((int)(Volatile.Read(ref s_state) >> 32) == seen) Monitor.Wait(s_sleep);
-                Interlocked.Decrement(ref s_sleepers);
+                Interlocked.Increment(ref _sleepers); // a full fence before the state is read again
+                while ((int)(Volatile.Read(ref _state) >> 32) == seen) Monitor.Wait(_sleep);
+                Interlocked.Decrement(ref _sleepers);
             }
         }
         return g;
     }
+}
+
+/// <summary>
+/// How the kernels share the cores: every thread that does kernel work has a pool of workers and a number of threads
+/// it may use now. A training (<see cref="Join"/>) takes a pool of its own, and the cores are divided among the
+/// trainings running at that moment: a lone training gets them all, two on two cores get one each (no workers, no
+/// hand-offs), and when one ends the other gets both again from its next product on.
+/// </summary>
+/// <remarks>
+/// A thread that has not joined uses the process's first pool with all <see cref="MaxThreads"/> threads, as long as
+/// no other thread holds it (<see cref="TryEnter"/> then says no and the kernel runs alone). Results never depend on
+/// this: kernels cut their work over output elements only, so any number of threads gives the same bits.
+/// </remarks>
+internal static class KernelThreads
+{
+    // All cores up to 8: beyond that, waking and spinning more workers for products of this size costs more than it saves.
+    private static int s_maxThreads = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
+    // 250 us: longer than the gaps between the kernels of a training step (tens to hundreds of microseconds), so a
+    // worker is still polling when the next job comes; short enough that a worker left idle soon sleeps instead of
+    // holding a core. Bench's epoch section (build.ps1 -Task Bench) is the place to measure another choice.
+    private static long s_spinTicks = Stopwatch.Frequency / 4000;
+
+    // The first pool: threads that have not joined use it; it is also the first one a joining thread gets.
+    private static readonly KernelPool s_shared = new();
+    private static readonly object s_poolsLock = new();
+    private static readonly Stack<KernelPool> s_free = new(new[] { s_shared });
+    private static int s_joined;
+
+    [ThreadStatic]
+    private static KernelPool? t_pool;
+
+    /// <summary>
+    /// How many threads (the caller included) the kernels of the process may use in all. 1 makes every kernel serial;
+    /// tests use it to check that results do not depend on the thread count.
+    /// </summary>
+    public static int MaxThreads
+    {
+        get => Volatile.Read(ref s_maxThreads);
+        set => Volatile.Write(ref s_maxThreads, Math.Clamp(value, 1, 64));
+    }
+
+    /// <summary>How long an idle worker polls for the next job before it sleeps (it then takes a wake-up to start).</summary>
+    public static TimeSpan SpinTime
+    {
+        get => Stopwatch.GetElapsedTime(0, SpinTicks);
+        set => Volatile.Write(ref s_spinTicks, (long)(value.TotalSeconds * Stopwatch.Frequency));
+    }
+
+    internal static long SpinTicks => Volatile.Read(ref s_spinTicks);
+
+    /// <summary>How many trainings hold a share of the cores now.</summary>
+    public static int Joined => Volatile.Read(ref s_joined);
+
+    /// <summary>
+    /// How many threads (the caller included) a kernel called on this thread may use now: all of them, or, on a thread
+    /// that joined, its share of <see cref="MaxThreads"/> among the threads joined at this moment (at least one).
+    /// </summary>
+    public static int Threads => t_pool is null ? MaxThreads : Math.Max(1, MaxThreads / Math.Max(1, Joined));
+
+    /// <summary>
+    /// Takes a share of the cores for the calling thread until the result is disposed: its kernels then run on a pool
+    /// of their own, with <see cref="Threads"/> threads. Joining again on a thread that has joined changes nothing.
+    /// </summary>
+    public static Share Join()
+    {
+        if (t_pool is not null) return default;
+        KernelPool pool;
+        lock (s_poolsLock)
+        {
+            pool = s_free.Count > 0 ? s_free.Pop() : new KernelPool();
+            s_joined++;
+        }
+        t_pool = pool;
+        return new Share(pool);
+    }
+
+    /// <summary>A thread's share of the cores, from <see cref="Join"/>; disposing it gives the share back.</summary>
+    public readonly struct Share : IDisposable
+    {
+        private readonly KernelPool? _pool;
+
+        internal Share(KernelPool pool) => _pool = pool;
+
+        /// <summary>Gives the share back (on the thread that joined).</summary>
+        public void Dispose()
+        {
+            if (_pool is null) return;
+            Debug.Assert(ReferenceEquals(t_pool, _pool));
+            t_pool = null;
+            lock (s_poolsLock)
+            {
+                s_joined--;
+                s_free.Push(_pool);
+            }
+        }
+    }
+
+    private static KernelPool Pool => t_pool ?? s_shared;
+
+    /// <summary>
+    /// Takes the right to run a parallel job on this thread's pool; false when the pool is busy with another thread's
+    /// job, or when this thread may use one thread only now (then the kernel runs alone, on the caller).
+    /// </summary>
+    public static bool TryEnter() => Threads > 1 && Pool.TryEnter();
+
+    /// <summary>Gives back the right taken by <see cref="TryEnter"/>.</summary>
+    public static void Exit() => Pool.Exit();
+
+    /// <summary>
+    /// Runs chunks 0..<paramref name="chunks"/>-1 of <paramref name="job"/> on the calling thread and up to
+    /// <see cref="Threads"/> - 1 workers of its pool, and returns when all are done. The caller must hold the right
+    /// from <see cref="TryEnter"/>.
+    /// </summary>
+    public static void Run(IKernelJob job, int chunks) => Pool.Run(job, chunks, Threads);
 }

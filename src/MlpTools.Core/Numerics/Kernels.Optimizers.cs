@@ -106,7 +106,7 @@ internal static partial class Kernels
         fixed (T* pw = w, ps1 = s1, ps2 = s2, pg = g)
         {
             var args = new UpdateArgs<T> { Rule = rule, W = pw, S1 = ps1, S2 = ps2, G = pg, N = n, P0 = p0, P1 = p1, P2 = p2, P3 = p3, Measure = measure };
-            if (n >= ParallelElementwiseMinimum && KernelThreads.MaxThreads > 1 && IsVectorizable<T>() && KernelThreads.TryEnter())
+            if (n >= ParallelElementwiseMinimum && IsVectorizable<T>() && KernelThreads.TryEnter())
             {
                 try
                 {
@@ -309,7 +309,11 @@ internal static partial class Kernels
     private sealed class UpdateJob<T> : IKernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static readonly UpdateJob<T> Instance = new();
+        [ThreadStatic]
+        private static UpdateJob<T>? t_instance;
+
+        /// <summary>The calling thread's job (a job is filled and run by one caller at a time).</summary>
+        public static UpdateJob<T> Instance => t_instance ??= new();
         public UpdateArgs<T> Args;
 
         /// <summary>Each chunk's sums of squares, when measuring (grown when an array needs more chunks).</summary>

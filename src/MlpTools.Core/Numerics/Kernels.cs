@@ -324,7 +324,7 @@ internal static partial class Kernels
         int n = x.Length;
         if (n <= SumChunk) return SumOfSquaresSerial(x);
         int chunks = (n + SumChunk - 1) / SumChunk;
-        if (KernelThreads.MaxThreads > 1 && IsVectorizable<T>() && KernelThreads.TryEnter())
+        if (IsVectorizable<T>() && KernelThreads.TryEnter())
         {
             try
             {
@@ -357,7 +357,11 @@ internal static partial class Kernels
     private sealed unsafe class SumOfSquaresJob<T> : IKernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static readonly SumOfSquaresJob<T> Instance = new();
+        [ThreadStatic]
+        private static SumOfSquaresJob<T>? t_instance;
+
+        /// <summary>The calling thread's job (a job is filled and run by one caller at a time).</summary>
+        public static SumOfSquaresJob<T> Instance => t_instance ??= new();
         public T* X;
         public int N;
         public double[] Partials = Array.Empty<double>();

@@ -4,6 +4,7 @@ using System.Numerics;
 using MathNet.Numerics.Optimization;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
+using MlpTools.Core.Numerics;
 
 namespace MlpTools.Core.Training;
 
@@ -62,6 +63,8 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        // The cores are divided among the trainings running now (a lone one gets them all): see KernelThreads.
+        using KernelThreads.Share cores = KernelThreads.Join();
         // Scaling is fitted once and then belongs to the network; a different kind cannot be applied later.
         if (options.Scaling is { } wanted && network.Preprocessor is { } fitted && fitted.Kind != wanted)
             throw new MlpException("ScalingAlreadyFitted", MlpErrorKind.InvalidArgument,
