@@ -15,6 +15,7 @@
         'Split-Dataset'
         'New-Mlp'
         'Invoke-Training'
+        'Invoke-MlpSweep'
         'Test-Mlp'
         'Get-MlpGradient'
         'Test-MlpGradient'

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.Specialized;
 using System.Globalization;
 using System.Management.Automation;
 using MathNet.Numerics.LinearAlgebra;
@@ -214,7 +215,6 @@ internal static class NumericInput
         }
     }
 
-    /// <summary>The object under any PSObject wrapping (a PSCustomObject stays wrapped: it has no other form).</summary>
     /// <summary>
     /// A value from PowerShell as plain .NET data, for the engine: switches as bools, PowerShell's wrappers removed, inside
     /// tables and lists too. How a table of settings (Invoke-Training's parameters, a hashtable) reaches
@@ -227,12 +227,22 @@ internal static class NumericInput
         {
             SwitchParameter sw => sw.IsPresent,
             string => value,
+            IOrderedDictionary ordered => Ordered(ordered),
             IDictionary map => map.Cast<DictionaryEntry>().ToDictionary(e => Unwrap(e.Key)!, e => Plain(e.Value)),
             IEnumerable list => list.Cast<object?>().Select(Plain).ToArray(),
             _ => value,
         };
     }
 
+    /// <summary>An ordered table's plain copy, in its order (a sweep's settings keep the order they were written in).</summary>
+    private static OrderedDictionary Ordered(IOrderedDictionary table)
+    {
+        var copy = new OrderedDictionary();
+        foreach (DictionaryEntry e in table) copy[Unwrap(e.Key)!] = Plain(e.Value);
+        return copy;
+    }
+
+    /// <summary>The object under any PSObject wrapping (a PSCustomObject stays wrapped: it has no other form).</summary>
     public static object? Unwrap(object? value)
     {
         while (value is PSObject pso && pso.BaseObject is not PSCustomObject)

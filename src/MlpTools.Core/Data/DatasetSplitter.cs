@@ -57,6 +57,43 @@ public static class DatasetSplitter
         return new DatasetSplit(Take(0, " (train)"), valCount > 0 ? Take(1, " (validation)") : null, Take(2, " (test)"));
     }
 
+    /// <summary>
+    /// <paramref name="k"/> stratified folds for cross-validation: each class's samples, shuffled with
+    /// <paramref name="seed"/>, are dealt to the folds in turn (the count carrying on from class to class), so every fold
+    /// holds each class in proportion, to within one sample, and the fold sizes differ by at most one. Fold f's pair is
+    /// (every other fold, fold f); each part keeps the original row order.
+    /// </summary>
+    public static IReadOnlyList<(Dataset Train, Dataset Validation)> Folds(Dataset data, int k, int? seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (k < 2)
+            throw MlpException.Argument("InvalidFoldCount", Invariant.Format($"Folds must be at least 2 (each fold is scored by a network trained on the others), but it is {k}."), k);
+        if (k > data.Count)
+            throw MlpException.InvalidData("SplitTooSmall", Invariant.Format($"'{data.Name}' has {Invariant.Plural(data.Count, "sample")}: too few for {k} folds. Use at most {data.Count} folds."), data.Count);
+        var random = Rng.Create(seed);
+        int[] labels = data.Labels;
+        var byClass = Enumerable.Range(0, data.ClassCount).Select(_ => new List<int>()).ToArray();
+        for (int i = 0; i < labels.Length; i++) byClass[labels[i]].Add(i);
+        var fold = new int[data.Count];
+        int dealt = 0;
+        foreach (List<int> members in byClass)
+        {
+            int[] rows = members.ToArray();
+            Rng.Shuffle(random, rows);
+            foreach (int row in rows) fold[row] = dealt++ % k;
+        }
+        var parts = new (Dataset, Dataset)[k];
+        for (int f = 0; f < k; f++)
+        {
+            int current = f;
+            int[] train = Enumerable.Range(0, data.Count).Where(i => fold[i] != current).ToArray();
+            int[] held = Enumerable.Range(0, data.Count).Where(i => fold[i] == current).ToArray();
+            parts[f] = (data.Subset(train, Invariant.Format($"{data.Name} (fold {f + 1} of {k}, train)")),
+                        data.Subset(held, Invariant.Format($"{data.Name} (fold {f + 1} of {k}, validation)")));
+        }
+        return parts;
+    }
+
     /// <summary>Divides <paramref name="total"/> among groups in proportion to their sizes, by largest remainder.</summary>
     private static int[] Allocate(int[] sizes, int total)
     {

@@ -132,6 +132,19 @@ public abstract class Mlp
             : new Mlp<float>(init.Convert<float>(), classNames, featureNames);
     }
 
+    /// <summary>
+    /// A new network for <paramref name="data"/>: its sizes, class and feature names, label name and image shape come
+    /// from the data (New-Mlp's way, and a sweep's).
+    /// </summary>
+    public static Mlp CreateFor(Dataset data, int hiddenSize, Precision precision = Precision.Single, int? seed = null, double? weightScale = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Mlp network = Create(data.FeatureCount, hiddenSize, data.ClassCount, precision, seed, weightScale, data.ClassNames, data.FeatureNames);
+        network.LabelName = data.LabelName;
+        network.ImageShape = data.ImageShape;
+        return network;
+    }
+
     private static void FillWeights(double[] w, int fanIn, int fanOut, double? scale, Random random)
     {
         if (scale is { } s)

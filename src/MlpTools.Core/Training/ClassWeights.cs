@@ -161,6 +161,15 @@ public sealed class ClassWeights
     private static MlpException Error(string id, string message, object? target) =>
         new(id, MlpErrorKind.InvalidArgument, message, target) { Settings = new[] { Setting } };
 
+    /// <summary>
+    /// The weights as a plain value <see cref="Parse"/> reads back: the text "Balanced", the weights in class order, or a
+    /// dictionary from class name to weight (for settings that travel between processes).
+    /// </summary>
+    public object ToSetting() =>
+        _inOrder is { } list ? list.ToArray()
+        : _byName is { } named ? named.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal)
+        : "Balanced";
+
     /// <inheritdoc />
     public override string ToString() =>
         _inOrder is { } list ? string.Join(", ", list.Select(Invariant.Number))

@@ -65,11 +65,8 @@ public sealed class NewMlpCommand : MlpCmdlet
         switch (ParameterSetName)
         {
             case DatasetSet:
-                network = Mlp.Create(Dataset!.FeatureCount, HiddenSize, Dataset.ClassCount, Precision ?? Core.Precision.Single,
-                    Seed, WeightScale, Dataset.ClassNames, Dataset.FeatureNames);
+                network = Mlp.CreateFor(Dataset!, HiddenSize, Precision ?? Core.Precision.Single, Seed, WeightScale);
                 PipelineState.SetDataset(network, Dataset);
-                network.LabelName = Dataset.LabelName;
-                network.ImageShape = Dataset.ImageShape;
                 break;
             case SizeSet:
                 network = Mlp.Create(InputSize, HiddenSize, ClassCount, Precision ?? Core.Precision.Single, Seed, WeightScale);
