@@ -228,10 +228,17 @@ internal static class NumericInput
             SwitchParameter sw => sw.IsPresent,
             string => value,
             IOrderedDictionary ordered => Ordered(ordered),
-            IDictionary map => map.Cast<DictionaryEntry>().ToDictionary(e => Unwrap(e.Key)!, e => Plain(e.Value)),
+            IDictionary map => Entries(map).ToDictionary(e => Unwrap(e.Key)!, e => Plain(e.Value)),
             IEnumerable list => list.Cast<object?>().Select(Plain).ToArray(),
             _ => value,
         };
+    }
+
+    /// <summary>A table's entries through its own enumerator (a generic dictionary enumerates pairs, not DictionaryEntry, otherwise).</summary>
+    private static IEnumerable<DictionaryEntry> Entries(IDictionary map)
+    {
+        IDictionaryEnumerator e = map.GetEnumerator();
+        while (e.MoveNext()) yield return e.Entry;
     }
 
     /// <summary>An ordered table's plain copy, in its order (a sweep's settings keep the order they were written in).</summary>

@@ -251,6 +251,7 @@ internal sealed class SweepRunner : IDisposable
             _done.CompleteAdding();
         }, "MlpTools sweep closer");
 
+        bool finished = false;
         try
         {
             while (true)
@@ -277,10 +278,11 @@ internal sealed class SweepRunner : IDisposable
                     ErrorId = "NoSessionLeft", StopReason = "NoSessionLeft",
                 }, "none"));
             }
+            finished = true;
         }
         finally
         {
-            Stop(); // on any way out (Ctrl+C, an error): no trial goes on after the command returns
+            if (!finished) Stop(); // Ctrl+C or an error: no trial goes on after the command returns
             closer.Join();
             CleanUpSessions(slots);
         }
