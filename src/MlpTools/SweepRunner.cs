@@ -374,7 +374,8 @@ internal sealed class SweepRunner : IDisposable
     private const string TrialScript = """
         param($Id, $Trial, $Seed, $Settings, $Keep)
         $scoring = Get-Variable -Scope Global -Name ('MlpSweep_' + $Id) -ValueOnly
-        Invoke-MlpSweep -RemoteScoring $scoring -RemoteTrial $Trial -RemoteSeed $Seed -RemoteSettings $Settings -KeepNetwork $Keep -ErrorAction Stop
+        $command = [System.Management.Automation.CmdletInfo]::new('Invoke-MlpSweepTrial', [MlpTools.Commands.InvokeMlpSweepTrialCommand])
+        & $command -Scoring $scoring -Trial $Trial -Seed $Seed -Settings $Settings -KeepNetwork:$Keep -ErrorAction Stop
         """;
 
     private const string CleanUpScript = """
@@ -475,7 +476,7 @@ internal sealed class SweepRunner : IDisposable
         int seed = _plan.TrialSeed(trial);
         TrialSettings settings = _plan.Trials[trial - 1];
         Collection<PSObject> output = Invoke(slot.Session, TrialScript, _id, trial, seed, settings.ToTransferTable(),
-            _plan.TrialKeepsNetwork ? SweepKeep.All.ToString() : SweepKeep.None.ToString());
+            _plan.TrialKeepsNetwork);
         if (_stop.IsCancellationRequested) return new TrialOutcome { Trial = trial, Seed = seed, Settings = settings, Status = TrialStatus.Stopped };
         PSObject sent = output.LastOrDefault() ?? throw new InvalidOperationException(Invariant.Format($"The session to '{slot.Computer}' returned no result for trial {trial}."));
         return SweepResults.FromTransfer(sent, trial, seed, settings);

@@ -41,7 +41,6 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
 {
     private const string HoldoutSet = "Validation";
     private const string FoldsSet = "Folds";
-    private const string RemoteTrialSet = "RemoteTrial";
     private const int ProgressActivityId = 3;
 
     /// <summary>The most trials a grid may expand to.</summary>
@@ -50,8 +49,7 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
     private SweepRunner? _runner;
 
     /// <summary>The data to train and score on (with -ValidationFraction or -Folds, split by the sweep).</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = HoldoutSet)]
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = FoldsSet)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [InputOf(typeof(Dataset), nameof(Dataset))]
     public Dataset Dataset { get; set; } = null!;
 
@@ -60,13 +58,11 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
     /// (@{ LogUniform = 1e-4, 1e-1 }, @{ Uniform = a, b }, @{ Integer = a, b }, @{ LogInteger = a, b }); or a list of such
     /// tables, tried in turn.
     /// </summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = HoldoutSet)]
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = FoldsSet)]
+    [Parameter(Mandatory = true, Position = 0)]
     public object SearchSpace { get; set; } = null!;
 
     /// <summary>Random search: draw this many trials from the search space (without it, every combination of the grid).</summary>
-    [Parameter(ParameterSetName = HoldoutSet)]
-    [Parameter(ParameterSetName = FoldsSet)]
+    [Parameter]
     [ValidateRange(1, (int)MaxTrials)]
     public int? TrialCount { get; set; }
 
@@ -84,54 +80,26 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
     public int Folds { get; set; }
 
     /// <summary>Which networks to keep: Best (default; attached to the best result at the end), All, or None.</summary>
-    [Parameter(ParameterSetName = HoldoutSet)]
-    [Parameter(ParameterSetName = FoldsSet)]
-    [Parameter(ParameterSetName = RemoteTrialSet, DontShow = true)]
+    [Parameter]
     public SweepKeep KeepNetwork { get; set; } = SweepKeep.Best;
 
     /// <summary>The sweep's seed: it fixes the validation split or folds, the random draws, and every trial's own seed. Without it one is drawn (and shown on the results).</summary>
-    [Parameter(ParameterSetName = HoldoutSet)]
-    [Parameter(ParameterSetName = FoldsSet)]
+    [Parameter]
     public int? Seed { get; set; }
 
     /// <summary>Trials at once in this process (default: one per core). Ignored with -Session, where each session runs one trial at a time.</summary>
-    [Parameter(ParameterSetName = HoldoutSet)]
-    [Parameter(ParameterSetName = FoldsSet)]
+    [Parameter]
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Run the trials in these sessions (New-PSSession; SSH or WinRM) instead of this process, one trial at a time in each.</summary>
-    [Parameter(ParameterSetName = HoldoutSet)]
-    [Parameter(ParameterSetName = FoldsSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public PSSession[]? Session { get; set; }
-
-    // ---- one trial, in a session that another sweep drives (not for direct use) ----
-
-    /// <summary>The sweep's data in this session, as its driver prepared it.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = RemoteTrialSet, DontShow = true)]
-    public SweepScoring RemoteScoring { get; set; } = null!;
-
-    /// <summary>The trial's number.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = RemoteTrialSet, DontShow = true)]
-    public int RemoteTrial { get; set; }
-
-    /// <summary>The trial's seed.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = RemoteTrialSet, DontShow = true)]
-    public int RemoteSeed { get; set; }
-
-    /// <summary>The trial's settings.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = RemoteTrialSet, DontShow = true)]
-    public IDictionary RemoteSettings { get; set; } = null!;
 
     /// <inheritdoc />
     protected override void ProcessRecordCore()
     {
-        if (ParameterSetName == RemoteTrialSet)
-        {
-            RunRemoteTrial();
-            return;
-        }
         int seed = Seed ?? Random.Shared.Next();
         SweepScoring scoring = SweepSession.MakeScoring(Dataset, ValidationDataset, ValidationFraction, ParameterSetName == FoldsSet ? Folds : null, seed);
         SearchSpace space = Core.Sweeps.SearchSpace.Parse(NumericInput.Plain(SearchSpace));
@@ -198,12 +166,40 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
             : $"{Invariant.Plural(Math.Min(ThrottleLimit, plan.Trials.Count), "trial")} at a time";
         return Invariant.Format($"Sweep: {Invariant.Plural(plan.Trials.Count, "trial")} ({how} over {string.Join("; ", space.Grids.SelectMany(g => g))}), {scoring}, seed {plan.Seed}, {where}.");
     }
+}
 
-    /// <summary>One trial for the sweep that drives this session: its result, with the network when asked for.</summary>
-    private void RunRemoteTrial()
+/// <summary>
+/// One trial of a sweep that another process drives, in the session it opened (Invoke-MlpSweep -Session): not exported;
+/// the driving sweep calls it through its CmdletInfo. Stopping the remote pipeline stops the training.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "MlpSweepTrial")]
+public sealed class InvokeMlpSweepTrialCommand : MlpCmdlet
+{
+    /// <summary>The sweep's data in this session, as its driver prepared it (SweepSession.MakeScoring).</summary>
+    [Parameter(Mandatory = true)]
+    public SweepScoring Scoring { get; set; } = null!;
+
+    /// <summary>The trial's number.</summary>
+    [Parameter(Mandatory = true)]
+    public int Trial { get; set; }
+
+    /// <summary>The trial's seed.</summary>
+    [Parameter(Mandatory = true)]
+    public int Seed { get; set; }
+
+    /// <summary>The trial's settings (TrialSettings.ToTransferTable).</summary>
+    [Parameter(Mandatory = true)]
+    public IDictionary Settings { get; set; } = null!;
+
+    /// <summary>Send the trained network back.</summary>
+    [Parameter]
+    public SwitchParameter KeepNetwork { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecordCore()
     {
-        TrialSettings settings = TrialSettings.FromTable((IDictionary)NumericInput.Plain(RemoteSettings)!);
-        TrialOutcome outcome = SweepTrial.Run(RemoteScoring, RemoteTrial, RemoteSeed, settings, null, KeepNetwork == SweepKeep.All || KeepNetwork == SweepKeep.Best, CancellationToken);
+        TrialSettings settings = TrialSettings.FromTable((IDictionary)NumericInput.Plain(Settings)!);
+        TrialOutcome outcome = SweepTrial.Run(Scoring, Trial, Seed, settings, null, KeepNetwork, CancellationToken);
         if (outcome.Status == TrialStatus.Stopped) return;
         WriteObject(SweepResults.ForTransfer(outcome));
     }
