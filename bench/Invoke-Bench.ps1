@@ -14,6 +14,8 @@ It prints, in this order:
     then what the epochs' diagnostics (EpochRecord.Diagnostics) cost: epochs of one run with them on and off in turn,
     as ratios on/off of wall-clock and CPU time, and the diagnostics' own kernels timed alone as a share of a batch;
   - module import time (fresh pwsh, median of 5);
+  - Invoke-MlpSweep against a foreach loop over Invoke-Training (bench/Measure-Sweep.ps1): 12 Digits trials with
+    -ThrottleLimit 2 and 1, each a ratio to the loop's time in the same sample, median and range;
   - Fashion-MNIST load time and peak memory (Import-Dataset, train and test), and the peak memory of a process that
     trains 784-100-10 on it, beside numpy's (the peers' load.py and mlp_numpy.py) when the peers and their Python
     are present. Skipped when /usr/share/datasets/fashion-mnist is absent (apt-get install dataset-fashion-mnist).
@@ -161,8 +163,16 @@ function Measure-TrainingMemory {
     Write-Host ('train 784-100-10 peak RSS: MlpTools (pwsh) {0:N0} MiB, numpy {1:N0} MiB: {2:N2}x' -f ($ours / 1KB), ($numpy / 1KB), ($ours / $numpy))
 }
 
+function Measure-SweepSpeed {
+    <# bench/Measure-Sweep.ps1 in a fresh pwsh: Invoke-MlpSweep against a foreach loop over Invoke-Training, paired. #>
+    $samples = if ($Quick) { 2 } else { 7 }
+    & $Pwsh[0] @($Pwsh | Select-Object -Skip 1 -First ($Pwsh.Count - 2)) -File (Join-Path $PSScriptRoot 'Measure-Sweep.ps1') -ModulePath $ModulePath -Samples $samples
+    if ($LASTEXITCODE -ne 0) { throw "bench/Measure-Sweep.ps1 exited $LASTEXITCODE." }
+}
+
 Invoke-BenchProgram
 Measure-ModuleImport
+Measure-SweepSpeed
 if (-not (Test-Path -LiteralPath (Join-Path $FashionMnist 'train-images-idx3-ubyte.gz'))) {
     Write-Host "load: skipped (no Fashion-MNIST in $FashionMnist; apt-get install dataset-fashion-mnist)"
 }

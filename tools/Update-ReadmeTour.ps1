@@ -12,7 +12,7 @@ touch the formatting of the output stream.
 
 Without -Check it replaces each command's output lines in README.md with what the command printed. With -Check
 it writes nothing and returns the differences, one line each ("<command>: expected ... but got ..."); none means
-the README shows what the tour prints. Timings (the Seconds column of history rows) are not compared.
+the README shows what the tour prints. Timings (the Seconds column of history rows and of sweep results) are not compared.
 
 .PARAMETER ModulePath
 The built module's manifest. Default: $env:MLPTOOLS_MODULE_PATH, else output/MlpTools/<version>/MlpTools.psd1.
@@ -108,8 +108,11 @@ function Get-Shown([string[]] $text) {
     return , @($text[$first..$last])
 }
 function Get-Comparable([string[]] $text) {
-    # A history row ends with its epoch's seconds, which no two runs share.
-    @($text | ForEach-Object { "$_" } | Where-Object { $_.Trim() } | ForEach-Object { $_.TrimEnd() -replace '^(\s*\d+\s.*\s)\d+\.\d{3}$', '$1#' })
+    # A history row ends with its epoch's seconds, and a sweep result's row has its trial's seconds after its epochs:
+    # no two runs share them.
+    @($text | ForEach-Object { "$_" } | Where-Object { $_.Trim() } | ForEach-Object {
+            $_.TrimEnd() -replace '^(\s*\d+\s.*\s)\d+\.\d{3}$', '$1#' -replace '^(\s*\d+ [ *]{4}\s+[\d.]*\s+\d+\s+)\d+\.\d( (Completed|Failed) .*)$', '$1#$2'
+        })
 }
 
 $differences = [Collections.Generic.List[string]]::new()
