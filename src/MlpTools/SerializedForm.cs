@@ -62,7 +62,9 @@ internal sealed class SerializedForm
 
     /// <summary>The serialized form of the values a parameter of type <paramref name="type"/> takes, if it has one.</summary>
     public static SerializedForm? For(Type type) =>
-        type == NetworkSerialization.Form.Type ? NetworkSerialization.Form : null;
+        type == NetworkSerialization.Form.Type ? NetworkSerialization.Form
+        : type == DatasetSerialization.Form.Type ? DatasetSerialization.Form
+        : null;
 
     /// <summary>Whether <paramref name="value"/> is a deserialized object of this kind: a property bag named after its type.</summary>
     public bool IsDeserialized(PSObject? value) =>
