@@ -14,13 +14,24 @@ public static class DatasetSerialization
 {
     /// <summary>A dataset's serialized form.</summary>
     internal static SerializedForm Form { get; } = new(typeof(Dataset), "dataset", "DatasetBytes", BytesName, DatasetBytes.Load,
-        truncatedId: "DatasetBytesTruncated", invalidId: "DatasetHeaderInvalid");
+        truncatedId: "DatasetBytesTruncated", invalidId: "DatasetHeaderInvalid", notSerializedId: "DatasetNotSerialized",
+        unserializable: "a dataset with a name that is not Unicode text, or too large for one block of bytes, cannot be");
 
     /// <summary>Type data's hidden <c>DatasetBytes</c> property: everything the dataset holds, bit for bit.</summary>
     public static byte[] GetDatasetBytes(PSObject instance)
     {
         Dataset dataset = instance?.BaseObject as Dataset ?? throw new ArgumentException("Not a dataset.", nameof(instance));
         return DatasetBytes.ToBytes(dataset);
+    }
+
+    /// <summary>
+    /// Type data's hidden <c>SerializationError</c>: null, or why the dataset has no <c>DatasetBytes</c> (a name that is
+    /// not Unicode text, more bytes than one array holds), for the side that receives it.
+    /// </summary>
+    public static string? GetSerializationError(PSObject instance)
+    {
+        Dataset dataset = instance?.BaseObject as Dataset ?? throw new ArgumentException("Not a dataset.", nameof(instance));
+        return SerializedForm.ErrorOf(() => DatasetBytes.CheckSerializable(dataset));
     }
 
     /// <summary>What the bytes a bag carries are called in messages: "the serialized dataset 'Digits'", by the name it carries beside them.</summary>

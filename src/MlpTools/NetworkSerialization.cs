@@ -17,13 +17,24 @@ public static class NetworkSerialization
 
     /// <summary>A network's serialized form.</summary>
     internal static SerializedForm Form { get; } = new(typeof(Mlp), "network", "ModelBytes", _ => BytesName, Load,
-        truncatedId: "ModelFileTruncated", invalidId: "ModelHeaderInvalid");
+        truncatedId: "ModelFileTruncated", invalidId: "ModelHeaderInvalid", notSerializedId: "ModelNotSerialized",
+        unserializable: "a network whose weights hold NaN or infinity cannot be");
 
     /// <summary>Type data's hidden <c>ModelBytes</c> property: the network's model file, with its training state.</summary>
     public static byte[] GetModelBytes(PSObject instance)
     {
         Mlp network = instance?.BaseObject as Mlp ?? throw new ArgumentException("Not a network.", nameof(instance));
         return ModelFile.ToBytes(network, PipelineState.TrainingOf(network));
+    }
+
+    /// <summary>
+    /// Type data's hidden <c>SerializationError</c>: null, or why the network has no <c>ModelBytes</c> (a model file cannot
+    /// hold it: weights that are NaN or infinite, a name that is not Unicode text), for the side that receives it.
+    /// </summary>
+    public static string? GetSerializationError(PSObject instance)
+    {
+        Mlp network = instance?.BaseObject as Mlp ?? throw new ArgumentException("Not a network.", nameof(instance));
+        return SerializedForm.ErrorOf(() => ModelFile.CheckSavable(network, PipelineState.TrainingOf(network), BytesName));
     }
 
     /// <summary>The network a model file's bytes hold, with its training state restored beside it.</summary>

@@ -21,8 +21,16 @@ internal sealed class SerializedForm
     /// <summary>The property a refused bag carries: why its bytes were refused.</summary>
     internal const string ErrorProperty = "DeserializationError";
 
+    /// <summary>
+    /// The property type data serializes beside the bytes: null, or why the object could not be made into bytes. A
+    /// property whose getter throws is left out of the serialized object without a word, so the bytes' getter cannot
+    /// say it; this one does, and a bag without bytes repeats it where it arrives.
+    /// </summary>
+    internal const string SerializationErrorProperty = "SerializationError";
+
     private readonly Func<PSObject, string> _bytesName;
     private readonly Func<byte[], string, object> _load;
+    private readonly string _unserializable;
 
     /// <param name="type">The live type.</param>
     /// <param name="noun">What it is called in messages: "network".</param>
@@ -31,9 +39,13 @@ internal sealed class SerializedForm
     /// <param name="load">The engine's byte entry point: the bytes and their name in; the live object out, or an <see cref="MlpException"/>.</param>
     /// <param name="truncatedId">The loader's error id for bytes cut short (a bag whose bytes are empty).</param>
     /// <param name="invalidId">The loader's error id for bytes that are not its form (a bag whose bytes are not bytes).</param>
+    /// <param name="notSerializedId">The error id for a bag that arrived without bytes, as one that could not be serialized does.</param>
+    /// <param name="unserializable">What cannot be serialized, for the message about a bag without bytes that does not say why.</param>
     public SerializedForm(Type type, string noun, string bytesProperty, Func<PSObject, string> bytesName,
-        Func<byte[], string, object> load, string truncatedId, string invalidId)
+        Func<byte[], string, object> load, string truncatedId, string invalidId, string notSerializedId, string unserializable)
     {
+        NotSerializedId = notSerializedId;
+        _unserializable = unserializable;
         Type = type;
         Noun = noun;
         BytesProperty = bytesProperty;
@@ -60,17 +72,38 @@ internal sealed class SerializedForm
 
     private string InvalidId { get; }
 
+    private string NotSerializedId { get; }
+
     /// <summary>The serialized form of the values a parameter of type <paramref name="type"/> takes, if it has one.</summary>
     public static SerializedForm? For(Type type) =>
         type == NetworkSerialization.Form.Type ? NetworkSerialization.Form
         : type == DatasetSerialization.Form.Type ? DatasetSerialization.Form
         : null;
 
-    /// <summary>Whether <paramref name="value"/> is a deserialized object of this kind: a property bag named after its type.</summary>
+    /// <summary>
+    /// Whether <paramref name="value"/> is a deserialized object of this kind: a property bag named after its type, with
+    /// its bytes or without them (one that could not be serialized, refused by <see cref="Rebuild"/> saying why).
+    /// </summary>
     public bool IsDeserialized(PSObject? value) =>
         value is not null && !Type.IsInstanceOfType(value.BaseObject)
-        && value.TypeNames.Any(n => n == DeserializedTypeName || n.StartsWith(DeserializedTypeName + "`", StringComparison.Ordinal))
-        && value.Properties[BytesProperty] is not null;
+        && value.TypeNames.Any(n => n == DeserializedTypeName || n.StartsWith(DeserializedTypeName + "`", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Type data's hidden <c>SerializationError</c>: null when <paramref name="check"/> (the engine's check that an
+    /// object can be made into bytes) passes, else its message.
+    /// </summary>
+    public static string? ErrorOf(Action check)
+    {
+        try
+        {
+            check();
+            return null;
+        }
+        catch (MlpException ex)
+        {
+            return ex.Message;
+        }
+    }
 
     /// <summary>
     /// Rebuilds the object <paramref name="value"/> carries. Throws <see cref="MlpException"/> (the engine loader's error
@@ -79,7 +112,8 @@ internal sealed class SerializedForm
     public object Rebuild(PSObject value)
     {
         string name = _bytesName(value);
-        object? bytes = value.Properties[BytesProperty]?.Value;
+        if (value.Properties[BytesProperty] is null) throw NotSerialized(value, name);
+        object? bytes = value.Properties[BytesProperty].Value;
         if (bytes is PSObject wrapped) bytes = wrapped.BaseObject;
         byte[] data = bytes switch
         {
@@ -110,6 +144,16 @@ internal sealed class SerializedForm
                 value.Properties.Add(new PSNoteProperty(ErrorProperty, ex.Message));
             throw new PSInvalidCastException(ex.Message, ex);
         }
+    }
+
+    /// <summary>The error for a bag without bytes: why its object could not be serialized, as it says, or what may have happened.</summary>
+    private MlpException NotSerialized(PSObject value, string name)
+    {
+        string reason = value.Properties[SerializationErrorProperty]?.Value is string s && s.Length > 0
+            ? s
+            : $"It does not say why: {_unserializable}, or its {BytesProperty} was lost on the way. Check the {Noun} where it came from, and send it again.";
+        return MlpException.InvalidData(NotSerializedId,
+            $"{Subject(name)} has no {BytesProperty}: the {Noun} could not be serialized where it came from. {reason}", name);
     }
 
     private byte[] FromBase64(string text, string name)

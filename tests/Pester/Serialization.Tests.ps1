@@ -144,6 +144,64 @@ Describe 'Serialization of networks' {
             { Import-Clixml -LiteralPath $file } | Should -Throw '*System.Byte*not valid*'
         }
     }
+
+    Context 'A network no model file can hold' {
+        BeforeAll {
+            # PowerShell leaves out a property whose getter throws without a word: such a network arrives without its
+            # model bytes, and must be refused saying why, not taken for a bag of sizes or "a row of a table".
+            $broken = $spiral | New-Mlp -HiddenSize 4 -Seed 1
+            $broken.W1[0, 0] = [double]::NaN
+        }
+
+        It 'is sent with why it has no model bytes, and refused where it arrives' {
+            $file = Join-Path $TestDrive 'nan.xml'
+            $broken | Export-Clixml -LiteralPath $file
+            $xml = Get-Content -LiteralPath $file -Raw
+            $xml | Should -Not -Match 'N="ModelBytes"'
+            $xml | Should -Match '<S N="SerializationError">[^<]*W1 holds NaN'
+            $bag = Import-Clixml -LiteralPath $file
+            $bag | Should -Not -BeOfType ([MlpTools.Core.Model.Mlp])
+            $bag.DeserializationError | Should -BeLike '*could not be serialized*W1 holds NaN or infinity*'
+            foreach ($command in @(
+                    { Test-Mlp -Network $bag -Dataset $spiral }
+                    { $bag | Invoke-Training -Dataset $spiral -Epochs 1 }
+                    { Get-MlpSummary -Network $bag }
+                    { Export-Mlp -Network $bag -LiteralPath (Join-Path $TestDrive 'nan.safetensors') })) {
+                $err = $command | Should -Throw -PassThru
+                $err.FullyQualifiedErrorId | Should -BeLike 'ModelNotSerialized,MlpTools.Commands.*'
+                $err.Exception.Message | Should -BeLike 'The serialized network has no ModelBytes: the network could not be serialized where it came from. *W1 holds NaN*'
+            }
+            { Invoke-MlpPrediction -Network $bag -Dataset $spiral } | Should -Throw '*could not be serialized*W1 holds NaN*'
+            { [MlpTools.Core.Model.Mlp]$bag } | Should -Throw '*could not be serialized*W1 holds NaN*'
+        }
+
+        It 'is refused saying why when a job writes it' {
+            $job = Start-Job -InitializationScript { Import-Module $env:MLPTOOLS_MODULE_PATH } -ScriptBlock {
+                $net = Import-Dataset -Name Spiral -Seed 1 | New-Mlp -HiddenSize 4 -Seed 1
+                $net.b2[1] = [double]::PositiveInfinity
+                $net
+            }
+            $out = $job | Wait-Job -Timeout 120 | Receive-Job
+            $job | Remove-Job -Force
+            $out | Should -Not -BeOfType ([MlpTools.Core.Model.Mlp])
+            $out.DeserializationError | Should -BeLike '*b2 holds NaN or infinity*'
+            $err = { Test-Mlp -Network $out -Dataset $spiral } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'ModelNotSerialized,*'
+        }
+
+        It 'is refused when it arrives without its model bytes and without saying why' {
+            $file = Join-Path $TestDrive 'net-plain.xml'
+            $single | Export-Clixml -LiteralPath $file
+            $xml = Get-Content -LiteralPath $file -Raw
+            $stripped = [regex]::Replace($xml, '<BA N="ModelBytes">[^<]*</BA>|<Nil N="SerializationError" />', '')
+            $stripped | Should -Not -Match 'ModelBytes|SerializationError'
+            Set-Content -LiteralPath $file -Value $stripped -NoNewline
+            $bag = Import-Clixml -LiteralPath $file
+            $err = { Test-Mlp -Network $bag -Dataset $digits } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'ModelNotSerialized,*'
+            $err.Exception.Message | Should -BeLike '*could not be serialized where it came from. It does not say why: a network whose weights hold NaN or infinity cannot be*'
+        }
+    }
 }
 
 # Datasets through the same doors: type data sends a dataset as its bytes (features bit for bit in their storage
@@ -274,6 +332,18 @@ Describe 'Serialization of datasets' {
         $out.Live | Should -BeFalse
         $out.Cast | Should -Be '8x8'
         $out.Inputs | Should -Be 64
+    }
+
+    It 'is refused saying why when it cannot be serialized' {
+        $badName = [MlpTools.Core.Data.Dataset]::FromRows([float[]](1, 2), 1, 2, [int[]](0), [string[]]('c'),
+            [string[]]('ok', "bad$([char]0xD800)"), 'Broken', '', $null, $null, $null)
+        $file = Join-Path $TestDrive 'broken.xml'
+        $badName | Export-Clixml -LiteralPath $file
+        $bag = Import-Clixml -LiteralPath $file
+        $bag | Should -Not -BeOfType ([MlpTools.Core.Data.Dataset])
+        $bag.DeserializationError | Should -BeLike "The serialized dataset 'Broken' has no DatasetBytes: the dataset could not be serialized where it came from. *feature name*not valid Unicode text*"
+        $err = { New-Mlp -Dataset $bag -HiddenSize 4 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'DatasetNotSerialized,MlpTools.Commands.NewMlpCommand'
     }
 
     Context 'A tampered CliXml' {
