@@ -8,6 +8,9 @@
     Description          = 'Build, train and inspect a two-layer neural-network classifier from PowerShell: datasets, training, evaluation and backpropagation gradients as objects.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    # Loaded before the type data is processed: it names engine types (TargetTypeForDeserialization), which PowerShell
+    # resolves while it reads the file, before anything else has loaded the engine.
+    RequiredAssemblies   = @('MlpTools.Core.dll')
     FormatsToProcess     = @('MlpTools.Format.ps1xml')
     TypesToProcess       = @('MlpTools.Types.ps1xml')
     CmdletsToExport      = @(

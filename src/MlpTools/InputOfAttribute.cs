@@ -22,7 +22,7 @@ internal sealed class InputOfAttribute : ArgumentTransformationAttribute
     [ThreadStatic]
     private static (string Parameter, Type Expected, object Given)? t_rejected;
 
-    /// <summary>Why a serialized network refused on this thread was refused (the model file's error), with <see cref="t_rejected"/>.</summary>
+    /// <summary>Why a serialized network or dataset refused on this thread was refused (the engine loader's error), with <see cref="t_rejected"/>.</summary>
     [ThreadStatic]
     private static MlpException? t_refusal;
 
@@ -51,13 +51,13 @@ internal sealed class InputOfAttribute : ArgumentTransformationAttribute
         object? value = inputData is PSObject p ? p.BaseObject : inputData;
         if (value is null || Expected.IsInstanceOfType(value)) return inputData;
         if (Array.Exists(Alternatives, t => t.IsInstanceOfType(value) || t.MakeArrayType().IsInstanceOfType(value))) return inputData;
-        if (Expected == typeof(Mlp) && inputData is PSObject bag && NetworkSerialization.IsDeserializedNetwork(bag))
+        if (SerializedForm.For(Expected) is { } form && inputData is PSObject bag && form.IsDeserialized(bag))
         {
-            // A network that came through serialization as a bag (MlpTools was imported after it arrived, or its bytes
-            // were refused): rebuilt here, or refused with the model file's own error.
+            // A network or dataset that came through serialization as a bag (MlpTools was imported after it arrived, or
+            // its bytes were refused): rebuilt here, or refused with the engine loader's own error.
             try
             {
-                return NetworkSerialization.Rebuild(bag);
+                return form.Rebuild(bag);
             }
             catch (MlpException ex)
             {

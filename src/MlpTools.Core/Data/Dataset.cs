@@ -23,7 +23,8 @@ public sealed class Dataset
     private readonly int[]? _sourceRows;
     private Matrix<double>? _features;
 
-    private Dataset(float[]? single, double[]? dbl, int count, int featureCount, int[] labels,
+    /// <summary>A dataset over the given storage (one of <paramref name="single"/> and <paramref name="dbl"/>), checked. Takes ownership of the arrays.</summary>
+    internal Dataset(float[]? single, double[]? dbl, int count, int featureCount, int[] labels,
         IReadOnlyList<string> classNames, IReadOnlyList<string> featureNames, string name, string source, string? attribution,
         int[]? sourceRows = null, string? labelName = null, ImageShape? imageShape = null)
     {
@@ -136,6 +137,9 @@ public sealed class Dataset
     public Precision StoragePrecision => _single is not null ? Precision.Single : Precision.Double;
 
     internal ReadOnlySpan<int> LabelSpan => _labels;
+
+    /// <summary><see cref="SourceRows"/> without a copy; empty when the dataset has none.</summary>
+    internal ReadOnlySpan<int> SourceRowSpan => _sourceRows;
 
     /// <summary>How many samples of each class.</summary>
     public int[] ClassCounts()

@@ -169,6 +169,32 @@ public static class ModelFile
         }
     }
 
+    /// <summary>
+    /// Throws what saving <paramref name="network"/> with <paramref name="training"/> would throw, without encoding
+    /// anything: whether they can be saved, and if not, why.
+    /// </summary>
+    /// <param name="network">The network.</param>
+    /// <param name="training">Its training state; null for a network never trained.</param>
+    /// <param name="name">Names where the network would be written, in messages ("nothing was written to ...").</param>
+    /// <exception cref="MlpException"><c>ModelNonFiniteParameter</c>, <c>ModelTextInvalid</c>, <c>TrainingStateMismatch</c>.</exception>
+    public static void CheckSavable(Mlp network, TrainingState? training, string name)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        training ??= new TrainingState();
+        switch (network)
+        {
+            case Mlp<float> single:
+                Prepare(single, training, name);
+                break;
+            case Mlp<double> dbl:
+                Prepare(dbl, training, name);
+                break;
+            default:
+                throw new ArgumentException($"Unsupported network type {network.GetType()}.", nameof(network));
+        }
+    }
+
     /// <summary>The bytes of the model file <paramref name="network"/> and <paramref name="training"/> make, in memory.</summary>
     /// <inheritdoc cref="Save(Mlp, TrainingState, Stream, CancellationToken)"/>
     public static byte[] ToBytes(Mlp network, TrainingState? training, CancellationToken cancellationToken = default)
@@ -267,27 +293,7 @@ public static class ModelFile
         Action<string>? beforeReplace, CancellationToken ct, Action<Action<Stream>>? destination = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        string shown = path ?? "the stream";
-        Optimizer<T>? optimizer = training.OptimizerState switch
-        {
-            null => null,
-            Optimizer<T> o when o.Fits(net.Parameters) => o,
-            _ => throw MlpException.Argument("TrainingStateMismatch",
-                $"The training state's optimizer state is shaped for another network than {net}; save the network with the training state its own training returned.", training),
-        };
-        OptimizerSettings? settings = optimizer is null ? null : OptimizerSettings.Of(optimizer);
-        List<Tensor<T>> tensors = TensorsOf(net.Parameters, settings, optimizer);
-        foreach (Tensor<T> t in tensors)
-        {
-            if (!Numerics.Kernels.AllFinite<T>(t.Values))
-                throw MlpException.InvalidData("ModelNonFiniteParameter",
-                    $"The network's {t.Name} holds NaN or infinity, which a model file cannot hold; nothing was written to '{shown}'. Train it again or fix its weights.", t.Name);
-        }
-        CheckText(net.ClassNames, "class name", shown);
-        CheckText(net.FeatureNames, "feature name", shown);
-        CheckText(new[] { training.StopReason }, "stop reason", shown);
-        if (net.LabelName is { } labelName) CheckText(new[] { labelName }, "label name", shown);
-
+        var (settings, tensors) = Prepare(net, training, path ?? "the stream");
         string dtype = typeof(T) == typeof(double) ? "F64" : "F32";
         var chunk = new byte[ChunkBytes];
         string dataSha;
@@ -307,17 +313,43 @@ public static class ModelFile
         else AtomicFile.Write(path, overwrite, errors, write, ct, beforeReplace);
     }
 
+    /// <summary>
+    /// Checks that <paramref name="net"/> and <paramref name="training"/> can be saved (<paramref name="shown"/> names
+    /// where to in messages); returns the optimizer's settings and the tensors to write, in file order.
+    /// </summary>
+    private static (OptimizerSettings? Settings, List<Tensor<T>> Tensors) Prepare<T>(Mlp<T> net, TrainingState training, string shown)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Optimizer<T>? optimizer = training.OptimizerState switch
+        {
+            null => null,
+            Optimizer<T> o when o.Fits(net.Parameters) => o,
+            _ => throw MlpException.Argument("TrainingStateMismatch",
+                $"The training state's optimizer state is shaped for another network than {net}; save the network with the training state its own training returned.", training),
+        };
+        OptimizerSettings? settings = optimizer is null ? null : OptimizerSettings.Of(optimizer);
+        List<Tensor<T>> tensors = TensorsOf(net.Parameters, settings, optimizer);
+        foreach (Tensor<T> t in tensors)
+        {
+            if (!Numerics.Kernels.AllFinite<T>(t.Values))
+                throw MlpException.InvalidData("ModelNonFiniteParameter",
+                    $"The network's {t.Name} holds NaN or infinity, which a model file cannot hold; nothing was written to '{shown}'. Train it again or fix its weights.", t.Name);
+        }
+        CheckText(net.ClassNames, "class name", shown);
+        CheckText(net.FeatureNames, "feature name", shown);
+        CheckText(new[] { training.StopReason }, "stop reason", shown);
+        if (net.LabelName is { } labelName) CheckText(new[] { labelName }, "label name", shown);
+        return (settings, tensors);
+    }
+
     private static void CheckText(IEnumerable<string> values, string what, string path)
     {
         foreach (string s in values)
         {
-            for (int i = 0; i < s.Length; i++)
-            {
-                if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
-                else if (char.IsSurrogate(s[i]))
-                    throw MlpException.InvalidData("ModelTextInvalid",
-                        $"The {what} '{s}' is not valid Unicode text (it has an unpaired surrogate at position {i}); nothing was written to '{path}'. Rename it.", s);
-            }
+            int i = UnicodeText.UnpairedSurrogateAt(s);
+            if (i >= 0)
+                throw MlpException.InvalidData("ModelTextInvalid",
+                    $"The {what} '{s}' is not valid Unicode text (it has an unpaired surrogate at position {i}); nothing was written to '{path}'. Rename it.", s);
         }
     }
 

@@ -80,6 +80,30 @@ public class ModelBytesTests
     }
 
     [Fact]
+    public void Checking_whether_a_network_can_be_saved_throws_what_saving_would()
+    {
+        SavedModel model = ModelFileFixtures.Trained(Precision.Single, OptimizerKind.Adam);
+        ModelFile.CheckSavable(model.Network, model.Training, "the serialized network");
+        ModelFile.CheckSavable(Mlp.Create(2, 3, 2, seed: 1), null, "the serialized network");
+
+        var net = (Mlp<double>)Mlp.Create(2, 3, 2, Precision.Double, seed: 1);
+        net.b1[2] = double.PositiveInfinity;
+        var check = Assert.Throws<MlpException>(() => ModelFile.CheckSavable(net, null, "the serialized network"));
+        var save = Assert.Throws<MlpException>(() => ModelFile.ToBytes(net, null));
+        Assert.Equal("ModelNonFiniteParameter", check.ErrorId);
+        Assert.Equal(save.ErrorId, check.ErrorId);
+        Assert.Contains("b1", check.Message, StringComparison.Ordinal);
+        Assert.Contains("the serialized network", check.Message, StringComparison.Ordinal);
+
+        var named = (Mlp<float>)Mlp.Create(2, 3, 2, seed: 1);
+        var renamed = new Mlp<float>(named.Parameters, new[] { "a\uDC00", "b" }, named.FeatureNames);
+        Assert.Equal("ModelTextInvalid", Assert.Throws<MlpException>(() => ModelFile.CheckSavable(renamed, null, "the serialized network")).ErrorId);
+
+        var mismatch = Assert.Throws<MlpException>(() => ModelFile.CheckSavable(Mlp.Create(3, 3, 2, seed: 1), model.Training, "the serialized network"));
+        Assert.Equal("TrainingStateMismatch", mismatch.ErrorId);
+    }
+
+    [Fact]
     public void A_stream_that_cannot_seek_is_refused_before_reading()
     {
         byte[] bytes = ModelFile.ToBytes(ModelFileFixtures.Trained(Precision.Single).Network, null);
