@@ -8,6 +8,7 @@ using MlpTools.Commands;
 using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
+using MlpTools.Core.Persistence;
 using MlpTools.Core.Sweeps;
 
 namespace MlpTools;
@@ -29,6 +30,18 @@ internal sealed record SweepPlan(Dataset Data, IReadOnlyList<TrialSettings> Tria
 /// </summary>
 public static class SweepSession
 {
+    /// <summary>
+    /// A session's scoring from the data the driving sweep sent once, as dataset bytes (checked as Import-Dataset
+    /// checks nothing less: sizes, caps and a checksum), made by the same rule as in the driving process.
+    /// </summary>
+    public static SweepScoring Prepare(byte[] data, byte[]? validation, double? fraction, int? folds, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Dataset all = DatasetBytes.Load(data, "the sweep's data");
+        Dataset? held = validation is null ? null : DatasetBytes.Load(validation, "the sweep's validation data");
+        return MakeScoring(all, held, fraction, folds, seed);
+    }
+
     /// <summary>The sweep's scoring from its data and settings: -ValidationDataset, -ValidationFraction (default 0.2) or -Folds, seeded with the sweep's seed.</summary>
     public static SweepScoring MakeScoring(Dataset data, Dataset? validation, double? fraction, int? folds, int seed)
     {
@@ -108,7 +121,6 @@ internal static class SweepResults
     /// <summary>A trial's outcome as a session sends it back to the driving process (the network travels as its model bytes).</summary>
     public static PSObject ForTransfer(TrialOutcome o)
     {
-        if (o.Network is { } net && o.Training is { } state) PipelineState.SetTraining(net, state);
         var result = new PSObject();
         void Add(string name, object? value) => result.Properties.Add(new PSNoteProperty(name, value));
         Add("Trial", o.Trial);
@@ -122,7 +134,8 @@ internal static class SweepResults
         Add("StopReason", o.StopReason);
         Add("Error", o.Error);
         Add("ErrorId", o.ErrorId);
-        Add("Network", o.Network);
+        // The network as its model file's bytes, with its training state: a byte array crosses every transport as it is.
+        Add("ModelBytes", o.Network is { } n ? ModelFile.ToBytes(n, o.Training) : null);
         return result;
     }
 
@@ -131,12 +144,8 @@ internal static class SweepResults
     {
         object? Get(string name) => NumericInput.Unwrap(sent.Properties[name]?.Value);
         double? Number(string name) => Get(name) is { } v ? Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture) : null;
-        Mlp? network = Get("Network") switch
-        {
-            Mlp live => live,
-            PSObject bag when NetworkSerialization.IsDeserializedNetwork(bag) => NetworkSerialization.Rebuild(bag),
-            _ => null,
-        };
+        SavedModel? model = Get("ModelBytes") is byte[] bytes ? ModelFile.Load(bytes, Invariant.Format($"the network of trial {trial}")) : null;
+        Mlp? network = model?.Network;
         string status = Get("Status")?.ToString() ?? "";
         return new TrialOutcome
         {
@@ -146,7 +155,7 @@ internal static class SweepResults
             FoldScores = Get("FoldScores") is IEnumerable scores ? scores.Cast<object>().Select(x => Convert.ToDouble(NumericInput.Unwrap(x), System.Globalization.CultureInfo.InvariantCulture)).ToArray() : Array.Empty<double>(),
             Epochs = (int)(Number("Epochs") ?? 0), Seconds = Number("Seconds") ?? 0,
             StopReason = Get("StopReason")?.ToString() ?? "", Error = Get("Error")?.ToString(), ErrorId = Get("ErrorId")?.ToString(),
-            Network = network, Training = network is null ? null : PipelineState.TrainingOf(network),
+            Network = network, Training = model?.Training,
         };
     }
 
@@ -189,9 +198,10 @@ internal sealed class SweepRunner : IDisposable
     private readonly CancellationTokenSource _stop;
     private readonly ConcurrentQueue<int> _pending = new();
     private readonly BlockingCollection<(TrialOutcome Outcome, string Computer)> _done = new();
-    private readonly ConcurrentQueue<string> _warnings = new();
+    private readonly ConcurrentQueue<(bool Warning, string Text)> _messages = new();
     private readonly ConcurrentDictionary<int, PowerShell> _running = new();
     private readonly string _id = Guid.NewGuid().ToString("N");
+    private readonly Lazy<(byte[] Data, byte[]? Validation)> _dataBytes;
     private int _inFlight;
     private int _finished;
     private TrialOutcome? _best;
@@ -205,6 +215,7 @@ internal sealed class SweepRunner : IDisposable
         _throttle = throttle;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         for (int t = 1; t <= plan.Trials.Count; t++) _pending.Enqueue(t);
+        _dataBytes = new(() => (DatasetBytes.ToBytes(plan.Data), plan.ValidationDataset is { } v ? DatasetBytes.ToBytes(v) : null));
     }
 
     /// <summary>Trials finished (completed or failed).</summary>
@@ -232,8 +243,11 @@ internal sealed class SweepRunner : IDisposable
         }
     }
 
-    /// <summary>Runs the sweep; <paramref name="write"/> gets each result as it finishes, on the calling (pipeline) thread.</summary>
-    public void Run(Action<PSObject> write, Action<string> warn)
+    /// <summary>
+    /// Runs the sweep; <paramref name="write"/> gets each result as it finishes and <paramref name="say"/> each message
+    /// (a warning, or not: a verbose line), both on the calling (pipeline) thread.
+    /// </summary>
+    public void Run(Action<PSObject> write, Action<bool, string> say)
     {
         var workers = new List<Thread>();
         IReadOnlyList<RemoteSlot> slots = _sessions is null ? Array.Empty<RemoteSlot>() : PrepareSessions();
@@ -256,7 +270,7 @@ internal sealed class SweepRunner : IDisposable
         {
             while (true)
             {
-                while (_warnings.TryDequeue(out string? w)) warn(w);
+                while (_messages.TryDequeue(out var m)) say(m.Warning, m.Text);
                 if (!_done.TryTake(out var item, 100))
                 {
                     if (_done.IsCompleted) break;
@@ -266,7 +280,7 @@ internal sealed class SweepRunner : IDisposable
                 Interlocked.Increment(ref _finished);
                 write(Accept(item.Outcome, item.Computer));
             }
-            while (_warnings.TryDequeue(out string? w)) warn(w);
+            while (_messages.TryDequeue(out var m)) say(m.Warning, m.Text);
             // Trials no session could run (every session failed): results that say so.
             while (!_stop.IsCancellationRequested && _pending.TryDequeue(out int left))
             {
@@ -368,7 +382,7 @@ internal sealed class SweepRunner : IDisposable
 
     private const string DataScript = """
         param($Id, $Data, $Validation, $Fraction, $Folds, $Seed)
-        Set-Variable -Scope Global -Name ('MlpSweep_' + $Id) -Value ([MlpTools.SweepSession]::MakeScoring($Data, $Validation, $Fraction, $Folds, $Seed))
+        Set-Variable -Scope Global -Name ('MlpSweep_' + $Id) -Value ([MlpTools.SweepSession]::Prepare($Data, $Validation, $Fraction, $Folds, $Seed))
         """;
 
     private const string TrialScript = """
@@ -417,13 +431,15 @@ internal sealed class SweepRunner : IDisposable
     {
         try
         {
-            // The data as it was given, once: the session makes the same split or folds from it, with the same seed.
-            Invoke(slot.Session, DataScript, _id, _plan.Data, _plan.ValidationDataset, _plan.ValidationFraction, _plan.Folds, _plan.Seed);
+            // The data as it was given, once, as its bytes (a byte array crosses every transport as it is, whatever
+            // type data the client applies): the session makes the same split or folds from it, with the same seed.
+            Invoke(slot.Session, DataScript, _id, _dataBytes.Value.Data, _dataBytes.Value.Validation, _plan.ValidationFraction, _plan.Folds, _plan.Seed);
             slot.Prepared = true;
+            _messages.Enqueue((false, Invariant.Format($"Sent the data to '{slot.Computer}' once: {_dataBytes.Value.Data.Length + (_dataBytes.Value.Validation?.Length ?? 0):N0} bytes of datasets.")));
         }
         catch (Exception ex) when (!_stop.IsCancellationRequested)
         {
-            _warnings.Enqueue($"The session to '{slot.Computer}' could not receive the data, so it runs no trial: {ex.Message}");
+            _messages.Enqueue((true, $"The session to '{slot.Computer}' could not receive the data, so it runs no trial: {ex.Message}"));
             return;
         }
         catch (Exception) when (_stop.IsCancellationRequested)
@@ -449,7 +465,7 @@ internal sealed class SweepRunner : IDisposable
             catch (Exception ex) when (!_stop.IsCancellationRequested && IsBroken(slot))
             {
                 _pending.Enqueue(trial);
-                _warnings.Enqueue(Invariant.Format($"The session to '{slot.Computer}' failed ({ex.Message.TrimEnd('.')}); trial {trial} runs again on another session, and this session runs no more trials."));
+                _messages.Enqueue((true, Invariant.Format($"The session to '{slot.Computer}' failed ({ex.Message.TrimEnd('.')}); trial {trial} runs again on another session, and this session runs no more trials.")));
                 return;
             }
             catch (Exception ex) when (!_stop.IsCancellationRequested)

@@ -122,7 +122,11 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
                     WriteObject(result);
                 });
                 if (progress.Due) progress.Report((double)runner.Finished / trials.Count, runner.Status());
-            }, warning => WriteWhileWorking(() => WriteWarning(warning)));
+            }, (warning, text) => WriteWhileWorking(() =>
+            {
+                if (warning) WriteWarning(text);
+                else WriteVerbose(text);
+            }));
         }
         finally
         {
