@@ -66,6 +66,34 @@ function Invoke-Native {
     }
 }
 
+function Install-DebianPackage {
+    <#
+    .SYNOPSIS
+    Installs a Debian package that a task needs and found missing: with apt-get when running as root on Debian or
+    Ubuntu; anywhere else, throws saying what to install.
+    .PARAMETER Package
+    Debian's name of the package, e.g. afl++.
+    .PARAMETER Missing
+    What is missing, as the messages name it, e.g. 'afl-fuzz (AFL++)'.
+    .PARAMETER Elsewhere
+    Where to get it on other systems, added to the error in brackets.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Package,
+        [Parameter(Mandatory)] [string] $Missing,
+        [string] $Elsewhere
+    )
+    $root = $IsLinux -and (Get-Command apt-get -CommandType Application -ErrorAction Ignore) -and ((& id -u) -eq '0')
+    if (-not $root) {
+        $other = if ($Elsewhere) { " ($Elsewhere)" } else { '' }
+        throw "$Missing is not installed. On Debian or Ubuntu: sudo apt-get install $Package$other; then run this again."
+    }
+    Write-Host "$Missing is missing: installing Debian's $Package package."
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native apt-get @('update')
+    Invoke-Native apt-get @('install', '-y', '--no-install-recommends', $Package)
+}
+
 function Invoke-FreshPwsh {
     <# .SYNOPSIS Runs a script file in a fresh pwsh -NoProfile -NonInteractive, attached; returns its exit code. #>
     param(
@@ -359,6 +387,6 @@ function Write-TestSummary {
     return [int]($failed -gt 0)
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Invoke-FreshPwsh, Invoke-DotNetBuild,
+Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, Invoke-DotNetBuild,
     Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary
