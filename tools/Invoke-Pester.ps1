@@ -46,19 +46,14 @@ function Get-PesterManifest {
     $proj = [xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'Pester.proj'))
     $version = ($proj.Project.ItemGroup.PackageDownload | Where-Object Include -EQ 'Pester').Version.Trim('[', ']')
 
-    $listing = & dotnet nuget locals global-packages --list
-    if ($LASTEXITCODE -ne 0) { throw "'dotnet nuget locals global-packages --list' failed with exit code $LASTEXITCODE." }
-    $packages = @($listing) -match '^\s*global-packages:' -replace '^\s*global-packages:\s*', '' | Select-Object -First 1
-    if (-not $packages) { throw "Unexpected output from 'dotnet nuget locals global-packages --list': $listing" }
-
-    $manifest = Join-Path $packages "pester/$version/tools/Pester.psd1"
+    $manifest = Join-Path (Get-NuGetPackagesFolder) "pester/$version/tools/Pester.psd1"
     if (-not (Test-Path -LiteralPath $manifest)) {
         throw "Pester $version not found at $manifest. Run 'dotnet restore tools/Pester.proj' first."
     }
     return $manifest
 }
 
-Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath
+Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath, Get-NuGetPackagesFolder
 if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
 if (-not (Test-Path -LiteralPath $ModulePath)) {
     throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."

@@ -131,6 +131,15 @@ function Invoke-DotNetBuild {
     Invoke-Native dotnet $arguments
 }
 
+function Get-NuGetPackagesFolder {
+    <# .SYNOPSIS The NuGet global packages folder (`dotnet nuget locals global-packages --list`), where restores land. #>
+    $listing = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0) { throw "'dotnet nuget locals global-packages --list' failed with exit code $LASTEXITCODE." }
+    $packages = @($listing) -match '^\s*global-packages:' -replace '^\s*global-packages:\s*', '' | Select-Object -First 1
+    if (-not $packages) { throw "Unexpected output from 'dotnet nuget locals global-packages --list': $listing" }
+    return $packages
+}
+
 function Reset-Folder {
     <# .SYNOPSIS Makes an empty folder at Path (removing what was there) and returns its path. #>
     param([Parameter(Mandatory)] [string] $Path)
@@ -388,5 +397,5 @@ function Write-TestSummary {
 }
 
 Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, Invoke-DotNetBuild,
-    Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
+    Get-NuGetPackagesFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary
