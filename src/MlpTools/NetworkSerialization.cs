@@ -14,9 +14,19 @@ namespace MlpTools;
 /// model file, no type names, no code.
 /// </summary>
 /// <remarks>
+/// <para>
 /// The receiving process must have MlpTools imported for the conversion to exist; without it the network arrives as
 /// a property bag (its <c>ModelBytes</c> still holds the model, and importing MlpTools then binding it to any
 /// network parameter, or <c>[MlpTools.Core.Model.Mlp]$bag</c>, converts it).
+/// </para>
+/// <para>
+/// Both ends must apply MlpTools' type data, which PowerShell's SSH remoting client does not: New-PSSession and
+/// Invoke-Command with -HostName give their sessions PowerShell's own type data only (TypeTable.LoadDefaultTypeFiles),
+/// where jobs and the other transports use the caller's. So over SSH a network the caller sends is serialized as a
+/// plain object, without its bytes (the remote side refuses it with <c>NetworkSerializedWithoutModel</c>, which says
+/// to send CliXml text from <c>[System.Management.Automation.PSSerializer]::Serialize</c> instead), and a network the
+/// remote side returns arrives with its bytes but as a bag, which network parameters and a cast convert.
+/// </para>
 /// </remarks>
 public static class NetworkSerialization
 {
@@ -33,11 +43,13 @@ public static class NetworkSerialization
         return ModelFile.ToBytes(network, PipelineState.TrainingOf(network));
     }
 
-    /// <summary>Whether <paramref name="value"/> is a deserialized network: a property bag carrying <c>ModelBytes</c>.</summary>
+    /// <summary>
+    /// Whether <paramref name="value"/> is a deserialized network: a property bag named after <see cref="Mlp"/>, which
+    /// carries <c>ModelBytes</c> unless it was serialized without MlpTools' type data (<see cref="Rebuild"/> says so).
+    /// </summary>
     internal static bool IsDeserializedNetwork(PSObject? value) =>
         value is not null && value.BaseObject is not Mlp
-        && value.TypeNames.Any(n => n.StartsWith("Deserialized.MlpTools.Core.Model.Mlp", StringComparison.Ordinal))
-        && value.Properties[BytesProperty] is not null;
+        && value.TypeNames.Any(n => n.StartsWith("Deserialized.MlpTools.Core.Model.Mlp", StringComparison.Ordinal));
 
     /// <summary>
     /// Rebuilds the network <paramref name="value"/> carries, with its training state restored beside it.
@@ -51,8 +63,12 @@ public static class NetworkSerialization
         {
             byte[] b => b,
             string s => FromBase64(s),
-            null => throw MlpException.InvalidData("ModelFileTruncated",
-                $"The model file '{BytesName}' is empty: the serialized object has no {BytesProperty}. It is damaged; serialize the network again.", BytesName),
+            null => throw MlpException.InvalidData("NetworkSerializedWithoutModel",
+                $"The serialized network has no {BytesProperty}, so it carries no weights: it was serialized where MlpTools' type data did not apply. "
+                + "PowerShell's SSH remoting (New-PSSession or Invoke-Command with -HostName) serializes what it sends that way. "
+                + "Send the network as CliXml text instead, -ArgumentList ([System.Management.Automation.PSSerializer]::Serialize($net)), "
+                + "and turn the text back into the network there, with MlpTools imported: [System.Management.Automation.PSSerializer]::Deserialize($text).",
+                BytesName),
             _ => throw MlpException.InvalidData("ModelHeaderInvalid",
                 $"The model file '{BytesName}' is not bytes but {bytes.GetType().Name}. It is damaged; serialize the network again.", BytesName),
         };

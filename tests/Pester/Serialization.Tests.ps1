@@ -64,6 +64,16 @@ Describe 'Serialization of networks' {
         Assert-SameNetwork $back $networks[$Precision] $data[$Precision]
     }
 
+    It 'comes back from PSSerializer text as a live <Precision> network, identical' -TestCases @(
+        @{ Precision = 'Single' }, @{ Precision = 'Double' }
+    ) {
+        # The way to move a network through SSH remoting, whose client applies no module's type data (Remoting.Tests.ps1).
+        $text = [System.Management.Automation.PSSerializer]::Serialize($networks[$Precision])
+        $back = [System.Management.Automation.PSSerializer]::Deserialize($text)
+        $back | Should -BeOfType ([MlpTools.Core.Model.Mlp])
+        Assert-SameNetwork $back $networks[$Precision] $data[$Precision]
+    }
+
     It 'comes back from Start-Job (another process) as a live <Precision> network, identical, and is live inside the job' -TestCases @(
         @{ Precision = 'Single' }, @{ Precision = 'Double' }
     ) {
@@ -137,6 +147,23 @@ Describe 'Serialization of networks' {
             $err.FullyQualifiedErrorId | Should -BeLike "$ErrorId,MlpTools.Commands.TestMlpCommand"
             $err.Exception.Message | Should -BeLike "*the serialized network*"
             { [MlpTools.Core.Model.Mlp]$bag } | Should -Throw '*the serialized network*'
+        }
+
+        It 'is refused, saying to send PSSerializer text, when it has no ModelBytes (serialized without MlpTools'' type data)' {
+            # What PowerShell's SSH remoting client sends: the network as a plain object, its weights as text.
+            $file = Join-Path $TestDrive 'original.xml'
+            $single | Export-Clixml -LiteralPath $file
+            $xml = Get-Content -LiteralPath $file -Raw
+            $stripped = [regex]::Replace($xml, '<BA N="ModelBytes">[^<]*</BA>', '')
+            $stripped | Should -Not -Be $xml
+            $file = Join-Path $TestDrive 'stripped.xml'
+            Set-Content -LiteralPath $file -Value $stripped -NoNewline
+            $bag = Import-Clixml -LiteralPath $file
+            $bag | Should -Not -BeOfType ([MlpTools.Core.Model.Mlp])
+            $bag.DeserializationError | Should -BeLike '*no ModelBytes*PSSerializer]::Serialize($net)*'
+            $err = { Test-Mlp -Network $bag -Dataset $digits } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Be 'NetworkSerializedWithoutModel,MlpTools.Commands.TestMlpCommand'
+            $err.Exception.Message | Should -BeLike '*SSH remoting*PSSerializer]::Deserialize($text)*'
         }
 
         It 'is refused by Import-Clixml itself when the blob is not base64' {
