@@ -479,6 +479,21 @@ function Get-ChildProcessId {
     return $found.ToArray()
 }
 
+function Get-RunningProcessId {
+    <#
+    .SYNOPSIS
+    Those of the given process ids that still run: not gone, and not ended and waiting for their parent (a zombie).
+    #>
+    param([int[]] $Id)
+    foreach ($one in $Id) {
+        if ($IsLinux) {
+            try { $stat = [IO.File]::ReadAllText("/proc/$one/stat") } catch { continue }
+            if ($stat[$stat.LastIndexOf(')') + 2] -ne 'Z') { $one }
+        }
+        elseif (Get-Process -Id $one -ErrorAction Ignore) { $one }
+    }
+}
+
 function Start-TestSshd {
     <#
     .SYNOPSIS
@@ -656,17 +671,17 @@ function Stop-TestSshd {
     )
     $process = $Server.Process
     try {
-        if (-not $process.HasExited) {
-            $ids = @(Get-ChildProcessId -Id $Server.Id) + $Server.Id
-            # sh's own kill sends SIGTERM to exactly these pids, on any system.
+        # Its connections and their sessions (a remote pwsh too), found while they are still its descendants.
+        $ids = @(Get-ChildProcessId -Id $Server.Id)
+        if (-not $process.HasExited) { $ids += $Server.Id }
+        if ($ids) {
+            # sh's own kill signals exactly these pids, on any system.
             $null = & /bin/sh -c 'kill -TERM "$@" 2>/dev/null' sh @ids
-            if (-not $process.WaitForExit(5000)) { $process.Kill() }
-            $process.WaitForExit()
-            foreach ($id in $ids | Where-Object { $_ -ne $Server.Id }) {
-                $left = Get-Process -Id $id -ErrorAction Ignore
-                if ($left -and -not $left.WaitForExit(5000)) { $left.Kill() }
-            }
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            while (($left = @(Get-RunningProcessId $ids)) -and $clock.Elapsed.TotalSeconds -lt 5) { Start-Sleep -Milliseconds 20 }
+            if ($left) { $null = & /bin/sh -c 'kill -KILL "$@" 2>/dev/null' sh @left }
         }
+        $process.WaitForExit()
     }
     finally {
         $process.Dispose()
@@ -744,4 +759,4 @@ function Get-TestSshConnection {
 Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, Invoke-DotNetBuild,
     Get-NuGetPackagesFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
-    Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection
+    Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection
