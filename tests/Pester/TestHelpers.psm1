@@ -163,7 +163,8 @@ function Get-TestSshSkipReason {
     .SYNOPSIS
     Why the remoting tests cannot run here, as a sentence for Set-ItResult -Because; $null when they can.
     .DESCRIPTION
-    They need the test SSH server that tools/Invoke-Pester.ps1 starts (Use-TestSshd in tools/MlpTools.Build.psm1).
+    They need the test SSH server that tools/Invoke-Pester.ps1 starts (Use-TestSshd in tools/MlpTools.Build.psm1);
+    when it could not start, its reason says what to install.
     Where they are required (MLPTOOLS_REQUIRE_REMOTING=1, as .ci/run sets), this throws instead of skipping.
     #>
     try {
@@ -174,7 +175,7 @@ function Get-TestSshSkipReason {
     if ($env:MLPTOOLS_REQUIRE_REMOTING -eq '1') {
         throw "The remoting tests are required here (MLPTOOLS_REQUIRE_REMOTING=1) but have no test SSH server: $why"
     }
-    return "there is no test SSH server: $why To run them, install OpenSSH's server (Debian: apt-get install openssh-server), or run the tests as root where apt-get can install it."
+    return "there is no test SSH server: $why"
 }
 
 function New-TestSshSession {
