@@ -25,6 +25,13 @@ Test     Build the solution once, then run the xunit engine tests (tests/MlpTool
          tests (tests/Pester/*.Tests.ps1, Pester 5.7.1 from NuGet, in a fresh pwsh). Results land in
          output/TestResults/. The last line printed is "Tests: N passed, M failed" (", K skipped" follows when
          K > 0); the exit code is 1 when M > 0. A build failure or a runner that could not run counts as a failure.
+         For the remoting tests (tests/Pester/Remoting.Tests.ps1) the Pester run starts a private OpenSSH server on
+         127.0.0.1 and a free port, with throwaway keys in a temporary folder, the pinned pwsh as its powershell
+         subsystem and output/ on that pwsh's PSModulePath; it is stopped by its pid when the run ends, and its
+         log kept as output/TestResults/sshd.log. When sshd is missing, Debian's openssh-server is installed with
+         apt-get if running as root (where system services run, the package also starts the system's own sshd);
+         otherwise the remoting tests are skipped, saying why and what to install. With the environment variable
+         MLPTOOLS_REQUIRE_REMOTING=1, as .ci/run sets it, they fail instead of being skipped.
 Demo     Build, then run examples/Demo.ps1 in a fresh pwsh against the built module.
 Bench    Build, then run bench/Invoke-Bench.ps1: the benchmark program bench/MlpTools.Bench (peak, matrix products,
          epoch times), module import time, and Fashion-MNIST load time and memory. With -Compare, the numpy,
@@ -77,7 +84,9 @@ hangs.
 
 .NOTES
 The built module's manifest path is handed to tests and examples in the environment variable
-MLPTOOLS_MODULE_PATH.
+MLPTOOLS_MODULE_PATH; the test SSH server's address, user, key and ssh options in MLPTOOLS_TEST_SSH_HOST, _PORT,
+_USER, _KEY and _OPTIONS (or, when it could not start, why in MLPTOOLS_TEST_SSH_UNAVAILABLE), which
+tests/Pester/TestHelpers.psm1 reads for New-TestSshSession and Get-TestSshSkipReason.
 #>
 [CmdletBinding()]
 param(

@@ -13,6 +13,12 @@ It can also be run by hand, after `dotnet pwsh ./build.ps1` and `dotnet restore 
 
     dotnet pwsh tools/Invoke-Pester.ps1 -Path tests/Pester/Module.Tests.ps1
 
+For the remoting tests (Remoting.Tests.ps1) it starts a private OpenSSH server on 127.0.0.1 for the run and
+stops it at the end (Use-TestSshd in tools/MlpTools.Build.psm1: the connection reaches the tests in
+MLPTOOLS_TEST_SSH_* environment variables, and the server's log is kept as sshd.log in the results folder). When
+sshd is missing it is installed with apt-get (Debian's openssh-server) if running as root; where it cannot be, the
+remoting tests are skipped and say why, unless MLPTOOLS_REQUIRE_REMOTING=1 (set by .ci/run), where they fail.
+
 .PARAMETER Path
 Test files or folders to run. Default: tests/Pester.
 
@@ -46,19 +52,14 @@ function Get-PesterManifest {
     $proj = [xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'Pester.proj'))
     $version = ($proj.Project.ItemGroup.PackageDownload | Where-Object Include -EQ 'Pester').Version.Trim('[', ']')
 
-    $listing = & dotnet nuget locals global-packages --list
-    if ($LASTEXITCODE -ne 0) { throw "'dotnet nuget locals global-packages --list' failed with exit code $LASTEXITCODE." }
-    $packages = @($listing) -match '^\s*global-packages:' -replace '^\s*global-packages:\s*', '' | Select-Object -First 1
-    if (-not $packages) { throw "Unexpected output from 'dotnet nuget locals global-packages --list': $listing" }
-
-    $manifest = Join-Path $packages "pester/$version/tools/Pester.psd1"
+    $manifest = Join-Path (Get-NuGetPackagesFolder) "pester/$version/tools/Pester.psd1"
     if (-not (Test-Path -LiteralPath $manifest)) {
         throw "Pester $version not found at $manifest. Run 'dotnet restore tools/Pester.proj' first."
     }
     return $manifest
 }
 
-Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath
+Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath, Get-NuGetPackagesFolder, Use-TestSshd
 if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
 if (-not (Test-Path -LiteralPath $ModulePath)) {
     throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."
@@ -79,7 +80,8 @@ $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path $ResultsDirectory 'pester.xml'
 if ($FullNameFilter) { $config.Filter.FullName = $FullNameFilter }
 
-$result = Invoke-Pester -Configuration $config
+# The remoting tests connect to a private SSH server on 127.0.0.1, up for the run only.
+$result = Use-TestSshd -LogFolder $ResultsDirectory { Invoke-Pester -Configuration $config }
 
 # A file that fails to load, or a failing BeforeAll/AfterAll, may leave no failed test behind;
 # count each such container or block as one failure so it can never pass unnoticed.

@@ -66,6 +66,34 @@ function Invoke-Native {
     }
 }
 
+function Install-DebianPackage {
+    <#
+    .SYNOPSIS
+    Installs a Debian package that a task needs and found missing: with apt-get when running as root on Debian or
+    Ubuntu; anywhere else, throws saying what to install.
+    .PARAMETER Package
+    Debian's name of the package, e.g. afl++.
+    .PARAMETER Missing
+    What is missing, as the messages name it, e.g. 'afl-fuzz (AFL++)'.
+    .PARAMETER Elsewhere
+    Where to get it on other systems, added to the error in brackets.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Package,
+        [Parameter(Mandatory)] [string] $Missing,
+        [string] $Elsewhere
+    )
+    $root = $IsLinux -and (Get-Command apt-get -CommandType Application -ErrorAction Ignore) -and ((& id -u) -eq '0')
+    if (-not $root) {
+        $other = if ($Elsewhere) { " ($Elsewhere)" } else { '' }
+        throw "$Missing is not installed. On Debian or Ubuntu: sudo apt-get install $Package$other; then run this again."
+    }
+    Write-Host "$Missing is missing: installing Debian's $Package package."
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native apt-get @('update')
+    Invoke-Native apt-get @('install', '-y', '--no-install-recommends', $Package)
+}
+
 function Invoke-FreshPwsh {
     <# .SYNOPSIS Runs a script file in a fresh pwsh -NoProfile -NonInteractive, attached; returns its exit code. #>
     param(
@@ -101,6 +129,15 @@ function Invoke-DotNetBuild {
     if ($Quiet) { $arguments += '-v:quiet' }
     if ($env:CI -eq 'true') { $arguments += '-nodeReuse:false' }
     Invoke-Native dotnet $arguments
+}
+
+function Get-NuGetPackagesFolder {
+    <# .SYNOPSIS The NuGet global packages folder (`dotnet nuget locals global-packages --list`), where restores land. #>
+    $listing = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0) { throw "'dotnet nuget locals global-packages --list' failed with exit code $LASTEXITCODE." }
+    $packages = @($listing) -match '^\s*global-packages:' -replace '^\s*global-packages:\s*', '' | Select-Object -First 1
+    if (-not $packages) { throw "Unexpected output from 'dotnet nuget locals global-packages --list': $listing" }
+    return $packages
 }
 
 function Reset-Folder {
@@ -359,6 +396,367 @@ function Write-TestSummary {
     return [int]($failed -gt 0)
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Invoke-FreshPwsh, Invoke-DotNetBuild,
-    Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
-    Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary
+# ------------------------------------------------------------------------------------------------ the test SSH server
+
+# How Use-TestSshd hands the server to the tests (tools/Invoke-Pester.ps1 runs them inside it), and
+# Get-TestSshConnection reads it back: environment variables, which reach every pwsh the tests start.
+$TestSshVariables = [ordered]@{
+    HostName    = 'MLPTOOLS_TEST_SSH_HOST'
+    Port        = 'MLPTOOLS_TEST_SSH_PORT'
+    UserName    = 'MLPTOOLS_TEST_SSH_USER'
+    KeyFilePath = 'MLPTOOLS_TEST_SSH_KEY'
+    Options     = 'MLPTOOLS_TEST_SSH_OPTIONS'       # the ssh client's -o options, as JSON
+    Unavailable = 'MLPTOOLS_TEST_SSH_UNAVAILABLE'   # instead of the others: why there is no server
+}
+
+function Find-Sshd {
+    <# .SYNOPSIS The absolute path of OpenSSH's server, sshd (often outside a user's PATH), or nothing. #>
+    $found = Get-Command sshd -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+    if ($found) { return $found.Source }
+    return @('/usr/sbin/sshd', '/usr/local/sbin/sshd') | Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } |
+        Select-Object -First 1
+}
+
+function Get-PinnedPwshAppHost {
+    <#
+    .SYNOPSIS
+    The native pwsh app host of the PowerShell tool package the tool manifest pins:
+    <NuGet packages>/powershell/<version>/tools/<framework>/any/unix/pwsh, made executable if it is not.
+    .DESCRIPTION
+    It is the same PowerShell as `dotnet pwsh`, but a program of its own, as sshd's Subsystem line needs. It finds
+    the .NET runtime through DOTNET_ROOT (Get-DotNetRoot).
+    #>
+    $manifest = @('.config/dotnet-tools.json', 'dotnet-tools.json') | ForEach-Object { Join-Path $RepoRoot $_ } |
+        Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
+    if (-not $manifest) { throw "No tool manifest (dotnet-tools.json) in $RepoRoot." }
+    $version = (Get-Content -Raw -LiteralPath $manifest | ConvertFrom-Json).tools.powershell.version
+    if (-not $version) { throw "$manifest pins no version of the powershell tool." }
+    $package = Join-Path (Get-NuGetPackagesFolder) "powershell/$version"
+    $appHost = Get-ChildItem -Path (Join-Path $package 'tools/*/any/unix/pwsh') -File -ErrorAction Ignore |
+        Sort-Object FullName -Descending | Select-Object -First 1
+    if (-not $appHost) {
+        throw "The PowerShell $version that $manifest pins has no native pwsh in $package/tools/<framework>/any/unix/: run 'dotnet tool restore'."
+    }
+    if (-not ($appHost.UnixFileMode -band [IO.UnixFileMode]::UserExecute)) {
+        [IO.File]::SetUnixFileMode($appHost.FullName, $appHost.UnixFileMode -bor [IO.UnixFileMode]::UserExecute)
+    }
+    return $appHost.FullName
+}
+
+function Get-DotNetRoot {
+    <# .SYNOPSIS The .NET installation that `dotnet` runs: $env:DOTNET_ROOT, else the folder of the real dotnet program. #>
+    if ($env:DOTNET_ROOT) { return $env:DOTNET_ROOT }
+    $dotnet = Get-Item -LiteralPath (Get-Command dotnet -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+    $target = $dotnet.ResolveLinkTarget($true)
+    $root = Split-Path -Parent $(if ($target) { $target.FullName } else { $dotnet.FullName })
+    if (-not (Test-Path -LiteralPath (Join-Path $root 'shared/Microsoft.NETCore.App'))) {
+        throw "The dotnet program in $root has no runtime beside it (shared/Microsoft.NETCore.App); set DOTNET_ROOT to the .NET installation."
+    }
+    return $root
+}
+
+function Get-ChildProcessId {
+    <# .SYNOPSIS The ids of a process's descendants, children first (Linux, from /proc; elsewhere none). #>
+    param([Parameter(Mandatory)] [int] $Id)
+    if (-not $IsLinux) { return }
+    $parents = @{}
+    foreach ($folder in [IO.Directory]::GetDirectories('/proc')) {
+        $name = [IO.Path]::GetFileName($folder)
+        if ($name -notmatch '^\d+$') { continue }
+        # pid (comm) state ppid ...: comm may hold spaces and brackets, so read after its last ')'.
+        try { $text = [IO.File]::ReadAllText("$folder/stat") } catch { continue }   # a process that just ended
+        $parents[[int]$name] = [int]$text.Substring($text.LastIndexOf(')') + 2).Split(' ')[1]
+    }
+    $found = [Collections.Generic.List[int]]::new()
+    $queue = [Collections.Generic.Queue[int]]::new([int[]]@($Id))
+    while ($queue.Count) {
+        $parent = $queue.Dequeue()
+        foreach ($child in @($parents.Keys | Where-Object { $parents[$_] -eq $parent })) {
+            $found.Add($child)
+            $queue.Enqueue($child)
+        }
+    }
+    return $found.ToArray()
+}
+
+function Get-RunningProcessId {
+    <#
+    .SYNOPSIS
+    Those of the given process ids that still run: not gone, and not ended and waiting for their parent (a zombie).
+    #>
+    param([int[]] $Id)
+    foreach ($one in $Id) {
+        if ($IsLinux) {
+            try { $stat = [IO.File]::ReadAllText("/proc/$one/stat") } catch { continue }
+            if ($stat[$stat.LastIndexOf(')') + 2] -ne 'Z') { $one }
+        }
+        elseif (Get-Process -Id $one -ErrorAction Ignore) { $one }
+    }
+}
+
+function Start-TestSshd {
+    <#
+    .SYNOPSIS
+    Starts a private OpenSSH server on 127.0.0.1 for the remoting tests; returns how to reach it (HostName, Port,
+    UserName, KeyFilePath, Options: the parameters of New-PSSession) and what Stop-TestSshd needs.
+    .DESCRIPTION
+    Everything it uses lives in a new temporary folder that only its owner can open: ed25519 host and client keys
+    (ssh-keygen), authorized_keys (the client key, accepted from 127.0.0.1 only), known_hosts (the host key at
+    [127.0.0.1]:<port>, so the client checks the host key strictly and never writes to ~/.ssh), sshd_config, the pid
+    file and the log. The server listens on a free port of 127.0.0.1 only, lets in only the user running this (root
+    too: by key only) and only by that key, and offers the subsystem `powershell`: the native pwsh of the pinned
+    PowerShell tool package (Get-PinnedPwshAppHost) with DOTNET_ROOT to find its runtime, PSModulePath set to output/
+    (so `Import-Module MlpTools` loads the built module by name) and XDG_* folders inside the temporary folder (so a
+    remote session neither writes to the home folder nor loads a module installed there).
+
+    sshd runs in the foreground of this process (-D), so it shares the terminal's Ctrl+C. When it is missing,
+    Debian's openssh-server is installed with apt-get if running as root (Install-DebianPackage); otherwise this
+    throws saying what to install. It throws too when the server does not answer within 15 s, with its log; whatever
+    it started is stopped first.
+    #>
+    if (-not ($IsLinux -or $IsMacOS)) { throw 'The test SSH server runs on Linux and macOS only.' }
+    $sshd = Find-Sshd
+    $client = 'ssh', 'ssh-keygen' | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction Ignore) }
+    if (-not $sshd -or $client) {
+        Install-DebianPackage -Package openssh-server -Missing 'OpenSSH (its server sshd and client ssh)' -Elsewhere 'elsewhere, OpenSSH''s server and client'
+        $sshd = Find-Sshd
+        if (-not $sshd) { throw 'openssh-server is installed, but no sshd was found in the PATH, /usr/sbin or /usr/local/sbin.' }
+    }
+    $appHost = Get-PinnedPwshAppHost
+    if ($appHost -match '\s') {
+        throw "The pinned pwsh is at '$appHost', a path with a space, which sshd's Subsystem line cannot hold; set NUGET_PACKAGES to a folder without spaces and run 'dotnet tool restore'."
+    }
+    $dotnetRoot = Get-DotNetRoot
+    $userName = [Environment]::UserName
+
+    $folder = Join-Path ([IO.Path]::GetTempPath()) "mlptools-sshd-$([guid]::NewGuid().ToString('N'))"
+    $null = [IO.Directory]::CreateDirectory($folder, [IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+    $server = $null
+    $process = $null
+    try {
+        foreach ($name in 'data', 'config', 'cache') { $null = New-Item -ItemType Directory -Path (Join-Path $folder "xdg-$name") }
+        $hostKey = Join-Path $folder 'ssh_host_ed25519_key'
+        $clientKey = Join-Path $folder 'client_ed25519'
+        Invoke-Native ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'mlptools-test-host', '-f', $hostKey)
+        Invoke-Native ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'mlptools-test-client', '-f', $clientKey)
+        $clientPublic = (Get-Content -Raw -LiteralPath "$clientKey.pub").Trim()
+        Set-Content -LiteralPath (Join-Path $folder 'authorized_keys') -Value "from=`"127.0.0.1`",restrict $clientPublic"
+        $hostPublic = ((Get-Content -Raw -LiteralPath "$hostKey.pub").Trim() -split ' ')[0, 1] -join ' '
+
+        $log = Join-Path $folder 'sshd.log'
+        $config = Join-Path $folder 'sshd_config'
+        $knownHosts = Join-Path $folder 'known_hosts'
+        $environment = [ordered]@{
+            DOTNET_ROOT                 = $dotnetRoot
+            PSModulePath                = $OutputRoot
+            XDG_DATA_HOME               = Join-Path $folder 'xdg-data'
+            XDG_CONFIG_HOME             = Join-Path $folder 'xdg-config'
+            XDG_CACHE_HOME              = Join-Path $folder 'xdg-cache'
+            POWERSHELL_TELEMETRY_OPTOUT = '1'
+        }
+        foreach ($path in @($folder, $OutputRoot) + $environment.Values) {
+            if ($path -match '["\\]') { throw "The test SSH server cannot write the path '$path' into sshd_config: it holds a quote or a backslash." }
+        }
+        # A port that is free now may be taken before sshd binds it: then try another.
+        for ($attempt = 1; -not $server; $attempt++) {
+            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+            $listener.Start()
+            $port = $listener.LocalEndpoint.Port
+            $listener.Stop()
+            Set-Content -LiteralPath $config -Value @(
+                '# The test SSH server of MlpTools'' remoting tests (tools/MlpTools.Build.psm1, Start-TestSshd); removed when they end.'
+                'ListenAddress 127.0.0.1'
+                "Port $port"
+                "HostKey `"$hostKey`""
+                "PidFile `"$(Join-Path $folder 'sshd.pid')`""
+                "AuthorizedKeysFile `"$(Join-Path $folder 'authorized_keys')`""
+                "AllowUsers $userName"
+                'PubkeyAuthentication yes'
+                'PasswordAuthentication no'
+                'KbdInteractiveAuthentication no'
+                'PermitRootLogin prohibit-password'
+                '# The keys live in a temporary folder, whose parents (/tmp) anyone may write to.'
+                'StrictModes no'
+                'UsePAM no'
+                'PrintMotd no'
+                'X11Forwarding no'
+                'AllowTcpForwarding no'
+                'AllowAgentForwarding no'
+                'SetEnv ' + (($environment.GetEnumerator() | ForEach-Object { "`"$($_.Key)=$($_.Value)`"" }) -join ' ')
+                "Subsystem powershell $appHost -sshs -NoLogo -NoProfile")
+            Remove-Item -LiteralPath $log -ErrorAction Ignore
+
+            $startInfo = [Diagnostics.ProcessStartInfo]::new($sshd)
+            foreach ($argument in '-D', '-f', $config, '-E', $log) { $startInfo.ArgumentList.Add($argument) }
+            $startInfo.UseShellExecute = $false
+            $startInfo.RedirectStandardInput = $true   # sshd logs to its file and reads nothing: it keeps no console stream open
+            $startInfo.RedirectStandardOutput = $true
+            $startInfo.RedirectStandardError = $true
+            $process = [Diagnostics.Process]::Start($startInfo)
+            $process.StandardInput.Close()
+            $null = $process.StandardOutput.ReadToEndAsync()
+            $null = $process.StandardError.ReadToEndAsync()
+            $candidate = [pscustomobject]@{
+                HostName = '127.0.0.1'; Port = $port; UserName = $userName; KeyFilePath = $clientKey
+                Options  = @{
+                    UserKnownHostsFile = $knownHosts; StrictHostKeyChecking = 'yes'; IdentitiesOnly = 'yes'; BatchMode = 'yes'
+                }
+                Process  = $process; Id = $process.Id; Folder = $folder; LogPath = $log
+            }
+            if (Wait-SshBanner -Process $process -Port $port -TimeoutSeconds 15) {
+                Set-Content -LiteralPath $knownHosts -Value "[127.0.0.1]:$port $hostPublic"
+                $server = $candidate
+                break
+            }
+            $said = if (Test-Path -LiteralPath $log) { (Get-Content -Raw -LiteralPath $log).Trim() } else { '' }
+            if (-not $process.HasExited) {
+                throw "The test SSH server ($sshd, pid $($process.Id)) did not answer on 127.0.0.1:$port within 15 s. Its log: $said"
+            }
+            $process.Dispose()
+            if ($said -match 'Missing privilege separation directory: (\S+)' -and $attempt -le 3) {
+                # Debian's service creates it when it starts; a package installed where no service runs has none yet.
+                $null = [IO.Directory]::CreateDirectory($Matches[1], [IO.UnixFileMode]'UserRead, UserWrite, UserExecute, GroupRead, GroupExecute, OtherRead, OtherExecute')
+                continue
+            }
+            if ($said -match 'Address already in use' -and $attempt -le 3) { continue }
+            throw "The test SSH server ($sshd -f $config) stopped at once. Its log: $said"
+        }
+        return $server
+    }
+    finally {
+        if (-not $server) {
+            if ($process -and -not $process.HasExited) { $process.Kill(); $process.WaitForExit() }
+            Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction Ignore
+        }
+    }
+}
+
+function Wait-SshBanner {
+    <#
+    .SYNOPSIS
+    Waits until the sshd process answers on 127.0.0.1:Port with an SSH banner: $true; $false when it exits first or
+    does not answer within TimeoutSeconds.
+    #>
+    param(
+        [Parameter(Mandatory)] [Diagnostics.Process] $Process,
+        [Parameter(Mandatory)] [int] $Port,
+        [Parameter(Mandatory)] [int] $TimeoutSeconds
+    )
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    while ($clock.Elapsed.TotalSeconds -lt $TimeoutSeconds) {
+        if ($Process.HasExited) { return $false }
+        $socket = [Net.Sockets.TcpClient]::new()
+        try {
+            $socket.ReceiveTimeout = 2000
+            $socket.Connect([Net.IPAddress]::Loopback, $Port)
+            $banner = [IO.StreamReader]::new($socket.GetStream(), [Text.Encoding]::ASCII).ReadLine()
+            if ($banner -like 'SSH-2.0-*') { return $true }
+        }
+        catch [Net.Sockets.SocketException], [IO.IOException] { }   # not listening yet
+        finally { $socket.Dispose() }
+        Start-Sleep -Milliseconds 50
+    }
+    return $false
+}
+
+function Stop-TestSshd {
+    <#
+    .SYNOPSIS
+    Stops a server from Start-TestSshd by its pid, with the connections and sessions it started (SIGTERM, then
+    SIGKILL after 5 s), and removes its temporary folder; with LogFolder, its log is kept there as sshd.log.
+    #>
+    param(
+        [Parameter(Mandatory)] [object] $Server,
+        [string] $LogFolder
+    )
+    $process = $Server.Process
+    try {
+        # Its connections and their sessions (a remote pwsh too), found while they are still its descendants.
+        $ids = @(Get-ChildProcessId -Id $Server.Id)
+        if (-not $process.HasExited) { $ids += $Server.Id }
+        if ($ids) {
+            # sh's own kill signals exactly these pids, on any system.
+            $null = & /bin/sh -c 'kill -TERM "$@" 2>/dev/null' sh @ids
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            while (($left = @(Get-RunningProcessId $ids)) -and $clock.Elapsed.TotalSeconds -lt 5) { Start-Sleep -Milliseconds 20 }
+            if ($left) { $null = & /bin/sh -c 'kill -KILL "$@" 2>/dev/null' sh @left }
+        }
+        $process.WaitForExit()
+    }
+    finally {
+        $process.Dispose()
+        if ($LogFolder -and (Test-Path -LiteralPath $Server.LogPath)) {
+            $null = New-Item -ItemType Directory -Path $LogFolder -Force
+            Copy-Item -LiteralPath $Server.LogPath -Destination (Join-Path $LogFolder 'sshd.log') -Force
+        }
+        Remove-Item -LiteralPath $Server.Folder -Recurse -Force -ErrorAction Ignore
+    }
+}
+
+function Use-TestSshd {
+    <#
+    .SYNOPSIS
+    Runs a script block (the Pester run) with the test SSH server up and its connection in environment variables,
+    and stops the server afterwards, also when the script block throws; returns the script block's output.
+    .DESCRIPTION
+    When the server cannot start (not root and no sshd, say), the script block still runs, with
+    MLPTOOLS_TEST_SSH_UNAVAILABLE saying why: the remoting tests read it (Get-TestSshConnection) to skip, or to fail
+    where they are required.
+    .PARAMETER LogFolder
+    Where the server's log is kept afterwards, as sshd.log.
+    #>
+    param(
+        [Parameter(Mandatory, Position = 0)] [scriptblock] $ScriptBlock,
+        [string] $LogFolder
+    )
+    $server = $null
+    try {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        try {
+            $server = Start-TestSshd
+            foreach ($name in 'HostName', 'Port', 'UserName', 'KeyFilePath') {
+                [Environment]::SetEnvironmentVariable($TestSshVariables[$name], "$($server.$name)")
+            }
+            [Environment]::SetEnvironmentVariable($TestSshVariables.Options, ($server.Options | ConvertTo-Json -Compress))
+            Write-Host ('Test SSH server: {0}@{1}:{2}, pid {3}, ready in {4:0.0}s.' -f
+                $server.UserName, $server.HostName, $server.Port, $server.Id, $clock.Elapsed.TotalSeconds)
+        }
+        catch {
+            [Environment]::SetEnvironmentVariable($TestSshVariables.Unavailable, "$_")
+            Write-Host "No test SSH server, so no remoting tests: $_"
+        }
+        & $ScriptBlock
+    }
+    finally {
+        foreach ($name in $TestSshVariables.Values) { [Environment]::SetEnvironmentVariable($name, $null) }
+        if ($server) { Stop-TestSshd -Server $server -LogFolder $LogFolder }
+    }
+}
+
+function Get-TestSshConnection {
+    <#
+    .SYNOPSIS
+    The test SSH server that Use-TestSshd started, as parameters of New-PSSession and Invoke-Command: HostName,
+    Port, UserName, KeyFilePath, Options (the ssh client's -o options) and ConnectingTimeout. Throws saying why there
+    is none.
+    #>
+    $hostName = [Environment]::GetEnvironmentVariable($TestSshVariables.HostName)
+    if (-not $hostName) {
+        $why = [Environment]::GetEnvironmentVariable($TestSshVariables.Unavailable)
+        if (-not $why) { $why = 'none was started: tools/Invoke-Pester.ps1 starts one, and build.ps1 -Task Test runs the tests through it.' }
+        throw $why
+    }
+    return @{
+        HostName          = $hostName
+        Port              = [int][Environment]::GetEnvironmentVariable($TestSshVariables.Port)
+        UserName          = [Environment]::GetEnvironmentVariable($TestSshVariables.UserName)
+        KeyFilePath       = [Environment]::GetEnvironmentVariable($TestSshVariables.KeyFilePath)
+        Options           = [Environment]::GetEnvironmentVariable($TestSshVariables.Options) | ConvertFrom-Json -AsHashtable
+        ConnectingTimeout = 30000
+    }
+}
+
+Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, Invoke-DotNetBuild,
+    Get-NuGetPackagesFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
+    Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
+    Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection

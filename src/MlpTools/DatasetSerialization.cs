@@ -15,7 +15,7 @@ public static class DatasetSerialization
     /// <summary>A dataset's serialized form.</summary>
     internal static SerializedForm Form { get; } = new(typeof(Dataset), "dataset", "DatasetBytes", BytesName, DatasetBytes.Load,
         truncatedId: "DatasetBytesTruncated", invalidId: "DatasetHeaderInvalid", notSerializedId: "DatasetNotSerialized",
-        unserializable: "a dataset with a name that is not Unicode text, or too large for one block of bytes, cannot be");
+        unserializable: "a dataset with a name that is not Unicode text, or too large for one block of bytes, cannot be", withoutTypeDataId: "DatasetSerializedWithoutBytes");
 
     /// <summary>Type data's hidden <c>DatasetBytes</c> property: everything the dataset holds, bit for bit.</summary>
     public static byte[] GetDatasetBytes(PSObject instance)

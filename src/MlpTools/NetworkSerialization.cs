@@ -18,7 +18,7 @@ public static class NetworkSerialization
     /// <summary>A network's serialized form.</summary>
     internal static SerializedForm Form { get; } = new(typeof(Mlp), "network", "ModelBytes", _ => BytesName, Load,
         truncatedId: "ModelFileTruncated", invalidId: "ModelHeaderInvalid", notSerializedId: "ModelNotSerialized",
-        unserializable: "a network whose weights hold NaN or infinity cannot be");
+        unserializable: "a network whose weights hold NaN or infinity cannot be", withoutTypeDataId: "NetworkSerializedWithoutModel");
 
     /// <summary>Type data's hidden <c>ModelBytes</c> property: the network's model file, with its training state.</summary>
     public static byte[] GetModelBytes(PSObject instance)

@@ -41,10 +41,16 @@ internal sealed class SerializedForm
     /// <param name="invalidId">The loader's error id for bytes that are not its form (a bag whose bytes are not bytes).</param>
     /// <param name="notSerializedId">The error id for a bag that arrived without bytes, as one that could not be serialized does.</param>
     /// <param name="unserializable">What cannot be serialized, for the message about a bag without bytes that does not say why.</param>
+    /// <param name="withoutTypeDataId">
+    /// The error id for a bag serialized where MlpTools' type data did not apply (neither its bytes nor its
+    /// SerializationError were sent), as PowerShell's SSH remoting client serializes what it sends.
+    /// </param>
     public SerializedForm(Type type, string noun, string bytesProperty, Func<PSObject, string> bytesName,
-        Func<byte[], string, object> load, string truncatedId, string invalidId, string notSerializedId, string unserializable)
+        Func<byte[], string, object> load, string truncatedId, string invalidId, string notSerializedId, string unserializable,
+        string withoutTypeDataId)
     {
         NotSerializedId = notSerializedId;
+        WithoutTypeDataId = withoutTypeDataId;
         _unserializable = unserializable;
         Type = type;
         Noun = noun;
@@ -73,6 +79,8 @@ internal sealed class SerializedForm
     private string InvalidId { get; }
 
     private string NotSerializedId { get; }
+
+    private string WithoutTypeDataId { get; }
 
     /// <summary>The serialized form of the values a parameter of type <paramref name="type"/> takes, if it has one.</summary>
     public static SerializedForm? For(Type type) =>
@@ -149,6 +157,19 @@ internal sealed class SerializedForm
     /// <summary>The error for a bag without bytes: why its object could not be serialized, as it says, or what may have happened.</summary>
     private MlpException NotSerialized(PSObject value, string name)
     {
+        if (value.Properties[SerializationErrorProperty] is null)
+        {
+            // Type data sends the bytes, or else why there are none; with neither, it did not apply where this was
+            // serialized. PowerShell's SSH remoting client gives its sessions PowerShell's own type data only
+            // (TypeTable.LoadDefaultTypeFiles), so what it sends arrives so.
+            string variable = Type == typeof(Core.Model.Mlp) ? "$net" : "$data";
+            return MlpException.InvalidData(WithoutTypeDataId,
+                $"{Subject(name)} has no {BytesProperty}, so it carries no {Noun}: it was serialized where MlpTools' type data did not apply. "
+                + "PowerShell's SSH remoting (New-PSSession or Invoke-Command with -HostName) serializes what it sends that way. "
+                + $"Send it as CliXml text instead, -ArgumentList ([System.Management.Automation.PSSerializer]::Serialize({variable})), "
+                + "and turn the text back there, with MlpTools imported: [System.Management.Automation.PSSerializer]::Deserialize($text).",
+                name);
+        }
         string reason = value.Properties[SerializationErrorProperty]?.Value is string s && s.Length > 0
             ? s
             : $"It does not say why: {_unserializable}, or its {BytesProperty} was lost on the way. Check the {Noun} where it came from, and send it again.";

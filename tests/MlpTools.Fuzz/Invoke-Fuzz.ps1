@@ -46,14 +46,7 @@ $Bin = Join-Path $FuzzRoot 'bin'
 function Install-AflFuzz {
     <# Makes sure afl-fuzz is on the PATH: installs Debian's afl++ when running as root, else says what to install. #>
     if (Get-Command afl-fuzz -CommandType Application -ErrorAction Ignore) { return }
-    $root = $IsLinux -and (Get-Command apt-get -CommandType Application -ErrorAction Ignore) -and ((& id -u) -eq '0')
-    if (-not $root) {
-        throw 'afl-fuzz (AFL++) is not installed. On Debian or Ubuntu: sudo apt-get install afl++ (elsewhere, AFL++ from its sources); then run this again.'
-    }
-    Write-Host 'afl-fuzz is missing: installing Debian''s afl++ package.'
-    $env:DEBIAN_FRONTEND = 'noninteractive'
-    Invoke-Native apt-get @('update')
-    Invoke-Native apt-get @('install', '-y', '--no-install-recommends', 'afl++')
+    Install-DebianPackage -Package afl++ -Missing 'afl-fuzz (AFL++)' -Elsewhere 'elsewhere, AFL++ from its sources'
 }
 
 function Publish-Harness {

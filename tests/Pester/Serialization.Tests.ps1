@@ -64,6 +64,16 @@ Describe 'Serialization of networks' {
         Assert-SameNetwork $back $networks[$Precision] $data[$Precision]
     }
 
+    It 'comes back from PSSerializer text as a live <Precision> network, identical' -TestCases @(
+        @{ Precision = 'Single' }, @{ Precision = 'Double' }
+    ) {
+        # The way to move a network through SSH remoting, whose client applies no module's type data (Remoting.Tests.ps1).
+        $text = [System.Management.Automation.PSSerializer]::Serialize($networks[$Precision])
+        $back = [System.Management.Automation.PSSerializer]::Deserialize($text)
+        $back | Should -BeOfType ([MlpTools.Core.Model.Mlp])
+        Assert-SameNetwork $back $networks[$Precision] $data[$Precision]
+    }
+
     It 'comes back from Start-Job (another process) as a live <Precision> network, identical, and is live inside the job' -TestCases @(
         @{ Precision = 'Single' }, @{ Precision = 'Double' }
     ) {
@@ -139,6 +149,24 @@ Describe 'Serialization of networks' {
             { [MlpTools.Core.Model.Mlp]$bag } | Should -Throw '*the serialized network*'
         }
 
+        It 'is refused, saying to send PSSerializer text, when it has no ModelBytes (serialized without MlpTools'' type data)' {
+            # What PowerShell's SSH remoting client sends: the network as a plain object, its weights as text.
+            $file = Join-Path $TestDrive 'original.xml'
+            $single | Export-Clixml -LiteralPath $file
+            $xml = Get-Content -LiteralPath $file -Raw
+            # Neither ModelBytes nor SerializationError: type data did not apply where it was serialized.
+            $stripped = [regex]::Replace($xml, '<BA N="ModelBytes">[^<]*</BA>|<Nil N="SerializationError" />', '')
+            $stripped | Should -Not -Match 'ModelBytes|SerializationError'
+            $file = Join-Path $TestDrive 'stripped.xml'
+            Set-Content -LiteralPath $file -Value $stripped -NoNewline
+            $bag = Import-Clixml -LiteralPath $file
+            $bag | Should -Not -BeOfType ([MlpTools.Core.Model.Mlp])
+            $bag.DeserializationError | Should -BeLike '*no ModelBytes*PSSerializer]::Serialize($net)*'
+            $err = { Test-Mlp -Network $bag -Dataset $digits } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Be 'NetworkSerializedWithoutModel,MlpTools.Commands.TestMlpCommand'
+            $err.Exception.Message | Should -BeLike '*SSH remoting*PSSerializer]::Deserialize($text)*'
+        }
+
         It 'is refused by Import-Clixml itself when the blob is not base64' {
             $file = Get-TamperedClixml { param($b) 'not base64 at all!' }
             { Import-Clixml -LiteralPath $file } | Should -Throw '*System.Byte*not valid*'
@@ -190,11 +218,13 @@ Describe 'Serialization of networks' {
         }
 
         It 'is refused when it arrives without its model bytes and without saying why' {
+            # Type data applied (SerializationError was sent, empty), but the bytes were lost on the way.
             $file = Join-Path $TestDrive 'net-plain.xml'
             $single | Export-Clixml -LiteralPath $file
             $xml = Get-Content -LiteralPath $file -Raw
-            $stripped = [regex]::Replace($xml, '<BA N="ModelBytes">[^<]*</BA>|<Nil N="SerializationError" />', '')
-            $stripped | Should -Not -Match 'ModelBytes|SerializationError'
+            $stripped = [regex]::Replace($xml, '<BA N="ModelBytes">[^<]*</BA>', '')
+            $stripped | Should -Not -Match 'ModelBytes'
+            $stripped | Should -Match '<Nil N="SerializationError" />'
             Set-Content -LiteralPath $file -Value $stripped -NoNewline
             $bag = Import-Clixml -LiteralPath $file
             $err = { Test-Mlp -Network $bag -Dataset $digits } | Should -Throw -PassThru

@@ -1,9 +1,10 @@
 # Shared helpers for the Pester tests. Import in BeforeAll:
 #     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-# Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both.
+# Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both; so is
+# Get-TestSshConnection, the test SSH server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses.
 
 Set-StrictMode -Version Latest
-Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand
+Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, Get-TestSshConnection
 
 function ConvertTo-SingleQuotedLiteral([string] $Text) {
     return "'" + $Text.Replace("'", "''") + "'"
@@ -157,4 +158,47 @@ function Get-ErrorRecord {
     @($out | Where-Object { $_ -is [Management.Automation.ErrorRecord] })
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh
+function Get-TestSshSkipReason {
+    <#
+    .SYNOPSIS
+    Why the remoting tests cannot run here, as a sentence for Set-ItResult -Because; $null when they can.
+    .DESCRIPTION
+    They need the test SSH server that tools/Invoke-Pester.ps1 starts (Use-TestSshd in tools/MlpTools.Build.psm1);
+    when it could not start, its reason says what to install.
+    Where they are required (MLPTOOLS_REQUIRE_REMOTING=1, as .ci/run sets), this throws instead of skipping.
+    #>
+    try {
+        $null = Get-TestSshConnection
+        return $null
+    }
+    catch { $why = "$_" }
+    if ($env:MLPTOOLS_REQUIRE_REMOTING -eq '1') {
+        throw "The remoting tests are required here (MLPTOOLS_REQUIRE_REMOTING=1) but have no test SSH server: $why"
+    }
+    return "there is no test SSH server: $why"
+}
+
+function New-TestSshSession {
+    <#
+    .SYNOPSIS
+    Opens PowerShell sessions over SSH to the test SSH server (Get-TestSshConnection): -Count of them at once, each
+    its own remote pwsh. Throws when they cannot be opened; close them with Remove-PSSession.
+    .EXAMPLE
+    $sessions = New-TestSshSession -Count 2
+    try { Invoke-Command -Session $sessions { $PID } } finally { $sessions | Remove-PSSession }
+    #>
+    [CmdletBinding()]
+    param([ValidateRange(1, 8)] [int] $Count = 1)
+    $connection = Get-TestSshConnection
+    # One host name per session wanted: New-PSSession opens them in parallel.
+    $connection.HostName = @($connection.HostName) * $Count
+    $sessions = @(New-PSSession @connection -ErrorAction Stop)
+    if ($sessions.Count -ne $Count) {
+        $sessions | Remove-PSSession
+        throw "Asked the test SSH server for $Count sessions and got $($sessions.Count)."
+    }
+    return $sessions
+}
+
+Export-ModuleMember -Function Get-PwshCommand, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh,
+    Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession

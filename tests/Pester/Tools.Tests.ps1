@@ -49,6 +49,27 @@ Describe 'tools/MlpTools.Build.psm1' {
         @($copies) | Should -BeNullOrEmpty
     }
 
+    It 'runs a test SSH server on 127.0.0.1 only, and stops it by its pid with the sessions it serves, leaving no process or folder' {
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+        $why = Get-TestSshSkipReason
+        if ($why) { Set-ItResult -Skipped -Because $why; return }
+        $server = Start-TestSshd
+        try {
+            Get-Content -Raw -LiteralPath (Join-Path $server.Folder 'sshd_config') | Should -Match '(?m)^ListenAddress 127\.0\.0\.1$'
+            $session = New-PSSession -HostName $server.HostName -Port $server.Port -UserName $server.UserName `
+                -KeyFilePath $server.KeyFilePath -Options $server.Options -ErrorAction Stop
+            $remote = Invoke-Command -Session $session { $PID }
+        }
+        finally {
+            Stop-TestSshd -Server $server   # with the session still open
+        }
+        try {
+            Get-RunningProcessId $server.Id, $remote | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $server.Folder | Should -BeFalse
+        }
+        finally { $session | Remove-PSSession }
+    }
+
     It 'counts a step of the Test task that throws as one failure' {
         $said = Measure-TestStep -Name 'xunit' -Step { throw 'no results' } 6>&1
         $step = $said | Where-Object { $_ -isnot [Management.Automation.InformationRecord] }
