@@ -93,8 +93,8 @@ internal static class SweepResults
 {
     public const string TypeName = "MlpTools.SweepResult";
 
-    /// <summary>A trial's result: Trial, its settings, Score, ScoreSpread, ValidationLoss, Epochs, Seconds, Status, StopReason, Error, Seed, ComputerName, IsBest, Network, FoldScores, Settings.</summary>
-    public static PSObject Build(TrialOutcome o, string computer, bool attachNetwork)
+    /// <summary>A trial's result: Trial, its settings, Score, ScoreSpread, ValidationLoss, Epochs, Seconds, Status, StopReason, Error, Seed, ComputerName, SessionId, IsBest, Network, FoldScores, Settings.</summary>
+    public static PSObject Build(TrialOutcome o, string computer, int? sessionId, bool attachNetwork)
     {
         var result = new PSObject();
         result.TypeNames.Insert(0, TypeName);
@@ -111,6 +111,7 @@ internal static class SweepResults
         Add("Error", o.Error);
         Add("Seed", o.Seed);
         Add("ComputerName", computer);
+        Add("SessionId", sessionId);
         Add("IsBest", false);
         Add("Network", attachNetwork ? o.Network : null);
         Add("FoldScores", new SweepFoldScores(o.FoldScores));
@@ -197,11 +198,12 @@ internal sealed class SweepRunner : IDisposable
     private readonly int _throttle;
     private readonly CancellationTokenSource _stop;
     private readonly ConcurrentQueue<int> _pending = new();
-    private readonly BlockingCollection<(TrialOutcome Outcome, string Computer)> _done = new();
+    private readonly BlockingCollection<(TrialOutcome Outcome, string Computer, int? SessionId)> _done = new();
     private readonly ConcurrentQueue<(bool Warning, string Text)> _messages = new();
     private readonly ConcurrentDictionary<int, PowerShell> _running = new();
     private readonly string _id = Guid.NewGuid().ToString("N");
     private readonly Lazy<(byte[] Data, byte[]? Validation)> _dataBytes;
+    private readonly int[] _attempts;
     private int _inFlight;
     private int _finished;
     private TrialOutcome? _best;
@@ -215,6 +217,7 @@ internal sealed class SweepRunner : IDisposable
         _throttle = throttle;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         for (int t = 1; t <= plan.Trials.Count; t++) _pending.Enqueue(t);
+        _attempts = new int[plan.Trials.Count];
         _dataBytes = new(() => (DatasetBytes.ToBytes(plan.Data), plan.ValidationDataset is { } v ? DatasetBytes.ToBytes(v) : null));
     }
 
@@ -278,7 +281,7 @@ internal sealed class SweepRunner : IDisposable
                 }
                 if (item.Outcome.Status == TrialStatus.Stopped) continue;
                 Interlocked.Increment(ref _finished);
-                write(Accept(item.Outcome, item.Computer));
+                write(Accept(item.Outcome, item.Computer, item.SessionId));
             }
             while (_messages.TryDequeue(out var m)) say(m.Warning, m.Text);
             // Trials no session could run (every session failed): results that say so.
@@ -290,7 +293,7 @@ internal sealed class SweepRunner : IDisposable
                     Trial = left, Seed = _plan.TrialSeed(left), Settings = _plan.Trials[left - 1], Status = TrialStatus.Failed,
                     Error = "Every session failed before this trial could run; open new sessions and run the sweep again (with -Seed, it runs the same trials).",
                     ErrorId = "NoSessionLeft", StopReason = "NoSessionLeft",
-                }, "none"));
+                }, "none", null));
             }
             finished = true;
         }
@@ -311,14 +314,14 @@ internal sealed class SweepRunner : IDisposable
     }
 
     /// <summary>A finished outcome becomes its result; the best so far is remembered (and with Best, only its network is kept).</summary>
-    private PSObject Accept(TrialOutcome outcome, string computer)
+    private PSObject Accept(TrialOutcome outcome, string computer, int? sessionId)
     {
         if (outcome.Network is { } net)
         {
             if (outcome.Training is { } state) PipelineState.SetTraining(net, state);
             PipelineState.SetDataset(net, _plan.Data);
         }
-        PSObject result = SweepResults.Build(outcome, computer, attachNetwork: _plan.Keep == SweepKeep.All);
+        PSObject result = SweepResults.Build(outcome, computer, sessionId, attachNetwork: _plan.Keep == SweepKeep.All);
         if (SweepResults.Beats(outcome, _best))
         {
             if (_best is { } previous && _plan.Keep == SweepKeep.Best) previous.Network = null;
@@ -357,7 +360,7 @@ internal sealed class SweepRunner : IDisposable
         {
             TrialOutcome outcome = SweepTrial.Run(_plan.Scoring, trial, _plan.TrialSeed(trial), _plan.Trials[trial - 1], null,
                 _plan.TrialKeepsNetwork, _stop.Token);
-            _done.Add((outcome, LocalComputer));
+            _done.Add((outcome, LocalComputer, null));
         }
     }
 
@@ -460,21 +463,34 @@ internal sealed class SweepRunner : IDisposable
             try
             {
                 TrialOutcome outcome = RunRemote(slot, trial);
-                _done.Add((outcome, slot.Computer));
-            }
-            catch (Exception ex) when (!_stop.IsCancellationRequested && IsBroken(slot))
-            {
-                _pending.Enqueue(trial);
-                _messages.Enqueue((true, Invariant.Format($"The session to '{slot.Computer}' failed ({ex.Message.TrimEnd('.')}); trial {trial} runs again on another session, and this session runs no more trials.")));
-                return;
+                _done.Add((outcome, slot.Computer, slot.Session.Id));
             }
             catch (Exception ex) when (!_stop.IsCancellationRequested)
             {
-                _done.Add((new TrialOutcome
+                // A trial's own failure comes back as a result, never as an exception: this is the session failing
+                // (its connection, or its process). An error the remote side reported with the session still open
+                // leaves the session in use; anything else ends it.
+                bool broken = IsBroken(slot) || ex is not RemoteException;
+                string why = ex.Message.TrimEnd('.');
+                if (Interlocked.Increment(ref _attempts[trial - 1]) < 2)
                 {
-                    Trial = trial, Seed = _plan.TrialSeed(trial), Settings = _plan.Trials[trial - 1], Status = TrialStatus.Failed,
-                    Error = ex.Message, ErrorId = (ex as IContainsErrorRecord)?.ErrorRecord?.FullyQualifiedErrorId ?? ex.GetType().Name, StopReason = "Failed",
-                }, slot.Computer));
+                    _pending.Enqueue(trial);
+                    _messages.Enqueue((true, broken
+                        ? Invariant.Format($"The session to '{slot.Computer}' failed ({why}); trial {trial} runs again on another session, and this session runs no more trials.")
+                        : Invariant.Format($"Trial {trial} could not run in the session to '{slot.Computer}' ({why}); it runs again.")));
+                }
+                else
+                {
+                    // The second failure of the same trial: it, not the sessions, is likely the cause.
+                    _done.Add((new TrialOutcome
+                    {
+                        Trial = trial, Seed = _plan.TrialSeed(trial), Settings = _plan.Trials[trial - 1], Status = TrialStatus.Failed,
+                        Error = Invariant.Format($"Trial {trial} failed in two sessions; the last, '{slot.Computer}', said: {ex.Message}"),
+                        ErrorId = (ex as IContainsErrorRecord)?.ErrorRecord?.FullyQualifiedErrorId ?? ex.GetType().Name, StopReason = "Failed",
+                    }, slot.Computer, slot.Session.Id));
+                    if (broken) _messages.Enqueue((true, Invariant.Format($"The session to '{slot.Computer}' failed ({why}); it runs no more trials.")));
+                }
+                if (broken) return;
             }
             catch (Exception) when (_stop.IsCancellationRequested)
             {
