@@ -14,6 +14,16 @@ if (-not $modulePath) {
 if (-not $modulePath) { throw "MlpTools is not built yet: run 'dotnet pwsh ./build.ps1' first." }
 Import-Module $modulePath
 
+# Where the tests' private SSH server is up (tools/Invoke-Pester.ps1 starts it and says how to reach it in
+# MLPTOOLS_TEST_SSH_*), New-PSSession to 127.0.0.1 goes to it: its port, user, key and known hosts become New-PSSession's
+# defaults. Elsewhere nothing changes, and a session to 127.0.0.1 needs SSH remoting set up on this machine.
+if ($env:MLPTOOLS_TEST_SSH_PORT) {
+    $global:PSDefaultParameterValues['New-PSSession:Port'] = [int]$env:MLPTOOLS_TEST_SSH_PORT
+    $global:PSDefaultParameterValues['New-PSSession:UserName'] = $env:MLPTOOLS_TEST_SSH_USER
+    $global:PSDefaultParameterValues['New-PSSession:KeyFilePath'] = $env:MLPTOOLS_TEST_SSH_KEY
+    $global:PSDefaultParameterValues['New-PSSession:Options'] = $env:MLPTOOLS_TEST_SSH_OPTIONS | ConvertFrom-Json -AsHashtable
+}
+
 function Show-Example {
     <#
     Prints an example's code as if typed at a prompt, then runs it in a scope of its own and shows its

@@ -56,11 +56,19 @@ Describe 'Help examples' {
     }
 
     It '<Command> example <Number> runs without error in a fresh runspace' -ForEach $helpExamples {
+        # An example that opens sessions (New-PSSession -HostName 127.0.0.1) reaches the test SSH server, as
+        # examples/_Common.ps1 arranges for the scripts: its connection becomes New-PSSession's defaults.
+        $defaults = ''
+        if ($Code -match 'New-PSSession') {
+            $skip = Get-TestSshSkipReason
+            if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+            $defaults = ". '$((Join-Path $examplesDir '_Common.ps1') -replace "'", "''")'`n"
+        }
         $state = [initialsessionstate]::CreateDefault()
         $state.ImportPSModule($env:MLPTOOLS_MODULE_PATH)
         $ps = [powershell]::Create($state)
         try {
-            $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'`n$Code").AddCommand('Out-String')
+            $null = $ps.AddScript("`$ErrorActionPreference = 'Stop'`n$defaults$Code").AddCommand('Out-String')
             $output = $ps.Invoke()
             $ps.Streams.Error | Should -BeNullOrEmpty
             ($output -join '') | Should -Not -BeNullOrEmpty
