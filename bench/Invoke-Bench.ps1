@@ -165,9 +165,12 @@ function Measure-TrainingMemory {
 
 function Measure-SweepSpeed {
     <# bench/Measure-Sweep.ps1 in a fresh pwsh: Invoke-MlpSweep against a foreach loop over Invoke-Training, paired. #>
-    $samples = if ($Quick) { 2 } else { 7 }
-    & $Pwsh[0] @($Pwsh | Select-Object -Skip 1 -First ($Pwsh.Count - 2)) -File (Join-Path $PSScriptRoot 'Measure-Sweep.ps1') -ModulePath $ModulePath -Samples $samples
-    if ($LASTEXITCODE -ne 0) { throw "bench/Measure-Sweep.ps1 exited $LASTEXITCODE." }
+    $samples = if ($Quick) { 2 } else { 11 }
+    # The sweep over sessions goes to a private SSH server on 127.0.0.1, as the tests' (started and stopped here).
+    Use-TestSshd -ScriptBlock {
+        & $Pwsh[0] @($Pwsh | Select-Object -Skip 1 -First ($Pwsh.Count - 2)) -File (Join-Path $PSScriptRoot 'Measure-Sweep.ps1') -ModulePath $ModulePath -Samples $samples
+        if ($LASTEXITCODE -ne 0) { throw "bench/Measure-Sweep.ps1 exited $LASTEXITCODE." }
+    }
 }
 
 Invoke-BenchProgram
