@@ -158,6 +158,29 @@ Describe 'Invoke-MlpSweep: random search' {
         ($results.HiddenSize | Sort-Object -Unique) | Should -Be 5, 6, 7, 8, 9
     }
 
+    It 'sweeps class weights and scaling, $null leaving a setting off in its trials' {
+        $space = [ordered]@{ HiddenSize = 6; ClassWeight = $null, 'Balanced'; Scaling = $null, 'Standardize'; Epochs = 2 }
+        $r = @($spiral | Invoke-MlpSweep $space -Seed 2 -KeepNetwork All | Sort-Object Trial)
+        $r.Count | Should -Be 4
+        $r[0].ClassWeight | Should -BeNullOrEmpty
+        $r[0].Scaling | Should -BeNullOrEmpty
+        $r[0].Network.Preprocessor | Should -BeNullOrEmpty
+        "$($r[1].Scaling)" | Should -Be 'Standardize'
+        "$($r[1].Network.Preprocessor.Kind)" | Should -Be 'Standardize'
+        "$($r[3].ClassWeight)" | Should -Be 'Balanced'
+        "$($r[3].Settings)" | Should -Be 'HiddenSize=6 ClassWeight=Balanced Scaling=Standardize Epochs=2'
+        # Trial 3 is Invoke-Training -ClassWeight Balanced on the sweep's training part.
+        $train, $held = Split-Dataset -Dataset $spiral -TestFraction 0.2 -Stratify -Seed 2
+        $alone = New-Mlp -Dataset $train -HiddenSize 6 -Seed $r[2].Seed |
+            Invoke-Training -ValidationDataset $held -ClassWeight Balanced -Epochs 2 -Seed $r[2].Seed
+        $alone.History.Loss | Should -Be $r[2].Network.History.Loss
+    }
+
+    It 'refuses $null for a setting that has a value in every trial' {
+        $err = { $spiral | Invoke-MlpSweep @{ HiddenSize = $null, 8 } -Seed 1 -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidSweepValue,MlpTools.Commands.InvokeMlpSweepCommand'
+    }
+
     It 'trains each network in the precision it drew' {
         $r = @($spiral | Invoke-MlpSweep @{ HiddenSize = 4; Precision = 'Double'; Epochs = 1 } -Seed 1)
         $r[0].Network.Precision | Should -Be 'Double'
@@ -219,7 +242,7 @@ Describe 'Invoke-MlpSweep: failures are results' {
 Describe 'Invoke-MlpSweep: mistakes' {
     It 'refuses <Case> with <Id>' -ForEach @(
         @{ Case = 'an unknown setting'; Space = @{ HiddenSize = 8; Foo = 1 }; Id = 'UnknownSweepSetting'; Text = "no setting 'Foo'" }
-        @{ Case = 'Seed in the space'; Space = @{ HiddenSize = 8; Seed = 1, 2 }; Id = 'SeedNotSweepable'; Text = '-Seed' }
+        @{ Case = 'Seed in the space'; Space = @{ HiddenSize = 8; Seed = 1, 2 }; Id = 'SeedNotSweepable'; Text = 'same sweep seed repeats' }
         @{ Case = 'a range in a grid'; Space = @{ HiddenSize = 8; LearningRate = @{ LogUniform = 1e-3, 1 } }; Id = 'RangeNeedsTrialCount'; Text = '-TrialCount' }
         @{ Case = 'a setting of another optimizer'; Space = @{ HiddenSize = 8; Optimizer = 'Sgd', 'Adam'; Momentum = 0.5 }; Id = 'ParameterNotApplicable'; Text = 'list of tables' }
         @{ Case = 'an unknown scale'; Space = @{ HiddenSize = 8; LearningRate = @{ Log = 1e-3, 1 } }; Id = 'InvalidSweepRange'; Text = 'LogUniform' }

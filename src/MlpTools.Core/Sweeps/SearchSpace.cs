@@ -25,7 +25,7 @@ public enum SweepScale
 /// <summary>One setting of a sweep: the values a grid takes in turn, or the range a random search samples.</summary>
 public sealed class SweepAxis
 {
-    internal SweepAxis(string name, IReadOnlyList<object>? choices, SweepScale scale, double low, double high)
+    internal SweepAxis(string name, IReadOnlyList<object?>? choices, SweepScale scale, double low, double high)
     {
         Name = name;
         Choices = choices;
@@ -37,8 +37,8 @@ public sealed class SweepAxis
     /// <summary>The setting's name, spelled as the setting is.</summary>
     public string Name { get; }
 
-    /// <summary>The values to try, or null for a range.</summary>
-    public IReadOnlyList<object>? Choices { get; }
+    /// <summary>The values to try (null among them: the setting left off), or null for a range.</summary>
+    public IReadOnlyList<object?>? Choices { get; }
 
     /// <summary>How a range is sampled (when <see cref="Choices"/> is null).</summary>
     public SweepScale Scale { get; }
@@ -53,7 +53,7 @@ public sealed class SweepAxis
     public bool IsRange => Choices is null;
 
     /// <summary>Draws a value: a choice, or a point of the range.</summary>
-    internal object Sample(Random random)
+    internal object? Sample(Random random)
     {
         if (Choices is { } c) return c[random.Next(c.Count)];
         double u = random.NextDouble();
@@ -170,7 +170,7 @@ public sealed class SearchSpace
     public static string CanonicalName(string name, string where = "")
     {
         if (name.Equals(nameof(TrainingOptions.Seed), StringComparison.OrdinalIgnoreCase))
-            throw Error("SeedNotSweepable", $"Seed cannot be swept{where}: each trial gets its own seed from the sweep's -Seed and its number (the Seed of its result). Remove Seed from the search space, and give the sweep -Seed to repeat it.", name);
+            throw Error("SeedNotSweepable", $"Seed cannot be swept{where}: each trial gets its own seed from the sweep's seed and its number (the Seed of its result). Take it out of the search space; the same sweep seed repeats the sweep.", name);
         foreach (var s in NetworkSettings)
             if (s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) return s.Name;
         if (TrainingOptions.FindSetting(name) is { } setting) return setting.Name;
@@ -180,7 +180,7 @@ public sealed class SearchSpace
     private static SweepAxis ParseAxis(string name, object? value, string where)
     {
         if (value is IDictionary range) return ParseRange(name, range, where);
-        var choices = new List<object>();
+        var choices = new List<object?>();
         if (value is IEnumerable list && value is not string)
         {
             foreach (object? v in list) choices.Add(CheckValue(name, v, where));
@@ -246,10 +246,13 @@ public sealed class SearchSpace
         NetworkSettings.FirstOrDefault(s => s.Name == name).Accepts ?? TrainingOptions.FindSetting(name)!.Accepts;
 
     /// <summary>Checks one value as the setting would and returns it in the setting's type (enums as their value).</summary>
-    private static object CheckValue(string name, object? value, string where)
+    private static object? CheckValue(string name, object? value, string where)
     {
         if (value is null)
+        {
+            if (TrialSettings.AllowsNull(name)) return null; // "not set": the setting stays off in that trial
             throw Error("InvalidSweepValue", $"{name} has a null value{where}; give {Accepts(name)}.", name);
+        }
         try
         {
             return TrialSettings.ConvertSetting(name, value);
@@ -269,10 +272,12 @@ public sealed class SearchSpace
         if (HasRanges)
         {
             SweepAxis range = Grids.SelectMany(g => g).First(a => a.IsRange);
-            throw Error("RangeNeedsTrialCount", $"{range.Name} is a range ({range.Scale} {Invariant.Number(range.Low)}..{Invariant.Number(range.High)}), which a grid cannot list; give -TrialCount for a random search, or list its values.", range.Name);
+            throw new MlpException("RangeNeedsTrialCount", MlpErrorKind.InvalidArgument, $"{range.Name} is a range ({range.Scale} {Invariant.Number(range.Low)}..{Invariant.Number(range.High)}), which a grid cannot list; give TrialCount for a random search, or list its values.", range.Name)
+                { Settings = new[] { "TrialCount" } };
         }
         if (GridSize > limit)
-            throw Error("SweepTooLarge", Invariant.Format($"The grid has {GridSize:N0} combinations, more than the {limit:N0} a sweep runs; try fewer values, or sample it with -TrialCount."), GridSize);
+            throw new MlpException("SweepTooLarge", MlpErrorKind.InvalidArgument, Invariant.Format($"The grid has {GridSize:N0} combinations, more than the {limit:N0} a sweep runs; try fewer values, or sample it with TrialCount."), GridSize)
+                { Settings = new[] { "TrialCount" } };
         var trials = new List<TrialSettings>();
         foreach (var grid in Grids)
         {

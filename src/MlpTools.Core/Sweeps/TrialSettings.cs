@@ -7,17 +7,17 @@ namespace MlpTools.Core.Sweeps;
 /// <summary>The settings of one trial, in the search space's order: network settings and training settings by name.</summary>
 public sealed class TrialSettings
 {
-    private readonly (string Name, object Value)[] _values;
+    private readonly (string Name, object? Value)[] _values;
 
-    /// <summary>Settings by name (each a sweepable setting's own spelling, in its type).</summary>
-    public TrialSettings(IEnumerable<(string Name, object Value)> values)
+    /// <summary>Settings by name (each a sweepable setting's own spelling, in its type; null for "not set", where allowed).</summary>
+    public TrialSettings(IEnumerable<(string Name, object? Value)> values)
     {
         ArgumentNullException.ThrowIfNull(values);
         _values = values.ToArray();
     }
 
     /// <summary>The settings, in order.</summary>
-    public IReadOnlyList<(string Name, object Value)> Values => _values;
+    public IReadOnlyList<(string Name, object? Value)> Values => _values;
 
     /// <summary>The value of a setting, or null when the trial does not set it.</summary>
     public object? this[string name] => _values.FirstOrDefault(v => v.Name == name).Value;
@@ -54,11 +54,11 @@ public sealed class TrialSettings
     public static TrialSettings FromTable(IDictionary table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        var values = new List<(string, object)>();
+        var values = new List<(string, object?)>();
         foreach (DictionaryEntry e in table)
         {
             string name = SearchSpace.CanonicalName(Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? "");
-            values.Add((name, ConvertSetting(name, e.Value ?? throw MlpException.Argument("InvalidSweepValue", $"{name} has no value.", name))));
+            values.Add((name, e.Value is null ? CheckNull(name) : ConvertSetting(name, e.Value)));
         }
         return new TrialSettings(values);
     }
@@ -79,7 +79,7 @@ public sealed class TrialSettings
     {
         var options = new TrainingOptions();
         foreach (var (name, value) in _values)
-            if (!IsNetworkSetting(name)) options.Set(name, value);
+            if (!IsNetworkSetting(name)) options.Set(name, value); // null leaves the setting off
         options.Seed = seed;
         options.Validate();
         return options;
@@ -87,6 +87,15 @@ public sealed class TrialSettings
 
     /// <summary>Whether a setting belongs to the network (New-Mlp) rather than to its training.</summary>
     public static bool IsNetworkSetting(string name) => SearchSpace.NetworkSettings.Any(s => s.Name == name);
+
+    /// <summary>Whether a setting may be null in a sweep: "not set", for a setting whose default is off (ClassWeight, Scaling, Patience, ...).</summary>
+    internal static bool AllowsNull(string name) =>
+        name == "WeightScale" || (!IsNetworkSetting(name) && Training.TrainingOptions.FindSetting(name)!.Default is null);
+
+    /// <summary>Null for a setting that allows it (see <see cref="AllowsNull"/>); the setting's error otherwise.</summary>
+    internal static object? CheckNull(string name) => AllowsNull(name)
+        ? null
+        : throw MlpException.Argument("InvalidSweepValue", $"{name} cannot be null: it has a value in every trial (leave it out of the search space for its default).", name);
 
     /// <summary>A value converted to its setting's type, or the setting's error.</summary>
     internal static object ConvertSetting(string name, object value)
