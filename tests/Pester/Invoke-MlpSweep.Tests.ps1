@@ -313,3 +313,28 @@ Describe 'Invoke-MlpSweep: Ctrl+C' {
         }
     }
 }
+
+Describe 'Trainings side by side in one process' {
+    It 'gives in ForEach-Object -Parallel runspaces the bits each training gives alone, shapes and precisions alternating' {
+        $cases = @(
+            @{ Hidden = 200; Precision = 'Single'; Optimizer = 'Sgd' }
+            @{ Hidden = 24; Precision = 'Double'; Optimizer = 'Adam' }
+            @{ Hidden = 150; Precision = 'Double'; Optimizer = 'Sgd' }
+            @{ Hidden = 48; Precision = 'Single'; Optimizer = 'RmsProp' }
+        )
+        $train = {
+            param($Case, $Data)
+            $net = $Data | New-Mlp -HiddenSize $Case.Hidden -Precision $Case.Precision -Seed $Case.Hidden |
+                Invoke-Training -Optimizer $Case.Optimizer -Epochs 3 -BatchSize 200 -Seed 1
+            '{0}|{1}' -f $Case.Hidden, (($net.W1.ToColumnMajorArray() + $net.W2.ToColumnMajorArray() | ForEach-Object { $_.ToString('R') }) -join ',').GetHashCode()
+        }
+        $alone = foreach ($case in $cases) { & $train $case $digits }
+        $module = $env:MLPTOOLS_MODULE_PATH
+        $text = $train.ToString()
+        $together = $cases | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:module
+            & ([scriptblock]::Create($using:text)) $_ $using:digits
+        }
+        ($together | Sort-Object) | Should -Be ($alone | Sort-Object)
+    }
+}
