@@ -19,7 +19,7 @@ tests/MlpTools.Fuzz/Invoke-Fuzz.ps1, each of which can also be run by hand (Get-
 .PARAMETER Task
 Build    Publish src/MlpTools and lay out output/MlpTools/<version>/: the manifest, the format and type files,
          en-US help and fonts from module/, the assemblies (MlpTools, MlpTools.Core, MlpTools.Plots, MathNet.Numerics,
-         ScottPlot, SkiaSharp, ...), and the native drawing libraries in runtimes/ for every platform the manifest's
+         ScottPlot, SkiaSharp, OnnxSharp and Google.Protobuf for Export-MlpOnnx, ...), and the native drawing libraries in runtimes/ for every platform the manifest's
          NativeRuntimes names. The version folder is emptied first, so no stale file survives.
 Test     Build the solution once, then run the xunit engine tests (tests/MlpTools.Core.Tests) and the Pester module
          tests (tests/Pester/*.Tests.ps1, Pester 5.7.1 from NuGet, in a fresh pwsh). Results land in

@@ -25,6 +25,7 @@
         'ConvertTo-Dataset'
         'Invoke-MlpPrediction'
         'Export-Mlp'
+        'Export-MlpOnnx'
         'Import-Mlp'
         'Export-Dataset'
         'Get-MlpSummary'

@@ -176,7 +176,7 @@ function Build-MlpModule {
     Publishes src/MlpTools and lays out output/MlpTools/<version>/, the folder layout PowerShell expects.
     .DESCRIPTION
     The version folder gets the manifest, the format and type files, the en-US help and the fonts from module/, the
-    assemblies (MlpTools, MlpTools.Core, MlpTools.Plots, MathNet.Numerics, ScottPlot, SkiaSharp, ...) but never
+    assemblies (MlpTools, MlpTools.Core, MlpTools.Plots, MathNet.Numerics, ScottPlot, SkiaSharp, OnnxSharp, Google.Protobuf, ...) but never
     PowerShell's own, which the host supplies, and the native drawing libraries of every platform the manifest claims
     (Copy-NativeRuntimes). It is emptied first, so no stale file survives.
     .PARAMETER NoBuild

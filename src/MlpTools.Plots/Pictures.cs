@@ -47,7 +47,7 @@ public static class Pictures
     /// <summary>The largest width or height a picture may be asked for, in pixels (a picture of 8192 x 8192 takes 256 MiB to draw).</summary>
     public const int MaxSize = 8192;
 
-    private static readonly FileErrors Errors = new("PlotFileExists", "PlotWriteFailed", "picture");
+    private static readonly FileErrors Errors = new("Plot", "picture");
 
     /// <summary>The size a picture of <paramref name="kind"/> is drawn at when none is asked: wide for two panels, square for one.</summary>
     public static (int Width, int Height) DefaultSize(PictureKind kind) => kind switch
@@ -88,20 +88,7 @@ public static class Pictures
     /// exists, and (unless <paramref name="overwrite"/>) no file is there. Returns the full path.
     /// </summary>
     /// <exception cref="MlpException"><c>PlotPathIsDirectory</c>, <c>PlotDirectoryNotFound</c>, <c>PlotFileExists</c>.</exception>
-    public static string CheckTarget(string path, bool overwrite)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new MlpException("PlotPathIsDirectory", MlpErrorKind.InvalidArgument,
-                $"'{full}' is a folder; give the path of the picture to write inside it, such as '{Path.Combine(full, "history.png")}'.", full);
-        string? directory = Path.GetDirectoryName(full);
-        if (directory is null || !Directory.Exists(directory))
-            throw new MlpException("PlotDirectoryNotFound", MlpErrorKind.NotFound,
-                $"Cannot write the picture '{full}': the folder '{directory}' does not exist. Create it first.", full);
-        if (!overwrite && File.Exists(full)) throw Errors.Exists(full);
-        return full;
-    }
+    public static string CheckTarget(string path, bool overwrite) => Errors.CheckTarget(path, overwrite, "history.png");
 
     /// <summary>
     /// Writes a picture's bytes to <paramref name="path"/> atomically: to a temporary file beside it, published under its

@@ -25,6 +25,8 @@ internal static class ErrorHints
         ["ModelFileExists"] = _ => "Export-Mlp -Force replaces it.",
         ["DatasetFileExists"] = _ => "Export-Dataset -Force replaces it.",
         ["PlotFileExists"] = _ => "Export-MlpPlot -Force replaces it.",
+        ["OnnxFileExists"] = _ => "Export-MlpOnnx -Force replaces it.",
+        ["OnnxParameterOutOfRange"] = _ => "Export-MlpOnnx -Precision Double writes it.",
         ["PlotNoHistory"] = _ => "Invoke-Training trains it.",
         ["ModelNotFound"] = _ => "Export-Mlp writes model files.",
         ["ModelFileWrongKind"] = target => target is string path && Sniff(path) is FileKind.Text or FileKind.Gzip or FileKind.Idx

@@ -38,7 +38,7 @@ public sealed record CsvWriteOptions
 /// </remarks>
 public static class CsvDatasetWriter
 {
-    private static readonly FileErrors Errors = new("DatasetFileExists", "DatasetWriteFailed", "dataset file");
+    private static readonly FileErrors Errors = new("Dataset", "dataset file");
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Writes <paramref name="data"/> to <paramref name="path"/>, atomically.</summary>
@@ -56,20 +56,13 @@ public static class CsvDatasetWriter
         ArgumentNullException.ThrowIfNull(data);
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new CsvWriteOptions();
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw MlpException.Argument("DatasetPathIsDirectory", $"'{full}' is a folder; give the path of the file to write inside it, such as '{Path.Combine(full, data.Name + ".csv")}'.", full);
-        string? directory = Path.GetDirectoryName(full);
-        if (directory is null || !Directory.Exists(directory))
-            throw new MlpException("DatasetDirectoryNotFound", MlpErrorKind.NotFound,
-                $"Cannot write the dataset file '{full}': the folder '{directory}' does not exist. Create it first.", full);
+        string full = Errors.CheckTarget(path, overwrite, data.Name + ".csv");
         char delimiter = options.Delimiter ?? CsvDatasetReader.DelimiterFor(full) ?? ',';
         if (delimiter is '"' or '\r' or '\n')
             throw MlpException.Argument("InvalidDelimiter", "The delimiter cannot be a double quote or a line break.", delimiter);
         if (options.IncludeSourceRows && data.SourceRows is null)
             throw MlpException.Argument("NoSourceRows",
                 $"'{data.Name}' was not taken from another dataset (as the parts of a split are), so it has no source rows to write; leave IncludeSourceRows off.", data.Name);
-        if (!overwrite && File.Exists(full)) throw Errors.Exists(full);
         AtomicFile.Write(full, overwrite, Errors, stream =>
         {
             using var writer = new StreamWriter(stream, Utf8, bufferSize: 1 << 16, leaveOpen: true) { NewLine = "\n" };

@@ -391,12 +391,45 @@ internal static partial class AtomicFile
     }
 }
 
-/// <summary>The errors a kind of file reports when <see cref="AtomicFile"/> writes it.</summary>
-/// <param name="ExistsId">The error id when the target exists and may not be replaced (kind AlreadyExists).</param>
-/// <param name="WriteFailedId">The error id when the file could not be written (kind InvalidOperation).</param>
+/// <summary>The errors a kind of file reports when it is written: its target checked, then <see cref="AtomicFile"/> writing it.</summary>
+/// <param name="Prefix">What starts every error id of this kind of file: "Model" gives ModelFileExists, ModelWriteFailed, ModelPathIsDirectory and ModelDirectoryNotFound.</param>
 /// <param name="Noun">What the file is, in messages: "model file".</param>
-internal sealed record FileErrors(string ExistsId, string WriteFailedId, string Noun)
+internal sealed record FileErrors(string Prefix, string Noun)
 {
+    /// <summary>The error id when the target exists and may not be replaced (kind AlreadyExists).</summary>
+    public string ExistsId => Prefix + "FileExists";
+
+    /// <summary>The error id when the file could not be written (kind InvalidOperation).</summary>
+    public string WriteFailedId => Prefix + "WriteFailed";
+
+    /// <summary>The error id when the target is a folder (kind InvalidArgument).</summary>
+    public string PathIsDirectoryId => Prefix + "PathIsDirectory";
+
+    /// <summary>The error id when the target's folder does not exist (kind NotFound).</summary>
+    public string DirectoryNotFoundId => Prefix + "DirectoryNotFound";
+
+    /// <summary>
+    /// Checks, before the work of encoding, that a file can be written to <paramref name="path"/>: it is not a folder,
+    /// its folder exists, and (unless <paramref name="overwrite"/>) no file is there yet. Returns the full path. Only
+    /// publishing guarantees that no file is replaced; this fails early and says what to do.
+    /// </summary>
+    /// <param name="path">The file to write (a relative path is taken from the current directory).</param>
+    /// <param name="overwrite">Whether an existing file may be replaced.</param>
+    /// <param name="exampleName">A file name to suggest inside a folder given as the target, such as "model.safetensors".</param>
+    public string CheckTarget(string path, bool overwrite, string exampleName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw MlpException.Argument(PathIsDirectoryId, $"'{full}' is a folder; give the path of the {Noun} to write inside it, such as '{Path.Combine(full, exampleName)}'.", full);
+        string? directory = Path.GetDirectoryName(full);
+        if (directory is null || !Directory.Exists(directory))
+            throw new MlpException(DirectoryNotFoundId, MlpErrorKind.NotFound,
+                $"Cannot write the {Noun} '{full}': the folder '{directory}' does not exist. Create it first.", full);
+        if (!overwrite && File.Exists(full)) throw Exists(full);
+        return full;
+    }
+
     /// <summary>The target exists; the message names the writers' own way to allow replacing it, their overwrite argument.</summary>
     public MlpException Exists(string path) =>
         new(ExistsId, MlpErrorKind.AlreadyExists, $"The file '{path}' already exists. Choose another path, or allow replacing it (overwrite: true).", path);

@@ -44,7 +44,7 @@ public static class ModelFile
     private const int ChunkBytes = 1 << 16;
 
     /// <summary>ModelFileExists and ModelWriteFailed, as <see cref="AtomicFile"/> reports them.</summary>
-    private static readonly FileErrors Errors = new("ModelFileExists", "ModelWriteFailed", "model file");
+    private static readonly FileErrors Errors = new("Model", "model file");
 
     /// <summary>Saves <paramref name="network"/> and what its training produced to <paramref name="path"/>, atomically.</summary>
     /// <param name="network">The network: its weights, names and preprocessing.</param>
@@ -75,7 +75,7 @@ public static class ModelFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         cancellationToken.ThrowIfCancellationRequested();
         string full = Path.GetFullPath(path);
-        CheckTarget(full, overwrite);
+        Errors.CheckTarget(full, overwrite, "model.safetensors");
         training ??= new TrainingState();
         switch (network)
         {
@@ -271,19 +271,6 @@ public static class ModelFile
     }
 
     // ---- saving ----
-
-    private static void CheckTarget(string path, bool overwrite)
-    {
-        if (Directory.Exists(path))
-            throw MlpException.Argument("ModelPathIsDirectory", $"'{path}' is a folder; give the path of the model file to write inside it, such as '{Path.Combine(path, "model.safetensors")}'.", path);
-        string? directory = Path.GetDirectoryName(path);
-        if (directory is null || !Directory.Exists(directory))
-            throw new MlpException("ModelDirectoryNotFound", MlpErrorKind.NotFound,
-                $"Cannot write the model file '{path}': the folder '{directory}' does not exist. Create it first.", path);
-        // Fails early, before the work of encoding; publishing the file is what guarantees no file is replaced.
-        if (!overwrite && File.Exists(path))
-            throw Errors.Exists(path);
-    }
 
     /// <summary>
     /// Checks and encodes <paramref name="net"/>; writes it atomically to <paramref name="path"/>, or, when

@@ -217,6 +217,12 @@ internal static class ModelMetadata
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Strings as a JSON array, as the metadata holds names (the ONNX export writes its names the same way).</summary>
+    internal static string JsonStrings(IEnumerable<string> values) => Json(w => WriteStrings(w, values));
+
+    /// <summary>Whole numbers as a JSON array, as the metadata holds an image shape.</summary>
+    internal static string JsonInts(params int[] values) => Json(w => WriteInts(w, values));
+
     private static string Json(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -60,7 +60,7 @@ public class ConcurrentWriterTests
         Assert.Equal(new[] { "shared.bin" }, folder.Names());
     }
 
-    internal static readonly FileErrors TestErrors = new("TestFileExists", "TestWriteFailed", "test file");
+    internal static readonly FileErrors TestErrors = new("Test", "test file");
 
     /// <summary>
     /// Runs <paramref name="rounds"/> rounds of two writers on two threads; each calls its atPublish action just before
