@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-Builds, tests, demonstrates, benchmarks, installs and fuzzes the MlpTools module.
+Builds, tests, demonstrates, benchmarks, packages, installs and fuzzes the MlpTools module.
 
 .DESCRIPTION
 The one front door for MlpTools. Run it from any folder with the pinned PowerShell:
@@ -37,6 +37,13 @@ Bench    Build, then run bench/Invoke-Bench.ps1: the benchmark program bench/Mlp
          epoch times), module import time, and Fashion-MNIST load time and memory. With -Compare, the numpy,
          PyTorch and scikit-learn peers (bench/peers, or $env:MLPTOOLS_PEERS) run in the same
          session and ratios are printed. Never part of Test; for a quick smoke run, run the script with -Quick.
+Package  Build, then pack the module into output/packages/MlpTools.<version>.nupkg with PSResourceGet's
+         Publish-PSResource (PSResourceGet comes with the pinned PowerShell), publishing into output/packages/ as a
+         folder repository, and print the package's size and contents. The repository is registered only for the
+         publishing, in a fresh pwsh whose user folders are temporary: your own list of repositories is not touched.
+         To install from it: Register-PSResourceRepository -Name MlpToolsLocal -Uri <repo>/output/packages -Trusted;
+         Install-PSResource MlpTools -Repository MlpToolsLocal. The package carries the native drawing libraries
+         of every platform NativeRuntimes names; tests/Pester/Package.Tests.ps1 installs it that way and trains.
 Install  Build, then copy the module to MlpTools/<version>/ in your own module folder (the first folder of
          $env:PSModulePath under your home: ~/.local/share/powershell/Modules on Linux and macOS,
          Documents/PowerShell/Modules on Windows), or in -ModulePath. Any pwsh can then load it by name
@@ -77,6 +84,11 @@ dotnet pwsh ./build.ps1 -Task Test -Configuration Debug
 Builds in Debug and runs every xunit and Pester test.
 
 .EXAMPLE
+dotnet pwsh ./build.ps1 -Task Package
+
+Builds the module and writes output/packages/MlpTools.<version>.nupkg, printing its size and what it holds.
+
+.EXAMPLE
 dotnet pwsh ./build.ps1 -Task Fuzz -Target Model -Seconds 600
 
 Fuzzes the model-file reader under afl-fuzz for ten minutes and prints its executions, speed, corpus, crashes and
@@ -90,7 +102,7 @@ tests/Pester/TestHelpers.psm1 reads for New-TestSshSession and Get-TestSshSkipRe
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Install', 'Clean', 'Fuzz')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Install', 'Clean', 'Fuzz')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -138,6 +150,10 @@ $Tasks = @{
         Build-MlpModule -Configuration $Configuration
         Invoke-FreshPwsh (Join-Path $PSScriptRoot 'bench/Invoke-Bench.ps1') (
             @('-ModulePath', (Get-BuiltManifestPath)) + @(if ($Compare) { '-Compare' }))
+    }
+    Package = {
+        Build-MlpModule -Configuration $Configuration
+        $null = New-MlpPackage
     }
     Install = {
         Build-MlpModule -Configuration $Configuration

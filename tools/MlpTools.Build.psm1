@@ -37,13 +37,17 @@ function Invoke-Process {
     Runs a native command from the repository root, attached to this console, and returns its exit code.
     .DESCRIPTION
     Attached: its output goes straight to the console (keeping its colours) and never into a function's return value.
+    .PARAMETER Environment
+    Environment variables to set (or, with a $null value, remove) for the command, on top of this process's.
     #>
     param(
         [Parameter(Mandatory)] [string] $FilePath,
-        [string[]] $ArgumentList = @()
+        [string[]] $ArgumentList = @(),
+        [Collections.IDictionary] $Environment = @{}
     )
     $startInfo = [Diagnostics.ProcessStartInfo]::new($FilePath)
     foreach ($argument in $ArgumentList) { $startInfo.ArgumentList.Add($argument) }
+    foreach ($name in $Environment.Keys) { $startInfo.Environment[$name] = $Environment[$name] }
     $startInfo.UseShellExecute = $false
     $startInfo.WorkingDirectory = $RepoRoot
     $process = [Diagnostics.Process]::Start($startInfo)
@@ -95,14 +99,66 @@ function Install-DebianPackage {
 }
 
 function Invoke-FreshPwsh {
-    <# .SYNOPSIS Runs a script file in a fresh pwsh -NoProfile -NonInteractive, attached; returns its exit code. #>
+    <#
+    .SYNOPSIS
+    Runs a script file, or with -Command a script's text, in a fresh pwsh -NoProfile -NonInteractive, attached;
+    returns its exit code (a script that throws exits 1).
+    .PARAMETER Environment
+    Environment variables for the fresh pwsh, as Invoke-Process takes them (New-IsolatedUserEnvironment makes a set).
+    #>
+    [CmdletBinding(DefaultParameterSetName = 'File')]
     param(
-        [Parameter(Mandatory)] [string] $File,
-        [string[]] $ArgumentList = @()
+        [Parameter(Mandatory, Position = 0, ParameterSetName = 'File')] [string] $File,
+        [Parameter(Position = 1, ParameterSetName = 'File')] [string[]] $ArgumentList = @(),
+        [Parameter(Mandatory, ParameterSetName = 'Command')] [string] $Command,
+        [Collections.IDictionary] $Environment = @{}
     )
     $pwsh = @(Get-PwshCommand)
-    $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $File) + $ArgumentList
-    return Invoke-Process -FilePath $pwsh[0] -ArgumentList $pwshArgs
+    $run = if ($PSCmdlet.ParameterSetName -eq 'File') { @('-File', $File) + $ArgumentList }
+    else {
+        # Text, not the CLIXML that pwsh writes errors in for an encoded command when its output is redirected.
+        '-OutputFormat', 'Text', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))
+    }
+    $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive') + $run
+    return Invoke-Process -FilePath $pwsh[0] -ArgumentList $pwshArgs -Environment $Environment
+}
+
+function ConvertTo-SingleQuotedLiteral {
+    <# .SYNOPSIS Text as a PowerShell single-quoted string literal, for a script written for another pwsh: 'it''s'. #>
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Text)
+    return "'" + $Text.Replace("'", "''") + "'"
+}
+
+function New-IsolatedUserEnvironment {
+    <#
+    .SYNOPSIS
+    Makes a throwaway user's folders under Path (home, data, config, cache) and returns the environment variables that
+    point a fresh pwsh at them, for Invoke-FreshPwsh -Environment.
+    .DESCRIPTION
+    What PSResourceGet keeps per user then lands in Path, never in the real user's folders: on Linux and macOS its
+    repository list is $XDG_DATA_HOME/PSResourceGet/PSResourceRepository.xml (else ~/.local/share/...),
+    Install-PSResource -Scope CurrentUser installs into $HOME/.local/share/powershell/Modules, and NuGet, which it
+    publishes with, writes $XDG_CONFIG_HOME/NuGet/NuGet.Config. Every folder must exist: .NET reports a missing
+    XDG_DATA_HOME as no folder at all, and PSResourceGet then writes its list under the current directory.
+    On Windows, .NET takes the known folders from the system rather than from LOCALAPPDATA or APPDATA (set here all
+    the same), so there the repository list and CurrentUser are the real user's.
+    #>
+    param([Parameter(Mandatory)] [string] $Path)
+    $folders = [ordered]@{}
+    foreach ($name in 'home', 'data', 'config', 'cache', 'localappdata', 'appdata') {
+        $folders[$name] = (New-Item -ItemType Directory -Path (Join-Path $Path $name) -Force).FullName
+    }
+    return @{
+        HOME                        = $folders.home
+        USERPROFILE                 = $folders.home
+        XDG_DATA_HOME               = $folders.data
+        XDG_CONFIG_HOME             = $folders.config
+        XDG_CACHE_HOME              = $folders.cache
+        LOCALAPPDATA                = $folders.localappdata
+        APPDATA                     = $folders.appdata
+        POWERSHELL_TELEMETRY_OPTOUT = '1'
+        POWERSHELL_UPDATECHECK      = 'Off'
+    }
 }
 
 function Invoke-DotNetBuild {
@@ -176,7 +232,8 @@ function Build-MlpModule {
     Publishes src/MlpTools and lays out output/MlpTools/<version>/, the folder layout PowerShell expects.
     .DESCRIPTION
     The version folder gets the manifest, the format and type files, the en-US help and the fonts from module/, the
-    assemblies (MlpTools, MlpTools.Core, MlpTools.Plots, MathNet.Numerics, ScottPlot, SkiaSharp, OnnxSharp, Google.Protobuf, ...) but never
+    licence (LICENSE, from the repository's root), the assemblies (MlpTools, MlpTools.Core, MlpTools.Plots, MathNet.Numerics,
+    ScottPlot, SkiaSharp, OnnxSharp, Google.Protobuf, ...) but never
     PowerShell's own, which the host supplies, and the native drawing libraries of every platform the manifest claims
     (Copy-NativeRuntimes). It is emptied first, so no stale file survives.
     .PARAMETER NoBuild
@@ -207,6 +264,7 @@ function Build-MlpModule {
         Copy-Item -Destination $moduleDir
     Copy-NativeRuntimes -PublishDir $publishDir -ModuleDir $moduleDir
     Copy-Item -LiteralPath (Join-Path $moduleSrc 'fonts') -Destination $moduleDir -Recurse
+    Copy-Item -LiteralPath (Join-Path $RepoRoot 'LICENSE') -Destination $moduleDir
 
     Remove-Item -LiteralPath $publishDir -Recurse -Force
     Write-Host "Built module: $manifest"
@@ -281,6 +339,90 @@ function Install-MlpModule {
     else {
         Write-Host "$folder is not on `$env:PSModulePath; load it with Import-Module '$target/MlpTools.psd1', or add the folder to PSModulePath."
     }
+}
+
+function New-MlpPackage {
+    <#
+    .SYNOPSIS
+    Packs the built module into MlpTools.<version>.nupkg with PSResourceGet's Publish-PSResource, published into a
+    folder repository (output/packages/, or -Destination); prints its size and contents, and returns the file.
+    .DESCRIPTION
+    Publish-PSResource publishes to a registered repository, and PSResourceGet keeps its list of repositories per
+    user. So it runs in a fresh pwsh whose user folders are a temporary folder's (New-IsolatedUserEnvironment), which
+    registers the folder as a repository under a name of its own, publishes, and unregisters it (which matters on
+    Windows, where the list stays the real user's). Publish-PSResource checks the manifest with Test-ModuleManifest
+    and packs every file of the module's folder: the assemblies, help, fonts, licence and the native drawing
+    libraries of every platform in NativeRuntimes. The folder repository is emptied first.
+    .PARAMETER ModuleDir
+    The built module's version folder; default output/MlpTools/<version>/ (Build-MlpModule makes it).
+    .PARAMETER Destination
+    The folder repository; default output/packages/.
+    #>
+    param(
+        [string] $ModuleDir = (Split-Path -Parent (Get-BuiltManifestPath)),
+        [string] $Destination = (Join-Path $OutputRoot 'packages')
+    )
+    $manifest = Join-Path $ModuleDir 'MlpTools.psd1'
+    if (-not (Test-Path -LiteralPath $manifest)) {
+        throw "No built module in '$ModuleDir' (MlpTools.psd1 missing); run 'dotnet pwsh ./build.ps1 -Task Build' first."
+    }
+    $version = (Import-PowerShellDataFile -LiteralPath $manifest).ModuleVersion
+    $repository = (Reset-Folder $Destination | Resolve-Path).ProviderPath
+    $scratch = Join-Path ([IO.Path]::GetTempPath()) "mlptools-package-$([guid]::NewGuid().ToString('N'))"
+    try {
+        $environment = New-IsolatedUserEnvironment -Path $scratch
+        $name = "MlpToolsBuild$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $command = @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name '$name' -Uri $(ConvertTo-SingleQuotedLiteral $repository) -Trusted
+try { Publish-PSResource -Path $(ConvertTo-SingleQuotedLiteral $ModuleDir) -Repository '$name' }
+finally { Unregister-PSResourceRepository -Name '$name' }
+"@
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $exitCode = Invoke-FreshPwsh -Command $command -Environment $environment
+        if ($exitCode -ne 0) { throw "Publish-PSResource failed (exit code $exitCode); its error is above." }
+    }
+    finally {
+        Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction Ignore
+    }
+    $package = Get-Item -LiteralPath (Join-Path $repository "MlpTools.$version.nupkg") -ErrorAction Ignore
+    if (-not $package) { throw "Publish-PSResource reported success, but '$repository' holds no MlpTools.$version.nupkg." }
+    $content = Get-MlpPackageContent -Path $package.FullName
+    Write-Host ('Package: {0} ({1:N1} MB, {2} files, {3:0.0} s)' -f $package.FullName, ($package.Length / 1MB), $content.Files.Count, $clock.Elapsed.TotalSeconds)
+    foreach ($folder in $content.Folders) {
+        $name = if ($folder.Name -eq '.') { 'at the root' } else { "$($folder.Name)/" }
+        Write-Host ('  {0,-12} {1,3} file{2}, {3,5:N1} MB unpacked' -f $name, $folder.Count, $(if ($folder.Count -ne 1) { 's' }), ($folder.Length / 1MB))
+    }
+    foreach ($platform in $content.Native.Keys) {
+        Write-Host ('  runtimes/{0}/native/: {1}' -f $platform, ($content.Native[$platform] -join ', '))
+    }
+    return $package
+}
+
+function Get-MlpPackageContent {
+    <#
+    .SYNOPSIS
+    What a .nupkg holds (it is a zip): Files (every file's path and Length, uncompressed), Folders (each top-level
+    folder, or '.' for the files at the root, with its Count and Length) and Native (the native libraries' names by
+    their platform folder under runtimes/).
+    #>
+    param([Parameter(Mandatory)] [string] $Path)
+    $zip = [IO.Compression.ZipFile]::OpenRead($Path)
+    try {
+        $files = @($zip.Entries | Where-Object Name | ForEach-Object { [pscustomobject]@{ Path = $_.FullName; Length = $_.Length } } | Sort-Object Path)
+    }
+    finally { $zip.Dispose() }
+    $native = [ordered]@{}
+    foreach ($file in $files) {
+        if ($file.Path -match '^runtimes/([^/]+)/native/([^/]+)$') {
+            if (-not $native.Contains($Matches[1])) { $native[$Matches[1]] = [Collections.Generic.List[string]]::new() }
+            $native[$Matches[1]].Add($Matches[2])
+        }
+    }
+    $folders = $files | Group-Object { if ($_.Path -match '^([^/]+)/') { $Matches[1] } else { '.' } } | ForEach-Object {
+        [pscustomobject]@{ Name = $_.Name; Count = $_.Count; Length = ($_.Group | Measure-Object Length -Sum).Sum }
+    }
+    [pscustomobject]@{ Files = $files; Folders = @($folders); Native = $native }
 }
 
 function Clear-BuildOutput {
@@ -756,7 +898,8 @@ function Get-TestSshConnection {
     }
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, Invoke-DotNetBuild,
-    Get-NuGetPackagesFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
+Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, ConvertTo-SingleQuotedLiteral,
+    New-IsolatedUserEnvironment, Invoke-DotNetBuild, Get-NuGetPackagesFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule,
+    Get-NativeRuntime, Install-MlpModule, New-MlpPackage, Get-MlpPackageContent, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
     Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection

@@ -200,6 +200,15 @@ Describe 'Export-MlpPlot' {
         }
     }
 
+    Context 'Tab completion' {
+        It 'completes -Kind with the pictures it draws' {
+            $line = 'Export-MlpPlot -Kind '
+            (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be @('ConfusionMatrix', 'Diagnostics', 'History', 'Weights')
+            $line = 'Export-MlpPlot -Kind con'
+            (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be 'ConfusionMatrix'
+        }
+    }
+
     Context 'The wrong input' {
         It 'refuses <What> for -Kind <Kind> (<Id>), saying what to pipe' -TestCases @(
             @{ What = 'a test result'; Kind = 'History'; Id = 'PlotNeedsNetwork'; Said = 'Pipe the network' }

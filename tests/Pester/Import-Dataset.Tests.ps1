@@ -656,10 +656,100 @@ Describe 'Import-Dataset' {
             (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'Spiral'
         }
 
+        It 'completes -Name with every built-in name, and nothing that is none' {
+            $line = 'Import-Dataset -Name '
+            (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be @('Digits', 'Spiral')
+            $line = 'Import-Dataset -Name Foo'
+            (TabExpansion2 $line $line.Length).CompletionMatches | Should -BeNullOrEmpty
+        }
+
         It 'shows Name, Count, FeatureCount, ClassCount and Source by default' {
             $text = Import-Dataset -Name Digits | Out-String -Width 200
             $text | Should -Match 'Name\s+Count\s+FeatureCount\s+ClassCount\s+Source'
             $text | Should -Match 'Digits\s+1797\s+64\s+10'
+        }
+    }
+
+    Context 'Tab completion of columns' {
+        BeforeAll {
+            # The header's names as a file would give them: one with a space (quoted in the file), one with a quote,
+            # one that is a number, and the label. The last row is ragged: the file cannot be read whole.
+            $script:Folder = Join-Path $TestDrive 'columns'
+            $null = New-Item -ItemType Directory -Path $Folder -Force
+            $script:Flowers = Join-Path $Folder 'flowers.csv'
+            Set-Content -LiteralPath $Flowers -Value @('"sepal length",sepal_width,"it''s",2020,species', '5.1,3.5,1,2,setosa', '4.9,3.0,1,2,versicolor', '1,2,3')
+            $script:AllColumns = @("'sepal length'", 'sepal_width', "'it''s'", "'2020'", 'species')
+            Set-Content -LiteralPath (Join-Path $Folder 'points.txt') -Value @('# measured by hand', 'x;y z;label', '1;2;a', '3;4;b')
+            Set-Content -LiteralPath (Join-Path $Folder 'semicolons.csv') -Value @('x;y z;label', '1;2;a', '3;4;b')
+            Set-Content -LiteralPath (Join-Path $Folder 'numbers.csv') -Value @('1,2,0', '3,4,1')
+
+            function Complete([string] $Line) {
+                $errors = $Error.Count
+                $matches = (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches
+                $Error.Count | Should -Be $errors -Because 'completion says nothing rather than an error'
+                return $matches
+            }
+        }
+
+        It 'offers the columns of the file in -Path for -LabelColumn, quoting the names that need it' {
+            $found = Complete "Import-Dataset -Path '$Flowers' -LabelColumn "
+            $found.CompletionText | Should -Be $AllColumns
+            $found.ListItemText | Should -Be @('sepal length', 'sepal_width', "it's", '2020', 'species')
+            $found[4].ToolTip | Should -Be 'Column 4 of flowers.csv'
+            $found.ResultType | Select-Object -Unique | Should -Be 'ParameterValue'
+        }
+
+        It 'completes what was typed, quoted or not, for -LabelColumn and each -FeatureColumn' {
+            (Complete "Import-Dataset -Path '$Flowers' -LabelColumn sp").CompletionText | Should -Be 'species'
+            (Complete "Import-Dataset -Path '$Flowers' -LabelColumn 'sep").CompletionText | Should -Be @("'sepal length'", 'sepal_width')
+            (Complete "Import-Dataset -Path '$Flowers' -LabelColumn 'sepal l").CompletionText | Should -Be "'sepal length'"
+            (Complete "Import-Dataset -Path '$Flowers' -FeatureColumn SEPAL_").CompletionText | Should -Be 'sepal_width'
+            (Complete "Import-Dataset -Path '$Flowers' -FeatureColumn sepal_width, it").CompletionText | Should -Be "'it''s'"
+            (Complete "Import-Dataset -Path '$Flowers' -FeatureColumn 20").CompletionText | Should -Be "'2020'"
+            Complete "Import-Dataset -Path '$Flowers' -LabelColumn nothing" | Should -BeNullOrEmpty
+        }
+
+        It 'finds the file the way the command does: -LiteralPath, by position, relative to the current location, a wildcard matching one file' {
+            (Complete "Import-Dataset -LiteralPath '$Flowers' -LabelColumn ").CompletionText | Should -Be $AllColumns
+            (Complete "Import-Dataset '$Flowers' -FeatureColumn ").CompletionText | Should -Be $AllColumns
+            Push-Location $Folder
+            try {
+                (Complete 'Import-Dataset -Path ./flowers.csv -LabelColumn ').CompletionText | Should -Be $AllColumns
+                (Complete 'Import-Dataset -Path flow*.csv -LabelColumn ').CompletionText | Should -Be $AllColumns
+                (Complete 'Import-Dataset flowers.csv -LabelColumn sepal_').CompletionText | Should -Be 'sepal_width'
+            }
+            finally { Pop-Location }
+        }
+
+        It 'reads the file with the options typed beside it: -Delimiter, -SkipLines, -Header, -NoHeader, -ColumnName' {
+            $points = Join-Path $Folder 'points.txt'
+            (Complete "Import-Dataset -Path '$points' -SkipLines 1 -LabelColumn ").CompletionText | Should -Be @('x', "'y z'", 'label')
+            # A .csv file is read with commas unless -Delimiter says otherwise.
+            $semicolons = Join-Path $Folder 'semicolons.csv'
+            Complete "Import-Dataset -Path '$semicolons' -LabelColumn " | Should -BeNullOrEmpty
+            (Complete "Import-Dataset -Path '$semicolons' -Delimiter ';' -LabelColumn ").CompletionText | Should -Be @('x', "'y z'", 'label')
+            $numbers = Join-Path $Folder 'numbers.csv'
+            Complete "Import-Dataset -Path '$numbers' -LabelColumn " | Should -BeNullOrEmpty -Because 'a file without a header has no names'
+            (Complete "Import-Dataset -Path '$numbers' -Header -LabelColumn ").CompletionText | Should -Be @("'1'", "'2'", "'0'")
+            (Complete "Import-Dataset -Path '$numbers' -ColumnName a, 'b c', d -FeatureColumn ").CompletionText | Should -Be @('a', "'b c'", 'd')
+            Complete "Import-Dataset -Path '$Flowers' -NoHeader -LabelColumn " | Should -BeNullOrEmpty
+        }
+
+        It 'offers nothing, quietly, for <What>' -TestCases @(
+            @{ What = 'no file yet'; Line = 'Import-Dataset -LabelColumn ' }
+            @{ What = 'a missing file'; Line = "Import-Dataset -Path '{0}/missing.csv' -LabelColumn " }
+            @{ What = 'a folder'; Line = "Import-Dataset -Path '{0}' -LabelColumn " }
+            @{ What = 'a wildcard matching several files'; Line = "Import-Dataset -Path '{0}/*.*' -LabelColumn " }
+            @{ What = 'an empty file'; Line = "Import-Dataset -Path '{0}/empty.csv' -FeatureColumn " }
+            @{ What = 'a file that is not text'; Line = "Import-Dataset -Path '{0}/model.mlp' -LabelColumn " }
+            @{ What = 'an IDX file'; Line = "Import-Dataset -Path '{0}/images.idx' -LabelColumn " }
+            @{ What = 'a path of another provider'; Line = 'Import-Dataset -Path Env:PATH -LabelColumn ' }
+            @{ What = 'piped text'; Line = "Get-Content '{0}/flowers.csv' | Import-Dataset -LabelColumn " }
+        ) {
+            $null = New-Item -ItemType File -Path (Join-Path $Folder 'empty.csv') -Force
+            New-Mlp -InputSize 2 -HiddenSize 2 -ClassCount 2 -Seed 1 | Export-Mlp -Path (Join-Path $Folder 'model.mlp') -Force
+            [IO.File]::WriteAllBytes((Join-Path $Folder 'images.idx'), [byte[]](0, 0, 8, 1, 0, 0, 0, 2, 7, 9))
+            Complete ($Line -f $Folder) | Should -BeNullOrEmpty
         }
     }
 }

@@ -166,6 +166,16 @@ $net.StopReason
             $train, $test = $digits | Split-Dataset -TestFraction 0.25 -Stratify -Seed 1
         }
 
+        It 'completes -Optimizer with the optimizers, as Test-MlpSanity does' {
+            # The parameter's type is the engine's enum, which PowerShell completes by itself.
+            foreach ($command in 'Invoke-Training', 'Test-MlpSanity') {
+                $line = "$command -Optimizer "
+                (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be @([Enum]::GetNames([MlpTools.Core.Training.OptimizerKind]) | Sort-Object)
+                $line = "$command -Optimizer rms"
+                (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Be 'RmsProp'
+            }
+        }
+
         It '<Optimizer> with its default learning rate (<Rate>) reaches at least <Expected> on the Digits hold-out in 20 epochs' -TestCases @(
             @{ Optimizer = 'Sgd'; Rate = 0.05; Expected = 0.95 }
             @{ Optimizer = 'Adam'; Rate = 0.001; Expected = 0.95 }

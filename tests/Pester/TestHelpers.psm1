@@ -1,14 +1,13 @@
 # Shared helpers for the Pester tests. Import in BeforeAll:
 #     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-# Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both; so is
-# Get-TestSshConnection, the test SSH server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses.
+# Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both; so are
+# ConvertTo-SingleQuotedLiteral, New-IsolatedUserEnvironment (a throwaway user's folders for a fresh pwsh),
+# New-MlpPackage and Get-MlpPackageContent (build.ps1 -Task Package's steps), and Get-TestSshConnection, the test
+# SSH server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses.
 
 Set-StrictMode -Version Latest
-Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, Get-TestSshConnection
-
-function ConvertTo-SingleQuotedLiteral([string] $Text) {
-    return "'" + $Text.Replace("'", "''") + "'"
-}
+Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, ConvertTo-SingleQuotedLiteral,
+    New-IsolatedUserEnvironment, New-MlpPackage, Get-MlpPackageContent, Get-TestSshConnection
 
 function Invoke-InFreshPwsh {
     <#
@@ -30,6 +29,9 @@ function Invoke-InFreshPwsh {
     The manifest to import first. Default: $env:MLPTOOLS_MODULE_PATH.
     .PARAMETER NoModule
     Do not import any module first.
+    .PARAMETER Environment
+    Environment variables to set (or, with a $null value, remove) for the child, on top of this process's; for
+    example New-IsolatedUserEnvironment's, so that the child writes nothing to the user's own folders.
     .PARAMETER TimeoutSeconds
     Kill the child and throw after this long. Default: 300.
     .EXAMPLE
@@ -43,9 +45,10 @@ function Invoke-InFreshPwsh {
         [object[]] $ArgumentList = @(),
         [string] $ModulePath = $env:MLPTOOLS_MODULE_PATH,
         [switch] $NoModule,
+        [Collections.IDictionary] $Environment = @{},
         [int] $TimeoutSeconds = 300
     )
-    $child = Start-FreshPwsh -ScriptBlock $ScriptBlock -ArgumentList $ArgumentList -ModulePath $ModulePath -NoModule:$NoModule
+    $child = Start-FreshPwsh -ScriptBlock $ScriptBlock -ArgumentList $ArgumentList -ModulePath $ModulePath -NoModule:$NoModule -Environment $Environment
     Wait-FreshPwsh -Child $child -TimeoutSeconds $TimeoutSeconds
 }
 
@@ -62,7 +65,8 @@ function Start-FreshPwsh {
         [Parameter(Mandatory, Position = 0)] [scriptblock] $ScriptBlock,
         [object[]] $ArgumentList = @(),
         [string] $ModulePath = $env:MLPTOOLS_MODULE_PATH,
-        [switch] $NoModule
+        [switch] $NoModule,
+        [Collections.IDictionary] $Environment = @{}
     )
 
     $work = Join-Path ([IO.Path]::GetTempPath()) ("mlptools-pester-" + [guid]::NewGuid().ToString('N'))
@@ -91,6 +95,7 @@ Export-Clixml -LiteralPath $(ConvertTo-SingleQuotedLiteral $outFile) -InputObjec
         foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)) {
             $startInfo.ArgumentList.Add($a)
         }
+        foreach ($name in $Environment.Keys) { $startInfo.Environment[$name] = $Environment[$name] }
         $startInfo.UseShellExecute = $false
         $startInfo.RedirectStandardOutput = $true
         $startInfo.RedirectStandardError = $true
@@ -200,5 +205,5 @@ function New-TestSshSession {
     return $sessions
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh,
+Export-ModuleMember -Function Get-PwshCommand, ConvertTo-SingleQuotedLiteral, New-IsolatedUserEnvironment, New-MlpPackage, Get-MlpPackageContent, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh,
     Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession

@@ -156,10 +156,7 @@ public static class CsvDatasetReader
     {
         options ??= CsvOptions.Default;
         CheckOptions(options);
-        if (stream.Length == 0)
-            throw MlpException.InvalidData("CsvEmptyFile", $"The file '{source}' is empty; a CSV file needs rows of features and a label.", source);
-        bool gzip = DataFile.IsGzip(stream);
-        if (!gzip) RefuseOtherKinds(FileSniffer.ReadStart(stream), source);
+        bool gzip = CheckStart(stream, source);
         // Without a word from the caller on lines, header or names, a first line that gives the sample and feature
         // counts (and the class names) is tried as a preamble; when what follows does not bear it out, the file is read again
         // as if the line were not special.
@@ -172,7 +169,7 @@ public static class CsvDatasetReader
             {
                 // The gzip reader is ours to close; the stream is the caller's.
                 using Stream? inflate = gzip ? DataFile.Content(stream, gzip, leaveOpen: true) : null;
-                using var text = new StreamReader(inflate ?? stream, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+                using StreamReader text = TextOf(inflate ?? stream, bufferSize: 1 << 16);
                 var load = new CsvLoad(source, stream, text, options.Delimiter ?? DelimiterFor(source), options.MaxRecordChars);
                 try
                 {
@@ -194,6 +191,59 @@ public static class CsvDatasetReader
             if (work is not null) work.Value = total;
         }
     }
+
+    /// <summary>The most characters <see cref="ReadColumnNames(string, CsvOptions?)"/> reads of a file: its head, never the whole of a big file.</summary>
+    internal const int HeadChars = 1 << 20;
+
+    /// <summary>
+    /// The names a read of <paramref name="path"/> with <paramref name="options"/> would give its columns, the label's
+    /// included, in file order: the header's (or <see cref="CsvOptions.ColumnNames"/>), or null when the file is read
+    /// without a header (or is an IDX file, whose columns have no names). Only the head of the file is read (the lines
+    /// to skip and the first two rows, at most <see cref="HeadChars"/> characters, and a row no longer than a quarter of
+    /// that), so this is quick on any file; it is what tab completion offers for a column.
+    /// </summary>
+    /// <param name="path">The file, raw or gzip.</param>
+    /// <param name="options">How the file would be read (delimiter, header, lines to skip, column names); null for the defaults.</param>
+    /// <exception cref="MlpException">The file is missing, unreadable, empty, not text, or its head is malformed.</exception>
+    public static IReadOnlyList<string>? ReadColumnNames(string path, CsvOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (IdxReader.IsIdx(path)) return null;
+        using FileStream file = DataFile.Open(path);
+        return ReadColumnNames(file, file.Name, options);
+    }
+
+    /// <summary>As <see cref="ReadColumnNames(string, CsvOptions?)"/>, from a seekable stream that messages name <paramref name="source"/>; the stream is left open.</summary>
+    internal static IReadOnlyList<string>? ReadColumnNames(Stream stream, string source, CsvOptions? options = null)
+    {
+        // A record as long as the whole head would be cut off by its end: a quarter of it is the longest taken.
+        options = (options ?? CsvOptions.Default) with { MaxRecordChars = HeadChars / 4 };
+        CheckOptions(options);
+        bool gzip = CheckStart(stream, source);
+        using Stream? inflate = gzip ? DataFile.Content(stream, gzip, leaveOpen: true) : null;
+        using StreamReader text = TextOf(inflate ?? stream, bufferSize: 1 << 12);
+        using var head = new HeadReader(text, HeadChars);
+        bool detectPreamble = options.SkipLines == 0 && options.Header == CsvHeader.Detect && options.ColumnNames is null;
+        var load = new CsvLoad(source, stream, head, options.Delimiter ?? DelimiterFor(source), options.MaxRecordChars);
+        return load.ReadHead(options, detectPreamble).Names;
+    }
+
+    /// <summary>
+    /// Refuses an empty stream (<c>CsvEmptyFile</c>) and one whose first bytes show it is not text
+    /// (<see cref="RefuseOtherKinds"/>); returns whether it is gzip. The stream is left at its start.
+    /// </summary>
+    private static bool CheckStart(Stream stream, string source)
+    {
+        if (stream.Length == 0)
+            throw MlpException.InvalidData("CsvEmptyFile", $"The file '{source}' is empty; a CSV file needs rows of features and a label.", source);
+        bool gzip = DataFile.IsGzip(stream);
+        if (!gzip) RefuseOtherKinds(FileSniffer.ReadStart(stream), source);
+        return gzip;
+    }
+
+    /// <summary>The text of <paramref name="content"/>: UTF-8 (invalid bytes as U+FFFD) or what its byte-order mark says; the stream is left open.</summary>
+    private static StreamReader TextOf(Stream content, int bufferSize) =>
+        new(content, Utf8, detectEncodingFromByteOrderMarks: true, bufferSize: bufferSize, leaveOpen: true);
 
     /// <summary>
     /// Refuses a file that its first bytes show to be of a kind that is not text (a model file, an image, an archive,
@@ -281,6 +331,60 @@ public static class CsvDatasetReader
 
         public Dataset Run(CsvOptions options, bool detectPreamble, ProgressReporter progress, CancellationToken ct)
         {
+            (string[] first, int firstLine, int columns, string[]? second, int secondLine, int secondCount, Preamble? preamble, bool header, string[]? names) =
+                ReadHead(options, detectPreamble);
+            bool hasSecond = second is not null;
+            int labelIndex = ResolveLabel(options.LabelColumn, names, columns);
+            int[] featureIndex = ResolveFeatures(options.FeatureColumns, names, columns, labelIndex, first);
+            string labelName = names?[labelIndex] ?? Invariant.Format($"column {labelIndex}");
+            IReadOnlyList<string> featureNames = names is null
+                ? Dataset.DefaultFeatureNames(featureIndex.Length)
+                : featureIndex.Select(j => names[j]).ToArray();
+
+            var rows = new RowBuffer(featureIndex.Length);
+            var labels = new LabelEncoder();
+            int headerLine = header ? firstLine : 0;
+            if (!header) Row(first, first.Length, firstLine, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+            if (hasSecond)
+            {
+                Row(second, secondCount, secondLine, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                while (Next())
+                {
+                    Row(null, Csv.FieldCount, Line, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
+                    if ((rows.Count & 1023) == 0)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        progress.Report(_file.Position);
+                    }
+                }
+            }
+            if (rows.Count == 0)
+                throw MlpException.InvalidData("CsvHeaderOnly", $"The file '{_path}' has a header row but no data rows.", _path);
+            if (preamble is not null && rows.Count != preamble.SampleCount)
+                throw new PreambleNotConfirmed();
+
+            string where = $"'{_path}' (column '{labelName}')";
+            IReadOnlyList<string>? knownNames = options.ClassNames ?? preamble?.ClassNames;
+            (int[] y, IReadOnlyList<string> classNames) = labels.Finish("CsvTooManyClasses", where, knownNames);
+            double[] x = rows.ToArray();
+            progress.Complete();
+            string source = _path;
+            if (preamble is not null)
+            {
+                source = Invariant.Format($"{_path} (line 1 read as a preamble: {preamble.Describe()})");
+                options.Verbose?.Invoke(Invariant.Format($"Line 1 of '{_path}' is a preamble, not data: {preamble.Describe()}; the data, {Invariant.Plural(y.Length, "row")} without a header, starts on line 2."));
+            }
+            return Dataset.FromRows(x, y.Length, featureIndex.Length, y, classNames, featureNames,
+                options.Name ?? DataFile.NameFromPath(_path), source, labelName: names?[labelIndex]);
+        }
+
+        /// <summary>
+        /// Reads the head of the text: the lines to skip, the first two records that are not blank (the first taken for
+        /// a preamble when it is one), and decides whether the first is a header and what the columns are called. The
+        /// rest of the text is not touched.
+        /// </summary>
+        public Head ReadHead(CsvOptions options, bool detectPreamble)
+        {
             try
             {
                 _tokenizer = new CsvTokenizer(_text, _path, _delimiter, _maxRecordChars);
@@ -343,48 +447,7 @@ public static class CsvDatasetReader
                 options.Verbose?.Invoke(header
                     ? Invariant.Format($"Line {firstLine} of '{_path}' is read as its header.")
                     : Invariant.Format($"'{_path}' is read without a header: line {firstLine} is data."));
-            int labelIndex = ResolveLabel(options.LabelColumn, names, columns);
-            int[] featureIndex = ResolveFeatures(options.FeatureColumns, names, columns, labelIndex, first);
-            string labelName = names?[labelIndex] ?? Invariant.Format($"column {labelIndex}");
-            IReadOnlyList<string> featureNames = names is null
-                ? Dataset.DefaultFeatureNames(featureIndex.Length)
-                : featureIndex.Select(j => names[j]).ToArray();
-
-            var rows = new RowBuffer(featureIndex.Length);
-            var labels = new LabelEncoder();
-            int headerLine = header ? firstLine : 0;
-            if (!header) Row(first, first.Length, firstLine, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
-            if (hasSecond)
-            {
-                Row(second, secondCount, secondLine, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
-                while (Next())
-                {
-                    Row(null, Csv.FieldCount, Line, columns, headerLine, featureIndex, labelIndex, featureNames, labelName, rows, labels);
-                    if ((rows.Count & 1023) == 0)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        progress.Report(_file.Position);
-                    }
-                }
-            }
-            if (rows.Count == 0)
-                throw MlpException.InvalidData("CsvHeaderOnly", $"The file '{_path}' has a header row but no data rows.", _path);
-            if (preamble is not null && rows.Count != preamble.SampleCount)
-                throw new PreambleNotConfirmed();
-
-            string where = $"'{_path}' (column '{labelName}')";
-            IReadOnlyList<string>? knownNames = options.ClassNames ?? preamble?.ClassNames;
-            (int[] y, IReadOnlyList<string> classNames) = labels.Finish("CsvTooManyClasses", where, knownNames);
-            double[] x = rows.ToArray();
-            progress.Complete();
-            string source = _path;
-            if (preamble is not null)
-            {
-                source = Invariant.Format($"{_path} (line 1 read as a preamble: {preamble.Describe()})");
-                options.Verbose?.Invoke(Invariant.Format($"Line 1 of '{_path}' is a preamble, not data: {preamble.Describe()}; the data, {Invariant.Plural(y.Length, "row")} without a header, starts on line 2."));
-            }
-            return Dataset.FromRows(x, y.Length, featureIndex.Length, y, classNames, featureNames,
-                options.Name ?? DataFile.NameFromPath(_path), source, labelName: names?[labelIndex]);
+            return new Head(first, firstLine, columns, second, secondLine, secondCount, preamble, header, names);
         }
 
         /// <summary>The column names given by the caller, checked against the file's number of columns.</summary>
@@ -570,6 +633,40 @@ public static class CsvDatasetReader
             IOException => new MlpException("DataFileUnreadable", MlpErrorKind.InvalidOperation, $"The file '{_path}' could not be read: {e.Message}", _path, e),
             _ => null,
         };
+    }
+
+    /// <summary>What <see cref="CsvLoad.ReadHead"/> found: the first two records that are not blank (after a preamble, when there is one), where they start, whether the first is a header, and the columns' names.</summary>
+    private sealed record Head(string[] First, int FirstLine, int Columns, string[]? Second, int SecondLine, int SecondCount, Preamble? Preamble,
+        bool Header, string[]? Names);
+
+    /// <summary>A text reader that ends after the first <c>limit</c> characters of another: what a look at the head of a file reads at most.</summary>
+    private sealed class HeadReader : TextReader
+    {
+        private readonly TextReader _inner;
+        private int _left;
+
+        public HeadReader(TextReader inner, int limit)
+        {
+            _inner = inner;
+            _left = limit;
+        }
+
+        public override int Read(char[] buffer, int index, int count)
+        {
+            int got = _inner.Read(buffer, index, Math.Min(count, _left));
+            _left -= got;
+            return got;
+        }
+
+        public override int Read() => _left > 0 && _inner.Read() is int c and >= 0 ? Consume(c) : -1;
+
+        public override int Peek() => _left > 0 ? _inner.Peek() : -1;
+
+        private int Consume(int c)
+        {
+            _left--;
+            return c;
+        }
     }
 
     /// <summary>Thrown inside a read when the rows after a line taken for a preamble do not bear it out; the file is then read again.</summary>

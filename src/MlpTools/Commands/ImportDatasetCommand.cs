@@ -85,12 +85,14 @@ public sealed class ImportDatasetCommand : MlpCmdlet
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
     [Parameter(ParameterSetName = TextSet)]
+    [ArgumentCompleter(typeof(CsvColumnCompleter))]
     public ColumnRef? LabelColumn { get; set; }
 
     /// <summary>CSV: the feature columns, by header name or 0-based index, in the order wanted; by default every column but the label.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
     [Parameter(ParameterSetName = TextSet)]
+    [ArgumentCompleter(typeof(CsvColumnCompleter))]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1819", Justification = "A PowerShell parameter takes an array.")]
     public ColumnRef[]? FeatureColumn { get; set; }
 
@@ -295,7 +297,67 @@ public sealed class BuiltInDatasetCompleter : IArgumentCompleter
     /// <inheritdoc />
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        BuiltInDatasets.Names
-            .Where(n => n.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
-            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+        ArgumentCompletion.Matching(wordToComplete, BuiltInDatasets.Names.Select(n => (n, n)));
+}
+
+/// <summary>
+/// Tab completion for <c>Import-Dataset -LabelColumn</c> and <c>-FeatureColumn</c>: the column names of the file typed
+/// in -Path or -LiteralPath (or by position), as a read with the options typed beside it (-Delimiter, -SkipLines,
+/// -Header, -NoHeader, -ColumnName) would name them. Only the head of the file is read
+/// (<see cref="CsvDatasetReader.ReadColumnNames(string, CsvOptions?)"/>). No file yet, one that is missing, unreadable
+/// or not delimited text, a wildcard that matches several, or a file without a header: nothing is offered.
+/// </summary>
+public sealed class CsvColumnCompleter : IArgumentCompleter
+{
+    /// <inheritdoc />
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        IReadOnlyList<string>? names = null;
+        string? file = null;
+        try
+        {
+            file = FileOf(fakeBoundParameters);
+            if (file is not null) names = CsvDatasetReader.ReadColumnNames(file, OptionsOf(fakeBoundParameters));
+        }
+        catch (Exception e) when (e is MlpException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or RuntimeException)
+        {
+            // Completion says nothing rather than an error: the command itself reports the file when it runs.
+        }
+        if (names is null) return Array.Empty<CompletionResult>();
+        string shown = System.IO.Path.GetFileName(file!);
+        return ArgumentCompletion.Matching(wordToComplete, names.Select((n, j) => (n, Invariant.Format($"Column {j} of {shown}"))));
+    }
+
+    /// <summary>
+    /// The one existing file the typed -LiteralPath, -Path or positional value names, resolved as the command resolves it
+    /// (relative to the current location, through PSDrives, wildcards for -Path only); null when there is none.
+    /// </summary>
+    private static string? FileOf(IDictionary bound)
+    {
+        string? wildcard = ArgumentCompletion.Bound<string>(bound, nameof(ImportDatasetCommand.Path));
+        // A file named where a built-in name goes is taken as it is written, as the command takes it.
+        string? literal = ArgumentCompletion.Bound<string>(bound, nameof(ImportDatasetCommand.LiteralPath))
+            ?? (wildcard is null ? ArgumentCompletion.Bound<string>(bound, nameof(ImportDatasetCommand.Name)) : null);
+        string? path = literal ?? wildcard;
+        if (string.IsNullOrEmpty(path)) return null;
+        using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+        ps.AddCommand(@"Microsoft.PowerShell.Management\Resolve-Path")
+            .AddParameter(literal is not null ? "LiteralPath" : "Path", path)
+            .AddParameter("ErrorAction", ActionPreference.Ignore);
+        string[] files = ps.Invoke<PathInfo>()
+            .Where(p => p.Provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider) && File.Exists(p.ProviderPath))
+            .Select(p => p.ProviderPath).ToArray();
+        return files.Length == 1 ? files[0] : null;
+    }
+
+    private static CsvOptions OptionsOf(IDictionary bound) => new()
+    {
+        Header = ArgumentCompletion.BoundSwitch(bound, nameof(ImportDatasetCommand.Header)) ? CsvHeader.Present
+            : ArgumentCompletion.BoundSwitch(bound, nameof(ImportDatasetCommand.NoHeader)) ? CsvHeader.Absent
+            : CsvHeader.Detect,
+        Delimiter = ArgumentCompletion.Bound<char?>(bound, nameof(ImportDatasetCommand.Delimiter)),
+        SkipLines = Math.Max(0, ArgumentCompletion.Bound<int>(bound, nameof(ImportDatasetCommand.SkipLines))),
+        ColumnNames = ArgumentCompletion.Bound<string[]>(bound, nameof(ImportDatasetCommand.ColumnName)),
+    };
 }

@@ -321,9 +321,6 @@ public sealed class ClassWeightCompleter : IArgumentCompleter
 {
     /// <inheritdoc />
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        if ("Balanced".StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
-            yield return new CompletionResult("Balanced", "Balanced", CompletionResultType.ParameterValue, "n / (C n_k): rarer classes weigh more");
-    }
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        ArgumentCompletion.Matching(wordToComplete, new[] { ("Balanced", "n / (C n_k): rarer classes weigh more") });
 }

@@ -276,4 +276,71 @@ public class CsvDatasetReaderTests
         Assert.Equal("InvalidClassNames", Assert.Throws<MlpException>(() => CsvDatasetReader.Read(path, new CsvOptions { ClassNames = Array.Empty<string>() })).ErrorId);
         Assert.Equal("InvalidSkipLines", Assert.Throws<MlpException>(() => CsvDatasetReader.Read(path, new CsvOptions { SkipLines = -1 })).ErrorId);
     }
+
+    [Fact]
+    public void Column_names_are_the_ones_a_read_would_give_the_columns()
+    {
+        using var culture = CultureScope.Invariant();
+        using var dir = new TempFolder();
+        string quoted = dir.Write("q.csv", "\uFEFF\"sepal length\",\"it's\",\"a,b\",,species\r\n5.1,3.5,1,2,setosa\r\n");
+        Assert.Equal(new[] { "sepal length", "it's", "a,b", "x3", "species" }, CsvDatasetReader.ReadColumnNames(quoted));
+        Assert.Equal(CsvDatasetReader.Read(quoted).FeatureNames, CsvDatasetReader.ReadColumnNames(quoted)!.Take(4));
+
+        // Delimiter by extension, by content or given; lines skipped; gzip by content; the header forced or refused.
+        Assert.Equal(new[] { "a b", "y" }, CsvDatasetReader.ReadColumnNames(dir.Write("t.tsv", "a b\ty\n1\t0\n")));
+        Assert.Equal(new[] { "a", "y" }, CsvDatasetReader.ReadColumnNames(dir.Write("s.txt", "a;y\n1;0\n")));
+        Assert.Equal(new[] { "a;b", "y" }, CsvDatasetReader.ReadColumnNames(dir.Write("s2.txt", "a;b|y\n1;0|0\n"), new CsvOptions { Delimiter = '|' }));
+        Assert.Equal(new[] { "a", "y" }, CsvDatasetReader.ReadColumnNames(dir.Write("k.csv", "# made by hand\na,y\n1,0\n"), new CsvOptions { SkipLines = 1 }));
+        Assert.Equal(new[] { "a", "y" }, CsvDatasetReader.ReadColumnNames(dir.Write("g.dat", DataTestFiles.Gzip(Encoding.UTF8.GetBytes("a,y\n1,0\n")))));
+        string numbers = dir.Write("n.csv", "1,2,0\n3,4,1\n");
+        Assert.Null(CsvDatasetReader.ReadColumnNames(numbers));
+        Assert.Equal(new[] { "1", "2", "0" }, CsvDatasetReader.ReadColumnNames(numbers, new CsvOptions { Header = CsvHeader.Present }));
+        Assert.Null(CsvDatasetReader.ReadColumnNames(dir.Write("h.csv", "a,y\n1,0\n"), new CsvOptions { Header = CsvHeader.Absent }));
+        Assert.Equal(new[] { "h", "x1", "kind" }, CsvDatasetReader.ReadColumnNames(numbers, new CsvOptions { ColumnNames = new[] { "h", " ", "kind" } }));
+        // A preamble line (counts and class names) is no header, and an IDX file has no columns.
+        Assert.Null(CsvDatasetReader.ReadColumnNames(dir.Write("p.csv", "2,2,a,b\n0.5,1,0\n1.5,0,1\n")));
+        Assert.Null(CsvDatasetReader.ReadColumnNames(dir.Write("i.idx", DataTestFiles.Idx(0x08, new[] { 2 }, new byte[] { 1, 2 }))));
+
+        Assert.Equal("DataFileNotFound", Assert.Throws<MlpException>(() => CsvDatasetReader.ReadColumnNames(Path.Combine(dir.Path, "none.csv"))).ErrorId);
+        Assert.Equal("CsvEmptyFile", Assert.Throws<MlpException>(() => CsvDatasetReader.ReadColumnNames(dir.Write("e.csv", ""))).ErrorId);
+    }
+
+    [Fact]
+    public void Column_names_come_from_the_head_of_the_file_only()
+    {
+        // A header, a row, then 8 MB of rows that end in an unclosed quote: a whole read would fail at the end.
+        var text = new StringBuilder("petal,species\n1,a\n");
+        while (text.Length < 8 << 20) text.Append("2.5,b\n");
+        text.Append("\"3,c\n");
+        using var stream = new CountingStream(Encoding.UTF8.GetBytes(text.ToString()));
+        Assert.Equal(new[] { "petal", "species" }, CsvDatasetReader.ReadColumnNames(stream, "big.csv"));
+        Assert.InRange(stream.BytesRead, 1, 256 << 10);
+
+        // A first line longer than a quarter of the head is refused rather than read on (or cut off by the head's end).
+        using var wide = new MemoryStream(Encoding.UTF8.GetBytes(new string('a', CsvDatasetReader.HeadChars / 4 + 10) + ",y\n1,0\n"));
+        Assert.Equal("CsvRecordTooLarge", Assert.Throws<MlpException>(() => CsvDatasetReader.ReadColumnNames(wide, "wide.csv")).ErrorId);
+
+        // Blank lines or a long title before the header are read only up to the head's end.
+        using var blank = new CountingStream(Encoding.UTF8.GetBytes(new string('\n', 4 << 20) + "a,y\n1,0\n"));
+        Assert.Equal("CsvEmptyFile", Assert.Throws<MlpException>(() => CsvDatasetReader.ReadColumnNames(blank, "blank.csv")).ErrorId);
+        Assert.InRange(blank.BytesRead, CsvDatasetReader.HeadChars, CsvDatasetReader.HeadChars + (256 << 10));
+    }
+
+    /// <summary>A read-only memory stream that counts the bytes read from it.</summary>
+    private sealed class CountingStream : MemoryStream
+    {
+        public CountingStream(byte[] bytes) : base(bytes, writable: false) { }
+
+        public long BytesRead { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(base.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Count(base.Read(buffer));
+
+        private int Count(int got)
+        {
+            BytesRead += got;
+            return got;
+        }
+    }
 }
