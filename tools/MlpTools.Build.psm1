@@ -140,6 +140,25 @@ function Get-NuGetPackagesFolder {
     return $packages
 }
 
+function Get-TestPackageFolder {
+    <#
+    .SYNOPSIS
+    The NuGet global packages folder's copy of a package that tools/Pester.proj downloads for the tests (Pester, and
+    MathNet.Numerics 4.15.0 for the coexistence tests), at the version it pins; throws, saying what to run, when that
+    package has not been restored.
+    #>
+    param([Parameter(Mandatory)] [string] $Name)
+    $proj = [xml](Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'tools/Pester.proj'))
+    $download = @($proj.Project.ItemGroup.PackageDownload | Where-Object { $_ -and $_.Include -eq $Name }) | Select-Object -First 1
+    if (-not $download) { throw "tools/Pester.proj downloads no package '$Name'." }
+    $version = $download.Version.Trim('[', ']')
+    $folder = Join-Path (Get-NuGetPackagesFolder) "$($Name.ToLowerInvariant())/$version"
+    if (-not (Test-Path -LiteralPath $folder)) {
+        throw "$Name $version not found at $folder. Run 'dotnet restore tools/Pester.proj' first."
+    }
+    return $folder
+}
+
 function Reset-Folder {
     <# .SYNOPSIS Makes an empty folder at Path (removing what was there) and returns its path. #>
     param([Parameter(Mandatory)] [string] $Path)
@@ -757,6 +776,6 @@ function Get-TestSshConnection {
 }
 
 Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, Invoke-DotNetBuild,
-    Get-NuGetPackagesFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
+    Get-NuGetPackagesFolder, Get-TestPackageFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
     Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection

@@ -1,10 +1,11 @@
 # Shared helpers for the Pester tests. Import in BeforeAll:
 #     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
 # Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both; so is
-# Get-TestSshConnection, the test SSH server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses.
+# Get-TestSshConnection, the test SSH server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses; and
+# Get-TestPackageFolder, the NuGet packages tools/Pester.proj brings in for the tests.
 
 Set-StrictMode -Version Latest
-Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, Get-TestSshConnection
+Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, Get-TestSshConnection, Get-TestPackageFolder
 
 function ConvertTo-SingleQuotedLiteral([string] $Text) {
     return "'" + $Text.Replace("'", "''") + "'"
