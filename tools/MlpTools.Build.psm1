@@ -94,6 +94,28 @@ function Install-DebianPackage {
     Invoke-Native apt-get @('install', '-y', '--no-install-recommends', $Package)
 }
 
+function Get-ReferencePython {
+    <#
+    .SYNOPSIS
+    A Python 3 with numpy, for the reference scripts under tests/reference: Debian's /usr/bin/python3, else python3 or
+    python on PATH, the first that imports numpy. When none does, installs Debian's python3-numpy with apt-get if
+    running as root on Debian or Ubuntu; anywhere else throws, saying what to install.
+    #>
+    $candidates = @('/usr/bin/python3') + @(Get-Command python3, python -CommandType Application -ErrorAction Ignore | ForEach-Object Source)
+    $withNumpy = {
+        foreach ($python in @($candidates | Where-Object { $_ -and (Test-Path -LiteralPath $_) } | Select-Object -Unique)) {
+            & $python -c 'import numpy' 2>$null
+            if ($LASTEXITCODE -eq 0) { return $python }
+        }
+    }
+    $found = & $withNumpy
+    if ($found) { return $found }
+    Install-DebianPackage -Package python3-numpy -Missing 'Python 3 with numpy' -Elsewhere 'elsewhere, Python 3 and pip install numpy'
+    $found = & $withNumpy
+    if (-not $found) { throw "Installed python3-numpy, but no Python 3 here imports numpy." }
+    return $found
+}
+
 function Invoke-FreshPwsh {
     <# .SYNOPSIS Runs a script file in a fresh pwsh -NoProfile -NonInteractive, attached; returns its exit code. #>
     param(
@@ -775,7 +797,7 @@ function Get-TestSshConnection {
     }
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, Invoke-DotNetBuild,
+Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Get-ReferencePython, Invoke-FreshPwsh, Invoke-DotNetBuild,
     Get-NuGetPackagesFolder, Get-TestPackageFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule, Get-NativeRuntime, Install-MlpModule, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
     Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection

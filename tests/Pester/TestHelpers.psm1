@@ -2,10 +2,11 @@
 #     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
 # Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both; so is
 # Get-TestSshConnection, the test SSH server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses; and
-# Get-TestPackageFolder, the NuGet packages tools/Pester.proj brings in for the tests.
+# Get-TestPackageFolder, the NuGet packages tools/Pester.proj brings in for the tests; and Get-ReferencePython, the
+# Python with numpy that runs the reference scripts under tests/reference.
 
 Set-StrictMode -Version Latest
-Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, Get-TestSshConnection, Get-TestPackageFolder
+Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, Get-TestSshConnection, Get-TestPackageFolder, Get-ReferencePython
 
 function ConvertTo-SingleQuotedLiteral([string] $Text) {
     return "'" + $Text.Replace("'", "''") + "'"
@@ -202,4 +203,4 @@ function New-TestSshSession {
 }
 
 Export-ModuleMember -Function Get-PwshCommand, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh,
-    Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession
+    Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession, Get-TestPackageFolder, Get-ReferencePython
