@@ -49,17 +49,10 @@ Set-StrictMode -Version Latest
 
 function Get-PesterManifest {
     <# Pester.psd1 from the NuGet global packages folder, at the version tools/Pester.proj pins. #>
-    $proj = [xml](Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot 'Pester.proj'))
-    $version = ($proj.Project.ItemGroup.PackageDownload | Where-Object Include -EQ 'Pester').Version.Trim('[', ']')
-
-    $manifest = Join-Path (Get-NuGetPackagesFolder) "pester/$version/tools/Pester.psd1"
-    if (-not (Test-Path -LiteralPath $manifest)) {
-        throw "Pester $version not found at $manifest. Run 'dotnet restore tools/Pester.proj' first."
-    }
-    return $manifest
+    return Join-Path (Get-TestPackageFolder -Name Pester) 'tools/Pester.psd1'
 }
 
-Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath, Get-NuGetPackagesFolder, Use-TestSshd
+Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath, Get-TestPackageFolder, Use-TestSshd
 if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
 if (-not (Test-Path -LiteralPath $ModulePath)) {
     throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."

@@ -98,6 +98,28 @@ function Install-DebianPackage {
     Invoke-Native apt-get @('install', '-y', '--no-install-recommends', $Package)
 }
 
+function Get-ReferencePython {
+    <#
+    .SYNOPSIS
+    A Python 3 with numpy, for the reference scripts under tests/reference: Debian's /usr/bin/python3, else python3 or
+    python on PATH, the first that imports numpy. When none does, installs Debian's python3-numpy with apt-get if
+    running as root on Debian or Ubuntu; anywhere else throws, saying what to install.
+    #>
+    $candidates = @('/usr/bin/python3') + @(Get-Command python3, python -CommandType Application -ErrorAction Ignore | ForEach-Object Source)
+    $withNumpy = {
+        foreach ($python in @($candidates | Where-Object { $_ -and (Test-Path -LiteralPath $_) } | Select-Object -Unique)) {
+            & $python -c 'import numpy' 2>$null
+            if ($LASTEXITCODE -eq 0) { return $python }
+        }
+    }
+    $found = & $withNumpy
+    if ($found) { return $found }
+    Install-DebianPackage -Package python3-numpy -Missing 'Python 3 with numpy' -Elsewhere 'elsewhere, Python 3 and pip install numpy'
+    $found = & $withNumpy
+    if (-not $found) { throw "Installed python3-numpy, but no Python 3 here imports numpy." }
+    return $found
+}
+
 function Invoke-FreshPwsh {
     <#
     .SYNOPSIS
@@ -194,6 +216,25 @@ function Get-NuGetPackagesFolder {
     $packages = @($listing) -match '^\s*global-packages:' -replace '^\s*global-packages:\s*', '' | Select-Object -First 1
     if (-not $packages) { throw "Unexpected output from 'dotnet nuget locals global-packages --list': $listing" }
     return $packages
+}
+
+function Get-TestPackageFolder {
+    <#
+    .SYNOPSIS
+    The NuGet global packages folder's copy of a package that tools/Pester.proj downloads for the tests (Pester, and
+    MathNet.Numerics 4.15.0 and Google.Protobuf 3.21.9 for the coexistence tests), at the version it pins; throws, saying what to run, when that
+    package has not been restored.
+    #>
+    param([Parameter(Mandatory)] [string] $Name)
+    $proj = [xml](Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'tools/Pester.proj'))
+    $download = @($proj.Project.ItemGroup.PackageDownload | Where-Object { $_ -and $_.Include -eq $Name }) | Select-Object -First 1
+    if (-not $download) { throw "tools/Pester.proj downloads no package '$Name'." }
+    $version = $download.Version.Trim('[', ']')
+    $folder = Join-Path (Get-NuGetPackagesFolder) "$($Name.ToLowerInvariant())/$version"
+    if (-not (Test-Path -LiteralPath $folder)) {
+        throw "$Name $version not found at $folder. Run 'dotnet restore tools/Pester.proj' first."
+    }
+    return $folder
 }
 
 function Reset-Folder {
@@ -898,8 +939,8 @@ function Get-TestSshConnection {
     }
 }
 
-Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Invoke-FreshPwsh, ConvertTo-SingleQuotedLiteral,
-    New-IsolatedUserEnvironment, Invoke-DotNetBuild, Get-NuGetPackagesFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule,
+Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Get-ReferencePython, Invoke-FreshPwsh, ConvertTo-SingleQuotedLiteral,
+    New-IsolatedUserEnvironment, Invoke-DotNetBuild, Get-NuGetPackagesFolder, Get-TestPackageFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule,
     Get-NativeRuntime, Install-MlpModule, New-MlpPackage, Get-MlpPackageContent, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
     Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection

@@ -31,11 +31,17 @@ public abstract class MlpCmdlet : PSCmdlet, IDisposable
     protected virtual void EndProcessingCore() { }
 
     /// <inheritdoc />
-    protected sealed override void BeginProcessing() => Run(() =>
+    protected sealed override void BeginProcessing()
     {
-        ThrowIfInputRejected();
-        BeginProcessingCore();
-    });
+        // Before anything that needs MathNet.Numerics: in a session where another module loaded an earlier one, the
+        // one error that says so and what to do (see SharedDependencies), not a FileLoadException.
+        if ((SharedDependencies.Refusal() ?? SharedDependencies.RefusalFor(MyInvocation.MyCommand.Name)) is { } refusal) ThrowTerminatingError(refusal);
+        Run(() =>
+        {
+            ThrowIfInputRejected();
+            BeginProcessingCore();
+        });
+    }
 
     /// <inheritdoc />
     protected sealed override void ProcessRecord() => Run(() =>

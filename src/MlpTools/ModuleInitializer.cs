@@ -4,16 +4,22 @@ using MlpTools.Plots;
 namespace MlpTools;
 
 /// <summary>
-/// Runs when the module is imported and removed. On import it points .NET at the native libraries the module ships for
-/// drawing pictures (<c>runtimes/&lt;rid&gt;/native/</c> beside this assembly), which PowerShell itself does not search,
-/// so Export-MlpPlot works wherever the module is installed. Nothing is loaded at import: the libraries are found when
-/// the first picture is drawn.
+/// Runs when the module is imported and removed. On import it first finds out whether the assemblies every command
+/// needs can load in this session (<see cref="SharedDependencies"/>): when another module has already loaded an earlier
+/// MathNet.Numerics, every command will end with one error naming both versions and what to do; otherwise ours is
+/// loaded now. Then it points .NET at the native libraries the module ships for drawing pictures
+/// (<c>runtimes/&lt;rid&gt;/native/</c> beside this assembly), which PowerShell itself does not search, so Export-MlpPlot
+/// works wherever the module is installed; those are found when the first picture is drawn.
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
     /// <inheritdoc />
-    public void OnImport() =>
-        NativeLibraries.UseFolder(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location) ?? AppContext.BaseDirectory);
+    public void OnImport()
+    {
+        string folder = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location) ?? AppContext.BaseDirectory;
+        SharedDependencies.CheckAndLoad(folder);
+        NativeLibraries.UseFolder(folder);
+    }
 
     /// <inheritdoc />
     public void OnRemove(PSModuleInfo psModuleInfo) => NativeLibraries.StopWatching();

@@ -115,10 +115,13 @@ internal sealed class SerializedForm
 
     /// <summary>
     /// Rebuilds the object <paramref name="value"/> carries. Throws <see cref="MlpException"/> (the engine loader's error
-    /// ids) when its bytes are not a valid one.
+    /// ids) when its bytes are not a valid one, and <c>DependencyVersionConflict</c> in a session where MlpTools cannot
+    /// run (<see cref="SharedDependencies"/>), rather than a FileLoadException from within.
     /// </summary>
     public object Rebuild(PSObject value)
     {
+        if (SharedDependencies.Refusal() is { } refusal)
+            throw new MlpException(SharedDependencies.ConflictErrorId, MlpErrorKind.InvalidOperation, refusal.Exception.Message);
         string name = _bytesName(value);
         if (value.Properties[BytesProperty] is null) throw NotSerialized(value, name);
         object? bytes = value.Properties[BytesProperty].Value;

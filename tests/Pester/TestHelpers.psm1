@@ -2,12 +2,14 @@
 #     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
 # Get-PwshCommand is build.ps1's own (tools/MlpTools.Build.psm1), passed on from here: one copy for both; so are
 # ConvertTo-SingleQuotedLiteral, New-IsolatedUserEnvironment (a throwaway user's folders for a fresh pwsh),
-# New-MlpPackage and Get-MlpPackageContent (build.ps1 -Task Package's steps), and Get-TestSshConnection, the test
-# SSH server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses.
+# New-MlpPackage and Get-MlpPackageContent (build.ps1 -Task Package's steps), Get-TestSshConnection, the test SSH
+# server that tools/Invoke-Pester.ps1 starts, which New-TestSshSession uses, Get-TestPackageFolder, the NuGet packages
+# tools/Pester.proj brings in for the tests, and Get-ReferencePython, the Python with numpy that runs the reference
+# scripts under tests/reference.
 
 Set-StrictMode -Version Latest
 Import-Module (Join-Path $PSScriptRoot '../../tools/MlpTools.Build.psm1') -Function Get-PwshCommand, ConvertTo-SingleQuotedLiteral,
-    New-IsolatedUserEnvironment, New-MlpPackage, Get-MlpPackageContent, Get-TestSshConnection
+    New-IsolatedUserEnvironment, New-MlpPackage, Get-MlpPackageContent, Get-TestSshConnection, Get-TestPackageFolder, Get-ReferencePython
 
 function Invoke-InFreshPwsh {
     <#
@@ -206,4 +208,4 @@ function New-TestSshSession {
 }
 
 Export-ModuleMember -Function Get-PwshCommand, ConvertTo-SingleQuotedLiteral, New-IsolatedUserEnvironment, New-MlpPackage, Get-MlpPackageContent, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh,
-    Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession
+    Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession, Get-TestPackageFolder, Get-ReferencePython

@@ -164,6 +164,70 @@ public class ModelFileTests
         Assert.Equal(new[] { 6L, 3L }, root.GetProperty("W2").GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
     }
 
+    public static TheoryData<Precision, OptimizerKind?, bool> Layouts => new()
+    {
+        { Precision.Single, OptimizerKind.Sgd, true },
+        { Precision.Double, OptimizerKind.Adam, false },
+        { Precision.Single, OptimizerKind.RmsProp, false },
+        { Precision.Double, null, true },
+    };
+
+    /// <summary>
+    /// Every rule of the safetensors layout, checked on the bytes as a reader that knows nothing of MlpTools sees them:
+    /// N a little-endian u64 with 8 + N a multiple of 8; the header a JSON object from its first byte, padded after its
+    /// closing brace with spaces only; __metadata__ strings to strings; each tensor exactly dtype (the network's F32 or
+    /// F64), shape and data_offsets, spanning its elements' bytes; the tensors contiguous in header order from 0 to the
+    /// end of the file.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void Every_model_file_follows_the_rules_of_the_safetensors_layout(Precision precision, OptimizerKind? optimizer, bool scaled)
+    {
+        SavedModel model = optimizer is { } kind
+            ? ModelFileFixtures.Trained(precision, kind)
+            : new SavedModel(Mlp.Create(2, 6, 3, precision, seed: 1), new TrainingState());
+        if (scaled) model.Network.Preprocessor = Preprocessor.Fit(BuiltInDatasets.Spiral(3, 20, seed: 1), ScalingKind.Standardize);
+        byte[] file = ModelFileFixtures.Bytes(model);
+
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file);
+        Assert.InRange(n, 1UL, (ulong)file.Length - 8);
+        Assert.Equal(0UL, (8 + n) % 8);
+        byte[] header = file.AsSpan(8, (int)n).ToArray();
+        Assert.Equal((byte)'{', header[0]);
+        int jsonEnd = header.Length;
+        while (jsonEnd > 0 && header[jsonEnd - 1] == (byte)' ') jsonEnd--;
+        Assert.Equal((byte)'}', header[jsonEnd - 1]);
+        Assert.InRange(header.Length - jsonEnd, 0, 7);
+        using JsonDocument doc = JsonDocument.Parse(header.AsMemory(0, jsonEnd));
+
+        string dtype = precision == Precision.Double ? "F64" : "F32";
+        int size = precision == Precision.Double ? 8 : 4;
+        long data = file.Length - 8 - (long)n, cursor = 0;
+        var names = new List<string>();
+        foreach (JsonProperty entry in doc.RootElement.EnumerateObject())
+        {
+            if (entry.Name == "__metadata__")
+            {
+                Assert.Empty(names); // first, as the reference writer puts it
+                Assert.All(entry.Value.EnumerateObject(), p => Assert.Equal(JsonValueKind.String, p.Value.ValueKind));
+                continue;
+            }
+            names.Add(entry.Name);
+            Assert.Equal(new[] { "dtype", "shape", "data_offsets" }, entry.Value.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(dtype, entry.Value.GetProperty("dtype").GetString());
+            long count = entry.Value.GetProperty("shape").EnumerateArray().Aggregate(1L, (c, d) => c * d.GetInt64());
+            long[] offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(o => o.GetInt64()).ToArray();
+            Assert.Equal(2, offsets.Length);
+            Assert.Equal(cursor, offsets[0]);
+            Assert.Equal(count * size, offsets[1] - offsets[0]);
+            Assert.Equal(0, offsets[0] % size);
+            cursor = offsets[1];
+        }
+        Assert.Equal(data, cursor);
+        Assert.Equal(new[] { "W1", "b1", "W2", "b2" }, names.Take(4));
+        Assert.Equal(4 * (1 + (optimizer is null ? 0 : Optimizer.Rules[optimizer.Value].Slots.Length)), names.Count);
+    }
+
     [Fact]
     public void An_existing_file_is_replaced_only_when_asked()
     {
