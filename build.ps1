@@ -35,8 +35,14 @@ Test     Build the solution once, then run the xunit engine tests (tests/MlpTool
 Demo     Build, then run examples/Demo.ps1 in a fresh pwsh against the built module.
 Bench    Build, then run bench/Invoke-Bench.ps1: the benchmark program bench/MlpTools.Bench (peak, matrix products,
          epoch times), module import time, and Fashion-MNIST load time and memory. With -Compare, the numpy,
-         PyTorch and scikit-learn peers (bench/peers, or $env:MLPTOOLS_PEERS) run in the same
-         session and ratios are printed. Never part of Test; for a quick smoke run, run the script with -Quick.
+         PyTorch and scikit-learn peers (the repository's bench/peers, or $env:MLPTOOLS_PEERS) run in the same
+         session and ratios are printed. First it checks them: Debian's python3-numpy, python3-torch,
+         python3-sklearn, python3-threadpoolctl and libopenblas0-pthread are installed with apt-get when missing if
+         running as root; otherwise it says what to install and runs without the peers. A peer that runs the
+         reference BLAS instead of OpenBLAS (threadpoolctl, bench/peers/blas_info.py) is refused the same way. The
+         peers run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in their own command and a thread per core;
+         the header prints the CPU, each peer's BLAS, version, kernel and threads, then the measured peak.
+         Never part of Test; for a quick smoke run, run the script with -Quick.
 Package  Build, then pack the module into output/packages/MlpTools.<version>.nupkg with PSResourceGet's
          Publish-PSResource (PSResourceGet comes with the pinned PowerShell), publishing into output/packages/ as a
          folder repository, and print the package's size and contents. The repository is registered only for the
@@ -60,7 +66,8 @@ Fuzz     Run tests/MlpTools.Fuzz/Invoke-Fuzz.ps1: fuzz the file readers with AFL
 The .NET build configuration: Release (the default) or Debug.
 
 .PARAMETER Compare
-Bench only: also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn) beside ours.
+Bench only: also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn, from bench/peers) beside ours, after
+checking their packages and their BLAS.
 
 .PARAMETER ModulePath
 Install only: the modules folder to install into, instead of your own module folder.

@@ -7,41 +7,59 @@ build.ps1 -Task Bench builds the module and runs this script; after a build it c
 
     dotnet pwsh ./build.ps1; dotnet pwsh bench/Invoke-Bench.ps1 -Quick
 
+With -Compare it first checks its peers (bench/peers: numpy, PyTorch and scikit-learn versions of the same epoch):
+  - Debian's python3-numpy, python3-torch, python3-sklearn, python3-threadpoolctl and libopenblas0-pthread must be
+    installed. Missing ones are installed with apt-get when running as root; otherwise it says exactly what to
+    install and leaves out the comparison (the figures of MlpTools alone still run).
+  - Each peer must run OpenBLAS: bench/peers/blas_info.py prints threadpoolctl's report of the BLAS each one loads.
+    A peer on the reference BLAS (a machine without libopenblas0-pthread) is many times slower, and the Bench
+    refuses to compare against it, saying to install libopenblas0-pthread.
+  - Every peer runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its own command's environment
+    (/usr/bin/env -u; they are set on some machines for older OpenBLAS builds and slow a current one; this
+    process's environment keeps them), and with its best threads: OPENBLAS_NUM_THREADS and torch.set_num_threads
+    set to the number of cores.
+The header prints the CPU (model name, cores), each peer's BLAS, version, kernel (threadpoolctl's architecture,
+OpenBLAS's corename) and threads, then the measured peak.
+
 It prints, in this order:
   - bench/MlpTools.Bench (built here in Release): the machine's fp32 peak, matrix-product GFLOP/s at the network's
     shapes and 1024^3, and seconds per Fashion-MNIST epoch (784-100-10 and 784-1024-10, batch 200; a synthetic set of
-    that shape when the data is absent); with -Compare, the numpy and PyTorch peers interleaved with ours, as ratios;
-    then what the epochs' diagnostics (EpochRecord.Diagnostics) cost: epochs of one run with them on and off in turn,
-    as ratios on/off of wall-clock and CPU time, and the diagnostics' own kernels timed alone as a share of a batch;
+    that shape when the data is absent); with -Compare, the numpy, PyTorch and scikit-learn peers interleaved with
+    ours, as ratios; then what the epochs' diagnostics (EpochRecord.Diagnostics) cost: epochs of one run with them on
+    and off in turn, as ratios on/off of wall-clock and CPU time, and the diagnostics' own kernels timed alone as a
+    share of a batch;
   - module import time (fresh pwsh, median of 5);
   - Invoke-MlpSweep against a foreach loop over Invoke-Training (bench/Measure-Sweep.ps1): 12 Digits trials with
     -ThrottleLimit 2 and 1, each a ratio to the loop's time in the same sample, median and range;
   - Fashion-MNIST load time and peak memory (Import-Dataset, train and test), and the peak memory of a process that
     trains 784-100-10 on it, beside numpy's (the peers' load.py and mlp_numpy.py) when the peers and their Python
     are present. Skipped when /usr/share/datasets/fashion-mnist is absent (apt-get install dataset-fashion-mnist).
-OpenBLAS 0.3.21 (Debian's) does not recognise AVX-512 CPUs of this kind and falls back to SSE3 kernels; on a CPU
-with AVX-512 and no OPENBLAS_CORETYPE set, the peers get OPENBLAS_CORETYPE=SkylakeX so they run at their best.
 
-The peers are Python scripts kept outside this repository; nothing but -Compare and the numpy side of the load
-figures needs them.
+The peers are this repository's own scripts, in bench/peers (see its README.md); nothing but -Compare and the numpy
+side of the load figures needs them or their Python.
 
 .PARAMETER ModulePath
 The built module's manifest. Default: output/MlpTools/<version>/MlpTools.psd1.
 
 .PARAMETER Compare
-Also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn) beside ours.
+Also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn) beside ours, after checking them (see above).
 
 .PARAMETER Quick
 A smoke run: the benchmark program's --quick (fewer samples and rounds); the other figures as usual.
 
 .PARAMETER PeersPath
-Where the peers' scripts are (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py, load.py). Default:
+Where the peers' scripts are (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py, load.py, blas_info.py). Default:
 $env:MLPTOOLS_PEERS, else bench/peers in this clone.
 
 .EXAMPLE
 dotnet pwsh bench/Invoke-Bench.ps1 -Quick
 
 A quick run of every figure, ours only.
+
+.EXAMPLE
+dotnet pwsh bench/Invoke-Bench.ps1 -Quick -Compare
+
+A quick run with the peers beside ours.
 #>
 [CmdletBinding()]
 param(
@@ -60,7 +78,7 @@ $FashionMnist = '/usr/share/datasets/fashion-mnist'
 $PeersPath = [IO.Path]::GetFullPath($PeersPath)
 $HavePeers = (Test-Path -LiteralPath $Python) -and (Test-Path -LiteralPath (Join-Path $PeersPath 'mlp_numpy.py'))
 if ($Compare -and -not $HavePeers) {
-    throw "-Compare runs the peers (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py) with $Python, from $PeersPath; " +
+    throw "-Compare runs the peers (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py, blas_info.py) with $Python, from $PeersPath; " +
         'one of them is missing. Pass -PeersPath (or set MLPTOOLS_PEERS), or leave out -Compare.'
 }
 if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
@@ -68,6 +86,33 @@ if (-not (Test-Path -LiteralPath $ModulePath)) {
     throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."
 }
 $Pwsh = @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-Command')
+# Every peer's command starts so: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, OPENBLAS_NUM_THREADS = the cores.
+$PeerCommand = @(Get-BenchPeerCommand) + $Python
+
+function Test-Peers {
+    <#
+    Before -Compare measures anything: Debian's packages the peers need (installed when missing and running as root),
+    then the BLAS each peer runs (blas_info.py), refusing any that is not OpenBLAS. Returns the peers' one-line BLAS
+    summaries, or nothing (after a warning saying why and what to install) when the comparison is off.
+    #>
+    if (-not (Install-BenchPeerPackages)) { return }
+    $summaries = [Collections.Generic.List[string]]::new()
+    foreach ($lib in 'numpy', 'torch', 'sklearn') {
+        $said = & $PeerCommand[0] @($PeerCommand | Select-Object -Skip 1) (Join-Path $PeersPath 'blas_info.py') --lib $lib --threads ([Environment]::ProcessorCount) 2>&1
+        $report = "$($said | Where-Object { "$_" -match '^\{' } | Select-Object -Last 1)"
+        if (-not $report) {
+            Write-Warning ("bench/peers/blas_info.py --lib $lib failed (exit code $LASTEXITCODE): $("$($said | Select-Object -Last 1)") " +
+                "-Compare is off for this run: the figures below are MlpTools' alone.")
+            return
+        }
+        try { $summaries.Add((Get-BenchPeerBlas -Report $report).Summary) }
+        catch {
+            Write-Warning "$($_.Exception.Message) -Compare is off for this run: the figures below are MlpTools' alone."
+            return
+        }
+    }
+    $summaries   # only when every peer passed
+}
 
 function Invoke-PwshCommand([string] $Command) {
     <# Runs a command in a fresh pwsh and returns its output. #>
@@ -93,9 +138,7 @@ function Invoke-BenchProgram {
     $benchArgs = @('--peers', $PeersPath)
     if ($Compare) { $benchArgs += '--compare' }
     if ($Quick) { $benchArgs += '--quick' }
-    if (-not $env:OPENBLAS_CORETYPE -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) {
-        $benchArgs += @('--openblas-coretype', 'SkylakeX')
-    }
+    foreach ($line in $PeerBlas) { $benchArgs += @('--peer-blas', $line) }
     $exitCode = Invoke-Process dotnet (@('run', '-c', 'Release', '--no-build', '--project', (Join-Path $PSScriptRoot 'MlpTools.Bench'), '--') + $benchArgs)
     if ($exitCode -ne 0) { throw "bench/MlpTools.Bench exited $exitCode." }
 }
@@ -132,10 +175,10 @@ Import-Module '$ModulePath'
         Write-Host "load (numpy): skipped (no $Python or $PeersPath/load.py)"
         return $false
     }
-    $numpyOut = & $Python (Join-Path $PeersPath 'load.py') --reps 5 --variants numpy_gzip_open 2>&1
+    $numpyOut = & $PeerCommand[0] @($PeerCommand | Select-Object -Skip 1) (Join-Path $PeersPath 'load.py') --reps 5 --variants numpy_gzip_open 2>&1
     $numpySeconds = [double]($numpyOut | Where-Object { $_ -match '^\{' } | Select-Object -Last 1 | ConvertFrom-Json).seconds.median
-    $pyBase = Measure-PeakMemory @($Python, '-c', 'import numpy, gzip')
-    $pyPeak = Measure-PeakMemory @($Python, '-c', "import sys; sys.path.insert(0, '$PeersPath'); import load; load.numpy_gzip_open()")
+    $pyBase = Measure-PeakMemory ($PeerCommand + @('-c', 'import numpy, gzip'))
+    $pyPeak = Measure-PeakMemory ($PeerCommand + @('-c', "import sys; sys.path.insert(0, '$PeersPath'); import load; load.numpy_gzip_open()"))
     Write-Host ('load (numpy):    train+test {0:N3} s median of 5; peak RSS {1:N0} MiB over a {2:N0} MiB baseline = {3:N0} MiB' -f
         $numpySeconds, ($pyPeak / 1KB), ($pyBase / 1KB), (($pyPeak - $pyBase) / 1KB))
     Write-Host ('load ratio: time {0:N2}x numpy; memory over baseline {1:N2}x numpy''s' -f ($seconds / $numpySeconds), (($peak - $base) / ($pyPeak - $pyBase)))
@@ -150,16 +193,7 @@ function Measure-TrainingMemory {
     $ours = Measure-PeakMemory ($Pwsh + ("Import-Module '$ModulePath'; " +
         "`$d = Import-Dataset -Path '$FashionMnist/train-images-idx3-ubyte.gz' -LabelPath '$FashionMnist/train-labels-idx1-ubyte.gz'; " +
         "`$null = `$d | New-Mlp -HiddenSize 100 -Seed 1 | Invoke-Training -Epochs 2 -BatchSize 200 -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed 1"))
-    $coreType = $env:OPENBLAS_CORETYPE
-    try {
-        if (-not $coreType -and [System.Runtime.Intrinsics.X86.Avx512F]::IsSupported) { $env:OPENBLAS_CORETYPE = 'SkylakeX' }
-        $env:OPENBLAS_NUM_THREADS = '2'
-        $numpy = Measure-PeakMemory @($Python, (Join-Path $PeersPath 'mlp_numpy.py'), '--hidden', '100', '--epochs', '1', '--warmup', '1')
-    }
-    finally {
-        $env:OPENBLAS_CORETYPE = $coreType
-        Remove-Item Env:OPENBLAS_NUM_THREADS -ErrorAction Ignore
-    }
+    $numpy = Measure-PeakMemory ($PeerCommand + @((Join-Path $PeersPath 'mlp_numpy.py'), '--hidden', '100', '--epochs', '1', '--warmup', '1'))
     Write-Host ('train 784-100-10 peak RSS: MlpTools (pwsh) {0:N0} MiB, numpy {1:N0} MiB: {2:N2}x' -f ($ours / 1KB), ($numpy / 1KB), ($ours / $numpy))
 }
 
@@ -173,6 +207,8 @@ function Measure-SweepSpeed {
     }
 }
 
+$PeerBlas = @(if ($Compare) { Test-Peers })
+if ($Compare -and $PeerBlas.Count -eq 0) { $Compare = $false }
 Invoke-BenchProgram
 Measure-ModuleImport
 Measure-SweepSpeed

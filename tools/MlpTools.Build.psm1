@@ -76,26 +76,26 @@ function Install-DebianPackage {
     Installs a Debian package that a task needs and found missing: with apt-get when running as root on Debian or
     Ubuntu; anywhere else, throws saying what to install.
     .PARAMETER Package
-    Debian's name of the package, e.g. afl++.
+    Debian's name of the package, e.g. afl++, or several, installed with one apt-get.
     .PARAMETER Missing
     What is missing, as the messages name it, e.g. 'afl-fuzz (AFL++)'.
     .PARAMETER Elsewhere
     Where to get it on other systems, added to the error in brackets.
     #>
     param(
-        [Parameter(Mandatory)] [string] $Package,
+        [Parameter(Mandatory)] [string[]] $Package,
         [Parameter(Mandatory)] [string] $Missing,
         [string] $Elsewhere
     )
     $root = $IsLinux -and (Get-Command apt-get -CommandType Application -ErrorAction Ignore) -and ((& id -u) -eq '0')
     if (-not $root) {
         $other = if ($Elsewhere) { " ($Elsewhere)" } else { '' }
-        throw "$Missing is not installed. On Debian or Ubuntu: sudo apt-get install $Package$other; then run this again."
+        throw "$Missing is not installed. On Debian or Ubuntu: sudo apt-get install $($Package -join ' ')$other; then run this again."
     }
-    Write-Host "$Missing is missing: installing Debian's $Package package."
+    Write-Host "$Missing is missing: installing Debian's $(if ($Package.Count -eq 1) { "$Package package" } else { "packages $($Package -join ', ')" })."
     $env:DEBIAN_FRONTEND = 'noninteractive'
     Invoke-Native apt-get @('update')
-    Invoke-Native apt-get @('install', '-y', '--no-install-recommends', $Package)
+    Invoke-Native apt-get (@('install', '-y', '--no-install-recommends') + $Package)
 }
 
 function Get-ReferencePython {
@@ -939,8 +939,93 @@ function Get-TestSshConnection {
     }
 }
 
+# ---------------------------------------------------------------- the Bench's peers (bench/peers)
+
+# Debian's packages the peers need: the three libraries, threadpoolctl (which BLAS they run) and OpenBLAS itself
+# (without it numpy and PyTorch run the reference BLAS, many times slower).
+$BenchPeerPackages = @('python3-numpy', 'python3-torch', 'python3-sklearn', 'python3-threadpoolctl', 'libopenblas0-pthread')
+
+function Get-BenchPeerCommand {
+    <#
+    .SYNOPSIS
+    The start of every peer's command line: /usr/bin/env with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed and
+    OPENBLAS_NUM_THREADS set to -Threads (default: every core). Append the Python and its arguments.
+    .DESCRIPTION
+    A machine may set OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE for an older OpenBLAS; they slow a current one (or crash
+    it, when the named kernel needs instructions the CPU lacks), so the peers run with both unset in their own
+    command. This process's environment, and that of anything else it starts, keeps them.
+    #>
+    param([int] $Threads = [Environment]::ProcessorCount)
+    @('/usr/bin/env', '-u', 'OPENBLAS_CORETYPE', '-u', 'OPENBLAS_L2_SIZE', "OPENBLAS_NUM_THREADS=$Threads")
+}
+
+function Install-BenchPeerPackages {
+    <#
+    .SYNOPSIS
+    Makes sure Debian's packages the peers need are installed ($BenchPeerPackages): installs the missing ones with
+    apt-get when running as root; otherwise writes a warning naming exactly what to install and returns $false
+    (the caller leaves out the comparison). Returns $true when they are all there. Off Debian (no dpkg-query) it
+    checks nothing and returns $true: the BLAS check that follows (Get-BenchPeerBlas) still refuses a bad peer.
+    #>
+    if (-not (Get-Command dpkg-query -CommandType Application -ErrorAction Ignore)) { return $true }
+    $missing = @(foreach ($package in $BenchPeerPackages) {
+            $status = & dpkg-query -W -f '${Status}' $package 2>$null
+            if ($LASTEXITCODE -ne 0 -or "$status" -notmatch 'install ok installed') { $package }
+        })
+    if ($missing.Count -eq 0) { return $true }
+    try {
+        Install-DebianPackage -Package $missing -Missing "The Bench's peers' $($missing -join ', ')" -Elsewhere 'elsewhere, Python 3 with numpy, PyTorch, scikit-learn and threadpoolctl over OpenBLAS'
+        return $true
+    }
+    catch {
+        Write-Warning "$($_.Exception.Message) -Compare is off for this run: the figures below are MlpTools' alone."
+        return $false
+    }
+}
+
+function Get-BenchPeerBlas {
+    <#
+    .SYNOPSIS
+    Reads one line of bench/peers/blas_info.py (threadpoolctl's report of the BLAS a peer runs) and returns the peer,
+    its BLAS, version, threading layer, kernel and threads, with a one-line Summary; throws when the peer does not
+    run OpenBLAS (the reference BLAS, which threadpoolctl does not report, or any other), saying what to install.
+    .PARAMETER Report
+    The JSON line blas_info.py printed.
+    #>
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Report)
+    try { $info = $Report | ConvertFrom-Json -ErrorAction Stop }
+    catch { $info = $null }
+    if (-not $info -or -not $info.PSObject.Properties['lib']) {
+        throw "bench/peers/blas_info.py printed no report (expected one JSON line with lib, threadpools and mapped): '$Report'."
+    }
+    $blas = @($info.threadpools | Where-Object { $_.user_api -eq 'blas' })
+    $openblas = @($blas | Where-Object { $_.internal_api -eq 'openblas' })
+    $reference = @($info.mapped | Where-Object { $_ -match '/blas/lib(c)?blas\.so' })
+    if ($openblas.Count -eq 0 -or $reference.Count -gt 0) {
+        $found = if ($blas.Count) { ($blas | ForEach-Object { "$($_.internal_api) ($($_.filepath))" }) -join ', ' }
+        elseif (@($info.mapped).Count) { "the reference BLAS ($(@($info.mapped) -join ', '))" }
+        else { 'no BLAS that threadpoolctl knows: the reference BLAS' }
+        throw ("The $($info.lib) peer runs $found, not OpenBLAS: numpy and PyTorch without OpenBLAS are many times slower " +
+            "and a comparison against them means nothing. Install Debian's libopenblas0-pthread (sudo apt-get install libopenblas0-pthread; " +
+            'it becomes libblas.so.3 through update-alternatives), or leave out -Compare.')
+    }
+    $b = $openblas[0]
+    $threads = if ($info.lib -eq 'torch') { $info.threads } else { $b.num_threads }
+    [pscustomobject]@{
+        Lib       = $info.lib
+        Version   = $info.version
+        Blas      = "OpenBLAS $($b.version)"
+        Threading = $b.threading_layer
+        Kernel    = $b.architecture
+        Threads   = $threads
+        Path      = $b.filepath
+        Summary   = "$($info.lib) $($info.version): OpenBLAS $($b.version) ($($b.threading_layer)), kernel $($b.architecture), $threads threads; $($b.filepath)"
+    }
+}
+
 Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Get-ReferencePython, Invoke-FreshPwsh, ConvertTo-SingleQuotedLiteral,
     New-IsolatedUserEnvironment, Invoke-DotNetBuild, Get-NuGetPackagesFolder, Get-TestPackageFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule,
     Get-NativeRuntime, Install-MlpModule, New-MlpPackage, Get-MlpPackageContent, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
-    Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection
+    Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection,
+    Get-BenchPeerCommand, Install-BenchPeerPackages, Get-BenchPeerBlas

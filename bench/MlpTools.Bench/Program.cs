@@ -33,7 +33,9 @@ namespace MlpTools.Bench;
 ///   medians and minima, of neighbouring epochs, and of the process's CPU time.</item>
 /// </list>
 /// With --compare it also runs the peers (bench/peers, or the folder --peers names) in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
-/// interleaved round by round with ours, and gemm.py) and prints ours / best peer.
+/// interleaved round by round with ours, and gemm.py) and prints ours / best peer. Every peer runs with OPENBLAS_CORETYPE and
+/// OPENBLAS_L2_SIZE removed from its environment (set for older OpenBLAS builds, they slow a current one) and with its best
+/// threads: OPENBLAS_NUM_THREADS and torch.set_num_threads at the number of cores.
 /// Options:
 /// <code>
 ///   --compare                 run the peers too
@@ -46,7 +48,8 @@ namespace MlpTools.Bench;
 ///   --optimizer sgd|adam|rmsprop  the epoch section's update rule for our side (default sgd; the peers run SGD only)
 ///   --peers DIR               where mlp_numpy.py, mlp_torch.py and gemm.py are (default $MLPTOOLS_PEERS; --compare needs one of them)
 ///   --python PATH             the Python that runs them (default /usr/bin/python3)
-///   --openblas-coretype X     set OPENBLAS_CORETYPE for the peers (by default they inherit the environment's)
+///   --peer-blas TEXT          a line for the header: a peer's BLAS, version, kernel and threads (bench/Invoke-Bench.ps1
+///                             gives one per peer, from bench/peers/blas_info.py); repeatable
 ///   --json FILE               also append every result as a JSON line to FILE
 /// </code>
 /// Exit code 0 when everything ran; 2 for a bad option.
@@ -94,8 +97,8 @@ internal static class Program
         Console.WriteLine(I($"Runtime  {RuntimeInformation.FrameworkDescription}; kernel threads {KernelThreads.MaxThreads}"));
         if (o.Compare)
         {
-            string coretype = o.OpenBlasCoreType ?? Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset: OpenBLAS detects the CPU itself)";
-            Console.WriteLine(I($"Peers    {o.PeersDir} with {o.Python}; OPENBLAS_CORETYPE {coretype}"));
+            Console.WriteLine(I($"Peers    {o.PeersDir} with {o.Python}; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, {Environment.ProcessorCount} threads each"));
+            foreach (string line in o.PeerBlas) Console.WriteLine("  BLAS   " + line);
         }
         Console.WriteLine();
     }
@@ -361,7 +364,7 @@ internal static class Program
     private static Dictionary<string, double> PeerGemm(Options o, string lib)
     {
         var result = new Dictionary<string, double>();
-        var env = new Dictionary<string, string> { ["OPENBLAS_NUM_THREADS"] = "2" };
+        var env = new Dictionary<string, string> { ["OPENBLAS_NUM_THREADS"] = Cores };
         if (lib == "torch") env["OMP_WAIT_POLICY"] = "PASSIVE";
         string args = I($"--lib {lib} --threads {Environment.ProcessorCount} --dtypes float32 --samples {(o.Quick ? 3 : 5)}");
         foreach (JsonElement r in RunPeer(o, "gemm.py", args, env))
@@ -430,10 +433,10 @@ internal static class Program
 
     private static IEnumerable<(string Lib, string Script, string Extra, Dictionary<string, string> Env)> Peers()
     {
-        yield return ("numpy", "mlp_numpy.py", "", new() { ["OPENBLAS_NUM_THREADS"] = "2" });
-        yield return ("torch", "mlp_torch.py", " --threads 2", new() { ["OMP_WAIT_POLICY"] = "PASSIVE" });
+        yield return ("numpy", "mlp_numpy.py", "", new() { ["OPENBLAS_NUM_THREADS"] = Cores });
+        yield return ("torch", "mlp_torch.py", " --threads " + Cores, new() { ["OPENBLAS_NUM_THREADS"] = Cores, ["OMP_WAIT_POLICY"] = "PASSIVE" });
         // scikit-learn's MLPClassifier (the same loss convention as ours), one partial_fit per epoch.
-        yield return ("sklearn", "mlp_sklearn.py", " --mode epoch", new() { ["OPENBLAS_NUM_THREADS"] = "2" });
+        yield return ("sklearn", "mlp_sklearn.py", " --mode epoch", new() { ["OPENBLAS_NUM_THREADS"] = Cores });
     }
 
     /// <summary>
@@ -445,6 +448,9 @@ internal static class Program
     /// the ratios on / off of both and the median ratio of neighbouring epochs, and the same ratios of the process's CPU
     /// time (which the time the host gives to other processes does not inflate).
     /// </summary>
+    /// <summary>The peers' thread count: every core (their best on this machine).</summary>
+    private static string Cores => Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture);
+
     private static void BenchDiagnostics(Options o)
     {
         Dataset data = LoadTrainingSet(out string source);
@@ -612,8 +618,10 @@ internal static class Program
             UseShellExecute = false,
             WorkingDirectory = o.PeersDir!,
         };
+        // Set on some machines for older OpenBLAS builds, these slow a current one: the peer runs without them.
+        start.Environment.Remove("OPENBLAS_CORETYPE");
+        start.Environment.Remove("OPENBLAS_L2_SIZE");
         foreach ((string k, string v) in env) start.Environment[k] = v;
-        if (o.OpenBlasCoreType is not null) start.Environment["OPENBLAS_CORETYPE"] = o.OpenBlasCoreType;
         using Process p = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + o.Python);
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
@@ -663,7 +671,7 @@ internal static class Program
         public OptimizerKind Optimizer { get; private set; } = OptimizerKind.Sgd;
         public string? PeersDir { get; private set; } = Environment.GetEnvironmentVariable("MLPTOOLS_PEERS");
         public string Python { get; private set; } = "/usr/bin/python3";
-        public string? OpenBlasCoreType { get; private set; }
+        public List<string> PeerBlas { get; } = new();
         public string? JsonPath { get; private set; }
 
         public static Options Parse(string[] args)
@@ -697,9 +705,9 @@ internal static class Program
                         break;
                     case "--peers": o.PeersDir = Value(); break;
                     case "--python": o.Python = Value(); break;
-                    case "--openblas-coretype": o.OpenBlasCoreType = Value(); break;
+                    case "--peer-blas": o.PeerBlas.Add(Value()); break;
                     case "--json": o.JsonPath = Value(); break;
-                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch,diagnostics --rounds N --epochs N --hidden 100,1024 --threads N --optimizer sgd|adam|rmsprop --peers DIR --python PATH --openblas-coretype X --json FILE");
+                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --compare --quick --sections peak,gemm,epoch,diagnostics --rounds N --epochs N --hidden 100,1024 --threads N --optimizer sgd|adam|rmsprop --peers DIR --python PATH --peer-blas TEXT --json FILE");
                 }
             }
             if (o.Quick && !roundsGiven) o.Rounds = 1;

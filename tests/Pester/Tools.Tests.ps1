@@ -142,3 +142,65 @@ Describe 'bench/Invoke-Bench.ps1' {
         Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'bench/Invoke-Bench.ps1') | Should -Not -Match '/work/'
     }
 }
+
+Describe 'The Bench''s peer check (tools/MlpTools.Build.psm1)' {
+    BeforeAll {
+        Import-Module (Join-Path $RepoRoot 'tools/MlpTools.Build.psm1') -Force
+        # What bench/peers/blas_info.py printed for numpy on Debian 12, with libopenblas0-pthread and without it.
+        $script:OpenBlasReport = '{"lib": "numpy", "version": "1.24.2", "threads": 2, "threadpools": [{"user_api": "blas", "internal_api": "openblas", ' +
+            '"prefix": "libopenblas", "filepath": "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so", "version": "0.3.21", ' +
+            '"threading_layer": "pthreads", "architecture": "Zen", "num_threads": 2}], "mapped": ["/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", ' +
+            '"/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so"], "env": {"OPENBLAS_NUM_THREADS": "2"}}'
+        $script:ReferenceReport = '{"lib": "numpy", "version": "1.24.2", "threads": 2, "threadpools": [], ' +
+            '"mapped": ["/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"], "env": {}}'
+    }
+    AfterAll {
+        Remove-Module MlpTools.Build -ErrorAction Ignore
+    }
+
+    It 'accepts a peer on OpenBLAS and names its library, version, kernel and threads' {
+        $blas = Get-BenchPeerBlas -Report $OpenBlasReport
+        $blas.Lib | Should -Be 'numpy'
+        $blas.Blas | Should -Be 'OpenBLAS 0.3.21'
+        $blas.Kernel | Should -Be 'Zen'
+        $blas.Threads | Should -Be 2
+        $blas.Summary | Should -Be 'numpy 1.24.2: OpenBLAS 0.3.21 (pthreads), kernel Zen, 2 threads; /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so'
+    }
+
+    It 'refuses a peer on the reference BLAS, or on any BLAS but OpenBLAS, saying to install libopenblas0-pthread' {
+        { Get-BenchPeerBlas -Report $ReferenceReport } | Should -Throw '*numpy peer runs the reference BLAS (/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0)*libopenblas0-pthread*'
+        $blis = $OpenBlasReport.Replace('"internal_api": "openblas"', '"internal_api": "blis"')
+        { Get-BenchPeerBlas -Report $blis } | Should -Throw '*runs blis (*not OpenBLAS*libopenblas0-pthread*'
+        # OpenBLAS reported, but the reference libblas mapped beside it: refused too.
+        $both = $OpenBlasReport.Replace('"mapped": [', '"mapped": ["/usr/lib/x86_64-linux-gnu/blas/libblas.so.3", ')
+        { Get-BenchPeerBlas -Report $both } | Should -Throw '*libopenblas0-pthread*'
+        { Get-BenchPeerBlas -Report 'Traceback (most recent call last):' } | Should -Throw '*blas_info.py printed no report*Traceback*'
+    }
+
+    It 'runs the peers with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in their own command, a thread per core, and leaves this process''s alone' {
+        $saved = $env:OPENBLAS_CORETYPE, $env:OPENBLAS_L2_SIZE
+        try {
+            $env:OPENBLAS_CORETYPE = 'Haswell'
+            $env:OPENBLAS_L2_SIZE = '1048576'
+            $command = @(Get-BenchPeerCommand)
+            $seen = & $command[0] @($command | Select-Object -Skip 1) /usr/bin/env
+            $LASTEXITCODE | Should -Be 0
+            @($seen | Where-Object { $_ -match '^OPENBLAS_(CORETYPE|L2_SIZE)=' }) | Should -BeNullOrEmpty
+            $seen | Should -Contain "OPENBLAS_NUM_THREADS=$([Environment]::ProcessorCount)"
+            $seen | Should -Contain "PATH=$env:PATH"
+            $env:OPENBLAS_CORETYPE | Should -Be 'Haswell'
+            $env:OPENBLAS_L2_SIZE | Should -Be '1048576'
+        }
+        finally { $env:OPENBLAS_CORETYPE, $env:OPENBLAS_L2_SIZE = $saved }
+    }
+
+    It 'names the peers'' Debian packages, OpenBLAS and threadpoolctl among them' {
+        $module = Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'tools/MlpTools.Build.psm1')
+        foreach ($package in 'python3-numpy', 'python3-torch', 'python3-sklearn', 'python3-threadpoolctl', 'libopenblas0-pthread') {
+            $module | Should -Match "BenchPeerPackages = @\(.*'$([regex]::Escape($package))'"
+        }
+        foreach ($file in 'bench/Invoke-Bench.ps1', 'bench/MlpTools.Bench/Program.cs') {
+            Get-Content -Raw -LiteralPath (Join-Path $RepoRoot $file) | Should -Not -Match 'SkylakeX|\.\./shared'
+        }
+    }
+}
