@@ -12,21 +12,6 @@ BeforeAll {
     $script:Sessions = New-TestSshSession -Count 2
     $script:Digits = Import-Dataset -Name Digits
 
-    function Get-ParameterHash($Network) {
-        $parts = foreach ($p in $Network.W1, $Network.b1, $Network.W2, $Network.b2) {
-            $values = if ($p -is [MathNet.Numerics.LinearAlgebra.Matrix[float]] -or $p -is [MathNet.Numerics.LinearAlgebra.Matrix[double]]) { , $p.ToColumnMajorArray() } else { , $p.ToArray() }
-            $bytes = [byte[]]::new([Buffer]::ByteLength($values))
-            [Buffer]::BlockCopy($values, 0, $bytes, 0, $bytes.Length)
-            [Convert]::ToBase64String([Security.Cryptography.SHA256]::HashData($bytes))
-        }
-        $parts -join ':'
-    }
-    function Get-Fingerprint($Results) {
-        foreach ($r in $Results | Sort-Object Trial) {
-            $net = if ($r.Network) { Get-ParameterHash $r.Network }
-            '{0}|{1}|{2:R}|{3:R}|{4}|{5}|{6}|{7}' -f $r.Trial, $r.Seed, $r.Score, $r.ValidationLoss, $r.Epochs, $r.Status, $r.Settings, $net
-        }
-    }
     # Bytes read so far by the sshd process that serves a session (the parent of its remote pwsh): what the client
     # sent it over the socket, and what its pwsh wrote back.
     function Get-SshdReadBytes([int[]] $RemotePids) {

@@ -1,29 +1,11 @@
 # Invoke-MlpSweep: grids and random searches, scored on held-out data or by cross-validation, trials side by side in
 # this process; every trial's result the same bits whatever the throttle, and the same as training it alone.
-# The sweep over remote sessions is in Remoting.Tests.ps1.
+# The sweep over remote sessions is in Invoke-MlpSweep.Sessions.Tests.ps1.
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module $env:MLPTOOLS_MODULE_PATH -Force
     $digits = Import-Dataset -Name Digits
     $spiral = Import-Dataset -Name Spiral -Seed 4
-
-    # The bits of a network's parameters (its model bytes also hold each epoch's seconds, which differ run to run).
-    function Get-ParameterHash($Network) {
-        $parts = foreach ($p in $Network.W1, $Network.b1, $Network.W2, $Network.b2) {
-            $values = if ($p -is [MathNet.Numerics.LinearAlgebra.Matrix[float]] -or $p -is [MathNet.Numerics.LinearAlgebra.Matrix[double]]) { , $p.ToColumnMajorArray() } else { , $p.ToArray() }
-            $bytes = [byte[]]::new([Buffer]::ByteLength($values))
-            [Buffer]::BlockCopy($values, 0, $bytes, 0, $bytes.Length)
-            [Convert]::ToBase64String([Security.Cryptography.SHA256]::HashData($bytes))
-        }
-        $parts -join ':'
-    }
-
-    # What identifies a trial's result, down to the bits of its network.
-    function Get-Fingerprint($Results) {
-        foreach ($r in $Results | Sort-Object Trial) {
-            $bytes = if ($r.Network) { Get-ParameterHash $r.Network }
-            '{0}|{1}|{2:R}|{3:R}|{4}|{5}|{6}|{7}' -f $r.Trial, $r.Seed, $r.Score, $r.ValidationLoss, $r.Epochs, $r.Status, $r.Settings, $bytes
-        }
-    }
 }
 
 Describe 'Invoke-MlpSweep: a grid' {

@@ -207,5 +207,33 @@ function New-TestSshSession {
     return $sessions
 }
 
+function Get-ParameterHash {
+    <#
+    .SYNOPSIS
+    The bits of a network's parameters (W1, b1, W2, b2) as SHA-256 hashes: equal exactly when every weight is. (A network's
+    model bytes also hold each epoch's seconds, which differ from run to run.)
+    #>
+    param([Parameter(Mandatory)] $Network)
+    $parts = foreach ($p in $Network.W1, $Network.b1, $Network.W2, $Network.b2) {
+        $values = if ($p -is [MathNet.Numerics.LinearAlgebra.Matrix[float]] -or $p -is [MathNet.Numerics.LinearAlgebra.Matrix[double]]) { , $p.ToColumnMajorArray() } else { , $p.ToArray() }
+        $bytes = [byte[]]::new([Buffer]::ByteLength($values))
+        [Buffer]::BlockCopy($values, 0, $bytes, 0, $bytes.Length)
+        [Convert]::ToBase64String([Security.Cryptography.SHA256]::HashData($bytes))
+    }
+    $parts -join ':'
+}
+
+function Get-Fingerprint {
+    <#
+    .SYNOPSIS
+    What identifies each result of a sweep, in trial order, down to the bits of its network: one line per trial.
+    #>
+    param($Results)
+    foreach ($r in $Results | Sort-Object Trial) {
+        $net = if ($r.Network) { Get-ParameterHash $r.Network }
+        '{0}|{1}|{2:R}|{3:R}|{4}|{5}|{6}|{7}' -f $r.Trial, $r.Seed, $r.Score, $r.ValidationLoss, $r.Epochs, $r.Status, $r.Settings, $net
+    }
+}
+
 Export-ModuleMember -Function Get-PwshCommand, ConvertTo-SingleQuotedLiteral, New-IsolatedUserEnvironment, New-MlpPackage, Get-MlpPackageContent, Get-ErrorRecord, Invoke-InFreshPwsh, Start-FreshPwsh, Wait-FreshPwsh,
-    Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession, Get-TestPackageFolder, Get-ReferencePython
+    Get-TestSshConnection, Get-TestSshSkipReason, New-TestSshSession, Get-TestPackageFolder, Get-ReferencePython, Get-ParameterHash, Get-Fingerprint

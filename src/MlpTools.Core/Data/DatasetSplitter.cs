@@ -58,6 +58,31 @@ public static class DatasetSplitter
     }
 
     /// <summary>
+    /// Holds out <paramref name="fraction"/> of <paramref name="data"/> as validation data: the stratified split of
+    /// <see cref="Split"/> (its test part is the validation part, named "(validation)"), as Invoke-Training's and a sweep's
+    /// ValidationFraction make it.
+    /// </summary>
+    /// <exception cref="MlpException"><c>InvalidValidationFraction</c>, or <c>SplitTooSmall</c> when a part would be empty.</exception>
+    public static (Dataset Train, Dataset Validation) HoldOutValidation(Dataset data, double fraction, int? seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (!(fraction > 0 && fraction < 1))
+            throw new MlpException("InvalidValidationFraction", MlpErrorKind.InvalidArgument,
+                Invariant.Format($"ValidationFraction must be above 0 and below 1, but it is {fraction}."), fraction);
+        DatasetSplit split;
+        try
+        {
+            split = Split(data, testFraction: fraction, stratify: true, seed: seed);
+        }
+        catch (MlpException ex) when (ex.ErrorId == "SplitTooSmall")
+        {
+            throw new MlpException("SplitTooSmall", ex.Kind, Invariant.Format($"'{data.Name}' has {Invariant.Plural(data.Count, "sample")}: too few to hold out {fraction} of them for validation and train on the rest. Use a larger ValidationFraction, or give ValidationDataset."), data.Count, ex)
+                { Settings = new[] { "ValidationFraction", "ValidationDataset" } };
+        }
+        return (split.Train, split.Test.Renamed(data.Name + " (validation)"));
+    }
+
+    /// <summary>
     /// <paramref name="k"/> stratified folds for cross-validation: each class's samples, shuffled with
     /// <paramref name="seed"/>, are dealt to the folds in turn (the count carrying on from class to class), so every fold
     /// holds each class in proportion, to within one sample, and the fold sizes differ by at most one. Fold f's pair is

@@ -225,18 +225,9 @@ public sealed class SearchSpace
         return new SweepAxis(name, null, scale, low, high);
     }
 
-    private static double ToDouble(object? value, string name, string where) => value switch
-    {
-        double d => d,
-        float f => f,
-        int i => i,
-        long l => l,
-        decimal m => (double)m,
-        short s => s,
-        byte b => b,
-        string t when double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double p) => p,
-        _ => throw Error("InvalidSweepRange", $"A bound of {name}'s range{where} is {Describe(value)}, not a number.", name),
-    };
+    private static double ToDouble(object? value, string name, string where) =>
+        (value is null ? null : TrainingOptions.AsDouble(value))
+        ?? throw Error("InvalidSweepRange", $"A bound of {name}'s range{where} is {Describe(value)}, not a number.", name);
 
     /// <summary>The type of a setting's values.</summary>
     internal static Type SettingType(string name) =>

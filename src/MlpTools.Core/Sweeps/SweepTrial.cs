@@ -38,22 +38,8 @@ public sealed class SweepScoring
     /// <summary>Hold out <paramref name="fraction"/> of <paramref name="data"/> (stratified, seeded) for validation.</summary>
     public static SweepScoring Holdout(Dataset data, double fraction, int seed)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        DatasetSplit split;
-        try
-        {
-            // The splitter's "test" part is the validation part here, as in Invoke-Training -ValidationFraction.
-            split = DatasetSplitter.Split(data, testFraction: fraction, stratify: true, seed: seed);
-        }
-        catch (MlpException ex) when (ex.ErrorId == "InvalidFraction")
-        {
-            throw new MlpException("InvalidValidationFraction", ex.Kind, Invariant.Format($"ValidationFraction must be above 0 and below 1, but it is {fraction}."), fraction, ex);
-        }
-        catch (MlpException ex) when (ex.ErrorId == "SplitTooSmall")
-        {
-            throw new MlpException("SplitTooSmall", ex.Kind, Invariant.Format($"'{data.Name}' has {Invariant.Plural(data.Count, "sample")}: too few to hold out {fraction} of them for validation and train on the rest. Use a larger ValidationFraction, give validation data, or use Folds."), data.Count, ex);
-        }
-        return new SweepScoring(split.Train, new[] { (split.Train, split.Test.Renamed(data.Name + " (validation)")) }, crossValidation: false);
+        var (train, validation) = DatasetSplitter.HoldOutValidation(data, fraction, seed);
+        return new SweepScoring(train, new[] { (train, validation) }, crossValidation: false);
     }
 
     /// <summary>Stratified <paramref name="folds"/>-fold cross-validation of <paramref name="data"/>, the folds dealt with <paramref name="seed"/>.</summary>

@@ -110,7 +110,7 @@ public sealed class TrialSettings
                 if (value is string s && Enum.TryParse(s.Trim(), true, out Precision parsed) && Enum.IsDefined(parsed) && !int.TryParse(s, out _)) return parsed;
                 throw MlpException.Argument("InvalidPrecision", $"Precision must be Single or Double, but it is {SearchSpace.Text(value)}.", value);
             case "WeightScale":
-                if (AsNumber(value) is { } w && double.IsFinite(w) && w >= 0) return w;
+                if (Training.TrainingOptions.AsDouble(value) is { } w && double.IsFinite(w) && w >= 0) return w;
                 throw MlpException.Argument("InvalidWeightScale", $"WeightScale must be a finite number >= 0, but it is {SearchSpace.Text(value)}.", value);
             default:
                 // The value's type and range here; whether it applies to the trial's optimizer, per trial.
@@ -124,21 +124,8 @@ public sealed class TrialSettings
         }
     }
 
-    private static double? AsNumber(object value) => value switch
-    {
-        double d => d,
-        float f => f,
-        int i => i,
-        long l => l,
-        decimal m => (double)m,
-        short s => s,
-        byte b => b,
-        string t when double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double p) => p,
-        _ => null,
-    };
-
     private static int? AsWhole(object value) =>
-        AsNumber(value) is { } d && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue ? (int)d : null;
+        Training.TrainingOptions.AsDouble(value) is { } d && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue ? (int)d : null;
 
     /// <inheritdoc/>
     public override string ToString() => string.Join(", ", _values.Select(v => $"{v.Name} = {SearchSpace.Text(v.Value)}"));

@@ -314,7 +314,8 @@ public sealed class TrainingOptions
             value);
     }
 
-    private static double? AsDouble(object value) => value switch
+    /// <summary>A number given loosely (any numeric type, or numeric text), as settings take them; null for anything else.</summary>
+    internal static double? AsDouble(object value) => value switch
     {
         string s => double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : null,
         bool or char or Enum => null,

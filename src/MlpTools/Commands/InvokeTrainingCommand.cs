@@ -192,21 +192,7 @@ public sealed class InvokeTrainingCommand : TrainingSettingsCmdlet
         if (ValidationDataset is not null)
             throw ArgumentError("ValidationConflict",
                 "Give either -ValidationDataset or -ValidationFraction, not both.", fraction);
-        if (!(fraction > 0 && fraction < 1))
-            throw ArgumentError("InvalidValidationFraction",
-                Invariant.Format($"ValidationFraction must be above 0 and below 1, but it is {fraction}."), fraction);
-        DatasetSplit split;
-        try
-        {
-            // The "test" part of the splitter is our validation part.
-            split = DatasetSplitter.Split(given, testFraction: fraction, stratify: true, seed: Seed);
-        }
-        catch (MlpException ex) when (ex.ErrorId == "SplitTooSmall")
-        {
-            throw new MlpException("SplitTooSmall", ex.Kind, Invariant.Format($"'{given.Name}' has {Invariant.Plural(given.Count, "sample")}: too few to hold out {fraction} of them for validation and train on the rest. Use a larger -ValidationFraction, or give -ValidationDataset."), given.Count, ex);
-        }
-        // Named for what they are here: the splitter calls its held-out part "test".
-        return (split.Train, split.Test.Renamed(given.Name + " (validation)"));
+        return DatasetSplitter.HoldOutValidation(given, fraction, Seed);
     }
 
     // ---- checkpoints ----
