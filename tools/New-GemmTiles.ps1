@@ -180,6 +180,7 @@ foreach ($f in $families) {
     }
     Emit ''
     Emit "    /// <summary>A tile of $(($f.Edges | ForEach-Object { "$_" }) -join ' or ') rows, for the last rows of C; false for any other count.</summary>"
+    Emit '    [MethodImpl(MethodImplOptions.AggressiveOptimization)]'
     Emit '    public static bool EdgeTile(int rows, bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)'
     Emit '    {'
     Emit '        switch (rows)'

@@ -9,7 +9,8 @@ namespace MlpTools;
 /// MathNet.Numerics, every command will end with one error naming both versions and what to do; otherwise ours is
 /// loaded now. Then it points .NET at the native libraries the module ships for drawing pictures
 /// (<c>runtimes/&lt;rid&gt;/native/</c> beside this assembly), which PowerShell itself does not search, so Export-MlpPlot
-/// works wherever the module is installed; those are found when the first picture is drawn.
+/// works wherever the module is installed; those are found when the first picture is drawn. Last, it starts compiling
+/// the engine's kernels on a background thread (<see cref="MlpTools.Core.Numerics.KernelWarmup"/>).
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
@@ -19,6 +20,9 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         string folder = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location) ?? AppContext.BaseDirectory;
         SharedDependencies.CheckAndLoad(folder);
         NativeLibraries.UseFolder(folder);
+        // The kernels are compiled in the background while the session goes on (reading its data, usually), so the
+        // first training does not wait for the JIT (see KernelWarmup).
+        if (SharedDependencies.Refusal() is null) MlpTools.Core.Numerics.KernelWarmup.Start();
     }
 
     /// <inheritdoc />

@@ -155,6 +155,7 @@ public sealed class Dataset
     /// kernel threads when it is large (a copy: the result does not depend on the threads). Measured on 200
     /// Fashion-MNIST rows: 52-80 us on two cores against 103-161 us on one.
     /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal unsafe void GatherRows<T>(ReadOnlySpan<int> rows, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -189,6 +190,7 @@ public sealed class Dataset
     /// <summary>Mini-batches of at least this many elements are gathered on the kernel threads.</summary>
     private const int ParallelGatherMinimum = 1 << 15;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void GatherRange<T>(ReadOnlySpan<int> rows, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -216,6 +218,7 @@ public sealed class Dataset
         public int Count, Chunks;
         public T* Destination;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
             int r0 = (int)((long)Count * chunk / Chunks), r1 = (int)((long)Count * (chunk + 1) / Chunks);
@@ -232,6 +235,7 @@ public sealed class Dataset
     }
 
     /// <summary>Copies the labels of the given rows.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void GatherLabels(ReadOnlySpan<int> rows, Span<int> destination)
     {
         for (int r = 0; r < rows.Length; r++) destination[r] = _labels[rows[r]];
@@ -278,6 +282,7 @@ public sealed class Dataset
     public override string ToString() =>
         Invariant.Format($"{Name}: {Count} samples x {FeatureCount} features, {ClassCount} classes");
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Convert<TFrom, TTo>(ReadOnlySpan<TFrom> from, Span<TTo> to)
         where TFrom : unmanaged, IFloatingPointIeee754<TFrom>
         where TTo : unmanaged, IFloatingPointIeee754<TTo>

@@ -177,6 +177,7 @@ public sealed class Preprocessor
     /// Scales a batch in place: <paramref name="rows"/> holds whole rows of <see cref="FeatureCount"/> values, one sample a
     /// row, row-major. No allocation.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void ApplyInPlace<T>(Span<T> rows)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MlpTools.Core.Numerics;
 
 namespace MlpTools.Core.Model;
@@ -71,6 +72,7 @@ internal static class FusedBackprop
     /// With <paramref name="classWeights"/> (one per class) each sample's cross-entropy and its row of dZ are
     /// multiplied by the weight of its class: L_data = -(1/m) sum_i w[y_i] log P[i, y_i], dZ[i,:] = w[y_i] (P - Y)[i,:] / m.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static BatchLoss Forward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, bool withGradientSeed,
         T[]? classWeights = null)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -86,6 +88,7 @@ internal static class FusedBackprop
     }
 
     /// <summary>The forward pass up to the scores: fills Hpre, A and Z for the first m rows (no labels needed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardScores<T>(ParameterSet<T> w, BatchBuffers<T> b, int m)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -103,6 +106,7 @@ internal static class FusedBackprop
     }
 
     /// <summary>How many of the first m rows have their label as the most probable class in P.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int CountCorrect<T>(BatchBuffers<T> b, int m, int c)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -113,6 +117,7 @@ internal static class FusedBackprop
     }
 
     /// <summary>The index of the largest entry of a row (the first, on ties): the predicted class of a row of P.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int ArgMax<T>(ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -122,6 +127,7 @@ internal static class FusedBackprop
     }
 
     /// <summary>(lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double RegularizationLoss<T>(ParameterSet<T> w, int m, double lambda)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         lambda == 0 ? 0.0 : lambda / (2.0 * m) * (Kernels.SumOfSquares<T>(w.W1) + Kernels.SumOfSquares<T>(w.W2));
@@ -130,6 +136,7 @@ internal static class FusedBackprop
     /// Backward pass, after <see cref="Forward"/> with the gradient seed: fills dA, dH and the gradients
     /// <paramref name="g"/> of the loss with respect to every parameter.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, ParameterSet<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

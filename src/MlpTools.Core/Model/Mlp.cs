@@ -516,17 +516,31 @@ public sealed class Mlp<T> : Mlp
     /// Takes the samples of <paramref name="data"/> in order, in batches of at most the buffers' capacity, gathering each
     /// (see <see cref="Gather"/>) and then calling <paramref name="visit"/> with the buffers, the batch's first row and its size.
     /// </summary>
-    internal void ForEachBatch(Dataset data, BatchBuffers<T> buffers, bool withLabels, Action<BatchBuffers<T>, int, int> visit)
+    internal void ForEachBatch(Dataset data, BatchBuffers<T> buffers, bool withLabels, Action<BatchBuffers<T>, int, int> visit) =>
+        ForEachBatch(data, buffers, withLabels, 0, (b, start, m) =>
+        {
+            visit(b, start, m);
+            return true;
+        });
+
+    /// <summary>
+    /// As <see cref="ForEachBatch(Dataset, BatchBuffers{T}, bool, Action{BatchBuffers{T}, int, int})"/>, from the sample
+    /// <paramref name="from"/> on (a multiple of the buffers' capacity, so the batches are those of a walk from the
+    /// first sample), while <paramref name="visit"/> returns true. Returns the first sample not visited (the count when
+    /// every one was).
+    /// </summary>
+    internal int ForEachBatch(Dataset data, BatchBuffers<T> buffers, bool withLabels, int from, Func<BatchBuffers<T>, int, int, bool> visit)
     {
         int n = data.Count, size = buffers.Capacity;
         var rows = new int[size];
-        for (int start = 0; start < n; start += size)
+        for (int start = from; start < n; start += size)
         {
             int m = Math.Min(size, n - start);
             for (int r = 0; r < m; r++) rows[r] = start + r;
             Gather(data, rows.AsSpan(0, m), buffers, withLabels);
-            visit(buffers, start, m);
+            if (!visit(buffers, start, m)) return start + m;
         }
+        return n;
     }
 
     /// <inheritdoc />
@@ -574,6 +588,7 @@ public sealed class Mlp<T> : Mlp
     /// The one way samples enter the network: copies the given rows of <paramref name="data"/> into the batch (X, and
     /// the labels when asked) and applies the network's <see cref="Mlp.Preprocessor"/>, if any.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal void Gather(Dataset data, ReadOnlySpan<int> rows, BatchBuffers<T> buffers, bool withLabels)
     {
         Span<T> x = buffers.X.AsSpan(0, rows.Length * InputSize);
@@ -609,6 +624,7 @@ public sealed class Mlp<T> : Mlp
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal override InputExtreme CheckValues(Dataset data, Preprocessor? preprocessor)
     {
         int n = data.Count, d = InputSize;
@@ -635,12 +651,18 @@ public sealed class Mlp<T> : Mlp
                 }
                 preprocessor.ApplyInPlace<T>(values);
             }
-            for (int i = 0; i < values.Length; i++)
+            // The first value that is not finite is named; otherwise the first place of the largest magnitude is kept.
+            if (!Numerics.Kernels.AllFinite<T>(values))
             {
-                T a = T.Abs(values[i]);
-                if (a <= largest) continue; // NaN fails the comparison and is caught below
-                if (!T.IsFinite(a)) throw ValueError(data, preprocessor, start + i / d, i % d, scaled: preprocessor is not null);
-                largest = a;
+                int i = FirstNonFinite(values);
+                throw ValueError(data, preprocessor, start + i / d, i % d, scaled: preprocessor is not null);
+            }
+            T blockLargest = Numerics.Kernels.MaxAbs<T>(values);
+            if (blockLargest > largest)
+            {
+                largest = blockLargest;
+                int i = 0;
+                while (T.Abs(values[i]) != blockLargest) i++;
                 at = (long)start * d + i;
             }
         }

@@ -477,6 +477,7 @@ internal static unsafe class GemmDriver<T, TTiles>
         /// <summary>When not 0, the job is packing the shared op(B) of row chunks, in this many parts.</summary>
         public int PackParts;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
             if (PackParts > 0) PackShared(Args, Plan, chunk, PackParts);

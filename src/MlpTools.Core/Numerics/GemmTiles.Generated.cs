@@ -1248,6 +1248,7 @@ internal readonly unsafe partial struct Avx512Tiles<T>
     }
 
     /// <summary>A tile of 8 or 4 rows, for the last rows of C; false for any other count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool EdgeTile(int rows, bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
     {
         switch (rows)
@@ -2124,6 +2125,7 @@ internal readonly unsafe partial struct VectorTiles<T>
     }
 
     /// <summary>A tile of 4 or 2 rows, for the last rows of C; false for any other count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool EdgeTile(int rows, bool wide, bool rowsForm, nint kc, T* a, nint aStride, T* b, nint bStride, T* c, nint ldc, bool load)
     {
         switch (rows)

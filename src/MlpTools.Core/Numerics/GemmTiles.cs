@@ -69,6 +69,7 @@ internal readonly unsafe partial struct Avx512Tiles<T> : IGemmTiles<T>
 
     public static int V => Vector512<T>.Count;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void TransposeBlock(T* src, nint ldSrc, T* dst, nint ldDst)
     {
         if (typeof(T) == typeof(float)) Transpose16x16((float*)src, ldSrc, (float*)dst, ldDst);
@@ -168,6 +169,7 @@ internal readonly unsafe partial struct VectorTiles<T> : IGemmTiles<T>
 {
     public static int V => Vector<T>.Count;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void TransposeBlock(T* src, nint ldSrc, T* dst, nint ldDst)
     {
         int v = Vector<T>.Count;

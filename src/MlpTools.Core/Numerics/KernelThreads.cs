@@ -52,6 +52,7 @@ internal sealed class KernelPool
     /// <paramref name="threads"/> - 1 workers, and returns when all are done. The caller must hold the right from
     /// <see cref="TryEnter"/>.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Run(IKernelJob job, int chunks, int threads)
     {
         Debug.Assert(Monitor.IsEntered(_gate));

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MlpTools.Core.Numerics;
@@ -20,6 +21,7 @@ internal static partial class Kernels
     /// Hpre &lt;= 0 for every sample: a dead ReLU. Element-wise comparisons and selections only, so the vector path
     /// gives the bits of <see cref="ReferenceKernels.ReluActivity{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long ReluActivity<T>(ReadOnlySpan<T> hpre, int rows, int cols, Span<T> peak)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -60,6 +62,7 @@ internal static partial class Kernels
     /// arrays (for L-BFGS, the move from the point evaluated before). Summed in two interleaved vector partial sums
     /// and then the tail, so it is compared with <see cref="ReferenceKernels.SquaredDistance{T}"/> within a bound.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SquaredDistance<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -34,6 +34,7 @@ internal static partial class Kernels
     /// Large arrays are split across the kernel threads (element-wise, so the result does not depend on them).
     /// With <paramref name="measure"/> it returns the step's <see cref="StepSquares"/> (otherwise zeros).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure);
@@ -49,6 +50,7 @@ internal static partial class Kernels
     /// In the same roundings as <see cref="ReferenceKernels.AdamStep{T}"/>; split across threads and measured like
     /// <see cref="MomentumStep{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure);
@@ -62,6 +64,7 @@ internal static partial class Kernels
     /// In the same roundings as <see cref="ReferenceKernels.RmsPropStep{T}"/>; split across threads and measured like
     /// <see cref="MomentumStep{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure);
@@ -95,6 +98,7 @@ internal static partial class Kernels
         public bool Measure;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe StepSquares Update<T>(UpdateRule rule, Span<T> w, Span<T> s1, Span<T> s2, ReadOnlySpan<T> g, T p0, T p1, T p2, T p3,
         bool measure)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -140,6 +144,7 @@ internal static partial class Kernels
     }
 
     /// <summary>The chunks' sums added in chunk order, as the serial loop adds them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static StepSquares AddInOrder(ReadOnlySpan<StepSquares> parts)
     {
         double update = 0, before = 0;
@@ -175,6 +180,7 @@ internal static partial class Kernels
     /// terms non-negative), and typically far closer; plenty for a diagnostic, at a third of the work of widening every
     /// element to double, which made a measured step about twice as slow as a plain one.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe StepSquares UpdateRange<T>(in UpdateArgs<T> a, int start, int end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -319,6 +325,7 @@ internal static partial class Kernels
         /// <summary>Each chunk's sums of squares, when measuring (grown when an array needs more chunks).</summary>
         public StepSquares[] Partials = Array.Empty<StepSquares>();
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
             int start = chunk * UpdateChunk;

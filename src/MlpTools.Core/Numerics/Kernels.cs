@@ -34,6 +34,7 @@ internal static partial class Kernels
     /// <c>options</c> chooses how the product is cut and read (default <see cref="GemmOptions.Default"/>); tests vary
     /// it, and the result does not depend on it.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Gemm<T>(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, bool accumulate, GemmOptions? options = null)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -81,6 +82,7 @@ internal static partial class Kernels
     /// over C instead of two: each tile of C is set to beta D just before its products are added.
     /// </summary>
     /// <remarks>FusedBackprop uses it for dW1^T = dH^T X + (lambda/m) W1^T, and likewise for dW2^T.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void GemmPlusScaled<T>(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, T beta, ReadOnlySpan<T> d, int ldd,
         GemmOptions? options = null)
@@ -107,6 +109,7 @@ internal static partial class Kernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunGemm<T>(in GemmArgs<T> g, GemmOptions options)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -133,6 +136,7 @@ internal static partial class Kernels
     }
 
     /// <summary>Hpre[i,:] += b; A = max(0, Hpre). Both rows x cols, row-major, contiguous.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddBiasRelu<T>(Span<T> hpre, ReadOnlySpan<T> bias, Span<T> activation, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -164,6 +168,7 @@ internal static partial class Kernels
     }
 
     /// <summary>Z[i,:] += b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddBias<T>(Span<T> z, ReadOnlySpan<T> bias, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -181,6 +186,7 @@ internal static partial class Kernels
     /// double) and dZ[i,:] = ((P - Y)[i,:] * scale) * w[y_i], rounded in that order. Without weights nothing is
     /// multiplied, so the unweighted results are the same bits as the weighted ones with every weight 1.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SoftmaxCrossEntropy<T>(ReadOnlySpan<T> z, ReadOnlySpan<int> labels, Span<T> p, Span<T> dz,
         int rows, int cols, T scale, ReadOnlySpan<T> classWeights = default)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -208,6 +214,7 @@ internal static partial class Kernels
     }
 
     /// <summary>Row-wise softmax only (no labels): P = softmax(Z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax<T>(ReadOnlySpan<T> z, Span<T> p, int rows, int cols)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -218,6 +225,7 @@ internal static partial class Kernels
     /// One row: p = exp(z - max) / sum, returning max and sum. Both softmax passes use it, so a sample's
     /// probabilities are the same bits whichever pass computed them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (T Max, T Sum) SoftmaxRow<T>(ReadOnlySpan<T> z, Span<T> p)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -241,6 +249,7 @@ internal static partial class Kernels
     /// (all rows x cols, contiguous). The sums are taken row by row, as <see cref="ColumnSums{T}"/> takes them,
     /// so the two ways give the same bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackwardColumnSums<T>(ReadOnlySpan<T> da, ReadOnlySpan<T> hpre, Span<T> dh, int rows, int cols, Span<T> sums)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -273,6 +282,7 @@ internal static partial class Kernels
     }
 
     /// <summary>sums[j] = sum_i X[i,j] (X is rows x cols, contiguous), summed over i in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums<T>(ReadOnlySpan<T> x, int rows, int cols, Span<T> sums)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -281,6 +291,7 @@ internal static partial class Kernels
     }
 
     /// <summary>y = alpha * x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale<T>(Span<T> y, T alpha, ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -298,6 +309,7 @@ internal static partial class Kernels
 
     /// <summary>y += alpha * x.</summary>
     /// <remarks>Multiplies then adds (two roundings), element by element: with alpha = 1 it is an exact sum.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled<T>(Span<T> y, T alpha, ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -318,6 +330,7 @@ internal static partial class Kernels
     /// <see cref="SumChunk"/> elements whose partial sums are added in order, so the result is the same
     /// whether the chunks ran on one thread or several.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe double SumOfSquares<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -366,6 +379,7 @@ internal static partial class Kernels
         public int N;
         public double[] Partials = Array.Empty<double>();
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
             int start = chunk * SumChunk;
@@ -374,6 +388,7 @@ internal static partial class Kernels
     }
 
     /// <summary>The sum of squares in double, in two interleaved vector partial sums, then added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfSquaresSerial<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -414,6 +429,7 @@ internal static partial class Kernels
     }
 
     /// <summary>True when every element is finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFinite<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -432,6 +448,24 @@ internal static partial class Kernels
         }
         for (; i < n; i++) if (!T.IsFinite(x[i])) return false;
         return true;
+    }
+
+    /// <summary>The largest magnitude |x_i| of finite values (0 for none); the caller has checked them (<see cref="AllFinite"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static T MaxAbs<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Length, i = 0;
+        T max = T.Zero;
+        if (IsVectorizable<T>() && n >= Vector<T>.Count)
+        {
+            ref T r = ref MemoryMarshal.GetReference(x);
+            Vector<T> m = Vector<T>.Zero;
+            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count) m = Vector.Max(m, Vector.Abs(Vector.LoadUnsafe(ref r, (nuint)i)));
+            for (int j = 0; j < Vector<T>.Count; j++) max = T.Max(max, m[j]);
+        }
+        for (; i < n; i++) max = T.Max(max, T.Abs(x[i]));
+        return max;
     }
 
     /// <summary>Float and double run on vectors (a JIT-time constant for each T).</summary>

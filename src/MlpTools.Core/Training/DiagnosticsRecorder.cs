@@ -64,6 +64,7 @@ internal sealed class DiagnosticsRecorder<T>
     }
 
     /// <summary>A batch's forward pass: its first <paramref name="m"/> rows of Hpre (m x H).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Activations(T[] hpre, int m)
     {
         if (!_on) return;
@@ -73,6 +74,7 @@ internal sealed class DiagnosticsRecorder<T>
     }
 
     /// <summary>A batch's gradients: their norms join the epoch's sums.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Gradients(ParameterSet<T> g)
     {
         for (int k = 0; k < 4; k++) _gradient[k] += Math.Sqrt(Kernels.SumOfSquares<T>(g[k]));
@@ -83,6 +85,7 @@ internal sealed class DiagnosticsRecorder<T>
     public double GradientNorm(int k) => _gradient[k] / _gradients;
 
     /// <summary>The step whose sizes the optimizer has just written to <see cref="StepSizes"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void StepMeasured()
     {
         if (!_on) return;
@@ -109,6 +112,7 @@ internal sealed class DiagnosticsRecorder<T>
     }
 
     /// <summary>The epoch's diagnostics, with <paramref name="w"/> the weights at its end.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public TrainingDiagnostics? Finish(ParameterSet<T> w)
     {
         if (!_on) return null;

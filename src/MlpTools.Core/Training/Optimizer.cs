@@ -164,6 +164,7 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
 
     public bool Nesterov => (bool)Setting(nameof(TrainingOptions.Nesterov));
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
     {
         T mu = T.CreateTruncating(Momentum), lr = T.CreateTruncating(learningRate);
@@ -188,6 +189,7 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
     public double Beta2 => Number(nameof(TrainingOptions.Beta2));
     public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
     {
         StepCount++;
@@ -214,6 +216,7 @@ internal sealed class RmsPropOptimizer<T> : Optimizer<T>
     public double Rho => Number(nameof(TrainingOptions.Rho));
     public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
     {
         T rho = T.CreateTruncating(Rho), eps = T.CreateTruncating(Epsilon), lr = T.CreateTruncating(learningRate);

@@ -157,8 +157,8 @@ public static class Trainer
 
         /// <summary>The epoch whose weights the network holds as the run starts: its best of an earlier run, or 0.</summary>
         private readonly int _startingEpoch;
-        private double? _bestScore; // larger is better: accuracy, or minus a loss
-        private double _startLoss = double.NaN; // the training loss at the starting weights, when the monitor measured it
+        private double? _bestScore; // larger is better: accuracy, or minus a loss; null until the start's is known
+        private StartingLoss? _start; // the training loss at the starting weights, when the monitor is the training loss
         private int _sinceBest, _sincePlateau;
         private double _learningRate;
 
@@ -189,9 +189,20 @@ public static class Trainer
         public void Execute()
         {
             // The weights training starts from are the first candidate for "best": a run that only makes things
-            // worse (or is stopped before its first epoch ends) gives them back.
-            _bestScore = StartingScore();
+            // worse (or is stopped before its first epoch ends) gives them back. Their validation figure is measured
+            // now; their training loss when the first epoch's is known, and only as far as comparing the two needs.
             _state.BestEpoch = _startingEpoch;
+            if (_monitor is MonitorKind.ValidationLoss or MonitorKind.ValidationAccuracy)
+            {
+                Evaluation v = _net.Score(_validation!, checkScores: false);
+                _bestScore = _monitor == MonitorKind.ValidationAccuracy ? v.Accuracy : -v.Loss;
+            }
+            else
+            {
+                int n = _train.Count, batchSize = _o.Optimizer == OptimizerKind.Lbfgs ? n : Math.Min(_o.BatchSize, n);
+                _start = new StartingLoss(this, batchSize);
+                if (_o.MeasureStartInFull) _bestScore = _start.Score(settled: _ => false);
+            }
             try
             {
                 string reason = _o.Optimizer == OptimizerKind.Lbfgs ? RunLbfgs() : RunMiniBatches();
@@ -213,31 +224,70 @@ public static class Trainer
             {
                 // Whatever ended the run, keep the best weights by the monitor.
                 _w.CopyFrom(_best);
+                _state.StartSamplesMeasured = _start?.Measured ?? 0;
             }
         }
 
         /// <summary>
-        /// The monitored figure at the starting weights, measured as an epoch would measure it: on the validation data,
-        /// or as the training loss of batches of the run's batch size (regularization and class weights included).
+        /// The training loss at the weights a run starts from, as an epoch measures it (batches of the run's size,
+        /// regularization and class weights included), summed batch by batch in the data's order. Every batch's loss
+        /// is at least 0, so the sum of the batches measured so far, over n, is a lower bound of the whole: when it
+        /// already shows that the first epoch improved on the start (the usual case: its loss is far below the start's),
+        /// the rest is not measured, and a run pays a fraction of a forward pass for its starting score instead of a
+        /// whole one. Nothing else needs the exact figure then: the lowest loss from the first epoch on is an epoch's
+        /// (<see cref="Trouble"/>). Measured to the end, the sum is taken in the same order as in one go: the same bits.
         /// </summary>
-        private double StartingScore()
+        private sealed class StartingLoss
         {
-            if (_monitor is MonitorKind.ValidationLoss or MonitorKind.ValidationAccuracy)
+            private readonly Run<T> _run;
+            private readonly BatchBuffers<T> _buffers;
+            private double _sum;
+            private int _next; // the first sample not yet measured
+
+            public StartingLoss(Run<T> run, int batchSize)
             {
-                Evaluation v = _net.Score(_validation!, checkScores: false);
-                return _monitor == MonitorKind.ValidationAccuracy ? v.Accuracy : -v.Loss;
+                _run = run;
+                _buffers = new BatchBuffers<T>(batchSize, run._net.InputSize, run._net.HiddenSize, run._net.ClassCount);
             }
-            int n = _train.Count, batchSize = _o.Optimizer == OptimizerKind.Lbfgs ? n : Math.Min(_o.BatchSize, n);
-            var buffers = new BatchBuffers<T>(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
-            double total = 0;
-            _net.ForEachBatch(_train, buffers, withLabels: true, (b, _, m) =>
-                total += FusedBackprop.Forward(_w, b, m, _o.Regularization, withGradientSeed: false, _classWeights).Total * m);
-            double loss = total / n;
-            _startLoss = loss;
-            // A start that is already non-finite can only be improved on.
-            return double.IsFinite(loss) ? -loss : double.NegativeInfinity;
+
+            /// <summary>The samples measured so far.</summary>
+            public int Measured => _next;
+
+            /// <summary>Whether the loss is known exactly: every sample measured, or the sum no longer finite (as the whole would not be).</summary>
+            public bool Complete => _next >= _run._train.Count || !double.IsFinite(_sum);
+
+            /// <summary>The starting loss when <see cref="Complete"/>; before, a lower bound of it.</summary>
+            public double Loss => _sum / _run._train.Count;
+
+            /// <summary>
+            /// Measures further batches until <paramref name="settled"/> holds for the lower bound (<see cref="Loss"/>) or
+            /// the loss is complete, and returns the starting weights' score (minus the loss; minus infinity for a start
+            /// that is not finite, which can only be improved on) or, when settled early, minus the lower bound, a
+            /// score at least the start's.
+            /// </summary>
+            public double Score(Func<double, bool> settled)
+            {
+                if (!Complete && !settled(Loss))
+                {
+                    Run<T> r = _run;
+                    // The run's best weights are the starting weights until an epoch improves on them, and the first
+                    // epoch's comparison, the last that measures them, comes before that.
+                    if (r._state.BestEpoch != r._startingEpoch) throw new InvalidOperationException("The starting weights were replaced before their loss was measured.");
+                    ParameterSet<T> start = r._best;
+                    _next = r._net.ForEachBatch(r._train, _buffers, withLabels: true, _next, (b, _, m) =>
+                    {
+                        _sum += FusedBackprop.Forward(start, b, m, r._o.Regularization, withGradientSeed: false, r._classWeights).Total * m;
+                        return double.IsFinite(_sum) && !settled(Loss);
+                    });
+                }
+                return Complete && !double.IsFinite(Loss) ? double.NegativeInfinity : -Loss;
+            }
+
+            /// <summary>The starting loss if it is known exactly, else NaN.</summary>
+            public double Known => Complete ? Loss : double.NaN;
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private string RunMiniBatches()
         {
             int n = _train.Count, batchSize = Math.Min(_o.BatchSize, n), batches = (n + batchSize - 1) / batchSize;
@@ -393,10 +443,16 @@ public static class Trainer
                 MonitorKind.ValidationLoss => -valLoss!.Value,
                 _ => -loss,
             };
-            bool improved = score > _bestScore!.Value + _o.MinDelta || (double.IsNegativeInfinity(_bestScore.Value) && double.IsFinite(score));
+            // The first epoch meets the starting weights' training loss, measured until the comparison below is settled:
+            // a lower bound L of the start's loss settles it when score > -L + MinDelta, and -L + MinDelta is then a
+            // bound as good as the start's own (>= it) for this one comparison.
+            double best = _bestScore ?? _start!.Score(settled: lowerBound => score > -lowerBound + _o.MinDelta);
+
+            bool improved = score > best + _o.MinDelta || (double.IsNegativeInfinity(best) && double.IsFinite(score));
+            // Not improved, the start's loss was measured to the end: best is its exact score.
+            _bestScore = improved ? score : best;
             if (improved)
             {
-                _bestScore = score;
                 _best.CopyFrom(_w);
                 _state.BestEpoch = epoch;
                 _sinceBest = 0;
@@ -451,9 +507,12 @@ public static class Trainer
             List<EpochRecord> run = _state.History.Skip(_firstEpoch - 1).ToList();
             if (run.Count == 0) return null;
             bool kept = _state.BestEpoch == _startingEpoch;
+            // The starting loss is known in part only when the first epoch's loss was below it: the lowest loss from then
+            // on is an epoch's, and the start's exact value could not change what follows.
+            double startLoss = _start?.Known ?? double.NaN;
             // A rise is measured from the lowest loss before it (the starting loss first, when it was measured), so a
             // first epoch that starts high and falls is no rise.
-            double lowest = double.IsFinite(_startLoss) ? _startLoss : double.PositiveInfinity;
+            double lowest = double.IsFinite(startLoss) ? startLoss : double.PositiveInfinity;
             EpochRecord? worst = null;
             double reference = 0;
             foreach (EpochRecord r in run)
@@ -469,7 +528,7 @@ public static class Trainer
             }
             bool rose = worst is not null;
             if (!kept && !rose) return null;
-            string from = reference == _startLoss ? "its starting value" : "its lowest before then";
+            string from = reference == startLoss ? "its starting value" : "its lowest before then";
             string risen = rose ? Invariant.Format($"the training loss rose from {reference:G4} ({from}) to {worst!.Loss:G4} in epoch {worst.Epoch}") : "";
             string by = _o.MinDelta > 0 ? Invariant.Format($" by more than MinDelta {_o.MinDelta}") : "";
             string none = Invariant.Format($"no epoch of the {run.Count} improved on the weights training started from{by}, so the network keeps those: it learned nothing in this run");

@@ -247,6 +247,13 @@ public sealed class TrainingOptions
     internal bool RecordDiagnostics { get; set; } = true;
 
     /// <summary>
+    /// Whether the training loss at the starting weights is measured over all the data before the first epoch, rather
+    /// than only as far as the first epoch's comparison with it needs (the default). The results are the same bits
+    /// either way; the tests and the benchmark compare the two.
+    /// </summary>
+    internal bool MeasureStartInFull { get; set; }
+
+    /// <summary>
     /// Throws a clear error naming the first setting given that is out of range (<c>Invalid&lt;Setting&gt;</c>), or that
     /// does not apply to the optimizer (<c>ParameterNotApplicable</c>); both InvalidArgument.
     /// </summary>
@@ -267,7 +274,7 @@ public sealed class TrainingOptions
     /// <summary>A copy of these settings.</summary>
     public TrainingOptions Clone()
     {
-        var copy = new TrainingOptions { RecordDiagnostics = RecordDiagnostics };
+        var copy = new TrainingOptions { RecordDiagnostics = RecordDiagnostics, MeasureStartInFull = MeasureStartInFull };
         foreach (var (name, value) in _given) copy._given[name] = value;
         return copy;
     }

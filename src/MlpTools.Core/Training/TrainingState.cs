@@ -34,6 +34,13 @@ public sealed class TrainingState
     public int? BestEpoch { get; internal set; }
 
     /// <summary>
+    /// How many training samples the last run measured at its starting weights (their training loss is the first
+    /// candidate for best, measured only as far as comparing it with the first epoch needs); 0 when the monitor was a
+    /// validation figure. A work count for the tests and the benchmark.
+    /// </summary>
+    internal int StartSamplesMeasured { get; set; }
+
+    /// <summary>
     /// The history record of <see cref="BestEpoch"/>: the figures of the weights the network holds (the epoch's
     /// training loss and accuracy, and its validation figures when there was validation data). Null before training,
     /// and when the weights held are a new network's (BestEpoch 0).
