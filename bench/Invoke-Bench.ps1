@@ -28,6 +28,11 @@ It prints, in this order:
     ours, as ratios; then what the epochs' diagnostics (EpochRecord.Diagnostics) cost: epochs of one run with them on
     and off in turn, as ratios on/off of wall-clock and CPU time, and the diagnostics' own kernels timed alone as a
     share of a batch;
+  - what users time (bench/Measure-UserPaths.ps1): Invoke-Training calls of 1 and 10 epochs, batch 200 and 32,
+    float32 and float64, H from 32 to 4096 and D = 3072, each a fresh pwsh paired with fresh peer processes in rotating
+    order, as ratios to the best peer and as multiples of the FLOP limit at the peaks measured above; prediction on a
+    Dataset against numpy's forward pass and over 10,000 Import-Csv objects against Import-Csv alone; the peak memory of
+    importing and training on 1x, 4x and 16x Fashion-MNIST (synthetic) against the float32 data;
   - module import time (fresh pwsh, median of 5);
   - Invoke-MlpSweep against a foreach loop over Invoke-Training (bench/Measure-Sweep.ps1): 12 Digits trials with
     -ThrottleLimit 2 and 1, each a ratio to the loop's time in the same sample, median and range;
@@ -46,6 +51,10 @@ Also run the peers (numpy + OpenBLAS, PyTorch and scikit-learn) beside ours, aft
 
 .PARAMETER Quick
 A smoke run: the benchmark program's --quick (fewer samples and rounds); the other figures as usual.
+
+.PARAMETER Section
+Runs only these parts: Program (bench/MlpTools.Bench: peak, products, engine epochs, diagnostics), UserPaths
+(bench/Measure-UserPaths.ps1) and Rest (module import, sweeps, dataset load and memory). Default: all of them.
 
 .PARAMETER PeersPath
 Where the peers' scripts are (mlp_numpy.py, mlp_torch.py, mlp_sklearn.py, gemm.py, load.py, blas_info.py). Default:
@@ -66,7 +75,8 @@ param(
     [string] $ModulePath,
     [switch] $Compare,
     [switch] $Quick,
-    [string] $PeersPath = $(if ($env:MLPTOOLS_PEERS) { $env:MLPTOOLS_PEERS } else { Join-Path $PSScriptRoot 'peers' })
+    [string] $PeersPath = $(if ($env:MLPTOOLS_PEERS) { $env:MLPTOOLS_PEERS } else { Join-Path $PSScriptRoot 'peers' }),
+    [ValidateSet('Program', 'UserPaths', 'Rest')] [string[]] $Section
 )
 
 $ErrorActionPreference = 'Stop'
@@ -135,12 +145,29 @@ function Invoke-BenchProgram {
     # The compiler and MSBuild servers that the build leaves behind keep a core busy for a while: stop them, so that
     # the first measurements (the machine's peak among them) have the machine to themselves.
     $null = Invoke-Process dotnet @('build-server', 'shutdown')
-    $benchArgs = @('--peers', $PeersPath)
+    $benchArgs = @('--peers', $PeersPath, '--json', $BenchJson)
     if ($Compare) { $benchArgs += '--compare' }
     if ($Quick) { $benchArgs += '--quick' }
     foreach ($line in $PeerBlas) { $benchArgs += @('--peer-blas', $line) }
     $exitCode = Invoke-Process dotnet (@('run', '-c', 'Release', '--no-build', '--project', (Join-Path $PSScriptRoot 'MlpTools.Bench'), '--') + $benchArgs)
     if ($exitCode -ne 0) { throw "bench/MlpTools.Bench exited $exitCode." }
+}
+
+function Get-BenchPeaks {
+    <# The FMA peaks (GFLOP/s, all cores) bench/MlpTools.Bench measured in this session: float32, float64. #>
+    $records = @(Get-Content -LiteralPath $BenchJson -ErrorAction Ignore | ForEach-Object { $_ | ConvertFrom-Json } |
+        Where-Object { $_.bench -eq 'peak' -and $_.threads -eq [Environment]::ProcessorCount })
+    $single = @($records | Where-Object precision -eq 'float32' | ForEach-Object gflops_best)
+    $double = @($records | Where-Object precision -eq 'float64' | ForEach-Object gflops_best)
+    @($(if ($single) { $single[0] } else { 0 }), $(if ($double) { $double[0] } else { 0 }))
+}
+
+function Measure-UserPaths {
+    <# bench/Measure-UserPaths.ps1: what users time (calls, the curve, prediction, memory), beside the peers. #>
+    $peaks = Get-BenchPeaks
+    $arguments = @{ ModulePath = $ModulePath; Pwsh = $Pwsh; Peak32 = $peaks[0]; Peak64 = $peaks[1]; Quick = $Quick }
+    if ($Compare) { $arguments += @{ PeerCommand = $PeerCommand; PeersPath = $PeersPath } }
+    & (Join-Path $PSScriptRoot 'Measure-UserPaths.ps1') @arguments
 }
 
 function Measure-ModuleImport {
@@ -209,7 +236,19 @@ function Measure-SweepSpeed {
 
 $PeerBlas = @(if ($Compare) { Test-Peers })
 if ($Compare -and $PeerBlas.Count -eq 0) { $Compare = $false }
-Invoke-BenchProgram
+$BenchJson = Join-Path ([IO.Path]::GetTempPath()) "mlptools-bench-$PID.jsonl"
+Remove-Item -LiteralPath $BenchJson -ErrorAction Ignore
+if (-not $Section -or $Section -contains 'Program') { Invoke-BenchProgram }
+if (-not $Section -or $Section -contains 'UserPaths') {
+    if (-not (Test-Path -LiteralPath $BenchJson)) {
+        # The FLOP limits need this session's peaks: measure them alone when the program's sections did not run.
+        Invoke-DotNetBuild bench/MlpTools.Bench -Quiet
+        $null = Invoke-Process dotnet @('run', '-c', 'Release', '--no-build', '--project', (Join-Path $PSScriptRoot 'MlpTools.Bench'), '--', '--sections', 'peak', '--json', $BenchJson)
+    }
+    Measure-UserPaths
+}
+Remove-Item -LiteralPath $BenchJson -ErrorAction Ignore
+if ($Section -and $Section -notcontains 'Rest') { exit 0 }
 Measure-ModuleImport
 Measure-SweepSpeed
 if (-not (Test-Path -LiteralPath (Join-Path $FashionMnist 'train-images-idx3-ubyte.gz'))) {

@@ -22,7 +22,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         NativeLibraries.UseFolder(folder);
         // The kernels are compiled in the background while the session goes on (reading its data, usually), so the
         // first training does not wait for the JIT (see KernelWarmup).
-        if (SharedDependencies.Refusal() is null) MlpTools.Core.Numerics.KernelWarmup.Start();
+        if (SharedDependencies.Refusal() is null) MlpTools.Core.Numerics.KernelWarmup.Start(MlpTools.Core.Precision.Single);
     }
 
     /// <inheritdoc />

@@ -38,6 +38,35 @@ internal static class ObjectProperties
         return properties;
     }
 
+    /// <summary>
+    /// The properties <paramref name="names"/> of an object (any case), in that order, looked up by name: for an object
+    /// with many properties (an Import-Csv row of an image has hundreds) this is several times faster than
+    /// <see cref="Read"/>, which lists them all. Null for a dictionary, or when a name is missing or unreadable: the
+    /// caller then takes <see cref="Read"/>, whose list its error message shows.
+    /// </summary>
+    public static List<KeyValuePair<string, object?>>? ReadNamed(PSObject item, IReadOnlyList<string> names)
+    {
+        if (NumericInput.Unwrap(item) is IDictionary) return null;
+        PSMemberInfoCollection<PSPropertyInfo> properties = item.Properties;
+        var found = new List<KeyValuePair<string, object?>>(names.Count);
+        foreach (string name in names)
+        {
+            PSPropertyInfo? property = properties[name];
+            if (property is null || !property.IsGettable) return null;
+            object? value;
+            try
+            {
+                value = property.Value;
+            }
+            catch (GetValueException)
+            {
+                value = null;
+            }
+            found.Add(new(property.Name, Value(value)));
+        }
+        return found;
+    }
+
     /// <summary>The value of the property <paramref name="name"/> (any case), or false when the object has none.</summary>
     public static bool TryGet(PSObject item, string name, out object? value)
     {

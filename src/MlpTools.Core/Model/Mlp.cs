@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Numerics;
 using MathNet.Numerics.Distributions;
@@ -375,6 +377,8 @@ public sealed class Mlp<T> : Mlp
         : base(parameters.D, parameters.H, parameters.C, classNames, featureNames)
     {
         Parameters = parameters;
+        // The first double-precision network of a process starts compiling its kernels (single precision's start at import).
+        if (typeof(T) == typeof(double)) Numerics.KernelWarmup.Start(Precision.Double);
         W1 = parameters.BindMatrix(0);
         b1 = parameters.BindVector(1);
         W2 = parameters.BindMatrix(2);
@@ -624,9 +628,33 @@ public sealed class Mlp<T> : Mlp
     }
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal override InputExtreme CheckValues(Dataset data, Preprocessor? preprocessor)
     {
+        // A dataset's values never change (its arrays are its own), nor does a fitted scaling: the same data, precision
+        // and scaling give the same answer, and later calls on the data (the next Invoke-Training, Test-Mlp) skip the pass.
+        ConcurrentDictionary<object, InputExtreme> known = s_checked.GetValue(data, _ => new());
+        object key = (object?)preprocessor ?? s_unscaled;
+        if (known.TryGetValue(key, out InputExtreme extreme)) return extreme;
+        extreme = CheckValuesPass(data, preprocessor);
+        known.TryAdd(key, extreme);
+        return extreme;
+    }
+
+    /// <summary>Checks made, by dataset and scaling (<see cref="CheckValues"/>); entries go with their dataset.</summary>
+    private static readonly ConditionalWeakTable<Dataset, ConcurrentDictionary<object, InputExtreme>> s_checked = new();
+
+    private static readonly object s_unscaled = new();
+
+    /// <summary>How many passes over data <see cref="CheckValues"/> has made on the calling thread (for the tests).</summary>
+    internal static long CheckPassesOnThisThread => t_checkPasses;
+
+    [ThreadStatic]
+    private static long t_checkPasses;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private InputExtreme CheckValuesPass(Dataset data, Preprocessor? preprocessor)
+    {
+        t_checkPasses++;
         int n = data.Count, d = InputSize;
         if (n == 0) return default;
         int block = Math.Clamp(CheckBlockValues / d, 1, n);

@@ -17,18 +17,24 @@ namespace MlpTools.Core.Numerics;
 /// </remarks>
 internal static class KernelWarmup
 {
-    private static int s_started;
+    private static int s_startedSingle, s_startedDouble;
 
-    /// <summary>Starts the warm-up on a background thread (once per process; later calls do nothing).</summary>
-    public static void Start()
+    /// <summary>
+    /// Starts compiling the hot code for networks of <paramref name="precision"/> on a background thread (once per
+    /// process and precision; later calls do nothing). The module asks for single precision when it is imported, and a
+    /// double-precision network asks for its own when it is made (compiling both at import would keep a core busy
+    /// during the first single-precision training).
+    /// </summary>
+    public static void Start(Precision precision)
     {
-        if (Interlocked.Exchange(ref s_started, 1) != 0) return;
+        Type element = precision == Precision.Double ? typeof(double) : typeof(float);
+        if (Interlocked.Exchange(ref precision == Precision.Double ? ref s_startedDouble : ref s_startedSingle, 1) != 0) return;
         var thread = new Thread(() =>
         {
             // A warm-up is only an early start: whatever stops it (a dependency that cannot load in this session, which
             // the commands report themselves) must not end the process, as an exception on this thread would.
 #pragma warning disable CA1031
-            try { CompileAll(); }
+            try { CompileAll(element); }
             catch (Exception) { }
 #pragma warning restore CA1031
         })
@@ -41,34 +47,27 @@ internal static class KernelWarmup
     }
 
     /// <summary>
-    /// Compiles every hot method of the engine for float and double, skipping instantiations the processor cannot run
-    /// (a tile type whose <c>IsSupported</c> is false); returns the methods compiled.
+    /// Compiles every hot method of the engine for <paramref name="element"/> (float or double) and those of no element
+    /// type, skipping instantiations the processor cannot run (a tile type whose <c>IsSupported</c> is false); returns
+    /// the methods prepared (one already compiled costs next to nothing).
     /// </summary>
-    internal static int CompileAll()
+    internal static int CompileAll(Type element)
     {
         int compiled = 0;
         Type[] types = typeof(KernelWarmup).Assembly.GetTypes();
         // Closed forms of the one-parameter generic types (tiles, jobs), the candidates for a second type parameter.
-        var closedByElement = new Dictionary<Type, List<Type>>();
-        foreach (Type element in new[] { typeof(float), typeof(double) })
-        {
-            closedByElement[element] = types.Where(t => t.IsGenericTypeDefinition && t.GetGenericArguments().Length == 1)
-                .Select(t => Close(t, element)).OfType<Type>().Where(Supported).ToList();
-        }
-        // Float first: most networks are single precision, and the first training should find its code ready.
-        foreach (Type element in new[] { typeof(float), typeof(double) })
+        List<Type> companions = types.Where(t => t.IsGenericTypeDefinition && t.GetGenericArguments().Length == 1)
+            .Select(t => Close(t, element)).OfType<Type>().Where(Supported).ToList();
         {
             foreach (Type type in types)
             {
                 if (!type.GetMethods(AllDeclared).Any(IsHot)) continue;
-                foreach (Type closed in Instantiations(type, element, closedByElement[element]))
+                foreach (Type closed in Instantiations(type, element, companions))
                 {
                     foreach (MethodInfo method in closed.GetMethods(AllDeclared))
                     {
                         if (!IsHot(method) || method.IsAbstract) continue;
-                        MethodInfo? form = method.IsGenericMethodDefinition ? ElementForm(method, element)
-                            : closed.IsGenericType || element == typeof(float) ? method // a method of no element type: once
-                            : null;
+                        MethodInfo? form = method.IsGenericMethodDefinition ? ElementForm(method, element) : method;
                         if (form is null) continue;
                         RuntimeHelpers.PrepareMethod(form.MethodHandle, closed.IsGenericType ? closed.GetGenericArguments().Select(a => a.TypeHandle).ToArray() : null);
                         compiled++;

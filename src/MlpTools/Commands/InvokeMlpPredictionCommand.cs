@@ -99,7 +99,7 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
                 // Without -LabelProperty, the label's name in the data the network learned from finds the true class.
                 actual = Prediction.LabelText(label) is { } text && text.Trim().Length > 0 ? text.Trim() : null;
             }
-            _rows.Add(ObjectProperties.Read(input), index + 1);
+            _rows.Add(ObjectProperties.ReadNamed(input, Network.FeatureNames) ?? ObjectProperties.Read(input), index + 1);
             _pending.Add((index, actual, input));
         }
         catch (MlpException ex)
