@@ -31,6 +31,8 @@ namespace MlpTools.Bench;
 /// <item>diagnostics: what recording each epoch's diagnostics (EpochRecord.Diagnostics: norms, update/weight ratios,
 ///   dead and zero ReLUs) costs: epochs of one run with them on and off in turn, as ratios on / off of the wall-clock
 ///   medians and minima, of neighbouring epochs, and of the process's CPU time.</item>
+/// <item>stages: where a training step's time goes (gather, forward, backward, the optimizer's step) for float32 and
+///   float64, against the FLOP limit at the FMA peak of each precision.</item>
 /// </list>
 /// With --compare it also runs the peers (bench/peers, or the folder --peers names) in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
 /// interleaved round by round with ours, and gemm.py) and prints ours / best peer. Every peer runs with OPENBLAS_CORETYPE and
@@ -39,7 +41,7 @@ namespace MlpTools.Bench;
 /// Options:
 /// <code>
 ///   --compare                 run the peers too
-///   --sections peak,gemm,epoch,diagnostics   which parts to run (default: all)
+///   --sections peak,gemm,epoch,diagnostics,stages   which parts to run (default: all)
 ///   --rounds N                epoch rounds (each: 1 warm-up + --epochs timed epochs per contender); default 3
 ///   --epochs N                timed epochs per round; default 3
 ///   --hidden 100,1024         hidden sizes for the epoch benchmark
@@ -80,6 +82,7 @@ internal static class Program
         if (o.Sections.Contains("gemm")) BenchGemm(o, peak, o.Sections.Contains("peak") ? () => MeasurePeak(o) : null);
         if (o.Sections.Contains("epoch")) BenchEpochs(o);
         if (o.Sections.Contains("diagnostics")) BenchDiagnostics(o);
+        if (o.Sections.Contains("stages")) BenchStages(o);
 
         if (o.JsonPath is not null) File.AppendAllLines(o.JsonPath, s_jsonLines);
         return 0;
@@ -645,6 +648,66 @@ internal static class Program
         return Dataset.FromRows(features, n, Inputs, Enumerable.Range(0, n).Select(i => random.Next(Classes)).ToArray(), Dataset.DefaultClassNames(Classes), name: "Synthetic");
     }
 
+    // ---------------------------------------------------------------- stages
+
+    /// <summary>
+    /// Where a training step's time goes: the stages of one step of 784-H-10 at batch 200 (gather, forward, backward,
+    /// the optimizer's step), float32 and float64, each the least of many samples (taken in turn, so a busy spell of
+    /// the host weighs on all alike), beside the time its products would take at the measured FMA peak of its precision.
+    /// </summary>
+    private static void BenchStages(Options o)
+    {
+        Console.WriteLine("== stages: microseconds per training step of 784-H-10 (least of the samples), against the FLOP limit at the FMA peak of its precision");
+        Dataset data = LoadTrainingSet(out _);
+        // The peaks as the peak section takes them: the best of several runs (noise only lowers a run).
+        double peak32 = Enumerable.Range(0, 5).Max(_ => PeakOnce(Environment.ProcessorCount));
+        double peak64 = Enumerable.Range(0, 5).Max(_ => PeakOnce(Environment.ProcessorCount, dbl: true));
+        foreach (int hidden in o.Hidden)
+        {
+            StagesOf<float>(data, hidden, Batch, peak32, o.Quick);
+            StagesOf<double>(data, hidden, Batch, peak64, o.Quick);
+        }
+        StagesOf<float>(data, 100, 32, peak32, o.Quick);
+        Console.WriteLine();
+    }
+
+    private static void StagesOf<T>(Dataset data, int hidden, int batch, double peak, bool quick)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var net = (Mlp<T>)Mlp.Create(Inputs, hidden, Classes, typeof(T) == typeof(double) ? Precision.Double : Precision.Single, seed: 1);
+        var buffers = new BatchBuffers<T>(batch, Inputs, hidden, Classes);
+        var gradients = new ParameterSet<T>(Inputs, hidden, Classes);
+        var options = new TrainingOptions { LearningRate = 0.01, Momentum = 0.9, Regularization = 1e-4 };
+        Optimizer<T> optimizer = Optimizer<T>.For(options, net.Parameters, null);
+        int[] rows = Enumerable.Range(0, batch).Select(i => (i * 7919) % data.Count).ToArray();
+        var stages = new (string Name, Action Run)[]
+        {
+            ("gather", () => net.Gather(data, rows, buffers, withLabels: true)),
+            ("forward", () => FusedBackprop.Forward(net.Parameters, buffers, batch, 1e-4, withGradientSeed: true)),
+            ("backward", () => FusedBackprop.Backward(net.Parameters, buffers, batch, 1e-4, gradients)),
+            ("step", () => optimizer.Step(net.Parameters, gradients, 0.01)),
+        };
+        var best = stages.Select(_ => double.MaxValue).ToArray();
+        int samples = quick ? 30 : 200;
+        for (int sample = 0; sample < samples; sample++)
+        {
+            for (int k = 0; k < stages.Length; k++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                stages[k].Run();
+                best[k] = Math.Min(best[k], Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            }
+        }
+        double forwardFlops = 2.0 * batch * (Inputs * hidden + hidden * Classes);
+        double backwardFlops = 2.0 * batch * (Inputs * hidden + 2.0 * hidden * Classes);
+        string type = typeof(T) == typeof(double) ? "float64" : "float32";
+        double total = best.Sum();
+        Console.WriteLine(I($"  784-{hidden}-10 {type}, batch {batch}: ") + string.Join(", ", stages.Select((st, k) => I($"{st.Name} {best[k] * 1e6:F0}"))) +
+            I($"; step {total * 1e6:F0} us = {total / ((forwardFlops + backwardFlops) / (peak * 1e9)):F2}x its FLOP limit") +
+            I($" (forward {best[1] / (forwardFlops / (peak * 1e9)):F2}x, backward {best[2] / (backwardFlops / (peak * 1e9)):F2}x; peak {peak:F0} GFLOP/s)"));
+        Emit(new { bench = "stages", hidden, batch, precision = type, gather_us = best[0] * 1e6, forward_us = best[1] * 1e6, backward_us = best[2] * 1e6, step_us = best[3] * 1e6, peak_gflops = peak });
+    }
+
     // ---------------------------------------------------------------- peers
 
     /// <summary>Runs a peer script and returns the JSON records it prints (one per line).</summary>
@@ -702,7 +765,7 @@ internal static class Program
     {
         public bool Compare { get; private set; }
         public bool Quick { get; private set; }
-        public HashSet<string> Sections { get; private set; } = new(StringComparer.Ordinal) { "peak", "gemm", "epoch", "diagnostics" };
+        public HashSet<string> Sections { get; private set; } = new(StringComparer.Ordinal) { "peak", "gemm", "epoch", "diagnostics", "stages" };
         public int Rounds { get; private set; } = 3;
         public int Epochs { get; private set; } = 3;
         public int[] Hidden { get; private set; } = { 100, 1024 };
