@@ -33,8 +33,11 @@ Test     Build the solution once, then run the xunit engine tests (tests/MlpTool
          otherwise the remoting tests are skipped, saying why and what to install. With the environment variable
          MLPTOOLS_REQUIRE_REMOTING=1, as .ci/run sets it, they fail instead of being skipped.
 Demo     Build, then run examples/Demo.ps1 in a fresh pwsh against the built module.
-Bench    Build, then run bench/Invoke-Bench.ps1: the benchmark program bench/MlpTools.Bench (peak, matrix products,
-         epoch times), module import time, and Fashion-MNIST load time and memory. With -Compare, the numpy,
+Bench    Build, then run bench/Invoke-Bench.ps1: the benchmark program bench/MlpTools.Bench (float32 and float64
+         peaks, matrix products, epoch times, where a step's time goes), what users time (bench/Measure-UserPaths.ps1:
+         Invoke-Training calls of 1 and 10 epochs at batch 200 and 32, float64, H from 32 to 4096, D = 3072,
+         prediction, memory as the data grows; each a fresh pwsh against fresh peer processes, paired, as ratios and
+         as multiples of the FLOP limit), module import time, sweeps, and Fashion-MNIST load time and memory. With -Compare, the numpy,
          PyTorch and scikit-learn peers (the repository's bench/peers, or $env:MLPTOOLS_PEERS) run in the same
          session and ratios are printed. First it checks them: Debian's python3-numpy, python3-torch,
          python3-sklearn, python3-threadpoolctl and libopenblas0-pthread are installed with apt-get when missing if

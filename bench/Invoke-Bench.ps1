@@ -129,16 +129,6 @@ function Invoke-PwshCommand([string] $Command) {
     & $Pwsh[0] @($Pwsh | Select-Object -Skip 1) $Command
 }
 
-function Measure-PeakMemory([string[]] $CommandLine) {
-    <# GNU time's maximum resident set size (KiB) of a whole command, written to a file of its own. #>
-    $file = [IO.Path]::GetTempFileName()
-    try {
-        & /usr/bin/time -f '%M' -o $file @CommandLine *> $null
-        [double]((Get-Content -LiteralPath $file | Where-Object { $_ -match '^\d+$' } | Select-Object -Last 1))
-    }
-    finally { Remove-Item -LiteralPath $file -ErrorAction Ignore }
-}
-
 function Invoke-BenchProgram {
     <# bench/MlpTools.Bench: peak, matrix products, epochs (and the peers beside them with -Compare). #>
     Invoke-DotNetBuild bench/MlpTools.Bench -Quiet

@@ -38,9 +38,12 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../tools/MlpTools.Build.psm1')
 $Compare = [bool]$PeerCommand
 $work = Join-Path ([IO.Path]::GetTempPath()) "mlptools-bench-$PID"
 $null = New-Item -ItemType Directory -Path $work -Force
+# The synthetic data (up to 16x Fashion-MNIST's size) goes with the run, however it ends.
+try {
 $Fashion = '/usr/share/datasets/fashion-mnist'
 
 function Write-Idx([string] $Path, [int] $Count, [int[]] $Shape, [int] $Seed, [switch] $Labels) {
@@ -97,10 +100,13 @@ function Invoke-Ours([string] $Script) {
 function Invoke-Peer([string] $Script, [string[]] $Arguments, [string] $DataFolder) {
     <# A fresh peer process; its median epoch (and the whole record). Null when it failed (said as a warning). #>
     $env:FMNIST_DIR = $DataFolder
+    # PyTorch's OpenMP threads wait passively between its parallel regions, its best setting beside OpenBLAS's threads
+    # on these cores (as bench/MlpTools.Bench runs it).
+    $env:OMP_WAIT_POLICY = 'PASSIVE'
     try {
         $out = & $PeerCommand[0] @($PeerCommand | Select-Object -Skip 1) (Join-Path $PeersPath $Script) @Arguments 2>&1
     }
-    finally { Remove-Item Env:FMNIST_DIR }
+    finally { Remove-Item Env:FMNIST_DIR, Env:OMP_WAIT_POLICY }
     $json = $out | Where-Object { "$_" -match '^\{' } | Select-Object -Last 1
     if (-not $json) { Write-Warning "$Script $Arguments failed: $($out | Select-Object -Last 1)"; return $null }
     "$json" | ConvertFrom-Json
@@ -129,7 +135,7 @@ $cifarFolder = New-DataFolder 'd3072' 20000 @(32, 32, 3)
 # Name, hidden size, batch, epochs of our call, precision, data, samples, peers' timed epochs, peers.
 $cases = [Collections.Generic.List[object]]::new()
 function Add-Case($Name, $H, $B, $E, $P, $Data, $N, $K, [string[]] $Peers, $Group = 'call') {
-    $cases.Add([pscustomobject]@{ Name = $Name; H = $H; B = $B; E = $E; P = $P; Data = $Data; D = 0; N = $N; K = $K; Peers = $Peers; Group = $Group })
+    $cases.Add([pscustomobject]@{ Name = $Name; H = $H; B = $B; E = $E; P = $P; Data = $Data; D = 0; N = $N; K = $K; Peers = @($Peers | Where-Object { $_ }); Group = $Group })
 }
 $all = 'numpy', 'torch', 'sklearn'
 Add-Case '784-100-10, batch 200, 10-epoch call' 100 200 10 'Single' $fashionFolder 60000 4 $all
@@ -152,7 +158,7 @@ for ($sample = 0; $sample -lt $Samples; $sample++) {
     foreach ($case in $cases) {
         if ($case.Group -eq 'curve' -and $sample -ge [Math]::Max(1, [Math]::Min($Samples, 2))) { continue }
         $files = Get-DataFiles $case.Data
-        $contenders = @('MlpTools') + @(if ($Compare) { $case.Peers | Where-Object { $_ } })
+        $contenders = @('MlpTools') + @(if ($Compare) { $case.Peers })
         $shift = $sample % $contenders.Count
         $order = @($contenders[$shift..($contenders.Count - 1)]) + $(if ($shift) { @($contenders[0..($shift - 1)]) } else { @() })
         $record = @{}
@@ -186,12 +192,12 @@ for ($sample = 0; $sample -lt $Samples; $sample++) {
         if (-not $results.ContainsKey($case.Name)) { $results[$case.Name] = [Collections.Generic.List[hashtable]]::new() }
         $results[$case.Name].Add($record)
         $line = ($order | Where-Object { $record.ContainsKey($_) } | ForEach-Object { '{0} {1:N3}' -f $_, $record[$_] }) -join ', '
-        Write-Host ("   sample {0} {1}: {2} s/epoch" -f ($sample + 1), $case.Name, $line)
+        Write-Host ("   sample {0} {1}: {2} s/epoch (MlpTools' fastest epoch {3:N3} s)" -f ($sample + 1), $case.Name, $line, $record.Engine)
     }
 }
 
 Write-Host ''
-Write-Host ('  {0,-52} {1,9} {2,-24} {3,-22} {4,-22}' -f 'path', 'ours s/ep', 'ours / best peer', 'x FLOP limit (call)', 'x FLOP limit (epoch)')
+Write-Host ('  {0,-52} {1,9} {2,-24} {3,-19} {4,-19} {5,-19}' -f 'path', 'ours s/ep', 'call / best peer', 'epoch / best peer', 'call x FLOP limit', 'epoch x FLOP limit')
 foreach ($case in $cases) {
     $list = $results[$case.Name]
     $ours = Get-Stats ($list | ForEach-Object { $_.MlpTools })
@@ -210,7 +216,14 @@ foreach ($case in $cases) {
             $p = $_; [pscustomobject]@{ Peer = $p; Median = (Get-Stats ($list | Where-Object { $_.ContainsKey($p) } | ForEach-Object { $_[$p] })).Median } } |
         Sort-Object Median | Select-Object -First 1)
     $ratioText = if ($ratio) { "$(Format-Stats $ratio) $($bestPeer.Peer)" } else { '' }
-    Write-Host ('  {0,-52} {1,9:N3} {2,-24} {3,-22} {4,-22}' -f $case.Name, $ours.Median, $ratioText, (Format-Stats $callLimit), (Format-Stats $engineLimit))
+    # The fastest epoch of our call against the same peers: the engine's speed without the call's fixed costs.
+    $engineRatios = @($list | ForEach-Object {
+            $r = $_
+            $peers = @($case.Peers | Where-Object { $r.ContainsKey($_) } | ForEach-Object { $r[$_] })
+            if ($peers) { $r.Engine / ($peers | Measure-Object -Minimum).Minimum }
+        })
+    $engineText = if ($engineRatios) { Format-Stats (Get-Stats $engineRatios) } else { '' }
+    Write-Host ('  {0,-52} {1,9:N3} {2,-24} {3,-19} {4,-19} {5,-19}' -f $case.Name, $ours.Median, $ratioText, $engineText, (Format-Stats $callLimit), (Format-Stats $engineLimit))
     $peerMedians = @{}
     foreach ($p in $case.Peers) { $v = @($list | Where-Object { $_.ContainsKey($p) } | ForEach-Object { $_[$p] }); if ($v) { $peerMedians[$p] = (Get-Stats $v).Median } }
     [pscustomobject]@{ bench = 'user_call'; name = $case.Name; hidden = $case.H; batch = $case.B; epochs = $case.E; precision = $case.P; ours_s_per_epoch = $ours.Median;
@@ -270,11 +283,7 @@ Write-Host ''
 
 # ---------------------------------------------------------------- memory
 Write-Host '== memory: peak RSS of Import-Dataset + a 1-epoch Invoke-Training (784-100-10), over pwsh with the module imported'
-function Measure-PeakKiB([string] $Command) {
-    $file = Join-Path $work 'time.txt'
-    & /usr/bin/time -f '%M' -o $file $Pwsh[0] @($Pwsh | Select-Object -Skip 1) $Command *> $null
-    [double]((Get-Content -LiteralPath $file | Where-Object { $_ -match '^\d+$' } | Select-Object -Last 1))
-}
+function Measure-PeakKiB([string] $Command) { Measure-PeakMemory ($Pwsh + $Command) }
 $base = Measure-PeakKiB "Import-Module '$ModulePath'"
 foreach ($times in 1, 4, 16) {
     if ($Quick -and $times -gt 4) { continue }
@@ -287,4 +296,5 @@ foreach ($times in 1, 4, 16) {
 }
 Write-Host ''
 }
-Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+}
+finally { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore }

@@ -1023,9 +1023,24 @@ function Get-BenchPeerBlas {
     }
 }
 
+function Measure-PeakMemory {
+    <#
+    .SYNOPSIS
+    The maximum resident set size (KiB) of a whole command, from GNU time (/usr/bin/time), written to a file of its own
+    so that the command's own output cannot be taken for it.
+    #>
+    param([Parameter(Mandatory)] [string[]] $CommandLine)
+    $file = [IO.Path]::GetTempFileName()
+    try {
+        & /usr/bin/time -f '%M' -o $file @CommandLine *> $null
+        [double]((Get-Content -LiteralPath $file | Where-Object { $_ -match '^\d+$' } | Select-Object -Last 1))
+    }
+    finally { Remove-Item -LiteralPath $file -ErrorAction Ignore }
+}
+
 Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Get-ReferencePython, Invoke-FreshPwsh, ConvertTo-SingleQuotedLiteral,
     New-IsolatedUserEnvironment, Invoke-DotNetBuild, Get-NuGetPackagesFolder, Get-TestPackageFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule,
     Get-NativeRuntime, Install-MlpModule, New-MlpPackage, Get-MlpPackageContent, Clear-BuildOutput,
     Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
     Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection,
-    Get-BenchPeerCommand, Install-BenchPeerPackages, Get-BenchPeerBlas
+    Get-BenchPeerCommand, Install-BenchPeerPackages, Get-BenchPeerBlas, Measure-PeakMemory
