@@ -23,17 +23,7 @@ internal static class ObjectProperties
         var properties = new List<KeyValuePair<string, object?>>();
         foreach (PSPropertyInfo property in item.Properties)
         {
-            if (!property.IsGettable) continue;
-            object? value;
-            try
-            {
-                value = property.Value;
-            }
-            catch (GetValueException)
-            {
-                value = null; // a getter that throws has no value to give
-            }
-            properties.Add(new(property.Name, Value(value)));
+            if (property.IsGettable) properties.Add(new(property.Name, ValueOf(property)));
         }
         return properties;
     }
@@ -53,16 +43,7 @@ internal static class ObjectProperties
         {
             PSPropertyInfo? property = properties[name];
             if (property is null || !property.IsGettable) return null;
-            object? value;
-            try
-            {
-                value = property.Value;
-            }
-            catch (GetValueException)
-            {
-                value = null;
-            }
-            found.Add(new(property.Name, Value(value)));
+            found.Add(new(property.Name, ValueOf(property)));
         }
         return found;
     }
@@ -89,15 +70,21 @@ internal static class ObjectProperties
             value = null;
             return false;
         }
+        value = ValueOf(property);
+        return true;
+    }
+
+    /// <summary>A readable property's value, unwrapped; null from a getter that throws (it has no value to give).</summary>
+    private static object? ValueOf(PSPropertyInfo property)
+    {
         try
         {
-            value = Value(property.Value);
+            return Value(property.Value);
         }
         catch (GetValueException)
         {
-            value = null;
+            return null;
         }
-        return true;
     }
 
     private static object? Value(object? value)

@@ -34,7 +34,9 @@ Describe 'Invoke-MlpSweep -Session' {
     }
 
     It 'gives the bits of the same sweep run here, each result saying where it ran' {
-        $space = [ordered]@{ HiddenSize = 8, 24; LearningRate = 0.2, 0.05; Epochs = 4 }
+        # Trials long enough (tens of milliseconds) that both sessions take some: with trials of a few milliseconds, the
+        # session whose worker starts first could finish them all before the other asks for one.
+        $space = [ordered]@{ HiddenSize = 8, 24; LearningRate = 0.2, 0.05; Epochs = 40 }
         $remote = @($Digits | Invoke-MlpSweep $space -Seed 21 -KeepNetwork All -Session $Sessions)
         $local = @($Digits | Invoke-MlpSweep $space -Seed 21 -KeepNetwork All -ThrottleLimit 2)
         $remote.Count | Should -Be 4

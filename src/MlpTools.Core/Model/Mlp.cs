@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MlpTools.Core.Data;

@@ -53,26 +53,20 @@ internal static class KernelWarmup
     /// </summary>
     internal static int CompileAll(Type element)
     {
-        int compiled = 0;
         Type[] types = typeof(KernelWarmup).Assembly.GetTypes();
         // Closed forms of the one-parameter generic types (tiles, jobs), the candidates for a second type parameter.
         List<Type> companions = types.Where(t => t.IsGenericTypeDefinition && t.GetGenericArguments().Length == 1)
             .Select(t => Close(t, element)).OfType<Type>().Where(Supported).ToList();
+        IEnumerable<Type> closedTypes = types.Where(t => t.GetMethods(AllDeclared).Any(IsHot)).SelectMany(t => Instantiations(t, element, companions));
+        int compiled = 0;
+        foreach (Type closed in closedTypes)
         {
-            foreach (Type type in types)
+            RuntimeTypeHandle[]? arguments = closed.IsGenericType ? closed.GetGenericArguments().Select(a => a.TypeHandle).ToArray() : null;
+            foreach (MethodInfo method in closed.GetMethods(AllDeclared).Where(m => IsHot(m) && !m.IsAbstract))
             {
-                if (!type.GetMethods(AllDeclared).Any(IsHot)) continue;
-                foreach (Type closed in Instantiations(type, element, companions))
-                {
-                    foreach (MethodInfo method in closed.GetMethods(AllDeclared))
-                    {
-                        if (!IsHot(method) || method.IsAbstract) continue;
-                        MethodInfo? form = method.IsGenericMethodDefinition ? ElementForm(method, element) : method;
-                        if (form is null) continue;
-                        RuntimeHelpers.PrepareMethod(form.MethodHandle, closed.IsGenericType ? closed.GetGenericArguments().Select(a => a.TypeHandle).ToArray() : null);
-                        compiled++;
-                    }
-                }
+                if ((method.IsGenericMethodDefinition ? ElementForm(method, element) : method) is not { } form) continue;
+                RuntimeHelpers.PrepareMethod(form.MethodHandle, arguments);
+                compiled++;
             }
         }
         return compiled;

@@ -201,7 +201,9 @@ public static class Trainer
             {
                 int n = _train.Count, batchSize = _o.Optimizer == OptimizerKind.Lbfgs ? n : Math.Min(_o.BatchSize, n);
                 _start = new StartingLoss(this, batchSize);
-                if (_o.MeasureStartInFull) _bestScore = _start.Score(settled: _ => false);
+                // L-BFGS's first evaluation is at the starting weights, so nothing can settle its comparison early: it is
+                // measured now, before the run loads its whole-data batch, as the tests' MeasureStartInFull asks too.
+                if (_o.MeasureStartInFull || _o.Optimizer == OptimizerKind.Lbfgs) _bestScore = _start.Score(settled: _ => false);
             }
             try
             {
@@ -240,14 +242,14 @@ public static class Trainer
         private sealed class StartingLoss
         {
             private readonly Run<T> _run;
-            private readonly BatchBuffers<T> _buffers;
+            private readonly int _batchSize;
             private double _sum;
             private int _next; // the first sample not yet measured
 
             public StartingLoss(Run<T> run, int batchSize)
             {
                 _run = run;
-                _buffers = new BatchBuffers<T>(batchSize, run._net.InputSize, run._net.HiddenSize, run._net.ClassCount);
+                _batchSize = batchSize;
             }
 
             /// <summary>The samples measured so far.</summary>
@@ -274,7 +276,9 @@ public static class Trainer
                     // epoch's comparison, the last that measures them, comes before that.
                     if (r._state.BestEpoch != r._startingEpoch) throw new InvalidOperationException("The starting weights were replaced before their loss was measured.");
                     ParameterSet<T> start = r._best;
-                    _next = r._net.ForEachBatch(r._train, _buffers, withLabels: true, _next, (b, _, m) =>
+                    // Measured in one call (once settled or complete it is never measured again): its buffers live as long.
+                    var buffers = new BatchBuffers<T>(_batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
+                    _next = r._net.ForEachBatch(r._train, buffers, withLabels: true, _next, (b, _, m) =>
                     {
                         _sum += FusedBackprop.Forward(start, b, m, r._o.Regularization, withGradientSeed: false, r._classWeights).Total * m;
                         return double.IsFinite(_sum) && !settled(Loss);
