@@ -108,6 +108,11 @@ public sealed class Dataset
     /// <summary>The features, row-major, when the dataset holds them in double precision; else null.</summary>
     internal double[]? DoubleRows => _double;
 
+    /// <summary>The features, row-major, when the dataset holds them in precision <typeparamref name="T"/>; else null.</summary>
+    internal T[]? RowsIn<T>()
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float) ? (T[]?)(object?)_single : typeof(T) == typeof(double) ? (T[]?)(object?)_double : null;
+
     /// <summary>The features as a MathNet matrix, one sample a row (built on first request, then shared).</summary>
     public Matrix<double> Features => _features ??= BuildMatrix();
 

@@ -24,10 +24,38 @@ internal sealed class BatchBuffers<T>
         dZ = new T[Z.Length];
         dA = new T[Hpre.Length];
         dH = new T[Hpre.Length];
+        Input = X;
+    }
+
+    /// <summary>
+    /// The array the batch's inputs are read from, m x D from <see cref="InputStart"/> on: <see cref="X"/> once a batch
+    /// is gathered into it, or a dataset's own rows, read in place by a pass that takes them in order and unscaled
+    /// (see Mlp.ForEachBatch).
+    /// </summary>
+    public T[] Input { get; private set; }
+
+    /// <summary>The batch's first input in <see cref="Input"/>.</summary>
+    public int InputStart { get; private set; }
+
+    /// <summary>The batch's inputs: m rows of d.</summary>
+    public ReadOnlySpan<T> InputRows(int m, int d) => Input.AsSpan(InputStart, m * d);
+
+    /// <summary>The batch's inputs are in <see cref="X"/> (a gather has filled it).</summary>
+    public void ReadFromX()
+    {
+        Input = X;
+        InputStart = 0;
+    }
+
+    /// <summary>The batch's inputs are <paramref name="rows"/> from <paramref name="start"/> on, read in place.</summary>
+    public void ReadInPlace(T[] rows, int start)
+    {
+        Input = rows;
+        InputStart = start;
     }
 
     public int Capacity { get; }
-    public T[] X { get; }        // m x D  inputs
+    public T[] X { get; }        // m x D  inputs, when gathered (see Input)
     public int[] Labels { get; } // m      y, in 0..C-1
     public T[] Hpre { get; }     // m x H  X W1 + b1
     public T[] A { get; }        // m x H  max(0, Hpre)
@@ -97,7 +125,7 @@ internal static class FusedBackprop
         Span<T> z = b.Z.AsSpan(0, m * c);
 
         // Hpre = X W1 + b1: X (m x D) times W1, whose array is W1^T (H x D), so the form is X * (W1^T)^T.
-        Kernels.Gemm<T>(false, true, m, h, d, b.X.AsSpan(0, m * d), d, w.W1, d, hpre, h, accumulate: false);
+        Kernels.Gemm<T>(false, true, m, h, d, b.InputRows(m, d), d, w.W1, d, hpre, h, accumulate: false);
         // A = max(0, Hpre), with b1 added to every row of Hpre first.
         Kernels.AddBiasRelu<T>(hpre, w.b1, a, m, h);
         // Z = A W2 + b2.
@@ -141,7 +169,7 @@ internal static class FusedBackprop
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = w.D, h = w.H, c = w.C;
-        ReadOnlySpan<T> x = b.X.AsSpan(0, m * d), hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
+        ReadOnlySpan<T> x = b.InputRows(m, d), hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
         ReadOnlySpan<T> dz = b.dZ.AsSpan(0, m * c);
         Span<T> da = b.dA.AsSpan(0, m * h), dh = b.dH.AsSpan(0, m * h);
         T decay = T.CreateTruncating(lambda / m);

@@ -503,7 +503,7 @@ public sealed class Mlp<T> : Mlp
                 break;
             }
         }
-        throw OverflowError(data, start + row, Widen(b.X.AsSpan(row * InputSize, InputSize)), "scores");
+        throw OverflowError(data, start + row, Widen(b.InputRows(m, InputSize).Slice(row * InputSize, InputSize)), "scores");
     }
 
     private static double[] Widen(ReadOnlySpan<T> values)
@@ -533,15 +533,28 @@ public sealed class Mlp<T> : Mlp
     /// first sample), while <paramref name="visit"/> returns true. Returns the first sample not visited (the count when
     /// every one was).
     /// </summary>
+    /// <remarks>
+    /// The batches are consecutive rows, so when the network takes the dataset's values as they are (no scaling, and
+    /// stored in its precision) they are read in place rather than copied: the same values, one pass over memory less.
+    /// </remarks>
     internal int ForEachBatch(Dataset data, BatchBuffers<T> buffers, bool withLabels, int from, Func<BatchBuffers<T>, int, int, bool> visit)
     {
         int n = data.Count, size = buffers.Capacity;
         var rows = new int[size];
+        T[]? inPlace = Preprocessor is null ? data.RowsIn<T>() : null;
         for (int start = from; start < n; start += size)
         {
             int m = Math.Min(size, n - start);
             for (int r = 0; r < m; r++) rows[r] = start + r;
-            Gather(data, rows.AsSpan(0, m), buffers, withLabels);
+            if (inPlace is null)
+            {
+                Gather(data, rows.AsSpan(0, m), buffers, withLabels);
+            }
+            else
+            {
+                buffers.ReadInPlace(inPlace, start * InputSize);
+                if (withLabels) data.GatherLabels(rows.AsSpan(0, m), buffers.Labels);
+            }
             if (!visit(buffers, start, m)) return start + m;
         }
         return n;
@@ -598,6 +611,7 @@ public sealed class Mlp<T> : Mlp
         Span<T> x = buffers.X.AsSpan(0, rows.Length * InputSize);
         data.GatherRows<T>(rows, x);
         Preprocessor?.ApplyInPlace<T>(x);
+        buffers.ReadFromX();
         if (withLabels) data.GatherLabels(rows, buffers.Labels);
     }
 
@@ -658,17 +672,22 @@ public sealed class Mlp<T> : Mlp
         int n = data.Count, d = InputSize;
         if (n == 0) return default;
         int block = Math.Clamp(CheckBlockValues / d, 1, n);
-        var rows = new int[block];
-        var x = new T[block * d];
+        // Values the network takes as they are stored (its precision, no scaling) are checked where they are.
+        T[]? inPlace = preprocessor is null ? data.RowsIn<T>() : null;
+        int[] rows = inPlace is null ? new int[block] : Array.Empty<int>();
+        T[] x = inPlace is null ? new T[block * d] : Array.Empty<T>();
         T largest = T.Zero;
         long at = -1;
         for (int start = 0; start < n; start += block)
         {
             int m = Math.Min(block, n - start);
-            for (int r = 0; r < m; r++) rows[r] = start + r;
-            Span<T> values = x.AsSpan(0, m * d);
-            // Exactly as Gather fills a batch: converted to T, then scaled in T.
-            data.GatherRows<T>(rows.AsSpan(0, m), values);
+            Span<T> values = inPlace is null ? x.AsSpan(0, m * d) : inPlace.AsSpan(start * d, m * d);
+            if (inPlace is null)
+            {
+                // Exactly as Gather fills a batch: converted to T, then scaled in T.
+                for (int r = 0; r < m; r++) rows[r] = start + r;
+                data.GatherRows<T>(rows.AsSpan(0, m), values);
+            }
             if (preprocessor is not null)
             {
                 // A value the precision cannot hold at all is named as such, not as a scaling problem.

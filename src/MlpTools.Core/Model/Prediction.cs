@@ -36,10 +36,26 @@ public sealed class Prediction
         Index = index;
         ClassNames = classNames;
         _probabilities = probabilities.ToArray();
-        Probabilities = Array.AsReadOnly(_probabilities);
         PredictedLabel = predictedLabel;
         Actual = actual;
         ActualLabel = actual is null ? null : ClassIndex(classNames, actual);
+        InputObject = inputObject;
+    }
+
+    /// <summary>
+    /// A prediction made in bulk (Invoke-MlpPrediction, one per sample): it keeps <paramref name="probabilities"/>
+    /// itself (a row made for it, not copied), and is given the true class's label, which the caller has matched to the
+    /// network's classes once for all samples (see <see cref="ClassIndex"/>).
+    /// </summary>
+    internal Prediction(int index, IReadOnlyList<string> classNames, double[] probabilities, int predictedLabel,
+        string? actual, int? actualLabel, object? inputObject = null)
+    {
+        Index = index;
+        ClassNames = classNames;
+        _probabilities = probabilities;
+        PredictedLabel = predictedLabel;
+        Actual = actual;
+        ActualLabel = actualLabel;
         InputObject = inputObject;
     }
 
@@ -56,7 +72,9 @@ public sealed class Prediction
     public double Probability => _probabilities[PredictedLabel];
 
     /// <summary>The probability of every class, in the order of <see cref="ClassNames"/>; they sum to 1.</summary>
-    public IReadOnlyList<double> Probabilities { get; }
+    public IReadOnlyList<double> Probabilities => _readOnly ??= Array.AsReadOnly(_probabilities);
+
+    private IReadOnlyList<double>? _readOnly;
 
     /// <summary>The network's class names, in label order.</summary>
     public IReadOnlyList<string> ClassNames { get; }

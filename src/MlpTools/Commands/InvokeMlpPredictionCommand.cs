@@ -118,18 +118,26 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
         (double[,] p, int[] predicted) = Network.Predict(data);
         if (!data.ClassNames.SequenceEqual(Network.ClassNames))
             WriteWarning($"The classes of '{data.Name}' ({Names(data.ClassNames)}) differ from the network's ({Names(Network.ClassNames)}); Actual and Correct match them by name.");
-        int[] labels = data.Labels;
+        ReadOnlySpan<int> labels = data.LabelSpan;
+        int?[] actualLabels = NetworkLabels(data.ClassNames);
         for (int i = 0; i < predicted.Length; i++)
-            WriteObject(new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], data.ClassNames[labels[i]]));
+            WriteObject(new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], data.ClassNames[labels[i]], actualLabels[labels[i]]));
     }
+
+    /// <summary>For each of <paramref name="classNames"/>, the network's class of that name (null for none), as <see cref="Prediction.ClassIndex"/> matches them.</summary>
+    private int?[] NetworkLabels(IReadOnlyList<string> classNames) =>
+        classNames.Select(name => Prediction.ClassIndex(Network.ClassNames, name)).ToArray();
 
     private void PredictFeatures()
     {
         Dataset batch = FeatureBatch.Create(Network, Features, Labels);
         (double[,] p, int[] predicted) = Network.Predict(batch);
         int[]? labels = Labels is null ? null : batch.Labels;
+        int?[] actualLabels = NetworkLabels(Network.ClassNames);
         for (int i = 0; i < predicted.Length; i++)
-            WriteObject(new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], labels is null ? null : Network.ClassNames[labels[i]]));
+            WriteObject(labels is null
+                ? new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], null, null)
+                : new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], Network.ClassNames[labels[i]], actualLabels[labels[i]]));
     }
 
     private void PredictPending()
@@ -160,7 +168,8 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
         for (int i = 0; i < predicted.Length; i++)
         {
             (int index, string? actual, PSObject input) = _pending[i];
-            WriteObject(new Prediction(index, Network.ClassNames, Row(p, i), predicted[i], actual, input));
+            WriteObject(new Prediction(index, Network.ClassNames, Row(p, i), predicted[i], actual,
+                actual is null ? null : Prediction.ClassIndex(Network.ClassNames, actual), input));
         }
         _pending.Clear();
     }
