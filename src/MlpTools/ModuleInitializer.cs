@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MlpTools.Commands;
 using MlpTools.Plots;
 
 namespace MlpTools;
@@ -20,10 +21,18 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         string folder = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location) ?? AppContext.BaseDirectory;
         SharedDependencies.CheckAndLoad(folder);
         NativeLibraries.UseFolder(folder);
-        // The kernels are compiled in the background while the session goes on (reading its data, usually), so the
-        // first training does not wait for the JIT (see KernelWarmup).
-        if (SharedDependencies.Refusal() is null) MlpTools.Core.Numerics.KernelWarmup.Start(MlpTools.Core.Precision.Single);
+        // The kernels, then the code a training or a prediction runs once per call, are compiled in the background while
+        // the session goes on (reading its data, usually), so the first training does not wait for the JIT (see KernelWarmup).
+        if (SharedDependencies.Refusal() is null) MlpTools.Core.Numerics.KernelWarmup.Start(MlpTools.Core.Precision.Single, FirstCallCommands);
     }
+
+    /// <summary>The commands' side of a first training, evaluation or prediction: compiled ahead with the engine's.</summary>
+    private static readonly Type[] FirstCallCommands =
+    {
+        typeof(InvokeTrainingCommand), typeof(InvokeMlpPredictionCommand), typeof(TestMlpCommand), typeof(TrainingSettingsCmdlet),
+        typeof(MlpCmdlet), typeof(NumericInput), typeof(PipelineState), typeof(ProgressWriter), typeof(ObjectProperties),
+        typeof(FeatureBatch), typeof(ErrorHints), typeof(InputOfAttribute),
+    };
 
     /// <inheritdoc />
     public void OnRemove(PSModuleInfo psModuleInfo) => NativeLibraries.StopWatching();

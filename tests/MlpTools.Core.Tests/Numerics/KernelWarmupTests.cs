@@ -1,16 +1,74 @@
+using System.Reflection;
+using MlpTools.Core.Data;
+using MlpTools.Core.Model;
 using MlpTools.Core.Numerics;
+using MlpTools.Core.Training;
 
 namespace MlpTools.Core.Tests.Numerics;
 
 public class KernelWarmupTests
 {
     [Fact]
-    public void Compiles_the_hot_methods_for_float_and_double_without_an_error()
+    public void Compiles_the_hot_methods_and_the_first_call_code_for_float_and_double_without_an_error()
     {
-        // Every kernel over float and double, the products' tiles and the training loop: dozens of forms of each.
-        int single = KernelWarmup.CompileAll(typeof(float)), dbl = KernelWarmup.CompileAll(typeof(double));
-        Assert.InRange(single, 60, 600);
-        Assert.Equal(single, dbl);
-        Assert.Equal(single, KernelWarmup.CompileAll(typeof(float)));
+        // Every kernel over float and double, the products' tiles, the training loop, then options, run and buffers.
+        int single = KernelWarmup.CompileAll(typeof(float), Array.Empty<Type>());
+        int dbl = KernelWarmup.CompileAll(typeof(double), Array.Empty<Type>());
+        Assert.InRange(single, 400, 4000);
+        Assert.InRange(dbl, 400, 4000);
+        Assert.Equal(single, KernelWarmup.CompileAll(typeof(float), Array.Empty<Type>()));
+        // The same hot methods for both precisions.
+        static int Hot(Type element) => KernelWarmup.Forms(element, Array.Empty<Type>())
+            .Count(f => (f.Form.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0);
+        Assert.Equal(Hot(typeof(float)), Hot(typeof(double)));
+    }
+
+    [Fact]
+    public void The_hot_methods_come_first_then_the_code_a_call_runs_once_and_the_callers_with_their_nested_types()
+    {
+        var forms = KernelWarmup.Forms(typeof(float), new[] { typeof(Caller) }).Select(f => f.Form).ToList();
+        static bool Hot(MethodBase m) => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0;
+        int firstCold = forms.FindIndex(m => !Hot(m));
+        Assert.True(firstCold > 50);
+        Assert.True(forms.Take(firstCold).All(Hot));
+
+        // The per-call path of a float training: what the runtime compiled on the caller's thread in a first call.
+        string[] expected =
+        {
+            "Trainer.Train", "TrainingOptions..ctor", "TrainingOptions.Validate", "BatchBuffers`1[Single]..ctor",
+            "Mlp`1[Single].ForEachBatch", "Mlp.Accept", "ParameterSet`1[Single].Clone", "KernelThreads.Join",
+            "Caller.Run", "Nested..ctor",
+        };
+        var names = forms.Skip(firstCold).Select(m => Name(m.DeclaringType!) + "." + m.Name).ToHashSet();
+        foreach (string name in expected) Assert.Contains(name, names);
+        // The settings' generic accessors over the settings' types, not only the element type.
+        Assert.Contains(forms, m => m.Name == "Value" && m.DeclaringType == typeof(TrainingOptions) && m.GetGenericArguments().SequenceEqual(new[] { typeof(int) }));
+        // Over the element type only: no double forms in a float warm-up.
+        Assert.DoesNotContain(forms, m => m.DeclaringType!.IsGenericType && m.DeclaringType.GetGenericArguments().Contains(typeof(double)));
+        // Not the code of other commands (reading and writing files, pictures).
+        Assert.DoesNotContain(forms, m => m.DeclaringType!.Namespace is "MlpTools.Core.Persistence" or "MlpTools.Core.Inspection");
+
+        static string Name(Type t) => t.IsGenericType ? t.Name + "[" + string.Join(",", t.GetGenericArguments().Select(a => a.Name)) + "]" : t.Name;
+    }
+
+    private sealed class Caller
+    {
+        public static void Run() => _ = new Nested();
+
+        private sealed class Nested
+        {
+        }
+    }
+
+    [Fact]
+    public void A_warm_up_changes_no_result()
+    {
+        Dataset data = BuiltInDatasets.Digits().Subset(Enumerable.Range(0, 200).ToArray());
+        Mlp before = Mlp.Create(64, 8, 10, seed: 2), after = before.Clone();
+        var options = new TrainingOptions { Epochs = 2, Seed = 4 };
+        TrainingState a = Trainer.Train(before, data, options);
+        KernelWarmup.CompileAll(typeof(float), Array.Empty<Type>());
+        TrainingState b = Trainer.Train(after, data, options.Clone());
+        Assert.Equal(a.History.Select(r => r.Loss), b.History.Select(r => r.Loss));
     }
 }
