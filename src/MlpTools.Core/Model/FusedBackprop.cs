@@ -124,10 +124,9 @@ internal static class FusedBackprop
         Span<T> hpre = b.Hpre.AsSpan(0, m * h), a = b.A.AsSpan(0, m * h);
         Span<T> z = b.Z.AsSpan(0, m * c);
 
-        // Hpre = X W1 + b1: X (m x D) times W1, whose array is W1^T (H x D), so the form is X * (W1^T)^T.
-        Kernels.Gemm<T>(false, true, m, h, d, b.InputRows(m, d), d, w.W1, d, hpre, h, accumulate: false);
-        // A = max(0, Hpre), with b1 added to every row of Hpre first.
-        Kernels.AddBiasRelu<T>(hpre, w.b1, a, m, h);
+        // Hpre = X W1 + b1: X (m x D) times W1, whose array is W1^T (H x D), so the form is X * (W1^T)^T; and
+        // A = max(0, Hpre), each block as soon as the product has finished it.
+        Kernels.GemmBiasRelu<T>(false, true, m, h, d, b.InputRows(m, d), d, w.W1, d, hpre, h, w.b1, a, h);
         // Z = A W2 + b2.
         Kernels.Gemm<T>(false, true, m, c, h, a, h, w.W2, h, z, c, accumulate: false);
         Kernels.AddBias<T>(z, w.b2, m, c);

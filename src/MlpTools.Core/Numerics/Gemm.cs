@@ -28,6 +28,15 @@ internal unsafe struct GemmArgs<T>
     public nint LdInit;
     public T InitScale;
 
+    /// <summary>
+    /// When set, each finished block of C gets the hidden layer's epilogue before the chunk moves on, while the block
+    /// is still in cache: C[i, j] += Bias[j], then Relu[i, j] = C[i, j] &gt; 0 ? C[i, j] : 0 (leading dimension
+    /// LdRelu), with the operations of <see cref="Kernels.AddBiasRelu{T}"/>, so the same bits.
+    /// </summary>
+    public T* Bias;
+    public T* Relu;
+    public nint LdRelu;
+
     /// <summary>The address of op(A)[i, p].</summary>
     public readonly T* AAt(int i, int p) => TransA ? A + p * Lda + i : A + i * Lda + p;
 
@@ -321,6 +330,7 @@ internal static unsafe class GemmDriver<T, TTiles>
                         else Tile(width == nr, rowsForm, kc, ap, aStride, bp, bStride, scratch, width, load);
                         CopyTile(st, width, ct, ldc, rows, valid);
                     }
+                    if (g.Bias != null && pc + kc == k) BiasRelu(g, ic, rows, j, valid);
                 }
             }
         }
@@ -338,6 +348,34 @@ internal static unsafe class GemmDriver<T, TTiles>
         {
             if (wide) TTiles.Wide(kc, a, aStride, b, bStride, c, ldc, load);
             else TTiles.Narrow(kc, a, aStride, b, bStride, c, ldc, load);
+        }
+    }
+
+    /// <summary>The epilogue of <see cref="GemmArgs{T}.Bias"/> on rows ic.. and columns j.. of C, a finished block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BiasRelu(in GemmArgs<T> g, int ic, int rows, int j, int cols)
+    {
+        T* bias = g.Bias + j;
+        for (int i = ic; i < ic + rows; i++)
+        {
+            T* c = g.C + i * g.Ldc + j, relu = g.Relu + i * g.LdRelu + j;
+            int q = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; q <= cols - Vector512<T>.Count; q += Vector512<T>.Count)
+                {
+                    Vector512<T> v = Vector512.Load(c + q) + Vector512.Load(bias + q);
+                    v.Store(c + q);
+                    // v > 0 ? v : 0, exactly as the scalar loop (+0 for -0 and for NaN).
+                    Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<T>.Zero), v, Vector512<T>.Zero).Store(relu + q);
+                }
+            }
+            for (; q < cols; q++)
+            {
+                T v = c[q] + bias[q];
+                c[q] = v;
+                relu[q] = v > T.Zero ? v : T.Zero;
+            }
         }
     }
 
