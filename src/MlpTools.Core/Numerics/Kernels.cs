@@ -124,14 +124,9 @@ internal static partial class Kernels
         CheckOperand("ReLU", m, n, relu.Length, ldRelu);
         if (bias.Length < n) throw new ArgumentException($"The bias has {bias.Length} elements; C has {n} columns.", nameof(bias));
         if (m == 0 || n == 0) return;
-        if (k == 0 || !IsVectorizable<T>() || ldc != n || ldRelu != n)
+        if (k == 0 || !IsVectorizable<T>())
         {
             Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate: false, options);
-            if (ldc == n && ldRelu == n)
-            {
-                AddBiasRelu(c, bias, relu, m, n);
-                return;
-            }
             for (int i = 0; i < m; i++) AddBiasRelu(c.Slice(i * ldc, n), bias, relu.Slice(i * ldRelu, n), 1, n);
             return;
         }

@@ -65,6 +65,31 @@ public class GemmBiasReluTests
         }
     }
 
+    [Fact]
+    public void Leading_dimensions_wider_than_the_rows_are_kept()
+    {
+        // C and the activations as column blocks of wider matrices (ld 1,100 and 1,030 for 1,024 columns): the
+        // padding between rows is left as it was.
+        const int m = 45, n = 1024, k = 300, ldc = 1100, ldRelu = 1030;
+        var random = new Random(5);
+        float[] x = Values<float>(random, m * k), w = Values<float>(random, n * k), bias = Values<float>(random, n);
+        float[] expectedH = new float[m * n], expectedA = new float[m * n];
+        Kernels.Gemm<float>(false, true, m, n, k, x, k, w, k, expectedH, n, accumulate: false);
+        Kernels.AddBiasRelu<float>(expectedH, bias, expectedA, m, n);
+        float[] h = Enumerable.Repeat(7f, (m - 1) * ldc + n).ToArray(), a = Enumerable.Repeat(7f, (m - 1) * ldRelu + n).ToArray();
+        Kernels.GemmBiasRelu<float>(false, true, m, n, k, x, k, w, k, h, ldc, bias, a, ldRelu);
+        for (int i = 0; i < m; i++)
+        {
+            Assert.True(expectedH.AsSpan(i * n, n).SequenceEqual(h.AsSpan(i * ldc, n)), $"row {i} of Hpre");
+            Assert.True(expectedA.AsSpan(i * n, n).SequenceEqual(a.AsSpan(i * ldRelu, n)), $"row {i} of A");
+            if (i < m - 1)
+            {
+                Assert.All(h[(i * ldc + n)..((i + 1) * ldc)], v => Assert.Equal(7f, v));
+                Assert.All(a[(i * ldRelu + n)..((i + 1) * ldRelu)], v => Assert.Equal(7f, v));
+            }
+        }
+    }
+
     private static T[] Values<T>(Random random, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
