@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -151,8 +152,8 @@ internal static class Program
             {
                 start.SignalAndWait();
                 starts[id] = Stopwatch.GetTimestamp();
-                sink[id] = dbl ? (float)(Avx512F.IsSupported ? FmaLoop512D(Iterations) : FmaLoop256D(Iterations))
-                    : Avx512F.IsSupported ? FmaLoop512(Iterations) : FmaLoop256(Iterations);
+                sink[id] = (float)(dbl ? (Avx512F.IsSupported ? FmaLoop512<double>(Iterations) : FmaLoop256<double>(Iterations))
+                    : Avx512F.IsSupported ? FmaLoop512<float>(Iterations) : FmaLoop256<float>(Iterations));
                 ends[id] = Stopwatch.GetTimestamp();
             });
             workers[i].Start();
@@ -163,67 +164,53 @@ internal static class Program
     }
 
     // Never inlined: inlined into the thread body once that is re-jitted (after 30 calls), the loop ran 5x slower.
+    // One loop per vector width, for float and double (the JIT compiles each element type on its own: the same
+    // instructions as a loop written for it); 12 independent chains of FMAs, each rounded once.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float FmaLoop512(long iterations)
+    private static double FmaLoop512<T>(long iterations)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Vector512<float> a = Vector512.Create(0.999999f), b = Vector512.Create(1e-7f);
-        Vector512<float> c0 = Vector512<float>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        Vector512<T> a = Vector512.Create(T.CreateTruncating(0.999999)), b = Vector512.Create(T.CreateTruncating(1e-7));
+        Vector512<T> c0 = Vector512<T>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
         for (long i = 0; i < iterations; i++)
         {
-            c0 = Avx512F.FusedMultiplyAdd(c0, a, b); c1 = Avx512F.FusedMultiplyAdd(c1, a, b); c2 = Avx512F.FusedMultiplyAdd(c2, a, b);
-            c3 = Avx512F.FusedMultiplyAdd(c3, a, b); c4 = Avx512F.FusedMultiplyAdd(c4, a, b); c5 = Avx512F.FusedMultiplyAdd(c5, a, b);
-            c6 = Avx512F.FusedMultiplyAdd(c6, a, b); c7 = Avx512F.FusedMultiplyAdd(c7, a, b); c8 = Avx512F.FusedMultiplyAdd(c8, a, b);
-            c9 = Avx512F.FusedMultiplyAdd(c9, a, b); c10 = Avx512F.FusedMultiplyAdd(c10, a, b); c11 = Avx512F.FusedMultiplyAdd(c11, a, b);
+            c0 = Fma512(c0, a, b); c1 = Fma512(c1, a, b); c2 = Fma512(c2, a, b); c3 = Fma512(c3, a, b);
+            c4 = Fma512(c4, a, b); c5 = Fma512(c5, a, b); c6 = Fma512(c6, a, b); c7 = Fma512(c7, a, b);
+            c8 = Fma512(c8, a, b); c9 = Fma512(c9, a, b); c10 = Fma512(c10, a, b); c11 = Fma512(c11, a, b);
         }
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
-
-    // Never inlined: inlined into the thread body once that is re-jitted (after 30 calls), the loop ran 5x slower.
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float FmaLoop256(long iterations)
-    {
-        Vector256<float> a = Vector256.Create(0.999999f), b = Vector256.Create(1e-7f);
-        Vector256<float> c0 = Vector256<float>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Fma.MultiplyAdd(c0, a, b); c1 = Fma.MultiplyAdd(c1, a, b); c2 = Fma.MultiplyAdd(c2, a, b);
-            c3 = Fma.MultiplyAdd(c3, a, b); c4 = Fma.MultiplyAdd(c4, a, b); c5 = Fma.MultiplyAdd(c5, a, b);
-            c6 = Fma.MultiplyAdd(c6, a, b); c7 = Fma.MultiplyAdd(c7, a, b); c8 = Fma.MultiplyAdd(c8, a, b);
-            c9 = Fma.MultiplyAdd(c9, a, b); c10 = Fma.MultiplyAdd(c10, a, b); c11 = Fma.MultiplyAdd(c11, a, b);
-        }
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
-
-    // The same loops in float64: half the lanes a vector, the same FMA units.
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static double FmaLoop512D(long iterations)
-    {
-        Vector512<double> a = Vector512.Create(0.999999), b = Vector512.Create(1e-7);
-        Vector512<double> c0 = Vector512<double>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Avx512F.FusedMultiplyAdd(c0, a, b); c1 = Avx512F.FusedMultiplyAdd(c1, a, b); c2 = Avx512F.FusedMultiplyAdd(c2, a, b);
-            c3 = Avx512F.FusedMultiplyAdd(c3, a, b); c4 = Avx512F.FusedMultiplyAdd(c4, a, b); c5 = Avx512F.FusedMultiplyAdd(c5, a, b);
-            c6 = Avx512F.FusedMultiplyAdd(c6, a, b); c7 = Avx512F.FusedMultiplyAdd(c7, a, b); c8 = Avx512F.FusedMultiplyAdd(c8, a, b);
-            c9 = Avx512F.FusedMultiplyAdd(c9, a, b); c10 = Avx512F.FusedMultiplyAdd(c10, a, b); c11 = Avx512F.FusedMultiplyAdd(c11, a, b);
-        }
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        return double.CreateTruncating(Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static double FmaLoop256D(long iterations)
+    private static double FmaLoop256<T>(long iterations)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Vector256<double> a = Vector256.Create(0.999999), b = Vector256.Create(1e-7);
-        Vector256<double> c0 = Vector256<double>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        Vector256<T> a = Vector256.Create(T.CreateTruncating(0.999999)), b = Vector256.Create(T.CreateTruncating(1e-7));
+        Vector256<T> c0 = Vector256<T>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
         for (long i = 0; i < iterations; i++)
         {
-            c0 = Fma.MultiplyAdd(c0, a, b); c1 = Fma.MultiplyAdd(c1, a, b); c2 = Fma.MultiplyAdd(c2, a, b);
-            c3 = Fma.MultiplyAdd(c3, a, b); c4 = Fma.MultiplyAdd(c4, a, b); c5 = Fma.MultiplyAdd(c5, a, b);
-            c6 = Fma.MultiplyAdd(c6, a, b); c7 = Fma.MultiplyAdd(c7, a, b); c8 = Fma.MultiplyAdd(c8, a, b);
-            c9 = Fma.MultiplyAdd(c9, a, b); c10 = Fma.MultiplyAdd(c10, a, b); c11 = Fma.MultiplyAdd(c11, a, b);
+            c0 = Fma256(c0, a, b); c1 = Fma256(c1, a, b); c2 = Fma256(c2, a, b); c3 = Fma256(c3, a, b);
+            c4 = Fma256(c4, a, b); c5 = Fma256(c5, a, b); c6 = Fma256(c6, a, b); c7 = Fma256(c7, a, b);
+            c8 = Fma256(c8, a, b); c9 = Fma256(c9, a, b); c10 = Fma256(c10, a, b); c11 = Fma256(c11, a, b);
         }
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        return double.CreateTruncating(Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11));
     }
+
+    /// <summary>c * a + b, rounded once, for float or double lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma512<T>(Vector512<T> c, Vector512<T> a, Vector512<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float)
+            ? Avx512F.FusedMultiplyAdd(c.AsSingle(), a.AsSingle(), b.AsSingle()).As<float, T>()
+            : Avx512F.FusedMultiplyAdd(c.AsDouble(), a.AsDouble(), b.AsDouble()).As<double, T>();
+
+    /// <summary>c * a + b, rounded once, for float or double lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Fma256<T>(Vector256<T> c, Vector256<T> a, Vector256<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float)
+            ? Fma.MultiplyAdd(c.AsSingle(), a.AsSingle(), b.AsSingle()).As<float, T>()
+            : Fma.MultiplyAdd(c.AsDouble(), a.AsDouble(), b.AsDouble()).As<double, T>();
 
     // ---------------------------------------------------------------- gemm
 
