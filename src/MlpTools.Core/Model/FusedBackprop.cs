@@ -15,24 +15,82 @@ internal sealed class BatchBuffers<T>
     public BatchBuffers(int capacity, int inputSize, int hiddenSize, int classCount)
     {
         Capacity = capacity;
-        X = new T[checked(capacity * inputSize)];
+        _inputs = checked(capacity * inputSize);
+        _hidden = checked(capacity * hiddenSize);
         Labels = new int[capacity];
-        Hpre = new T[checked(capacity * hiddenSize)];
-        A = new T[Hpre.Length];
+        Hpre = new T[_hidden];
+        A = new T[_hidden];
         Z = new T[checked(capacity * classCount)];
         P = new T[Z.Length];
-        dZ = new T[Z.Length];
-        dA = new T[Hpre.Length];
-        dH = new T[Hpre.Length];
-        Input = X;
     }
+
+    /// <summary>
+    /// Buffers of this shape: the spare set an earlier forward-only pass gave back (<see cref="GiveBack"/>) when it has
+    /// this shape, else new ones.
+    /// </summary>
+    /// <remarks>
+    /// Fresh arrays of this size come from the large object heap, whose pages the first write faults in: for 10,000
+    /// predictions at 784-100-10 that costs as much as the forward products (12.4 ms a call against 7.2 ms with the
+    /// arrays reused). The process keeps one spare set of each precision, which a caller takes for itself (two threads
+    /// never share it), and drops it at the next full garbage collection, so it never holds memory the process needs.
+    /// </remarks>
+    public static BatchBuffers<T> Take(int capacity, int inputSize, int hiddenSize, int classCount)
+    {
+        BatchBuffers<T>? spare = Volatile.Read(ref s_spare);
+        // Another shape's spare stays for its own network's next call.
+        if (spare is not null && spare.Capacity == capacity && spare._inputs == (long)capacity * inputSize
+            && spare._hidden == (long)capacity * hiddenSize && spare.Z.Length == (long)capacity * classCount
+            && Interlocked.CompareExchange(ref s_spare, null, spare) == spare)
+            return spare;
+        return new BatchBuffers<T>(capacity, inputSize, hiddenSize, classCount);
+    }
+
+    /// <summary>Keeps <paramref name="buffers"/> as the spare set (without its reference to the rows it last read in place).</summary>
+    public static void GiveBack(BatchBuffers<T> buffers)
+    {
+        buffers.ReadFromX();
+        Volatile.Write(ref s_spare, buffers);
+        SpareRelease.Arm();
+    }
+
+    private static BatchBuffers<T>? s_spare;
+
+    /// <summary>Drops the spare set at every full collection: an object that is finalized each time the collector frees it, and lives on.</summary>
+    private sealed class SpareRelease
+    {
+        private static int s_armed;
+
+        public static void Arm()
+        {
+            if (Interlocked.Exchange(ref s_armed, 1) == 0) _ = new SpareRelease();
+        }
+
+        ~SpareRelease()
+        {
+            // A gen-0 object's finalizer runs after the collection that found it unreachable; the next time round it is
+            // in gen 2 and comes back only with a full collection.
+            if (GC.CollectionCount(2) > _fullCollections)
+            {
+                Volatile.Write(ref s_spare, null);
+                _fullCollections = GC.CollectionCount(2);
+            }
+            if (!Environment.HasShutdownStarted) GC.ReRegisterForFinalize(this);
+        }
+
+        private int _fullCollections = GC.CollectionCount(2);
+    }
+
+    // X and the backward pass's arrays are made when first used: a pass that only goes forward over rows read in place
+    // (prediction, evaluation, the starting loss) needs neither, and X alone is larger than all the others at D = 784.
+    private readonly int _inputs, _hidden;
+    private T[]? _x, _dZ, _dA, _dH, _input;
 
     /// <summary>
     /// The array the batch's inputs are read from, m x D from <see cref="InputStart"/> on: <see cref="X"/> once a batch
     /// is gathered into it, or a dataset's own rows, read in place by a pass that takes them in order and unscaled
     /// (see Mlp.ForEachBatch).
     /// </summary>
-    public T[] Input { get; private set; }
+    public T[] Input => _input ?? X;
 
     /// <summary>The batch's first input in <see cref="Input"/>.</summary>
     public int InputStart { get; private set; }
@@ -43,27 +101,27 @@ internal sealed class BatchBuffers<T>
     /// <summary>The batch's inputs are in <see cref="X"/> (a gather has filled it).</summary>
     public void ReadFromX()
     {
-        Input = X;
+        _input = null;
         InputStart = 0;
     }
 
     /// <summary>The batch's inputs are <paramref name="rows"/> from <paramref name="start"/> on, read in place.</summary>
     public void ReadInPlace(T[] rows, int start)
     {
-        Input = rows;
+        _input = rows;
         InputStart = start;
     }
 
     public int Capacity { get; }
-    public T[] X { get; }        // m x D  inputs, when gathered (see Input)
-    public int[] Labels { get; } // m      y, in 0..C-1
-    public T[] Hpre { get; }     // m x H  X W1 + b1
-    public T[] A { get; }        // m x H  max(0, Hpre)
-    public T[] Z { get; }        // m x C  A W2 + b2
-    public T[] P { get; }        // m x C  softmax(Z)
-    public T[] dZ { get; }       // m x C  (P - Y) / m, each row times its class weight when weighted
-    public T[] dA { get; }       // m x H  dZ W2^T
-    public T[] dH { get; }       // m x H  dA * 1[Hpre > 0]
+    public T[] X => _x ??= new T[_inputs];    // m x D  inputs, when gathered (see Input)
+    public int[] Labels { get; }              // m      y, in 0..C-1
+    public T[] Hpre { get; }                  // m x H  X W1 + b1
+    public T[] A { get; }                     // m x H  max(0, Hpre)
+    public T[] Z { get; }                     // m x C  A W2 + b2
+    public T[] P { get; }                     // m x C  softmax(Z)
+    public T[] dZ => _dZ ??= new T[Z.Length]; // m x C  (P - Y) / m, each row times its class weight when weighted
+    public T[] dA => _dA ??= new T[_hidden];  // m x H  dZ W2^T
+    public T[] dH => _dH ??= new T[_hidden];  // m x H  dA * 1[Hpre > 0]
 }
 
 /// <summary>The loss of one batch, split into its two terms.</summary>

@@ -212,6 +212,12 @@ public abstract class Mlp
     /// </summary>
     public abstract (double[,] Probabilities, int[] Predicted) Predict(Dataset data);
 
+    /// <summary>
+    /// As <see cref="Predict"/>, each sample's probabilities an array of its own (what a Prediction object keeps), so
+    /// that a caller making one object per sample copies nothing.
+    /// </summary>
+    internal abstract (double[][] Probabilities, int[] Predicted) PredictRows(Dataset data);
+
     /// <summary>Loss and gradients over every sample of <paramref name="data"/> (one batch), optionally with every intermediate.</summary>
     /// <param name="data">The batch.</param>
     /// <param name="regularization">lambda.</param>
@@ -441,7 +447,8 @@ public sealed class Mlp<T> : Mlp
         var confusion = new int[c, c];
         double lossSum = 0;
         int correct = 0;
-        ForEachBatch(data, EvaluationBuffers(n), withLabels: true, (buffers, start, m) =>
+        BatchBuffers<T> evaluation = TakeEvaluationBuffers(n);
+        ForEachBatch(data, evaluation, withLabels: true, (buffers, start, m) =>
         {
             double loss = FusedBackprop.Forward(Parameters, buffers, m, 0.0, withGradientSeed: false).DataLoss;
             if (checkScores) CheckScores(data, buffers, start, m, loss);
@@ -454,6 +461,7 @@ public sealed class Mlp<T> : Mlp
                 if (predicted == actual) correct++;
             }
         });
+        GiveBackEvaluationBuffers(evaluation);
         return new Evaluation(n == 0 ? double.NaN : (double)correct / n, n == 0 ? double.NaN : lossSum / n, n,
             new ConfusionMatrix(ClassNames, confusion));
     }
@@ -461,23 +469,53 @@ public sealed class Mlp<T> : Mlp
     /// <inheritdoc />
     public override (double[,] Probabilities, int[] Predicted) Predict(Dataset data)
     {
+        int c = ClassCount;
+        var probabilities = new double[data.Count, c];
+        int[] predicted = Predict(data, (row, p) =>
+        {
+            for (int j = 0; j < c; j++) probabilities[row, j] = double.CreateTruncating(p[j]);
+        });
+        return (probabilities, predicted);
+    }
+
+    /// <inheritdoc />
+    internal override (double[][] Probabilities, int[] Predicted) PredictRows(Dataset data)
+    {
+        int c = ClassCount;
+        var probabilities = new double[data.Count][];
+        int[] predicted = Predict(data, (row, p) =>
+        {
+            var wide = new double[c];
+            for (int j = 0; j < c; j++) wide[j] = double.CreateTruncating(p[j]);
+            probabilities[row] = wide;
+        });
+        return (probabilities, predicted);
+    }
+
+    /// <summary>A sample's probabilities, in the network's precision, handed to <paramref name="row"/>'s keeper.</summary>
+    private delegate void ProbabilityRow(int row, ReadOnlySpan<T> probabilities);
+
+    /// <summary>The forward pass of Predict: hands each sample's probabilities to <paramref name="keep"/> and returns the most probable classes.</summary>
+    private int[] Predict(Dataset data, ProbabilityRow keep)
+    {
         data = Accept(data, checkLabels: false);
         int n = data.Count, c = ClassCount;
-        var probabilities = new double[n, c];
         var predicted = new int[n];
-        ForEachBatch(data, EvaluationBuffers(n), withLabels: false, (buffers, start, m) =>
+        BatchBuffers<T> buffers = TakeEvaluationBuffers(n);
+        ForEachBatch(data, buffers, withLabels: false, (b, start, m) =>
         {
-            FusedBackprop.ForwardScores(Parameters, buffers, m);
-            CheckScores(data, buffers, start, m, loss: 0);
-            Numerics.Kernels.Softmax<T>(buffers.Z.AsSpan(0, m * c), buffers.P.AsSpan(0, m * c), m, c);
+            FusedBackprop.ForwardScores(Parameters, b, m);
+            CheckScores(data, b, start, m, loss: 0);
+            Numerics.Kernels.Softmax<T>(b.Z.AsSpan(0, m * c), b.P.AsSpan(0, m * c), m, c);
             for (int r = 0; r < m; r++)
             {
-                ReadOnlySpan<T> row = buffers.P.AsSpan(r * c, c);
-                for (int j = 0; j < c; j++) probabilities[start + r, j] = double.CreateTruncating(row[j]);
+                ReadOnlySpan<T> row = b.P.AsSpan(r * c, c);
+                keep(start + r, row);
                 predicted[start + r] = FusedBackprop.ArgMax(row);
             }
         });
-        return (probabilities, predicted);
+        GiveBackEvaluationBuffers(buffers);
+        return predicted;
     }
 
     /// <summary>
@@ -513,8 +551,14 @@ public sealed class Mlp<T> : Mlp
         return wide;
     }
 
-    /// <summary>Buffers for evaluating n samples in batches of at most 1,024 (sized to n when smaller).</summary>
-    private BatchBuffers<T> EvaluationBuffers(int n) => new(Math.Min(1024, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
+    /// <summary>
+    /// Buffers for evaluating n samples in batches of at most 1,024 (sized to n when smaller), those of an earlier
+    /// forward-only pass when they fit (see <see cref="BatchBuffers{T}.Take"/>). Give them back with
+    /// <see cref="BatchBuffers{T}.GiveBack"/>.
+    /// </summary>
+    private BatchBuffers<T> TakeEvaluationBuffers(int n) => BatchBuffers<T>.Take(Math.Min(1024, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
+
+    private static void GiveBackEvaluationBuffers(BatchBuffers<T> buffers) => BatchBuffers<T>.GiveBack(buffers);
 
     /// <summary>
     /// Takes the samples of <paramref name="data"/> in order, in batches of at most the buffers' capacity, gathering each

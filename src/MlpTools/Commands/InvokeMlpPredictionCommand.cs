@@ -115,13 +115,13 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
 
     private void PredictDataset(Dataset data)
     {
-        (double[,] p, int[] predicted) = Network.Predict(data);
+        (double[][] p, int[] predicted) = Network.PredictRows(data);
         if (!data.ClassNames.SequenceEqual(Network.ClassNames))
             WriteWarning($"The classes of '{data.Name}' ({Names(data.ClassNames)}) differ from the network's ({Names(Network.ClassNames)}); Actual and Correct match them by name.");
         ReadOnlySpan<int> labels = data.LabelSpan;
         int?[] actualLabels = NetworkLabels(data.ClassNames);
         for (int i = 0; i < predicted.Length; i++)
-            WriteObject(new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], data.ClassNames[labels[i]], actualLabels[labels[i]]));
+            WriteObject(new Prediction(i, Network.ClassNames, p[i], predicted[i], data.ClassNames[labels[i]], actualLabels[labels[i]]));
     }
 
     /// <summary>For each of <paramref name="classNames"/>, the network's class of that name (null for none), as <see cref="Prediction.ClassIndex"/> matches them.</summary>
@@ -131,25 +131,25 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
     private void PredictFeatures()
     {
         Dataset batch = FeatureBatch.Create(Network, Features, Labels);
-        (double[,] p, int[] predicted) = Network.Predict(batch);
+        (double[][] p, int[] predicted) = Network.PredictRows(batch);
         int[]? labels = Labels is null ? null : batch.Labels;
         int?[] actualLabels = NetworkLabels(Network.ClassNames);
         for (int i = 0; i < predicted.Length; i++)
             WriteObject(labels is null
-                ? new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], null, null)
-                : new Prediction(i, Network.ClassNames, Row(p, i), predicted[i], Network.ClassNames[labels[i]], actualLabels[labels[i]]));
+                ? new Prediction(i, Network.ClassNames, p[i], predicted[i], null, null)
+                : new Prediction(i, Network.ClassNames, p[i], predicted[i], Network.ClassNames[labels[i]], actualLabels[labels[i]]));
     }
 
     private void PredictPending()
     {
         if (_rows?.TakeBatch() is not { } batch) return;
-        double[,] p;
+        double[][] p;
         int[] predicted;
         while (true)
         {
             try
             {
-                (p, predicted) = Network.Predict(batch);
+                (p, predicted) = Network.PredictRows(batch);
                 break;
             }
             catch (MlpException ex) when (ex.Target is InputValueProblem problem && problem.Row < _pending.Count)
@@ -168,17 +168,10 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
         for (int i = 0; i < predicted.Length; i++)
         {
             (int index, string? actual, PSObject input) = _pending[i];
-            WriteObject(new Prediction(index, Network.ClassNames, Row(p, i), predicted[i], actual,
+            WriteObject(new Prediction(index, Network.ClassNames, p[i], predicted[i], actual,
                 actual is null ? null : Prediction.ClassIndex(Network.ClassNames, actual), input));
         }
         _pending.Clear();
-    }
-
-    private static double[] Row(double[,] p, int i)
-    {
-        var row = new double[p.GetLength(1)];
-        for (int j = 0; j < row.Length; j++) row[j] = p[i, j];
-        return row;
     }
 
     private static string Names(IReadOnlyList<string> names) =>
