@@ -70,6 +70,9 @@ internal sealed record GemmOptions
 
     /// <summary>Compute the last rows of C with the shorter edge tiles where the family has them (else as a whole panel).</summary>
     public bool EdgeTiles { get; init; } = true;
+
+    /// <summary>Cut column chunks into blocks of rows too when there are too few strips to share out (else whole columns).</summary>
+    public bool RowParts { get; init; } = true;
 }
 
 /// <summary>
@@ -77,7 +80,9 @@ internal sealed record GemmOptions
 /// micro-kernels <typeparamref name="TTiles"/> (MR x 2V tiles, V the vector width).
 /// </summary>
 /// <remarks>
-/// C is cut into chunks of whole tiles: column blocks (the usual case) or, when C has few columns, row blocks.
+/// C is cut into chunks of whole tiles: column blocks (the usual case), each also cut into blocks of rows when there
+/// are too few of them to share out and C has the rows to pay for packing B once per block, or, when C has few
+/// columns, row blocks.
 /// Chunks are independent and may run on any thread (<see cref="KernelThreads"/>). Within a chunk:
 /// <code>
 ///   for pc over K in blocks of kc         kc about K / ceil(K / kcMax), rounded up to a multiple of V
@@ -112,6 +117,9 @@ internal static unsafe class GemmDriver<T, TTiles>
     /// <summary>Chunks per thread: enough to balance the load when a core is busy with something else.</summary>
     private const int ChunksPerThread = 4;
 
+    /// <summary>The fewest panels of rows a column chunk is cut into blocks of (see <see cref="Plan.RowParts"/>).</summary>
+    private const int MinPanelsPerRowPart = 16;
+
     // The calling thread's job: a job is filled and run by one caller at a time, and callers on different threads
     // (trainings side by side, each on its own pool) run theirs at the same time.
     [ThreadStatic]
@@ -132,6 +140,7 @@ internal static unsafe class GemmDriver<T, TTiles>
         public int Panels;          // row panels of C (MR high)
         public bool ByRows;         // chunks are row blocks (else column blocks)
         public int Units;           // panels (row chunks) or strips (column chunks) to share out
+        public int RowParts;        // column chunks: each block of columns is cut into this many blocks of rows
         public int Chunks;
         public bool DirectA;        // read full panels of A in place
         public bool DirectB;        // read full strips of B in place
@@ -231,7 +240,14 @@ internal static unsafe class GemmDriver<T, TTiles>
             int maxStrips = Math.Max(1, (512 << 10) / (plan.KcStep * NR * sizeof(T)));
             chunks = Math.Max(chunks, (plan.Units + maxStrips - 1) / maxStrips);
         }
-        plan.Chunks = chunks;
+        // Column chunks of a C with few strips cannot share the work evenly: at 100 columns, 3 strips and one a quarter
+        // full (a tile of half the work) on 2 threads, one thread computes 2 strips while the other computes 1.5. Cutting
+        // the rows of each block of columns too gives enough chunks to even the load out, at the price of packing each
+        // strip of B once per block of rows: worth it while a block has enough panels to spread its pack over.
+        plan.RowParts = 1;
+        if (options.RowParts && !plan.ByRows && threads > 1 && chunks < threads * ChunksPerThread)
+            plan.RowParts = Math.Max(1, Math.Min((threads * ChunksPerThread + chunks - 1) / chunks, plan.Panels / MinPanelsPerRowPart));
+        plan.Chunks = chunks * plan.RowParts;
         return plan;
     }
 
@@ -239,7 +255,9 @@ internal static unsafe class GemmDriver<T, TTiles>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunChunk(in GemmArgs<T> g, in Plan plan, int chunk)
     {
-        int u0 = (int)((long)plan.Units * chunk / plan.Chunks), u1 = (int)((long)plan.Units * (chunk + 1) / plan.Chunks);
+        // Column chunks: chunk = block of columns x RowParts + block of rows.
+        int parts = plan.ByRows ? 1 : plan.RowParts, blocks = plan.Chunks / parts, block = chunk / parts, part = chunk % parts;
+        int u0 = (int)((long)plan.Units * block / blocks), u1 = (int)((long)plan.Units * (block + 1) / blocks);
         int s0, s1, ic0, ic1;
         if (plan.ByRows)
         {
@@ -249,11 +267,12 @@ internal static unsafe class GemmDriver<T, TTiles>
         else
         {
             (s0, s1) = (u0, u1);
-            (ic0, ic1) = (0, g.M);
+            int p0 = (int)((long)plan.Panels * part / parts), p1 = (int)((long)plan.Panels * (part + 1) / parts);
+            (ic0, ic1) = (p0 * MR, Math.Min(g.M, p1 * MR));
         }
         int k = g.K, mr = MR, nr = NR;
         // Room for the widest chunk of the plan, so that a thread never grows its buffers for a later, wider one.
-        int widest = (plan.Units + plan.Chunks - 1) / plan.Chunks;
+        int widest = (plan.Units + blocks - 1) / blocks;
         PackBuffers<T> buffers = PackBuffers<T>.ForThisThread(mr * plan.KcStep, plan.ByRows ? 0 : widest * nr * plan.KcStep, mr * nr, 0);
         T* aPanel = buffers.A, scratch = buffers.Tile;
         nint ldc = g.Ldc;

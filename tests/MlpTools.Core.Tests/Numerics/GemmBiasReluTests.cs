@@ -5,8 +5,9 @@ namespace MlpTools.Core.Tests.Numerics;
 
 /// <summary>
 /// The hidden layer's product with its bias and ReLU done block by block inside the product gives the same bits as the
-/// product followed by the separate pass, however the product is cut (row or column chunks, A and B packed or read in
-/// place, edge tiles or whole panels, AVX-512 or portable tiles) and on one thread or two.
+/// product followed by the separate pass, however the product is cut (row or column chunks, column chunks whole or in
+/// blocks of rows, A and B packed or read in place, edge tiles or whole panels, AVX-512 or portable tiles) and on one
+/// thread or two.
 /// </summary>
 [Collection(NumericsTestGroup.Name)]
 public class GemmBiasReluTests
@@ -18,7 +19,7 @@ public class GemmBiasReluTests
         { 200, 100, 784 }, { 200, 1024, 784 }, { 32, 100, 784 }, { 1024, 100, 784 }, { 199, 333, 517 }, { 7, 5, 3 }, { 61, 1800, 1100 },
     };
 
-    private static readonly string[] Options = { "default", "rows", "columns", "packed", "no edge tiles", "portable" };
+    private static readonly string[] Options = { "default", "rows", "columns", "packed", "no edge tiles", "portable", "whole columns" };
 
     private static GemmOptions Option(string name) => name switch
     {
@@ -27,6 +28,7 @@ public class GemmBiasReluTests
         "packed" => new GemmOptions { DirectA = false, DirectB = false },
         "no edge tiles" => new GemmOptions { EdgeTiles = false },
         "portable" => new GemmOptions { UseAvx512 = false },
+        "whole columns" => new GemmOptions { RowParts = false },
         _ => GemmOptions.Default,
     };
 

@@ -58,6 +58,8 @@ public class KernelDeterminismTests
     [InlineData(61, 130, 1100)]
     [InlineData(205, 300, 1024)]
     [InlineData(100, 784, 200)]
+    [InlineData(1024, 100, 784)]
+    [InlineData(401, 37, 300)]
     public void Products_are_identical_however_they_are_blocked_and_chunked(int m, int n, int k)
     {
         foreach ((bool ta, bool tb) in GemmTests.Forms)
@@ -77,7 +79,7 @@ public class KernelDeterminismTests
             {
                 new() { KcBytes = 1024 }, new() { KcBytes = 4096 }, new() { RowChunks = true }, new() { RowChunks = false },
                 new() { KcBytes = 512, RowChunks = true, DirectA = false, DirectB = false }, new() { EdgeTiles = false },
-                new() { DirectA = false, EdgeTiles = false },
+                new() { DirectA = false, EdgeTiles = false }, new() { RowParts = false }, new() { RowParts = false, EdgeTiles = false },
             };
             foreach (GemmOptions options in variants)
                 Assert.True(reference.AsSpan().SequenceEqual(Run(options)), $"{ta}/{tb} {m}x{n}x{k}: {options}");
