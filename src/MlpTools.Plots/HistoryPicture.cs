@@ -91,6 +91,9 @@ internal static class HistoryPicture
     {
         var legend = panel.ShowLegend(Edge.Bottom);
         legend.Padding = new PixelPadding(10, 10, 4, 4);
+        // Long enough for a dashed line to show two dashes beside its marker (at the default 20 pixels the biases'
+        // dashed lines looked solid, or like a marker alone).
+        panel.Legend.SymbolWidth = 30;
     }
 
     /// <summary>Whole-number epochs on the horizontal axis, the first to the last epoch trained with half an epoch to spare.</summary>
