@@ -33,7 +33,8 @@ namespace MlpTools.Bench;
 ///   dead and zero ReLUs) costs: epochs of one run with them on and off in turn, as ratios on / off of the wall-clock
 ///   medians and minima, of neighbouring epochs, and of the process's CPU time.</item>
 /// <item>stages: where a training step's time goes (gather, forward, backward, the optimizer's step) for float32 and
-///   float64, against the FLOP limit at the FMA peak of each precision.</item>
+///   float64, each a fresh batch of a shuffled epoch, as medians (the least beside them), against the FLOP limit at the
+///   FMA peak of each precision.</item>
 /// </list>
 /// With --compare it also runs the peers (bench/peers, or the folder --peers names) in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
 /// interleaved round by round with ours, and gemm.py) and prints ours / best peer. Every peer runs with OPENBLAS_CORETYPE and
@@ -639,12 +640,14 @@ internal static class Program
 
     /// <summary>
     /// Where a training step's time goes: the stages of one step of 784-H-10 at batch 200 (gather, forward, backward,
-    /// the optimizer's step), float32 and float64, each the least of many samples (taken in turn, so a busy spell of
-    /// the host weighs on all alike), beside the time its products would take at the measured FMA peak of its precision.
+    /// the optimizer's step), float32 and float64, beside the time its products would take at the measured FMA peak of
+    /// its precision. Each sample is the next batch of a shuffled pass over the data, as in an epoch (one batch again
+    /// and again would keep its rows, and more, in cache), and the figures are medians, with the least beside them: on
+    /// these machines the two can differ 2x, for the parameter arrays crossing between the cores' caches.
     /// </summary>
     private static void BenchStages(Options o)
     {
-        Console.WriteLine("== stages: microseconds per training step of 784-H-10 (least of the samples), against the FLOP limit at the FMA peak of its precision");
+        Console.WriteLine("== stages: microseconds per training step of 784-H-10, a fresh batch each sample: medians (least), against the FLOP limit at the FMA peak of its precision");
         Dataset data = LoadTrainingSet(out _);
         // The peaks as the peak section takes them: the best of several runs (noise only lowers a run).
         double peak32 = Enumerable.Range(0, 5).Max(_ => PeakOnce(Environment.ProcessorCount));
@@ -666,33 +669,53 @@ internal static class Program
         var gradients = new ParameterSet<T>(Inputs, hidden, Classes);
         var options = new TrainingOptions { LearningRate = 0.01, Momentum = 0.9, Regularization = 1e-4 };
         Optimizer<T> optimizer = Optimizer<T>.For(options, net.Parameters, null);
-        int[] rows = Enumerable.Range(0, batch).Select(i => (i * 7919) % data.Count).ToArray();
+        int[] order = Enumerable.Range(0, data.Count).ToArray();
+        new Random(7).Shuffle(order);
+        int next = 0;
         var stages = new (string Name, Action Run)[]
         {
-            ("gather", () => net.Gather(data, rows, buffers, withLabels: true)),
+            ("gather", () =>
+            {
+                if (next + batch > order.Length) next = 0;
+                net.Gather(data, order.AsSpan(next, batch), buffers, withLabels: true);
+                next += batch;
+            }),
             ("forward", () => FusedBackprop.Forward(net.Parameters, buffers, batch, 1e-4, withGradientSeed: true)),
             ("backward", () => FusedBackprop.Backward(net.Parameters, buffers, batch, 1e-4, gradients)),
             ("step", () => optimizer.Step(net.Parameters, gradients, 0.01)),
         };
-        var best = stages.Select(_ => double.MaxValue).ToArray();
-        int samples = quick ? 30 : 200;
-        for (int sample = 0; sample < samples; sample++)
+        int samples = quick ? 60 : 600, warmup = samples / 10;
+        var times = stages.Select(_ => new List<double>()).ToArray();
+        var steps = new List<double>();
+        for (int sample = 0; sample < warmup + samples; sample++)
         {
+            double step = 0;
             for (int k = 0; k < stages.Length; k++)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 stages[k].Run();
-                best[k] = Math.Min(best[k], Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                step += seconds;
+                if (sample >= warmup) times[k].Add(seconds);
             }
+            if (sample >= warmup) steps.Add(step);
         }
         double forwardFlops = 2.0 * batch * (Inputs * hidden + hidden * Classes);
         double backwardFlops = 2.0 * batch * (Inputs * hidden + 2.0 * hidden * Classes);
+        double Limit(double flops) => flops / (peak * 1e9);
         string type = typeof(T) == typeof(double) ? "float64" : "float32";
-        double total = best.Sum();
-        Console.WriteLine(I($"  784-{hidden}-10 {type}, batch {batch}: ") + string.Join(", ", stages.Select((st, k) => I($"{st.Name} {best[k] * 1e6:F0}"))) +
-            I($"; step {total * 1e6:F0} us = {total / ((forwardFlops + backwardFlops) / (peak * 1e9)):F2}x its FLOP limit") +
-            I($" (forward {best[1] / (forwardFlops / (peak * 1e9)):F2}x, backward {best[2] / (backwardFlops / (peak * 1e9)):F2}x; peak {peak:F0} GFLOP/s)"));
-        Emit(new { bench = "stages", hidden, batch, precision = type, gather_us = best[0] * 1e6, forward_us = best[1] * 1e6, backward_us = best[2] * 1e6, step_us = best[3] * 1e6, peak_gflops = peak });
+        double[] median = times.Select(Median).ToArray(), least = times.Select(t => t.Min()).ToArray();
+        double stepMedian = Median(steps), stepLeast = steps.Min();
+        Console.WriteLine(I($"  784-{hidden}-10 {type}, batch {batch}: ") + string.Join(", ", stages.Select((st, k) => I($"{st.Name} {median[k] * 1e6:F0} ({least[k] * 1e6:F0})"))) +
+            I($"; step {stepMedian * 1e6:F0} us ({stepLeast * 1e6:F0}) = {stepMedian / Limit(forwardFlops + backwardFlops):F2}x its FLOP limit ({stepLeast / Limit(forwardFlops + backwardFlops):F2}x)") +
+            I($"; forward {median[1] / Limit(forwardFlops):F2}x, backward {median[2] / Limit(backwardFlops):F2}x; peak {peak:F0} GFLOP/s"));
+        Emit(new
+        {
+            bench = "stages", hidden, batch, precision = type, samples,
+            gather_us = median[0] * 1e6, forward_us = median[1] * 1e6, backward_us = median[2] * 1e6, step_us = median[3] * 1e6, total_us = stepMedian * 1e6,
+            gather_us_least = least[0] * 1e6, forward_us_least = least[1] * 1e6, backward_us_least = least[2] * 1e6, step_us_least = least[3] * 1e6, total_us_least = stepLeast * 1e6,
+            peak_gflops = peak,
+        });
     }
 
     // ---------------------------------------------------------------- peers
