@@ -53,6 +53,9 @@ internal sealed class BatchBuffers<T>
         SpareRelease.Arm();
     }
 
+    /// <summary>Forgets the spare set (at a full collection; tests, to compare with buffers never used before).</summary>
+    internal static void DropSpare() => Volatile.Write(ref s_spare, null);
+
     private static BatchBuffers<T>? s_spare;
 
     /// <summary>Drops the spare set at every full collection: an object that is finalized each time the collector frees it, and lives on.</summary>
@@ -71,7 +74,7 @@ internal sealed class BatchBuffers<T>
             // in gen 2 and comes back only with a full collection.
             if (GC.CollectionCount(2) > _fullCollections)
             {
-                Volatile.Write(ref s_spare, null);
+                DropSpare();
                 _fullCollections = GC.CollectionCount(2);
             }
             if (!Environment.HasShutdownStarted) GC.ReRegisterForFinalize(this);

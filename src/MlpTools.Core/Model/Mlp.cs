@@ -461,7 +461,7 @@ public sealed class Mlp<T> : Mlp
                 if (predicted == actual) correct++;
             }
         });
-        GiveBackEvaluationBuffers(evaluation);
+        BatchBuffers<T>.GiveBack(evaluation);
         return new Evaluation(n == 0 ? double.NaN : (double)correct / n, n == 0 ? double.NaN : lossSum / n, n,
             new ConfusionMatrix(ClassNames, confusion));
     }
@@ -514,7 +514,7 @@ public sealed class Mlp<T> : Mlp
                 predicted[start + r] = FusedBackprop.ArgMax(row);
             }
         });
-        GiveBackEvaluationBuffers(buffers);
+        BatchBuffers<T>.GiveBack(buffers);
         return predicted;
     }
 
@@ -557,8 +557,6 @@ public sealed class Mlp<T> : Mlp
     /// <see cref="BatchBuffers{T}.GiveBack"/>.
     /// </summary>
     private BatchBuffers<T> TakeEvaluationBuffers(int n) => BatchBuffers<T>.Take(Math.Min(1024, Math.Max(n, 1)), InputSize, HiddenSize, ClassCount);
-
-    private static void GiveBackEvaluationBuffers(BatchBuffers<T> buffers) => BatchBuffers<T>.GiveBack(buffers);
 
     /// <summary>
     /// Takes the samples of <paramref name="data"/> in order, in batches of at most the buffers' capacity, gathering each

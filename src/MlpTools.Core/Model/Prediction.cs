@@ -26,6 +26,13 @@ public sealed class Prediction
     /// <param name="inputObject">The object the sample came from, when it came from one.</param>
     public Prediction(int index, IReadOnlyList<string> classNames, IReadOnlyList<double> probabilities, int predictedLabel,
         string? actual = null, object? inputObject = null)
+        : this(index, classNames, CheckedCopy(classNames, probabilities, predictedLabel), predictedLabel, actual,
+            actual is null ? null : ClassIndex(classNames, actual), inputObject)
+    {
+    }
+
+    /// <summary>A copy of <paramref name="probabilities"/>, once they and the predicted label are checked against the classes.</summary>
+    private static double[] CheckedCopy(IReadOnlyList<string> classNames, IReadOnlyList<double> probabilities, int predictedLabel)
     {
         ArgumentNullException.ThrowIfNull(classNames);
         ArgumentNullException.ThrowIfNull(probabilities);
@@ -33,13 +40,7 @@ public sealed class Prediction
             throw new ArgumentException(Invariant.Format($"{probabilities.Count} probabilities were given for {classNames.Count} classes."), nameof(probabilities));
         ArgumentOutOfRangeException.ThrowIfNegative(predictedLabel);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(predictedLabel, classNames.Count);
-        Index = index;
-        ClassNames = classNames;
-        _probabilities = probabilities.ToArray();
-        PredictedLabel = predictedLabel;
-        Actual = actual;
-        ActualLabel = actual is null ? null : ClassIndex(classNames, actual);
-        InputObject = inputObject;
+        return probabilities.ToArray();
     }
 
     /// <summary>

@@ -5,10 +5,12 @@ using MlpTools.Core.Tests.Training;
 namespace MlpTools.Core.Tests.Model;
 
 /// <summary>
-/// Predict and Evaluate keep their buffers for the next call of the same network, and a forward-only pass over rows
+/// Predict and Evaluate leave their buffers for the next call of a network of the same shape, and a forward-only pass over rows
 /// read in place makes no copy of the inputs. A call after another, on other data or data of another size, must give
-/// the bits a network that never ran gives; and a repeated call must allocate what it returns and little more.
+/// the bits a network that never ran gives; and a repeated call must allocate what it returns and little more. They run
+/// alone, so that no other test's call takes or replaces the spare buffers meanwhile.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public class EvaluationBufferTests
 {
     private const int Features = 31, Classes = 5;
@@ -22,33 +24,30 @@ public class EvaluationBufferTests
         return Dataset.FromRows(values, rows, Features, labels, Dataset.DefaultClassNames(Classes), name: $"{rows} rows");
     }
 
-    private static void SameBits(double[,] expected, double[,] actual)
-    {
-        Assert.Equal(expected.GetLength(0), actual.GetLength(0));
-        for (int i = 0; i < expected.GetLength(0); i++)
-            for (int k = 0; k < expected.GetLength(1); k++)
-                Assert.Equal(BitConverter.DoubleToInt64Bits(expected[i, k]), BitConverter.DoubleToInt64Bits(actual[i, k]));
-    }
-
     [Theory]
     [InlineData(Precision.Single)]
     [InlineData(Precision.Double)]
     public void A_call_after_others_gives_the_bits_of_a_first_call(Precision precision)
     {
         // 3,000 rows: batches of 1,024, 1,024 and 952; then 2,100 rows (a short last batch of 52, after rows the first
-        // call filled), 1,500 with large values, and 700 (buffers of another size). Each against a clone's first call.
+        // call filled), 1,500 with large values, and 700 (buffers of another size). Each call on the buffers the one
+        // before left, against a clone's call on buffers never used before (the spare set dropped).
         Mlp net = Mlp.Create(Features, 19, Classes, precision, seed: 4);
         foreach (Dataset data in new[] { Data(3000, 1), Data(2100, 2), Data(1500, 3, scale: 50), Data(700, 4), Data(2100, 5) })
         {
-            Mlp fresh = net.Clone();
-            (double[,] expected, int[] expectedClasses) = fresh.Predict(data);
-            (double[,] p, int[] classes) = net.Predict(data);
-            SameBits(expected, p);
-            Assert.Equal(expectedClasses, classes);
-            Evaluation e = net.Evaluate(data), first = net.Clone().Evaluate(data);
-            Assert.Equal(BitConverter.DoubleToInt64Bits(first.Loss), BitConverter.DoubleToInt64Bits(e.Loss));
-            Assert.Equal(first.Accuracy, e.Accuracy);
+            var reused = net.Predict(data);
+            Evaluation reusedEvaluation = net.Evaluate(data);
+            DropSpares();
+            SameResults.Predictions(net.Clone().Predict(data), reused);
+            DropSpares();
+            SameResults.Evaluations(net.Clone().Evaluate(data), reusedEvaluation);
         }
+    }
+
+    private static void DropSpares()
+    {
+        BatchBuffers<float>.DropSpare();
+        BatchBuffers<double>.DropSpare();
     }
 
     [Theory]
@@ -58,9 +57,7 @@ public class EvaluationBufferTests
     {
         Mlp net = Mlp.Create(Features, 13, Classes, precision, seed: 8);
         Dataset data = Data(2500, 6);
-        (double[,] p, int[] classes) = net.Predict(data);
         (double[][] rows, int[] rowClasses) = net.PredictRows(data);
-        Assert.Equal(classes, rowClasses);
         Assert.Equal(2500, rows.Length);
         Assert.Equal(2500, rows.Distinct().Count());
         var asMatrix = new double[rows.Length, Classes];
@@ -69,7 +66,7 @@ public class EvaluationBufferTests
             Assert.Equal(Classes, rows[i].Length);
             for (int k = 0; k < Classes; k++) asMatrix[i, k] = rows[i][k];
         }
-        SameBits(p, asMatrix);
+        SameResults.Predictions(net.Predict(data), (asMatrix, rowClasses));
     }
 }
 
