@@ -30,7 +30,8 @@ It prints, in this order:
     share of a batch;
   - what users time (bench/Measure-UserPaths.ps1): Invoke-Training calls of 1 and 10 epochs, batch 200 and 32,
     float32 and float64, H from 32 to 4096 and D = 3072, each a fresh pwsh paired with fresh peer processes in rotating
-    order, as ratios to the best peer and as multiples of the FLOP limit at the peaks measured above; prediction on a
+    order, as ratios to the best peer and as multiples of the FLOP limit at the peaks measured above, with the
+    runtime's compile time during each call and the first call again with tiered compilation off; prediction on a
     Dataset against numpy's forward pass and over 10,000 Import-Csv objects against Import-Csv alone; the peak memory of
     importing and training on 1x, 4x and 16x Fashion-MNIST (synthetic) against the float32 data;
   - module import time (fresh pwsh, median of 5);

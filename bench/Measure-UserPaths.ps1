@@ -12,7 +12,10 @@ weighs on both sides); the table shows the median ratio and its range over the s
   - Training calls: seconds per epoch of a whole Invoke-Training call (its fixed costs included), against the best
     peer's median epoch (numpy, PyTorch, scikit-learn; numpy alone in float64), and as a multiple of the FLOP limit: the
     epoch's matrix-product FLOPs, 2 n (2 D H + 3 H C), at the FMA peak measured in this session (float32 and float64
-    apart). A 1-epoch call is also set against one epoch of the 10-epoch call of the same sample.
+    apart). A 1-epoch call is also set against one epoch of the 10-epoch call of the same sample. Each call records
+    the runtime's compile time on all threads during it, and the first case also runs in a pwsh with tiered
+    compilation off: in a process's first seconds the runtime recompiles PowerShell's hot code on a background thread,
+    which takes one of the cores from a training.
   - The curve: H from 32 to 4096 (peers at 100, 1024 and 4096) and D = 3072 (synthetic, CIFAR-sized).
   - Prediction: Invoke-MlpPrediction on a Dataset of 10,000 against numpy's forward pass; 10,000 Import-Csv objects
     piped to Invoke-MlpPrediction against Import-Csv alone (the best of 3 each, in one process).
@@ -89,9 +92,15 @@ function Get-DataFiles([string] $Folder) {
     }
 }
 
-function Invoke-Ours([string] $Script) {
-    <# A fresh pwsh running a user's script; returns the object its last JSON line describes. #>
-    $out = & $Pwsh[0] @($Pwsh | Select-Object -Skip 1) "Import-Module '$ModulePath'; `$ProgressPreference = 'SilentlyContinue'; $Script" 2>&1
+function Invoke-Ours([string] $Script, [switch] $NoTiering) {
+    <# A fresh pwsh running a user's script; returns the object its last JSON line describes. With -NoTiering, the
+       process runs with the runtime's tiered compilation off (DOTNET_TieredCompilation=0): every method is compiled
+       once, optimized, so no background recompiling competes with the call for the cores. #>
+    if ($NoTiering) { $env:DOTNET_TieredCompilation = '0' }
+    try {
+        $out = & $Pwsh[0] @($Pwsh | Select-Object -Skip 1) "Import-Module '$ModulePath'; `$ProgressPreference = 'SilentlyContinue'; $Script" 2>&1
+    }
+    finally { if ($NoTiering) { Remove-Item Env:DOTNET_TieredCompilation } }
     $json = $out | Where-Object { "$_" -match '^\{' } | Select-Object -Last 1
     if (-not $json) { throw "A MlpTools run failed: $($out | Select-Object -Last 3)" }
     "$json" | ConvertFrom-Json
@@ -158,22 +167,34 @@ for ($sample = 0; $sample -lt $Samples; $sample++) {
     foreach ($case in $cases) {
         if ($case.Group -eq 'curve' -and $sample -ge [Math]::Max(1, [Math]::Min($Samples, 2))) { continue }
         $files = Get-DataFiles $case.Data
-        $contenders = @('MlpTools') + @(if ($Compare) { $case.Peers })
+        # The first case also runs in a pwsh with tiered compilation off: what the call costs without the runtime
+        # recompiling PowerShell's code on a background thread (see the figure after the table).
+        $contenders = @('MlpTools') + @(if ($case -eq $cases[0] -and $case.E -gt 1) { 'NoTiering' }) + @(if ($Compare) { $case.Peers })
         $shift = $sample % $contenders.Count
         $order = @($contenders[$shift..($contenders.Count - 1)]) + $(if ($shift) { @($contenders[0..($shift - 1)]) } else { @() })
         $record = @{}
         foreach ($who in $order) {
             $common = @('--hidden', $case.H, '--batch', $case.B, '--epochs', (1 + $case.K), '--warmup', 1, '--seed', $sample)
-            switch ($who) {
-                'MlpTools' {
-                    $r = Invoke-Ours @"
+            # Ours: the call's time, its fastest epoch, and the compile time the runtime spent on all threads during
+            # the call (mostly its background recompiling of PowerShell's hot code, a process's first seconds).
+            $oursScript = @"
 `$d = Import-Dataset $($files.Train)
 `$net = `$d | New-Mlp -HiddenSize $($case.H) -Precision $($case.P) -Seed $($sample + 1)
+`$j = [System.Runtime.JitInfo]::GetCompilationTime(`$false)
 `$t = (Measure-Command { `$null = `$net | Invoke-Training -Epochs $($case.E) -BatchSize $($case.B) -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed $($sample + 1) }).TotalSeconds
-@{ call = `$t; epochs = @(`$net.History | ForEach-Object Seconds) } | ConvertTo-Json -Compress
+`$j = ([System.Runtime.JitInfo]::GetCompilationTime(`$false) - `$j).TotalSeconds
+@{ call = `$t; jit = `$j; epochs = @(`$net.History | ForEach-Object Seconds) } | ConvertTo-Json -Compress
 "@
+            switch ($who) {
+                'MlpTools' {
+                    $r = Invoke-Ours $oursScript
                     $record.MlpTools = $r.call / $case.E
                     $record.Engine = ($r.epochs | Measure-Object -Minimum).Minimum
+                    $record.Jit = $r.jit
+                }
+                'NoTiering' {
+                    $r = Invoke-Ours $oursScript -NoTiering
+                    $record.NoTiering = $r.call / $case.E
                 }
                 'numpy' {
                     $p = Invoke-Peer 'mlp_numpy.py' ($common + @('--dtype', $(if ($case.P -eq 'Double') { 'float64' } else { 'float32' }))) $case.Data
@@ -192,7 +213,7 @@ for ($sample = 0; $sample -lt $Samples; $sample++) {
         if (-not $results.ContainsKey($case.Name)) { $results[$case.Name] = [Collections.Generic.List[hashtable]]::new() }
         $results[$case.Name].Add($record)
         $line = ($order | Where-Object { $record.ContainsKey($_) } | ForEach-Object { '{0} {1:N3}' -f $_, $record[$_] }) -join ', '
-        Write-Host ("   sample {0} {1}: {2} s/epoch (MlpTools' fastest epoch {3:N3} s)" -f ($sample + 1), $case.Name, $line, $record.Engine)
+        Write-Host ("   sample {0} {1}: {2} s/epoch (MlpTools' fastest epoch {3:N3} s; the runtime compiled for {4:N2} s during its call)" -f ($sample + 1), $case.Name, $line, $record.Engine, $record.Jit)
     }
 }
 
@@ -248,6 +269,23 @@ if ($one -and $ten) {
     }
     $warmRatio = Get-Stats ($warm | ForEach-Object { $_.one / $_.ten })
     Write-Host ("  the same, a second and third call of one session (after a first call): {0}" -f (Format-Stats $warmRatio))
+}
+# The runtime's share of a fresh process's first call. In its first seconds the .NET runtime recompiles the host's hot
+# code (PowerShell's parser, binder and pipeline) optimized, on a background thread that takes one of the cores from the
+# training for a few epochs. The same call in a pwsh with tiered compilation off (every method compiled optimized at
+# once, so nothing is recompiled later) shows what the call costs without it.
+$first = $results[$cases[0].Name]
+if ($first -and $first[0].ContainsKey('NoTiering')) {
+    $jit = Get-Stats ($first | ForEach-Object { $_.Jit })
+    $off = Get-Stats ($first | ForEach-Object { $_.NoTiering })
+    $offRatios = @($first | ForEach-Object {
+            $r = $_
+            $peers = @($cases[0].Peers | Where-Object { $r.ContainsKey($_) } | ForEach-Object { $r[$_] })
+            if ($peers) { $r.NoTiering / ($peers | Measure-Object -Minimum).Minimum }
+        })
+    $offText = if ($offRatios) { "; against the best peer $(Format-Stats (Get-Stats $offRatios))" } else { '' }
+    Write-Host ("  {0}: the runtime compiled for {1} during the call (all threads);" -f $cases[0].Name, (Format-Stats $jit 'N2' ' s'))
+    Write-Host ("    in a pwsh with tiered compilation off: {0} per epoch, {1} the default call{2}" -f (Format-Stats $off 'N3' ' s'), (Format-Stats (Get-Stats ($first | ForEach-Object { $_.NoTiering / $_.MlpTools }))), $offText)
 }
 Write-Host ''
 
