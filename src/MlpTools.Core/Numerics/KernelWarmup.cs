@@ -86,8 +86,11 @@ internal static class KernelWarmup
     {
         Type[] types = typeof(KernelWarmup).Assembly.GetTypes();
         // Closed forms of the one-parameter generic types (tiles, jobs), the candidates for a second type parameter.
+        // The products run on one family of tiles; the other is called only when a caller's options ask for it (tests),
+        // and compiling it would be a quarter of the warm-up's work.
+        Type unused = UnusedTiles(element);
         List<Type> companions = types.Where(t => t.IsGenericTypeDefinition && t.GetGenericArguments().Length == 1)
-            .Select(t => Close(t, element)).OfType<Type>().Where(Supported).ToList();
+            .Select(t => Close(t, element)).OfType<Type>().Where(t => Supported(t) && t != unused).ToList();
         IEnumerable<Type> firstCall = types.Where(FirstCallCode).Concat(callers.SelectMany(WithNested));
         // The hot methods over the element type; then the rest of the first-call code, whose generic methods also take
         // the types of the settings (TrainingOptions' int, double, bool and object values).
@@ -98,7 +101,8 @@ internal static class KernelWarmup
     private static IEnumerable<(MethodBase, RuntimeTypeHandle[]?)> Forms(IEnumerable<Type> types, Type element, List<Type> companions,
         Func<MethodBase, bool> which, Type[] methodArguments)
     {
-        foreach (Type closed in types.SelectMany(t => Instantiations(t, element, companions)))
+        Type unused = UnusedTiles(element);
+        foreach (Type closed in types.SelectMany(t => Instantiations(t, element, companions)).Where(t => t != unused))
         {
             RuntimeTypeHandle[]? arguments = closed.IsGenericType ? closed.GetGenericArguments().Select(a => a.TypeHandle).ToArray() : null;
             IEnumerable<MethodBase> methods = closed.GetMethods(AllDeclared).Cast<MethodBase>().Concat(closed.GetConstructors(AllDeclared));
@@ -122,6 +126,13 @@ internal static class KernelWarmup
     /// types (options, the run, the optimizers, buffers, the network), the kernels' thread pool and the dataset, with
     /// the types nested in them.
     /// </summary>
+    /// <summary>The family of tiles that products with the default options do not use on this CPU (see Kernels.UsesAvx512Tiles).</summary>
+    internal static Type UnusedTiles(Type element)
+    {
+        bool avx512 = element == typeof(double) ? Kernels.UsesAvx512Tiles<double>(GemmOptions.Default) : Kernels.UsesAvx512Tiles<float>(GemmOptions.Default);
+        return (avx512 ? typeof(VectorTiles<>) : typeof(Avx512Tiles<>)).MakeGenericType(element);
+    }
+
     private static bool FirstCallCode(Type t) =>
         t.Namespace is "MlpTools.Core.Training" or "MlpTools.Core.Model" or "MlpTools.Core.Numerics" || Outermost(t) == typeof(Data.Dataset);
 

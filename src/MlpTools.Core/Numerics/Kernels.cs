@@ -146,9 +146,17 @@ internal static partial class Kernels
     private static void RunGemm<T>(in GemmArgs<T> g, GemmOptions options)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (options.UseAvx512 && Avx512Tiles<T>.IsSupported) GemmDriver<T, Avx512Tiles<T>>.Run(g, options);
+        if (UsesAvx512Tiles<T>(options)) GemmDriver<T, Avx512Tiles<T>>.Run(g, options);
         else GemmDriver<T, VectorTiles<T>>.Run(g, options);
     }
+
+    /// <summary>
+    /// Whether products with these options run on the AVX-512 tiles (where the CPU has them), else on the portable
+    /// <see cref="VectorTiles{T}"/>.
+    /// </summary>
+    internal static bool UsesAvx512Tiles<T>(GemmOptions options)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        options.UseAvx512 && Avx512Tiles<T>.IsSupported;
 
     /// <summary>Throws unless the spans hold the matrices their sizes and leading dimensions describe.</summary>
     private static void CheckGemm(bool transA, bool transB, int m, int n, int k, int aLength, int lda, int bLength, int ldb, int cLength, int ldc)

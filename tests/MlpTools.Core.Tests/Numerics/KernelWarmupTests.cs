@@ -51,6 +51,25 @@ public class KernelWarmupTests
         static string Name(Type t) => t.IsGenericType ? t.Name + "[" + string.Join(",", t.GetGenericArguments().Select(a => a.Name)) + "]" : t.Name;
     }
 
+    [Fact]
+    public void Only_the_tile_family_the_products_use_is_compiled()
+    {
+        foreach (Type element in new[] { typeof(float), typeof(double) })
+        {
+            bool avx512 = element == typeof(float) ? Avx512Tiles<float>.IsSupported : Avx512Tiles<double>.IsSupported;
+            Type used = (avx512 ? typeof(Avx512Tiles<>) : typeof(VectorTiles<>)).MakeGenericType(element);
+            Type unused = (avx512 ? typeof(VectorTiles<>) : typeof(Avx512Tiles<>)).MakeGenericType(element);
+            Assert.Equal(unused, KernelWarmup.UnusedTiles(element));
+            var forms = KernelWarmup.Forms(element, Array.Empty<Type>()).Select(f => f.Form).ToList();
+            static bool Involves(MethodBase m, Type tiles) => m.DeclaringType == tiles || m.DeclaringType!.GetGenericArguments().Contains(tiles);
+            Assert.DoesNotContain(forms, m => Involves(m, unused));
+            // The family in use: its tiles and the product driver over them.
+            Assert.Contains(forms, m => m.DeclaringType == used);
+            Assert.Contains(forms, m => m.DeclaringType!.IsGenericType && m.DeclaringType.GetGenericTypeDefinition() == typeof(GemmDriver<,>)
+                && m.DeclaringType.GetGenericArguments()[1] == used);
+        }
+    }
+
     private sealed class Caller
     {
         public static void Run() => _ = new Nested();
