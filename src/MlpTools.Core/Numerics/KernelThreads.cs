@@ -221,7 +221,32 @@ internal static class KernelThreads
     /// How many threads (the caller included) a kernel called on this thread may use now: all of them, or, on a thread
     /// that joined, its share of <see cref="MaxThreads"/> among the threads joined at this moment (at least one).
     /// </summary>
-    public static int Threads => t_pool is null ? MaxThreads : Math.Max(1, MaxThreads / Math.Max(1, Joined));
+    public static int Threads
+    {
+        get
+        {
+            int threads = t_pool is null ? MaxThreads : Math.Max(1, MaxThreads / Math.Max(1, Joined));
+            return t_limit > 0 ? Math.Min(threads, t_limit) : threads;
+        }
+    }
+
+    // This thread's own limit (0: none), set between a training's mini-batches (see ThreadChoice).
+    [ThreadStatic]
+    private static int t_limit;
+
+    /// <summary>
+    /// The most threads the kernels this thread starts may use (0: no limit of its own). The results do not depend on
+    /// it, only the time.
+    /// </summary>
+    public static int OwnLimit => t_limit;
+
+    /// <summary>Sets <see cref="OwnLimit"/>; returns the limit it had.</summary>
+    public static int Limit(int threads)
+    {
+        int before = t_limit;
+        t_limit = Math.Max(0, threads);
+        return before;
+    }
 
     /// <summary>
     /// Takes a share of the cores for the calling thread until the result is disposed: its kernels then run on a pool

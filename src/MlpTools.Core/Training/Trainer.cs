@@ -305,37 +305,51 @@ public static class Trainer
             _state.OptimizerState = optimizer;
 
             var diagnostics = new DiagnosticsRecorder<T>(_w.H);
-
-            for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
+            // The mini-batches' kernels use all the run's threads, or one while that is faster (see ThreadChoice);
+            // the passes between epochs use all of them.
+            int outer = KernelThreads.OwnLimit;
+            var threads = new ThreadChoice(KernelThreads.Threads, ThreadChoice.WindowTicks);
+            try
             {
-                long epochStart = Stopwatch.GetTimestamp();
-                Rng.Shuffle(random, order);
-                diagnostics.BeginEpoch(_o.RecordDiagnostics);
-                double lossSum = 0;
-                int correct = 0;
-                for (int batch = 0; batch < batches; batch++)
+                for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
                 {
-                    if (_ct.IsCancellationRequested)
-                        return Invariant.Format($"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
-                    int start = batch * batchSize, m = Math.Min(batchSize, n - start);
-                    ReadOnlySpan<int> rows = order.AsSpan(start, m);
-                    _net.Gather(_train, rows, buffers, withLabels: true);
+                    long epochStart = Stopwatch.GetTimestamp();
+                    Rng.Shuffle(random, order);
+                    diagnostics.BeginEpoch(_o.RecordDiagnostics);
+                    double lossSum = 0;
+                    int correct = 0;
+                    for (int batch = 0; batch < batches; batch++)
+                    {
+                        if (_ct.IsCancellationRequested)
+                            return Invariant.Format($"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
+                        int start = batch * batchSize, m = Math.Min(batchSize, n - start);
+                        ReadOnlySpan<int> rows = order.AsSpan(start, m);
+                        KernelThreads.Limit(threads.Threads);
+                        long batchStart = Stopwatch.GetTimestamp();
+                        _net.Gather(_train, rows, buffers, withLabels: true);
 
-                    BatchLoss loss = FusedBackprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights);
-                    if (!double.IsFinite(loss.Total)) throw Diverged(epoch, batch + 1, batches, loss.Total);
-                    lossSum += loss.Total * m;
-                    correct += FusedBackprop.CountCorrect(buffers, m, _w.C);
-                    diagnostics.Activations(buffers.Hpre, m);
-                    FusedBackprop.Backward(_w, buffers, m, _o.Regularization, gradients);
-                    diagnostics.Gradients(gradients);
-                    optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes);
-                    diagnostics.StepMeasured();
-                    _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
+                        BatchLoss loss = FusedBackprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights);
+                        if (!double.IsFinite(loss.Total)) throw Diverged(epoch, batch + 1, batches, loss.Total);
+                        lossSum += loss.Total * m;
+                        correct += FusedBackprop.CountCorrect(buffers, m, _w.C);
+                        diagnostics.Activations(buffers.Hpre, m);
+                        FusedBackprop.Backward(_w, buffers, m, _o.Regularization, gradients);
+                        diagnostics.Gradients(gradients);
+                        optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes);
+                        diagnostics.StepMeasured();
+                        _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
+                        threads.Record(Stopwatch.GetTimestamp() - batchStart);
+                    }
+                    KernelThreads.Limit(outer);
+                    if (!_w.AllFinite()) throw Diverged(epoch, batches, batches, double.NaN);
+                    string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, diagnostics.GradientNorm(0), diagnostics.GradientNorm(2), epochStart,
+                        diagnostics.Finish(_w));
+                    if (stop is not null) return stop;
                 }
-                if (!_w.AllFinite()) throw Diverged(epoch, batches, batches, double.NaN);
-                string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, diagnostics.GradientNorm(0), diagnostics.GradientNorm(2), epochStart,
-                    diagnostics.Finish(_w));
-                if (stop is not null) return stop;
+            }
+            finally
+            {
+                KernelThreads.Limit(outer);
             }
             return "Completed " + Invariant.Plural(_o.Epochs, "epoch");
         }

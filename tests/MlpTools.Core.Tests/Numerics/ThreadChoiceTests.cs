@@ -1,0 +1,145 @@
+using MlpTools.Core.Data;
+using MlpTools.Core.Model;
+using MlpTools.Core.Numerics;
+using MlpTools.Core.Training;
+
+namespace MlpTools.Core.Tests.Numerics;
+
+[Collection(NumericsTestGroup.Name)]
+public class ThreadChoiceTests
+{
+    // Windows of 4 batches: every batch below takes at least the window's 100 ticks.
+    private const long Window = 100;
+
+    /// <summary>Feeds batches whose time depends on the threads the choice gives them; returns the batches on one thread.</summary>
+    private static int Feed(ThreadChoice choice, int batches, long onAll, long onOne)
+    {
+        int single = 0;
+        for (int i = 0; i < batches; i++)
+        {
+            if (choice.Threads == 1) single++;
+            choice.Record(choice.Threads == 1 ? onOne : onAll);
+        }
+        return single;
+    }
+
+    [Fact]
+    public void On_quiet_cores_one_thread_is_tried_once_early_and_never_again()
+    {
+        var choice = new ThreadChoice(2, Window);
+        Assert.Equal(2, choice.Threads);
+        int single = Feed(choice, 2000, onAll: 100, onOne: 170);
+        Assert.Equal(1, choice.Trials);
+        Assert.Equal(0, choice.Switches);
+        Assert.Equal(4, single);
+        Assert.Equal(2, choice.Threads);
+    }
+
+    [Fact]
+    public void Cores_busy_from_the_start_go_to_one_thread_and_try_all_again_now_and_then()
+    {
+        var choice = new ThreadChoice(2, Window);
+        int single = Feed(choice, 2000, onAll: 250, onOne: 170);
+        Assert.Equal(1, choice.Threads);
+        Assert.Equal(1, choice.Switches);
+        // The trials of all threads back off to one window in 16 or 17 while one thread stays faster.
+        Assert.InRange(single, 0.9 * 2000, 2000);
+        Assert.InRange(choice.Trials, 8, 40);
+    }
+
+    [Fact]
+    public void A_busy_spell_moves_to_one_thread_and_its_end_moves_back()
+    {
+        var choice = new ThreadChoice(2, Window);
+        Feed(choice, 400, onAll: 100, onOne: 170);
+        Assert.Equal(2, choice.Threads);
+        int busy = Feed(choice, 800, onAll: 250, onOne: 170);
+        Assert.Equal(1, choice.Threads);
+        Assert.True(busy > 0.8 * 800, $"{busy} of 800 batches of the busy spell on one thread");
+        int after = Feed(choice, 800, onAll: 100, onOne: 170);
+        Assert.Equal(2, choice.Threads);
+        Assert.True(after < 0.1 * 800, $"{after} of 800 batches after the spell on one thread");
+        Assert.Equal(2, choice.Switches);
+    }
+
+    [Fact]
+    public void One_slow_window_is_not_a_busy_spell_and_a_lost_trial_backs_off()
+    {
+        var choice = new ThreadChoice(2, Window);
+        Feed(choice, 400, onAll: 100, onOne: 170);
+        int trials = choice.Trials;
+        Feed(choice, 4, onAll: 300, onOne: 170);
+        Feed(choice, 400, onAll: 100, onOne: 170);
+        Assert.Equal(trials, choice.Trials);
+
+        // Slow on all threads and slower still on one (a slow host, not a busy core): the trials of one thread
+        // become rarer, and the run stays on all threads.
+        int single = Feed(choice, 2000, onAll: 200, onOne: 400);
+        Assert.Equal(2, choice.Threads);
+        Assert.Equal(0, choice.Switches);
+        Assert.InRange(single, 1, 0.1 * 2000);
+    }
+
+    [Fact]
+    public void With_one_thread_or_when_switched_off_there_is_nothing_to_choose()
+    {
+        var one = new ThreadChoice(1, Window);
+        Assert.Equal(0, Feed(one, 400, onAll: 250, onOne: 100) - 400);
+        Assert.Equal(0, one.Trials);
+
+        ThreadChoice.Adaptive = false;
+        try
+        {
+            var off = new ThreadChoice(2, Window);
+            Assert.Equal(0, Feed(off, 400, onAll: 250, onOne: 100));
+            Assert.Equal(0, off.Trials);
+        }
+        finally
+        {
+            ThreadChoice.Adaptive = true;
+        }
+    }
+
+    [Fact]
+    public void A_run_whose_batches_change_threads_gives_the_same_bits_as_on_all_threads_and_on_one()
+    {
+        // Batches large enough for every kernel of the step to run on several threads.
+        var random = new Random(5);
+        const int n = 1200, d = 784;
+        var rows = new float[n * d];
+        for (int i = 0; i < rows.Length; i++) rows[i] = (float)random.NextDouble();
+        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(10)).ToArray();
+        Dataset data = Dataset.FromRows(rows, n, d, labels, Dataset.DefaultClassNames(10));
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 200, LearningRate = 0.05, Momentum = 0.9, Regularization = 1e-3, Seed = 2 };
+
+        (TrainingState State, Mlp<float> Net, HashSet<int> Limits) Train()
+        {
+            var net = (Mlp<float>)Mlp.Create(d, 100, 10, Precision.Single, seed: 3);
+            var limits = new HashSet<int>();
+            var callbacks = new TrainingCallbacks { Progress = _ => limits.Add(KernelThreads.OwnLimit) };
+            TrainingState state = Trainer.Train(net, data, options.Clone(), callbacks: callbacks);
+            return (state, net, limits);
+        }
+
+        var all = (State: default(TrainingState)!, Net: default(Mlp<float>)!, Limits: new HashSet<int>());
+        var alternating = all;
+        var single = all;
+        ThreadChoice.Adaptive = false;
+        try { all = Train(); }
+        finally { ThreadChoice.Adaptive = true; }
+        ThreadChoice.Alternate = true;
+        try { alternating = Train(); }
+        finally { ThreadChoice.Alternate = false; }
+        KernelDeterminismTests.WithThreads(1, () => single = Train());
+
+        if (KernelThreads.MaxThreads > 1) Assert.Equal(new[] { 1, KernelThreads.MaxThreads }, alternating.Limits.Order());
+        foreach (var other in new[] { alternating, single })
+        {
+            Assert.Equal(all.State.History.Select(r => r.Loss), other.State.History.Select(r => r.Loss));
+            Assert.Equal(all.State.History.Select(r => r.Diagnostics), other.State.History.Select(r => r.Diagnostics));
+            Assert.Equal(all.Net.Parameters.W1, other.Net.Parameters.W1);
+            Assert.Equal(all.Net.Parameters.W2, other.Net.Parameters.W2);
+            Assert.Equal(all.Net.Parameters.b1, other.Net.Parameters.b1);
+        }
+    }
+}
