@@ -121,11 +121,6 @@ internal static class KernelWarmup
         }
     }
 
-    /// <summary>
-    /// The engine's code that a training, an evaluation or a prediction runs once per call: the training and model
-    /// types (options, the run, the optimizers, buffers, the network), the kernels' thread pool and the dataset, with
-    /// the types nested in them.
-    /// </summary>
     /// <summary>The family of tiles that products with the default options do not use on this CPU (see Kernels.UsesAvx512Tiles).</summary>
     internal static Type UnusedTiles(Type element)
     {
@@ -133,6 +128,11 @@ internal static class KernelWarmup
         return (avx512 ? typeof(VectorTiles<>) : typeof(Avx512Tiles<>)).MakeGenericType(element);
     }
 
+    /// <summary>
+    /// The engine's code that a training, an evaluation or a prediction runs once per call: the training and model
+    /// types (options, the run, the optimizers, buffers, the network), the kernels' thread pool and the dataset, with
+    /// the types nested in them.
+    /// </summary>
     private static bool FirstCallCode(Type t) =>
         t.Namespace is "MlpTools.Core.Training" or "MlpTools.Core.Model" or "MlpTools.Core.Numerics" || Outermost(t) == typeof(Data.Dataset);
 

@@ -13,8 +13,9 @@ namespace MlpTools.Core.Numerics;
 /// </para>
 /// <para>
 /// The choice is made from the batches' own times, in windows of at least <see cref="WindowTicks"/> and
-/// <see cref="WindowBatches"/> batches. It tries one thread only when two windows in a row are markedly slower than
-/// the fastest recent window on all threads (so quiet cores never pay for a trial), keeps it when it is faster, and
+/// <see cref="WindowBatches"/> batches. It tries one thread once early in a run (a run that starts on busy cores has no
+/// faster window to compare with), and then only when two windows in a row are markedly slower than the fastest recent
+/// window on all threads, so quiet cores pay for one trial window per run. It keeps one thread when that is faster, and
 /// while on one thread tries all of them again every few windows, backing off while one thread stays faster. The
 /// kernels give the same bits on any number of threads, so the choice changes only the time.
 /// </para>
