@@ -13,11 +13,12 @@ namespace MlpTools.Core.Numerics;
 /// </para>
 /// <para>
 /// The choice is made from the batches' own times, in windows of at least <see cref="WindowTicks"/> and
-/// <see cref="WindowBatches"/> batches. It tries one thread once early in a run (a run that starts on busy cores has no
-/// faster window to compare with), and then only when two windows in a row are markedly slower than the fastest recent
-/// window on all threads, so quiet cores pay for one trial window per run. It keeps one thread when that is faster, and
-/// while on one thread tries all of them again every few windows, backing off while one thread stays faster. The
-/// kernels give the same bits on any number of threads, so the choice changes only the time.
+/// <see cref="WindowBatches"/> batches (a trial of one thread's window is a quarter as long). It tries one thread once early in a run
+/// (a run that starts on busy cores has no faster window to compare with), and then only when two windows in a row are
+/// markedly slower than the fastest recent window on all threads, so quiet cores pay for one short trial per run. It
+/// keeps one thread when that is faster, and while on one thread tries all of them again every few windows, backing off
+/// while one thread stays faster. The kernels give the same bits on any number of threads, so the choice changes only
+/// the time.
 /// </para>
 /// </remarks>
 internal sealed class ThreadChoice
@@ -57,7 +58,7 @@ internal sealed class ThreadChoice
     /// <summary>How much faster the other choice must be, in its trial window, to be taken.</summary>
     public const double BetterFactor = 0.9;
 
-    private const int FirstInterval = 4, LongestInterval = 16, FirstTrialWindow = 3;
+    private const int FirstInterval = 4, LongestInterval = 8, FirstTrialWindow = 8;
 
     /// <summary>Whether trainings choose (else their batches always use all their threads).</summary>
     internal static bool Adaptive { get; set; } = true;
@@ -85,7 +86,8 @@ internal sealed class ThreadChoice
         }
         _ticks += ticks;
         _batches++;
-        if (_batches < WindowBatches || _ticks < _windowTicks) return;
+        // A trial of one thread has a window a quarter as long: on quiet cores it loses, and costs little.
+        if (_batches < WindowBatches || _ticks < (_trying == 1 && _current != 1 ? _windowTicks / 4 : _windowTicks)) return;
         double perBatch = (double)_ticks / _batches;
         _ticks = 0;
         _batches = 0;
@@ -132,8 +134,9 @@ internal sealed class ThreadChoice
         _windows++;
         if (_current == _all)
         {
-            // One thread is tried once early on (a run that starts on busy cores has no faster window to compare
-            // with), and then after slow windows.
+            // One thread is tried once early on, after the eighth window (a run that starts on busy cores has no
+            // faster window to compare with; a run shorter than that gains little from a choice), and then after
+            // slow windows.
             bool slow = _slowWindows >= 2 && _skipSlow-- <= 0;
             _trying = slow || (_windows == FirstTrialWindow && Trials == 0) ? 1 : _all;
         }

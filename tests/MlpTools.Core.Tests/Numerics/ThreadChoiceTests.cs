@@ -36,15 +36,29 @@ public class ThreadChoiceTests
     }
 
     [Fact]
+    public void A_trial_is_a_quarter_window_long_and_comes_after_the_eighth_window()
+    {
+        // Windows of 1,000 ticks: 10 batches of 100 on all threads; a trial's 250 ticks are 2 batches of 170, so its
+        // window is the fewest batches, 4 (a whole window would be 6).
+        var choice = new ThreadChoice(2, 1000);
+        int before = Feed(choice, 80, onAll: 100, onOne: 170);
+        Assert.Equal(0, before);
+        Assert.Equal(1, choice.Threads);
+        int single = Feed(choice, 1000, onAll: 100, onOne: 170);
+        Assert.Equal(4, single);
+        Assert.Equal(1, choice.Trials);
+    }
+
+    [Fact]
     public void Cores_busy_from_the_start_go_to_one_thread_and_try_all_again_now_and_then()
     {
         var choice = new ThreadChoice(2, Window);
         int single = Feed(choice, 2000, onAll: 250, onOne: 170);
         Assert.Equal(1, choice.Threads);
         Assert.Equal(1, choice.Switches);
-        // The trials of all threads back off to one window in 16 or 17 while one thread stays faster.
-        Assert.InRange(single, 0.9 * 2000, 2000);
-        Assert.InRange(choice.Trials, 8, 40);
+        // The trials of all threads back off to one window in 9 while one thread stays faster.
+        Assert.InRange(single, 0.85 * 2000, 2000);
+        Assert.InRange(choice.Trials, 20, 70);
     }
 
     [Fact]
@@ -54,7 +68,6 @@ public class ThreadChoiceTests
         Feed(choice, 400, onAll: 100, onOne: 170);
         Assert.Equal(2, choice.Threads);
         int busy = Feed(choice, 800, onAll: 250, onOne: 170);
-        Assert.Equal(1, choice.Threads);
         Assert.True(busy > 0.8 * 800, $"{busy} of 800 batches of the busy spell on one thread");
         int after = Feed(choice, 800, onAll: 100, onOne: 170);
         Assert.Equal(2, choice.Threads);
