@@ -240,13 +240,8 @@ internal static class KernelThreads
     /// </summary>
     public static int OwnLimit => t_limit;
 
-    /// <summary>Sets <see cref="OwnLimit"/>; returns the limit it had.</summary>
-    public static int Limit(int threads)
-    {
-        int before = t_limit;
-        t_limit = Math.Max(0, threads);
-        return before;
-    }
+    /// <summary>Sets <see cref="OwnLimit"/>.</summary>
+    public static void Limit(int threads) => t_limit = Math.Max(0, threads);
 
     /// <summary>
     /// Takes a share of the cores for the calling thread until the result is disposed: its kernels then run on a pool

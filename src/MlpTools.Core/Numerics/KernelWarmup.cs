@@ -84,13 +84,13 @@ internal static class KernelWarmup
     /// </summary>
     internal static IEnumerable<(MethodBase Form, RuntimeTypeHandle[]? TypeArguments)> Forms(Type element, IReadOnlyList<Type> callers)
     {
-        Type[] types = typeof(KernelWarmup).Assembly.GetTypes();
-        // Closed forms of the one-parameter generic types (tiles, jobs), the candidates for a second type parameter.
         // The products run on one family of tiles; the other is called only when a caller's options ask for it (tests),
         // and compiling it would be a quarter of the warm-up's work.
-        Type unused = UnusedTiles(element);
+        Type unused = UnusedTiles(element).GetGenericTypeDefinition();
+        Type[] types = typeof(KernelWarmup).Assembly.GetTypes().Where(t => t != unused).ToArray();
+        // Closed forms of the one-parameter generic types (tiles, jobs), the candidates for a second type parameter.
         List<Type> companions = types.Where(t => t.IsGenericTypeDefinition && t.GetGenericArguments().Length == 1)
-            .Select(t => Close(t, element)).OfType<Type>().Where(t => Supported(t) && t != unused).ToList();
+            .Select(t => Close(t, element)).OfType<Type>().Where(Supported).ToList();
         IEnumerable<Type> firstCall = types.Where(FirstCallCode).Concat(callers.SelectMany(WithNested));
         // The hot methods over the element type; then the rest of the first-call code, whose generic methods also take
         // the types of the settings (TrainingOptions' int, double, bool and object values).
@@ -101,8 +101,7 @@ internal static class KernelWarmup
     private static IEnumerable<(MethodBase, RuntimeTypeHandle[]?)> Forms(IEnumerable<Type> types, Type element, List<Type> companions,
         Func<MethodBase, bool> which, Type[] methodArguments)
     {
-        Type unused = UnusedTiles(element);
-        foreach (Type closed in types.SelectMany(t => Instantiations(t, element, companions)).Where(t => t != unused))
+        foreach (Type closed in types.SelectMany(t => Instantiations(t, element, companions)))
         {
             RuntimeTypeHandle[]? arguments = closed.IsGenericType ? closed.GetGenericArguments().Select(a => a.TypeHandle).ToArray() : null;
             IEnumerable<MethodBase> methods = closed.GetMethods(AllDeclared).Cast<MethodBase>().Concat(closed.GetConstructors(AllDeclared));

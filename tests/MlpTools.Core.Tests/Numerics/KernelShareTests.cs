@@ -139,7 +139,8 @@ public class KernelShareTests
         Assert.Equal(0, KernelThreads.Joined);
     }
 
-    private static Dataset Synthetic(int count, int features, int classes, int seed)
+    /// <summary>Rows of uniform values in [-1, 1), each class's features shifted by 0.5: learnable, for any shape.</summary>
+    internal static Dataset Synthetic(int count, int features, int classes, int seed)
     {
         var random = new Random(seed);
         var rows = new float[count * features];

@@ -117,12 +117,8 @@ public class ThreadChoiceTests
     public void A_run_whose_batches_change_threads_gives_the_same_bits_as_on_all_threads_and_on_one()
     {
         // Batches large enough for every kernel of the step to run on several threads.
-        var random = new Random(5);
-        const int n = 1200, d = 784;
-        var rows = new float[n * d];
-        for (int i = 0; i < rows.Length; i++) rows[i] = (float)random.NextDouble();
-        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(10)).ToArray();
-        Dataset data = Dataset.FromRows(rows, n, d, labels, Dataset.DefaultClassNames(10));
+        const int d = 784;
+        Dataset data = KernelShareTests.Synthetic(1200, d, 10, seed: 5);
         var options = new TrainingOptions { Epochs = 2, BatchSize = 200, LearningRate = 0.05, Momentum = 0.9, Regularization = 1e-3, Seed = 2 };
 
         (TrainingState State, Mlp<float> Net, HashSet<int> Limits) Train()
