@@ -309,6 +309,9 @@ public static class Trainer
             // the passes between epochs use all of them.
             int outer = KernelThreads.OwnLimit;
             var threads = new ThreadChoice(KernelThreads.Threads, ThreadChoice.WindowTicks);
+            // The runtime's background recompiling waits while the batches keep the cores busy (see RuntimeCompilerYield).
+            RuntimeCompilerYield.Apply();
+            long yielded = Stopwatch.GetTimestamp();
             try
             {
                 for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
@@ -338,7 +341,13 @@ public static class Trainer
                         optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes);
                         diagnostics.StepMeasured();
                         _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
-                        threads.Record(Stopwatch.GetTimestamp() - batchStart);
+                        long batchEnd = Stopwatch.GetTimestamp();
+                        threads.Record(batchEnd - batchStart);
+                        if (batchEnd - yielded >= RuntimeCompilerYield.Interval)
+                        {
+                            RuntimeCompilerYield.Apply();
+                            yielded = batchEnd;
+                        }
                     }
                     KernelThreads.Limit(outer);
                     if (!_w.AllFinite()) throw Diverged(epoch, batches, batches, double.NaN);

@@ -1,0 +1,61 @@
+using MlpTools.Core.Model;
+using MlpTools.Core.Numerics;
+using MlpTools.Core.Training;
+
+namespace MlpTools.Core.Tests.Numerics;
+
+[Collection(NumericsTestGroup.Name)]
+public class RuntimeCompilerYieldTests
+{
+    /// <summary>A thread that waits until released, named <paramref name="name"/>; its Linux thread id once it runs.</summary>
+    private static (Thread Thread, int Tid, ManualResetEventSlim Release) Waiting(string name)
+    {
+        var release = new ManualResetEventSlim();
+        int tid = 0;
+        var started = new ManualResetEventSlim();
+        var thread = new Thread(() =>
+        {
+            // /proc/thread-self links to /proc/<pid>/task/<tid> of the thread that reads it.
+            tid = int.Parse(Path.GetFileName(new DirectoryInfo("/proc/thread-self").LinkTarget!), System.Globalization.CultureInfo.InvariantCulture);
+            started.Set();
+            release.Wait();
+        })
+        { IsBackground = true, Name = name };
+        thread.Start();
+        started.Wait();
+        return (thread, tid, release);
+    }
+
+    [Fact]
+    public void A_training_lowers_the_runtime_compilers_worker_to_the_lowest_priority_and_no_other_thread()
+    {
+        if (!OperatingSystem.IsLinux()) return; // thread priorities are set this way on Linux only (see RuntimeCompilerYield)
+        // Named as the runtime names its worker; Linux keeps the first 15 bytes of a thread's name, as of the runtime's.
+        var worker = Waiting(".NET Tiered Compilation Worker");
+        var other = Waiting("MlpTools test thread");
+        try
+        {
+            Assert.Equal(RuntimeCompilerYield.WorkerName, File.ReadAllText($"/proc/self/task/{worker.Tid}/comm").TrimEnd('\n'));
+            Assert.Equal(0, RuntimeCompilerYield.PriorityOf(worker.Tid));
+            int lowered = RuntimeCompilerYield.Lowered;
+
+            var net = (Mlp<float>)Mlp.Create(20, 8, 3, Precision.Single, seed: 1);
+            Trainer.Train(net, KernelShareTests.Synthetic(60, 20, 3, seed: 1), new TrainingOptions { Epochs = 1, BatchSize = 20, Seed = 1 });
+
+            Assert.Equal(RuntimeCompilerYield.LowestPriority, RuntimeCompilerYield.PriorityOf(worker.Tid));
+            Assert.Equal(0, RuntimeCompilerYield.PriorityOf(other.Tid));
+            Assert.True(RuntimeCompilerYield.Lowered > lowered);
+            // Once lowered, it is left as it is.
+            lowered = RuntimeCompilerYield.Lowered;
+            RuntimeCompilerYield.Apply();
+            Assert.Equal(lowered, RuntimeCompilerYield.Lowered);
+        }
+        finally
+        {
+            worker.Release.Set();
+            other.Release.Set();
+            worker.Thread.Join();
+            other.Thread.Join();
+        }
+    }
+}
