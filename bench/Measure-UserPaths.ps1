@@ -13,9 +13,10 @@ weighs on both sides); the table shows the median ratio and its range over the s
     peer's median epoch (numpy, PyTorch, scikit-learn; numpy alone in float64), and as a multiple of the FLOP limit: the
     epoch's matrix-product FLOPs, 2 n (2 D H + 3 H C), at the FMA peak measured in this session (float32 and float64
     apart). A 1-epoch call is also set against one epoch of the 10-epoch call of the same sample. Each call records
-    the runtime's compile time on all threads during it, and the first case also runs in a pwsh with tiered
-    compilation off: in a process's first seconds the runtime recompiles PowerShell's hot code on a background thread,
-    which takes one of the cores from a training.
+    the methods the runtime compiled on all threads during it and their compile time, and the first case also runs in
+    a pwsh with tiered compilation off: in a process's first seconds the runtime recompiles PowerShell's hot code on a
+    background thread, which a training sets to the lowest priority (Linux), so most of it waits for the call to end
+    (its compile time then counts the time it waits, so the methods are the measure).
   - The curve: H from 32 to 4096 (peers at 100, 1024 and 4096) and D = 3072 (synthetic, CIFAR-sized).
   - Prediction: Invoke-MlpPrediction on a Dataset of 10,000 against numpy's forward pass; 10,000 Import-Csv objects
     piped to Invoke-MlpPrediction against Import-Csv alone (the best of 3 each, in one process).
@@ -175,15 +176,16 @@ for ($sample = 0; $sample -lt $Samples; $sample++) {
         $record = @{}
         foreach ($who in $order) {
             $common = @('--hidden', $case.H, '--batch', $case.B, '--epochs', (1 + $case.K), '--warmup', 1, '--seed', $sample)
-            # Ours: the call's time, its fastest epoch, and the compile time the runtime spent on all threads during
-            # the call (mostly its background recompiling of PowerShell's hot code, a process's first seconds).
+            # Ours: the call's time, its fastest epoch, and the methods the runtime compiled on all threads during the
+            # call, with their compile time (mostly its background recompiling of PowerShell's hot code, a process's
+            # first seconds; at low priority, its compile time includes the time it waits for a core).
             $oursScript = @"
 `$d = Import-Dataset $($files.Train)
 `$net = `$d | New-Mlp -HiddenSize $($case.H) -Precision $($case.P) -Seed $($sample + 1)
-`$j = [System.Runtime.JitInfo]::GetCompilationTime(`$false)
+`$j = [System.Runtime.JitInfo]::GetCompilationTime(`$false); `$c = [System.Runtime.JitInfo]::GetCompiledMethodCount(`$false)
 `$t = (Measure-Command { `$null = `$net | Invoke-Training -Epochs $($case.E) -BatchSize $($case.B) -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed $($sample + 1) }).TotalSeconds
-`$j = ([System.Runtime.JitInfo]::GetCompilationTime(`$false) - `$j).TotalSeconds
-@{ call = `$t; jit = `$j; epochs = @(`$net.History | ForEach-Object Seconds) } | ConvertTo-Json -Compress
+`$j = ([System.Runtime.JitInfo]::GetCompilationTime(`$false) - `$j).TotalSeconds; `$c = [System.Runtime.JitInfo]::GetCompiledMethodCount(`$false) - `$c
+@{ call = `$t; jit = `$j; methods = `$c; epochs = @(`$net.History | ForEach-Object Seconds) } | ConvertTo-Json -Compress
 "@
             switch ($who) {
                 'MlpTools' {
@@ -191,6 +193,7 @@ for ($sample = 0; $sample -lt $Samples; $sample++) {
                     $record.MlpTools = $r.call / $case.E
                     $record.Engine = ($r.epochs | Measure-Object -Minimum).Minimum
                     $record.Jit = $r.jit
+                    $record.Methods = $r.methods
                 }
                 'NoTiering' {
                     $r = Invoke-Ours $oursScript -NoTiering
@@ -213,7 +216,7 @@ for ($sample = 0; $sample -lt $Samples; $sample++) {
         if (-not $results.ContainsKey($case.Name)) { $results[$case.Name] = [Collections.Generic.List[hashtable]]::new() }
         $results[$case.Name].Add($record)
         $line = ($order | Where-Object { $record.ContainsKey($_) } | ForEach-Object { '{0} {1:N3}' -f $_, $record[$_] }) -join ', '
-        Write-Host ("   sample {0} {1}: {2} s/epoch (MlpTools' fastest epoch {3:N3} s; the runtime compiled for {4:N2} s during its call)" -f ($sample + 1), $case.Name, $line, $record.Engine, $record.Jit)
+        Write-Host ("   sample {0} {1}: {2} s/epoch (MlpTools' fastest epoch {3:N3} s; the runtime compiled {5:N0} methods during its call, {4:N2} s of compile time)" -f ($sample + 1), $case.Name, $line, $record.Engine, $record.Jit, $record.Methods)
     }
 }
 
@@ -271,12 +274,14 @@ if ($one -and $ten) {
     Write-Host ("  the same, a second and third call of one session (after a first call): {0}" -f (Format-Stats $warmRatio))
 }
 # The runtime's share of a fresh process's first call. In its first seconds the .NET runtime recompiles the host's hot
-# code (PowerShell's parser, binder and pipeline) optimized, on a background thread that takes one of the cores from the
-# training for a few epochs. The same call in a pwsh with tiered compilation off (every method compiled optimized at
-# once, so nothing is recompiled later) shows what the call costs without it.
+# code (PowerShell's parser, binder and pipeline) optimized, on a background thread that would take one of the cores
+# from the training for a few epochs; the training sets that thread to the lowest priority (Linux), so most of the work
+# waits for the call to end. The same call in a pwsh with tiered compilation off (every method compiled optimized at
+# once, so nothing is recompiled later) shows what the call costs without any of it.
 $first = $results[$cases[0].Name]
 if ($first -and $first[0].ContainsKey('NoTiering')) {
     $jit = Get-Stats ($first | ForEach-Object { $_.Jit })
+    $methods = Get-Stats ($first | ForEach-Object { $_.Methods })
     $off = Get-Stats ($first | ForEach-Object { $_.NoTiering })
     $offRatios = @($first | ForEach-Object {
             $r = $_
@@ -284,7 +289,7 @@ if ($first -and $first[0].ContainsKey('NoTiering')) {
             if ($peers) { $r.NoTiering / ($peers | Measure-Object -Minimum).Minimum }
         })
     $offText = if ($offRatios) { "; against the best peer $(Format-Stats (Get-Stats $offRatios))" } else { '' }
-    Write-Host ("  {0}: the runtime compiled for {1} during the call (all threads);" -f $cases[0].Name, (Format-Stats $jit 'N2' ' s'))
+    Write-Host ("  {0}: the runtime compiled {1} methods during the call (all threads), {2} of compile time;" -f $cases[0].Name, (Format-Stats $methods 'N0' ''), (Format-Stats $jit 'N2' ' s'))
     Write-Host ("    in a pwsh with tiered compilation off: {0} per epoch, {1} the default call{2}" -f (Format-Stats $off 'N3' ' s'), (Format-Stats (Get-Stats ($first | ForEach-Object { $_.NoTiering / $_.MlpTools }))), $offText)
 }
 Write-Host ''
