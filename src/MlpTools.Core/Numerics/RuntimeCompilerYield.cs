@@ -12,12 +12,12 @@ namespace MlpTools.Core.Numerics;
 /// <remarks>
 /// <para>
 /// In a fresh PowerShell process the runtime holds back the optimized recompiling of PowerShell's own hot code
-/// (about 2,200 methods, 0.6-0.8 s of compile time) while new code keeps being compiled, and does it at the first
-/// tenth of a second without any: in a script, that is the first training. Its worker thread then takes one of the
-/// cores for about a second, the training's batches wait on the kernel thread that lost its core, and on 2 cores
-/// epochs 3 to 6 of a first 784-100-10 training took 0.20-0.29 s instead of 0.13-0.15 s. At low priority the same
-/// work waits for the training to end, or for a core it does not use, and nothing else changes: the same code runs,
-/// optimized a little later.
+/// (about 2,200 methods, 0.6-0.8 s of compile time) while new code keeps being compiled, and does it once a tenth of
+/// a second has passed with nothing new to compile: in a script, that is during the first training. Its worker
+/// thread then takes one of the cores for about a second, the training's batches wait on the kernel thread that lost
+/// its core, and on 2 cores epochs 3 to 6 of a first 784-100-10 training took 0.20-0.29 s instead of 0.13-0.15 s. At
+/// low priority the same work waits for the training to end, or for a core it does not use, and nothing else
+/// changes: the same code runs, optimized a little later.
 /// </para>
 /// <para>
 /// The runtime starts a new worker after an idle one has ended, so a training looks again every
