@@ -52,6 +52,19 @@ internal static partial class RuntimeCompilerYield
     private static Dictionary<int, int> s_seen = new(), s_next = new();
 
     /// <summary>
+    /// Calls <see cref="Apply"/> when <see cref="Interval"/> has passed since <paramref name="lastLook"/> (a
+    /// <see cref="Stopwatch"/> timestamp, 0 before the first look), and sets it to now. A training calls this as it
+    /// starts and after each mini-batch (before each pass over the data, for L-BFGS).
+    /// </summary>
+    public static void ApplyEvery(ref long lastLook)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (lastLook != 0 && now - lastLook < Interval) return;
+        Apply();
+        lastLook = now;
+    }
+
+    /// <summary>
     /// Sets every worker thread of the runtime's tiered compilation that is not yet at the lowest priority to it. Costs
     /// a listing of the process's threads, and a read of each new thread's name; never throws.
     /// </summary>

@@ -310,8 +310,8 @@ public static class Trainer
             int outer = KernelThreads.OwnLimit;
             var threads = new ThreadChoice(KernelThreads.Threads, ThreadChoice.WindowTicks);
             // The runtime's background recompiling waits while the batches keep the cores busy (see RuntimeCompilerYield).
-            RuntimeCompilerYield.Apply();
-            long yielded = Stopwatch.GetTimestamp();
+            long yielded = 0;
+            RuntimeCompilerYield.ApplyEvery(ref yielded);
             try
             {
                 for (int epoch = _firstEpoch; epoch <= LastEpoch; epoch++)
@@ -341,13 +341,8 @@ public static class Trainer
                         optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes);
                         diagnostics.StepMeasured();
                         _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
-                        long batchEnd = Stopwatch.GetTimestamp();
-                        threads.Record(batchEnd - batchStart);
-                        if (batchEnd - yielded >= RuntimeCompilerYield.Interval)
-                        {
-                            RuntimeCompilerYield.Apply();
-                            yielded = batchEnd;
-                        }
+                        threads.Record(Stopwatch.GetTimestamp() - batchStart);
+                        RuntimeCompilerYield.ApplyEvery(ref yielded);
                     }
                     KernelThreads.Limit(outer);
                     if (!_w.AllFinite()) throw Diverged(epoch, batches, batches, double.NaN);
@@ -378,6 +373,7 @@ public static class Trainer
             ParameterSet<T> previous = _w.Clone();
             int epoch = _firstEpoch - 1;
             string? stop = null;
+            long yielded = 0; // see RuntimeCompilerYield
 
             (double, MathNet.Numerics.LinearAlgebra.Vector<double>) Evaluate(MathNet.Numerics.LinearAlgebra.Vector<double> point)
             {
@@ -387,6 +383,7 @@ public static class Trainer
                     stop = Invariant.Format($"Interrupted in epoch {epoch + 1}");
                     throw new StopLbfgs();
                 }
+                RuntimeCompilerYield.ApplyEvery(ref yielded);
                 long start = Stopwatch.GetTimestamp();
                 Unflatten(point, _w);
                 diagnostics.BeginEpoch(_o.RecordDiagnostics);

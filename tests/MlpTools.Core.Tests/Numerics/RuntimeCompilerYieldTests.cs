@@ -26,8 +26,11 @@ public class RuntimeCompilerYieldTests
         return (thread, tid, release);
     }
 
-    [Fact]
-    public void A_training_lowers_the_runtime_compilers_worker_to_the_lowest_priority_and_no_other_thread()
+    public static TheoryData<string> Optimizers => new() { "Sgd", "Lbfgs" };
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void A_training_lowers_the_runtime_compilers_worker_to_the_lowest_priority_and_no_other_thread(string optimizer)
     {
         if (!OperatingSystem.IsLinux()) return; // thread priorities are set this way on Linux only (see RuntimeCompilerYield)
         // Named as the runtime names its worker; Linux keeps the first 15 bytes of a thread's name, as of the runtime's.
@@ -40,7 +43,10 @@ public class RuntimeCompilerYieldTests
             int lowered = RuntimeCompilerYield.Lowered;
 
             var net = (Mlp<float>)Mlp.Create(20, 8, 3, Precision.Single, seed: 1);
-            Trainer.Train(net, KernelShareTests.Synthetic(60, 20, 3, seed: 1), new TrainingOptions { Epochs = 1, BatchSize = 20, Seed = 1 });
+            var options = optimizer == "Lbfgs"
+                ? new TrainingOptions { Epochs = 2, Optimizer = OptimizerKind.Lbfgs }
+                : new TrainingOptions { Epochs = 1, BatchSize = 20, Seed = 1 };
+            Trainer.Train(net, KernelShareTests.Synthetic(60, 20, 3, seed: 1), options);
 
             Assert.Equal(RuntimeCompilerYield.LowestPriority, RuntimeCompilerYield.PriorityOf(worker.Tid));
             Assert.Equal(0, RuntimeCompilerYield.PriorityOf(other.Tid));
