@@ -145,12 +145,15 @@ function Invoke-BenchProgram {
 }
 
 function Get-BenchPeaks {
-    <# The FMA peaks (GFLOP/s, all cores) bench/MlpTools.Bench measured in this session: float32, float64. #>
+    <# The FMA peaks (GFLOP/s, all cores) bench/MlpTools.Bench measured in this session: float32, float64. The program
+       measures them twice (before and after the products), and on a shared host the best of both is the machine's:
+       a first measurement disturbed by a neighbour would make every FLOP limit look closer than it is. #>
     $records = @(Get-Content -LiteralPath $BenchJson -ErrorAction Ignore | ForEach-Object { $_ | ConvertFrom-Json } |
         Where-Object { $_.bench -eq 'peak' -and $_.threads -eq [Environment]::ProcessorCount })
-    $single = @($records | Where-Object precision -eq 'float32' | ForEach-Object gflops_best)
-    $double = @($records | Where-Object precision -eq 'float64' | ForEach-Object gflops_best)
-    @($(if ($single) { $single[0] } else { 0 }), $(if ($double) { $double[0] } else { 0 }))
+    foreach ($precision in 'float32', 'float64') {
+        $best = @($records | Where-Object precision -eq $precision | ForEach-Object gflops_best) | Measure-Object -Maximum
+        if ($best.Count) { $best.Maximum } else { 0 }
+    }
 }
 
 function Measure-UserPaths {

@@ -43,7 +43,7 @@ internal static partial class RuntimeCompilerYield
     private static readonly bool s_supported = OperatingSystem.IsLinux() && Directory.Exists("/proc/self/task");
     private static readonly object s_lock = new();
 
-    /// <summary>How many worker threads have been set to low priority in this process (for tests and the Bench).</summary>
+    /// <summary>How many worker threads have been set to low priority in this process (for tests).</summary>
     internal static int Lowered { get; private set; }
 
     // The threads seen by the last look, with how many looks have read each one's name: a name is read at a thread's
@@ -91,7 +91,7 @@ internal static partial class RuntimeCompilerYield
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
             {
-                // An early start for the training's kernels, never a reason to stop the training.
+                // Lowering the worker only helps a training along: failing to is never a reason to stop it.
             }
         }
     }
