@@ -138,6 +138,14 @@ public sealed class Dataset
     /// </summary>
     public ImageShape? ImageShape { get; }
 
+    /// <summary>
+    /// The <see cref="InputExtreme"/> of the stored values when the reader that made the dataset found it as it converted
+    /// them (it refuses values that are not finite); null otherwise. Set by that reader before it hands the dataset out,
+    /// and kept by the datasets that share its features (<see cref="Renamed"/>, <see cref="Relabel"/>): a network's value
+    /// check of the same values then needs no pass of its own.
+    /// </summary>
+    internal InputExtreme? ReadExtreme { get; set; }
+
     /// <summary>The precision the features are stored in.</summary>
     public Precision StoragePrecision => _single is not null ? Precision.Single : Precision.Double;
 
@@ -297,7 +305,10 @@ public sealed class Dataset
 
     /// <summary>The same samples (nothing copied) under another name.</summary>
     internal Dataset Renamed(string name) =>
-        new(_single, _double, Count, FeatureCount, _labels, ClassNames, FeatureNames, name, Source, Attribution, _sourceRows, LabelName, ImageShape);
+        new(_single, _double, Count, FeatureCount, _labels, ClassNames, FeatureNames, name, Source, Attribution, _sourceRows, LabelName, ImageShape)
+        {
+            ReadExtreme = ReadExtreme,
+        };
 
     /// <summary>
     /// The same samples (features shared, not copied) with label k renumbered to <paramref name="map"/>[k] and the
@@ -307,7 +318,10 @@ public sealed class Dataset
     {
         var labels = new int[_labels.Length];
         for (int i = 0; i < labels.Length; i++) labels[i] = map[_labels[i]];
-        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution, _sourceRows, LabelName, ImageShape);
+        return new Dataset(_single, _double, Count, FeatureCount, labels, classNames, FeatureNames, Name, Source, Attribution, _sourceRows, LabelName, ImageShape)
+        {
+            ReadExtreme = ReadExtreme,
+        };
     }
 
     /// <inheritdoc />

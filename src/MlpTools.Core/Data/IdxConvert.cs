@@ -11,18 +11,26 @@ namespace MlpTools.Core.Data;
 /// </summary>
 internal static class IdxConvert
 {
-    /// <summary>dst[i] = src[i] / 255 (or src[i] when <paramref name="scale"/> is false), in single precision.</summary>
-    public static void UByteToSingle(ReadOnlySpan<byte> src, Span<float> dst, bool scale)
+    /// <summary>
+    /// dst[i] = src[i] / 255 (or src[i] when <paramref name="scale"/> is false), in single precision; returns the largest
+    /// byte of <paramref name="src"/> (0 when it is empty), found in the same pass. Compiled optimized from its first
+    /// call (a file of images runs it on every block; the module's warm-up compiles it ahead).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static byte UByteToSingle(ReadOnlySpan<byte> src, Span<float> dst, bool scale)
     {
         if (dst.Length < src.Length) throw new ArgumentException("Destination too short.", nameof(dst));
         int i = 0;
+        byte largest = 0;
         if (Vector.IsHardwareAccelerated)
         {
             int w = Vector<byte>.Count, q = Vector<int>.Count;
             var divisor = new Vector<float>(scale ? 255f : 1f);
+            Vector<byte> max = Vector<byte>.Zero;
             for (; i <= src.Length - w; i += w)
             {
                 var bytes = new Vector<byte>(src.Slice(i, w));
+                max = Vector.Max(max, bytes);
                 Vector.Widen(bytes, out Vector<ushort> lo, out Vector<ushort> hi);
                 Vector.Widen(lo, out Vector<uint> a0, out Vector<uint> a1);
                 Vector.Widen(hi, out Vector<uint> a2, out Vector<uint> a3);
@@ -32,9 +40,15 @@ internal static class IdxConvert
                 (Vector.ConvertToSingle(Vector.AsVectorInt32(a2)) / divisor).CopyTo(d[(2 * q)..]);
                 (Vector.ConvertToSingle(Vector.AsVectorInt32(a3)) / divisor).CopyTo(d[(3 * q)..]);
             }
+            for (int j = 0; j < w; j++) largest = Math.Max(largest, max[j]);
         }
         float div = scale ? 255f : 1f;
-        for (; i < src.Length; i++) dst[i] = src[i] / div;
+        for (; i < src.Length; i++)
+        {
+            dst[i] = src[i] / div;
+            largest = Math.Max(largest, src[i]);
+        }
+        return largest;
     }
 
     /// <summary>Signed bytes, exactly, in single precision.</summary>

@@ -147,32 +147,44 @@ public static class IdxReader
             case IdxElementType.Float64:
             {
                 double[] x = GC.AllocateUninitializedArray<double>(n * d);
+                var extreme = new ExtremeFinder<double>();
                 images.ReadPayload((chunk, first) =>
                 {
                     Span<double> dst = x.AsSpan((int)first, chunk.Length / ih.ElementSize);
                     if (ih.Type == IdxElementType.Int32) IdxConvert.Int32ToDouble(chunk, dst);
                     else CheckFinite(IdxConvert.Float64ToDouble(chunk, dst), first, d, images.Path);
+                    extreme.See(dst, first);
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source, imageShape: ImageShapeOf(ih));
+                Dataset data = Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source, imageShape: ImageShapeOf(ih));
+                data.ReadExtreme = extreme.Result(d);
+                return data;
             }
             default:
             {
                 float[] x = GC.AllocateUninitializedArray<float>(n * d);
                 bool scale = options.ScaleBytes;
+                var extreme = new ExtremeFinder<float>();
                 images.ReadPayload((chunk, first) =>
                 {
                     Span<float> dst = x.AsSpan((int)first, chunk.Length / ih.ElementSize);
                     switch (ih.Type)
                     {
-                        case IdxElementType.UByte: IdxConvert.UByteToSingle(chunk, dst, scale); break;
+                        case IdxElementType.UByte:
+                            // The largest value is the largest byte's, found as they are converted.
+                            byte largest = IdxConvert.UByteToSingle(chunk, dst, scale);
+                            extreme.See(dst, first, dst[chunk.IndexOf(largest)]);
+                            return;
                         case IdxElementType.SByte: IdxConvert.SByteToSingle(chunk, dst); break;
                         case IdxElementType.Int16: IdxConvert.Int16ToSingle(chunk, dst); break;
                         default: CheckFinite(IdxConvert.Float32ToSingle(chunk, dst), first, d, images.Path); break;
                     }
+                    extreme.See(dst, first);
                 }, reporter, done, cancellationToken);
                 reporter.Complete();
-                return Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source, imageShape: ImageShapeOf(ih));
+                Dataset data = Dataset.FromRows(x, n, d, y, classNames, FeatureNames(ih), name, source, imageShape: ImageShapeOf(ih));
+                data.ReadExtreme = extreme.Result(d);
+                return data;
             }
         }
     }

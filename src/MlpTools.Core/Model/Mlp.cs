@@ -691,7 +691,10 @@ public sealed class Mlp<T> : Mlp
         ConcurrentDictionary<object, InputExtreme> known = s_checked.GetValue(data, _ => new());
         object key = (object?)preprocessor ?? s_unscaled;
         if (known.TryGetValue(key, out InputExtreme extreme)) return extreme;
-        extreme = CheckValuesPass(data, preprocessor);
+        // The reader that made the dataset may have found the answer as it converted the values (finite, or it would have
+        // refused them): it holds for the values as stored, so for a network that takes them unscaled and exactly.
+        bool exact = data.StoragePrecision == Precision.Single || typeof(T) == typeof(double);
+        extreme = preprocessor is null && exact && data.ReadExtreme is { } read ? read : CheckValuesPass(data, preprocessor);
         known.TryAdd(key, extreme);
         return extreme;
     }
@@ -718,8 +721,7 @@ public sealed class Mlp<T> : Mlp
         T[]? inPlace = preprocessor is null ? data.RowsIn<T>() : null;
         int[] rows = inPlace is null ? new int[block] : Array.Empty<int>();
         T[] x = inPlace is null ? new T[block * d] : Array.Empty<T>();
-        T largest = T.Zero;
-        long at = -1;
+        var extreme = new ExtremeFinder<T>();
         for (int start = 0; start < n; start += block)
         {
             int m = Math.Min(block, n - start);
@@ -746,16 +748,9 @@ public sealed class Mlp<T> : Mlp
                 int i = FirstNonFinite(values);
                 throw ValueError(data, preprocessor, start + i / d, i % d, scaled: preprocessor is not null);
             }
-            T blockLargest = Numerics.Kernels.MaxAbs<T>(values);
-            if (blockLargest > largest)
-            {
-                largest = blockLargest;
-                int i = 0;
-                while (T.Abs(values[i]) != blockLargest) i++;
-                at = (long)start * d + i;
-            }
+            extreme.See(values, (long)start * d);
         }
-        return at < 0 ? default : new InputExtreme(double.CreateTruncating(largest), (int)(at / d), (int)(at % d));
+        return extreme.Result(d);
     }
 
     /// <summary>How many values <see cref="CheckValues"/> gathers at a time.</summary>
@@ -767,6 +762,3 @@ public sealed class Mlp<T> : Mlp
         return -1;
     }
 }
-
-/// <summary>The largest magnitude a network takes from a dataset (after its scaling), and where it sits (row and feature from 0).</summary>
-internal readonly record struct InputExtreme(double Magnitude, int Row, int Feature);

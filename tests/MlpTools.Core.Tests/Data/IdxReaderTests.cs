@@ -209,15 +209,19 @@ public class IdxReaderTests
     }
 
     [Fact]
-    public void The_simd_byte_conversion_matches_division_by_255_for_every_byte_and_tail_length()
+    public void The_simd_byte_conversion_matches_division_by_255_for_every_byte_and_tail_length_and_finds_the_largest_byte()
     {
         byte[] all = Enumerable.Range(0, 256).Select(i => (byte)i).Concat(Enumerable.Range(0, 100).Select(i => (byte)(255 - i))).ToArray();
         for (int length = 0; length <= all.Length; length += length < 70 ? 1 : 37)
         {
             var scaled = new float[length];
             var raw = new float[length];
-            IdxConvert.UByteToSingle(all.AsSpan(0, length), scaled, scale: true);
-            IdxConvert.UByteToSingle(all.AsSpan(0, length), raw, scale: false);
+            byte largest = length == 0 ? (byte)0 : all.Take(length).Max();
+            Assert.Equal(largest, IdxConvert.UByteToSingle(all.AsSpan(0, length), scaled, scale: true));
+            Assert.Equal(largest, IdxConvert.UByteToSingle(all.AsSpan(0, length), raw, scale: false));
+            // Also where the largest byte sits only in the tail after the vectors, or only in the vectors.
+            byte[] reversed = all.Take(length).Reverse().ToArray();
+            Assert.Equal(largest, IdxConvert.UByteToSingle(reversed, new float[length], scale: true));
             for (int i = 0; i < length; i++)
             {
                 Assert.Equal(all[i] / 255f, scaled[i]);
