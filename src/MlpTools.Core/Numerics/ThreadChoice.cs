@@ -13,12 +13,19 @@ namespace MlpTools.Core.Numerics;
 /// </para>
 /// <para>
 /// The choice is made from the batches' own times, in windows of at least <see cref="WindowTicks"/> and
-/// <see cref="WindowBatches"/> batches (a trial of one thread's window is a quarter as long). It tries one thread once early in a run
-/// (a run that starts on busy cores has no faster window to compare with), and then only when two windows in a row are
-/// markedly slower than the fastest recent window on all threads, so quiet cores pay for one short trial per run. It
-/// keeps one thread when that is faster, and while on one thread tries all of them again every few windows, backing off
-/// while one thread stays faster. The kernels give the same bits on any number of threads, so the choice changes only
-/// the time.
+/// <see cref="WindowBatches"/> batches (a trial of one thread's window is a quarter as long). It tries one thread early
+/// in a run, after 8 windows (a run that starts on busy cores has no faster window to compare with), then again after
+/// twice as many windows on all threads each time a trial loses (16, 32, ..., at most <see cref="LongestTrialGap"/>), and when
+/// two windows in a row are markedly slower than the fastest recent window on all threads. It keeps one thread when
+/// that is faster, and while on one thread tries all of them again every few windows, backing off while one thread
+/// stays faster. The kernels give the same bits on any number of threads, so the choice changes only the time.
+/// </para>
+/// <para>
+/// The later trials are there because all threads can be slower than one steadily, with no slow window to set a trial
+/// off, while an early trial lost to a passing disturbance: on a host whose two cores share no cache, a step's passes
+/// over the parameters move them between the cores. Measured on such a host, 784-100-10 epochs of batch 32 took
+/// 0.34-0.40 s on 2 threads and 0.24-0.26 s on 1, and in 2 fresh sessions of 4 the early trial lost and the run
+/// stayed on 2 threads. A trial that loses on quiet cores costs a quarter window on one thread.
 /// </para>
 /// </remarks>
 internal sealed class ThreadChoice
@@ -37,6 +44,8 @@ internal sealed class ThreadChoice
     private int _untilTry;                    // windows on one thread before all threads are tried again
     private int _oneInterval = FirstInterval, _allInterval = FirstInterval;
     private int _windows;                     // windows measured
+    private int _trialGap = FirstTrialWindow; // windows on all threads between trials of one thread, doubled after each that loses
+    private int _nextTrial = FirstTrialWindow; // the window after which one thread is tried next on steady cores
 
     /// <summary>A choice among <paramref name="threads"/> threads (it only ever chooses when there are two or more).</summary>
     public ThreadChoice(int threads, long windowTicks)
@@ -59,6 +68,9 @@ internal sealed class ThreadChoice
     public const double BetterFactor = 0.9;
 
     private const int FirstInterval = 4, LongestInterval = 8, FirstTrialWindow = 8;
+
+    /// <summary>The longest gap, in windows on all threads, between trials of one thread on steady cores (about 5 s).</summary>
+    public const int LongestTrialGap = 256;
 
     /// <summary>Whether trainings choose (else their batches always use all their threads).</summary>
     internal static bool Adaptive { get; set; } = true;
@@ -122,6 +134,8 @@ internal sealed class ThreadChoice
                 {
                     _skipSlow = _oneInterval;
                     _oneInterval = Math.Min(LongestInterval, _oneInterval * 2);
+                    _trialGap = Math.Min(LongestTrialGap, _trialGap * 2);
+                    _nextTrial = _windows + 1 + _trialGap; // counting from the end of this window
                 }
                 _slowWindows = 0;
             }
@@ -134,11 +148,12 @@ internal sealed class ThreadChoice
         _windows++;
         if (_current == _all)
         {
-            // One thread is tried once early on, after the eighth window (a run that starts on busy cores has no
-            // faster window to compare with; a run shorter than that gains little from a choice), and then after
-            // slow windows.
+            // One thread is tried early on, after the eighth window (a run that starts on busy cores has no faster
+            // window to compare with; a run shorter than that gains little from a choice), then when due again (see
+            // the remarks), and after slow windows.
             bool slow = _slowWindows >= 2 && _skipSlow-- <= 0;
-            _trying = slow || (_windows == FirstTrialWindow && Trials == 0) ? 1 : _all;
+            _trying = slow || _windows >= _nextTrial ? 1 : _all;
+            if (_trying == 1) _nextTrial = int.MaxValue; // set again when the trial ends
         }
         else
         {
@@ -162,5 +177,8 @@ internal sealed class ThreadChoice
             _oneInterval = FirstInterval;
             _untilTry = _allInterval = FirstInterval;
         }
+        // Whichever way the choice went, the cores have changed: the next trial of one thread comes soon.
+        _trialGap = FirstTrialWindow;
+        _nextTrial = _windows + 1 + _trialGap;
     }
 }
