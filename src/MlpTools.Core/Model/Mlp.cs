@@ -662,6 +662,10 @@ public sealed class Mlp<T> : Mlp
         classWeights is null ? null : ClassWeights.InClassOrder(classWeights).Resolve(ClassNames).Select(T.CreateTruncating).ToArray();
 
     /// <inheritdoc />
+    // A loop over every weight on a training's first call: compiled optimized ahead, by the module's warm-up, rather than
+    // run unoptimized (measured: 5.0-5.8 ms on a process's first 784-100-10 call, 3.8-3.9 ms with this, most of the rest
+    // the first use of the kernel threads).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal override void CheckRegularization(double lambda, int batchSize)
     {
         if (!double.IsFinite(lambda) || lambda < 0)
