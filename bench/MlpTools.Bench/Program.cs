@@ -22,7 +22,10 @@ namespace MlpTools.Bench;
 /// bench/Invoke-Bench.ps1 (build.ps1 -Task Bench) builds and runs it, with --peers set, before its own figures.
 /// It prints, in this order:
 /// <list type="number">
-/// <item>peak: this machine's fp32 fused-multiply-add peak, measured with an FMA-only loop on 1 and on all cores;</item>
+/// <item>peak: this machine's fp32 fused-multiply-add peak, measured with an FMA-only loop on 1 and on all cores; and
+///   what handing work between the cores costs now (a round trip between two threads, a fork-join of the kernel
+///   threads), which on a shared host swings between runs and sets the cost of the paths that pass data between the
+///   cores (small batches, the optimizer's pass);</item>
 /// <item>gemm: float32 Kernels.Gemm GFLOP/s (median [min-max] of several samples) and share of the measured peak, for
 ///   the five products of a training step of 784-100-10 and 784-1024-10 at batch 200, in the forms FusedBackprop uses,
 ///   and for 1024^3; the share both of the session's best peak and of the peak measured beside each sample (the
@@ -130,8 +133,81 @@ internal static class Program
                 if (threads == Environment.ProcessorCount && !dbl) best = max;
             }
         }
+        MeasureHandOff(o);
         Console.WriteLine();
         return best;
+    }
+
+    /// <summary>
+    /// What passing work between two cores costs now: a round trip of a value between two threads (each waits for the
+    /// other's write), and a fork-join of 8 empty chunks on the kernel threads, medians of several runs. On these shared
+    /// hosts it swings within minutes, and with it the paths that move data between the cores: read a run's figures
+    /// beside it. Measured: a round trip of 0.42-0.46 us while the cores passed data slowly (a batch-32 step then took
+    /// 1.5x as long on two threads as on one), 1.3-1.8 us while another process held one of the two cores (the float64
+    /// peak on 2 threads was then that of 1, and a fork-join short, as the caller ran every chunk itself).
+    /// </summary>
+    private static void MeasureHandOff(Options o)
+    {
+        if (Environment.ProcessorCount < 2 || KernelThreads.MaxThreads < 2) return;
+        int runs = o.Quick ? 3 : 5, trips = 100_000;
+        var roundTrips = new List<double>();
+        for (int r = 0; r < runs; r++) roundTrips.Add(RoundTripNanoseconds(trips));
+        var job = new EmptyJob();
+        var forkJoins = new List<double>();
+        using (KernelThreads.Join())
+        {
+            for (int r = 0; r < runs; r++)
+            {
+                var times = new double[trips / 10];
+                for (int i = 0; i < times.Length; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    if (KernelThreads.TryEnter())
+                    {
+                        try { KernelThreads.Run(job, 8); }
+                        finally { KernelThreads.Exit(); }
+                    }
+                    times[i] = Stopwatch.GetElapsedTime(t0).TotalNanoseconds;
+                }
+                forkJoins.Add(Median(times));
+            }
+        }
+        double trip = Median(roundTrips), fork = Median(forkJoins);
+        Console.WriteLine(I($"  hand-off between cores: a round trip between two threads {trip / 1000:F2} us, a fork-join of 8 empty chunks on the kernel threads {fork / 1000:F2} us (medians of {runs} runs)"));
+        Emit(new { bench = "handoff", round_trip_ns = trip, fork_join_8_ns = fork });
+    }
+
+    /// <summary>The mean time of a round trip of a value between the calling thread and another, over <paramref name="trips"/>.</summary>
+    private static double RoundTripNanoseconds(int trips)
+    {
+        long flag = 0;
+        var other = new Thread(() =>
+        {
+            for (long i = 0; i < trips; i++)
+            {
+                while (Volatile.Read(ref flag) != 2 * i + 1) Thread.SpinWait(1);
+                Volatile.Write(ref flag, 2 * i + 2);
+            }
+        });
+        other.Start();
+        while (other.ThreadState == System.Threading.ThreadState.Unstarted) Thread.Yield();
+        long start = Stopwatch.GetTimestamp();
+        for (long i = 0; i < trips; i++)
+        {
+            Volatile.Write(ref flag, 2 * i + 1);
+            while (Volatile.Read(ref flag) != 2 * i + 2) Thread.SpinWait(1);
+        }
+        double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / trips;
+        other.Join();
+        return ns;
+    }
+
+    /// <summary>A job whose chunks do nothing: what handing out chunks costs.</summary>
+    private sealed class EmptyJob : IKernelJob
+    {
+        public void Execute(int chunk)
+        {
+        }
     }
 
     private static double PeakOnce(int threads, bool dbl = false)
