@@ -160,10 +160,12 @@ internal static class FusedBackprop
     /// <remarks>
     /// With <paramref name="classWeights"/> (one per class) each sample's cross-entropy and its row of dZ are
     /// multiplied by the weight of its class: L_data = -(1/m) sum_i w[y_i] log P[i, y_i], dZ[i,:] = w[y_i] (P - Y)[i,:] / m.
+    /// <paramref name="weightSquares"/>, when given, is ||W1||_F^2 + ||W2||_F^2 of <paramref name="w"/> as
+    /// <see cref="RegularizationLoss"/> measures it, for a caller that runs many batches through the same weights.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static BatchLoss Forward<T>(ParameterSet<T> w, BatchBuffers<T> b, int m, double lambda, bool withGradientSeed,
-        T[]? classWeights = null)
+        T[]? classWeights = null, double? weightSquares = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int c = w.C;
@@ -173,7 +175,7 @@ internal static class FusedBackprop
         T invM = T.One / T.CreateTruncating(m);
         Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
         double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM, classWeights) / m;
-        return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda));
+        return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda, weightSquares));
     }
 
     /// <summary>The forward pass up to the scores: fills Hpre, A and Z for the first m rows (no labels needed).</summary>
@@ -214,11 +216,19 @@ internal static class FusedBackprop
         return best;
     }
 
-    /// <summary>(lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized.</summary>
+    /// <summary>
+    /// (lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized. The sum of squares is measured, or taken
+    /// from <paramref name="weightSquares"/> (<see cref="WeightSquares"/> of the same weights).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double RegularizationLoss<T>(ParameterSet<T> w, int m, double lambda)
+    public static double RegularizationLoss<T>(ParameterSet<T> w, int m, double lambda, double? weightSquares = null)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        lambda == 0 ? 0.0 : lambda / (2.0 * m) * (Kernels.SumOfSquares<T>(w.W1) + Kernels.SumOfSquares<T>(w.W2));
+        lambda == 0 ? 0.0 : lambda / (2.0 * m) * (weightSquares ?? WeightSquares(w));
+
+    /// <summary>||W1||_F^2 + ||W2||_F^2, in double, as the L2 penalty takes it.</summary>
+    public static double WeightSquares<T>(ParameterSet<T> w)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Kernels.SumOfSquares<T>(w.W1) + Kernels.SumOfSquares<T>(w.W2);
 
     /// <summary>
     /// Backward pass, after <see cref="Forward"/> with the gradient seed: fills dA, dH and the gradients

@@ -277,10 +277,12 @@ public static class Trainer
                     if (r._state.BestEpoch != r._startingEpoch) throw new InvalidOperationException("The starting weights were replaced before their loss was measured.");
                     ParameterSet<T> start = r._best;
                     // Measured in one call (once settled or complete it is never measured again): its buffers live as long.
+                    // The weights stay as they are, so the L2 penalty's sum of squares is measured once, not per batch.
                     var buffers = new BatchBuffers<T>(_batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
+                    double? squares = r._o.Regularization == 0 ? null : FusedBackprop.WeightSquares(start);
                     _next = r._net.ForEachBatch(r._train, buffers, withLabels: true, _next, (b, _, m) =>
                     {
-                        _sum += FusedBackprop.Forward(start, b, m, r._o.Regularization, withGradientSeed: false, r._classWeights).Total * m;
+                        _sum += FusedBackprop.Forward(start, b, m, r._o.Regularization, withGradientSeed: false, r._classWeights, squares).Total * m;
                         return double.IsFinite(_sum) && !settled(Loss);
                     });
                 }

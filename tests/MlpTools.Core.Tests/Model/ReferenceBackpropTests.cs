@@ -147,6 +147,15 @@ public class ReferenceBackpropTests
         var gFused = new ParameterSet<T>(d, h, c);
         var gReference = new ParameterSet<T>(d, h, c);
         BatchLoss lossFused = FusedBackprop.Forward(w, fused, m, lambda, withGradientSeed: true, classWeights);
+        // A caller that knows the weights' sum of squares (a pass over many batches of the same weights) gets the same bits.
+        double known = FusedBackprop.WeightSquares(w);
+        Assert.True(known > 0);
+        var again = new BatchBuffers<T>(m, d, h, c);
+        fused.X.CopyTo(again.X, 0);
+        fused.Labels.CopyTo(again.Labels, 0);
+        BatchLoss lossKnown = FusedBackprop.Forward(w, again, m, lambda, withGradientSeed: true, classWeights, known);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(lossFused.Total), BitConverter.DoubleToInt64Bits(lossKnown.Total));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(lossFused.DataLoss), BitConverter.DoubleToInt64Bits(lossKnown.DataLoss));
         FusedBackprop.Backward(w, fused, m, lambda, gFused);
         BatchLoss lossReference = Backprop.Forward(w, reference, m, lambda, classWeights);
         Backprop.Backward(w, reference, m, lambda, gReference, classWeights);
