@@ -142,9 +142,10 @@ internal static class Program
     /// What passing work between two cores costs now: a round trip of a value between two threads (each waits for the
     /// other's write), and a fork-join of 8 empty chunks on the kernel threads, medians of several runs. On these shared
     /// hosts it swings within minutes, and with it the paths that move data between the cores: read a run's figures
-    /// beside it. Measured: a round trip of 0.42-0.46 us while the cores passed data slowly (a batch-32 step then took
-    /// 1.5x as long on two threads as on one), 1.3-1.8 us while another process held one of the two cores (the float64
-    /// peak on 2 threads was then that of 1, and a fork-join short, as the caller ran every chunk itself).
+    /// beside it. Measured: a round trip of 0.13 us on quick cores, 0.42-0.46 us while the cores passed data slowly (a
+    /// batch-32 step then took 1.5x as long on two threads as on one), 1.3-1.8 us while another process held one of the
+    /// two cores (the float64 peak on 2 threads was then that of 1, and a fork-join short, as the caller ran every chunk
+    /// itself). Both states came in one Bench run, minutes apart.
     /// </summary>
     private static void MeasureHandOff(Options o)
     {
