@@ -37,7 +37,7 @@ namespace MlpTools.Bench;
 ///   medians and minima, of neighbouring epochs, and of the process's CPU time.</item>
 /// <item>stages: where a training step's time goes (gather, forward, backward, the optimizer's step) for float32 and
 ///   float64, each a fresh batch of a shuffled epoch, as medians (the least beside them), against the FLOP limit at the
-///   FMA peak of each precision.</item>
+///   FMA peak of each precision, after the hand-off between the cores measured again.</item>
 /// </list>
 /// With --compare it also runs the peers (bench/peers, or the folder --peers names) in the same session (numpy + OpenBLAS, PyTorch and scikit-learn,
 /// interleaved round by round with ours, and gemm.py) and prints ours / best peer. Every peer runs with OPENBLAS_CORETYPE and
@@ -87,7 +87,14 @@ internal static class Program
         if (o.Sections.Contains("gemm")) BenchGemm(o, peak, o.Sections.Contains("peak") ? () => MeasurePeak(o) : null);
         if (o.Sections.Contains("epoch")) BenchEpochs(o);
         if (o.Sections.Contains("diagnostics")) BenchDiagnostics(o);
-        if (o.Sections.Contains("stages")) BenchStages(o);
+        if (o.Sections.Contains("stages"))
+        {
+            // The stages swing most with the hand-off between the cores: its cost now, beside them.
+            Console.WriteLine("== hand-off before the stages");
+            MeasureHandOff(o);
+            Console.WriteLine();
+            BenchStages(o);
+        }
 
         if (o.JsonPath is not null) File.AppendAllLines(o.JsonPath, s_jsonLines);
         return 0;
