@@ -141,8 +141,9 @@ public sealed class Dataset
     /// <summary>
     /// The <see cref="InputExtreme"/> of the stored values when the reader that made the dataset found it as it converted
     /// them (it refuses values that are not finite); null otherwise. Set by that reader before it hands the dataset out,
-    /// and kept by the datasets that share its features (<see cref="Renamed"/>, <see cref="Relabel"/>): a network's value
-    /// check of the same values then needs no pass of its own.
+    /// kept by the datasets that share its features (<see cref="Renamed"/>, <see cref="Relabel"/>), and found anew by a
+    /// <see cref="Subset"/> of them as it copies its rows: a network's value check of the same values then needs no pass
+    /// of its own.
     /// </summary>
     internal InputExtreme? ReadExtreme { get; set; }
 
@@ -169,7 +170,17 @@ public sealed class Dataset
     /// Fashion-MNIST rows: 52-80 us on two cores against 103-161 us on one.
     /// </remarks>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal unsafe void GatherRows<T>(ReadOnlySpan<int> rows, Span<T> destination)
+    internal void GatherRows<T>(ReadOnlySpan<int> rows, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GatherRows(rows, destination, find: false);
+
+    /// <summary>
+    /// As <see cref="GatherRows{T}(ReadOnlySpan{int}, Span{T})"/>; with <paramref name="find"/>, also the
+    /// <see cref="InputExtreme"/> of the copied values (finite ones: the caller knows they are), each row looked at while it
+    /// is in cache, its row numbers those of <paramref name="destination"/>.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe InputExtreme GatherRows<T>(ReadOnlySpan<int> rows, Span<T> destination, bool find)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if ((long)rows.Length * FeatureCount >= ParallelGatherMinimum && KernelThreads.TryEnter())
@@ -185,26 +196,37 @@ public sealed class Dataset
                     job.Count = rows.Length;
                     job.Destination = pd;
                     job.Chunks = Math.Min(rows.Length, 2 * KernelThreads.Threads);
+                    job.Finders = find ? new ExtremeFinder<T>[job.Chunks] : null;
                     KernelThreads.Run(job, job.Chunks);
+                    // The chunks' finds in chunk order, as one finder over the rows in order would make them.
+                    var all = new ExtremeFinder<T>();
+                    if (job.Finders is { } finders) foreach (ExtremeFinder<T> part in finders) all.Take(part);
                     job.Source = null;
                     job.Rows = null;
                     job.Destination = null;
+                    job.Finders = null;
+                    return all.Result(FeatureCount);
                 }
             }
             finally
             {
                 KernelThreads.Exit();
             }
-            return;
         }
-        GatherRange(rows, destination);
+        var finder = new ExtremeFinder<T>();
+        GatherRange(rows, destination, find ? new Span<ExtremeFinder<T>>(ref finder) : default, 0);
+        return finder.Result(FeatureCount);
     }
 
     /// <summary>Mini-batches of at least this many elements are gathered on the kernel threads.</summary>
     private const int ParallelGatherMinimum = 1 << 15;
 
+    /// <summary>
+    /// Copies rows into <paramref name="destination"/>; with a <paramref name="finder"/> (one element, or empty for none),
+    /// each copied row is also shown to it, as row <paramref name="firstRow"/> + r of the whole destination.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void GatherRange<T>(ReadOnlySpan<int> rows, Span<T> destination)
+    private void GatherRange<T>(ReadOnlySpan<int> rows, Span<T> destination, Span<ExtremeFinder<T>> finder, long firstRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = FeatureCount;
@@ -218,6 +240,7 @@ public sealed class Dataset
             Span<T> dst = destination.Slice(r * d, d);
             if (_single is not null) Convert<float, T>(_single.AsSpan((int)start, d), dst);
             else Convert<double, T>(_double.AsSpan((int)start, d), dst);
+            if (!finder.IsEmpty) finder[0].See(dst, (firstRow + r) * d);
         }
     }
 
@@ -258,12 +281,16 @@ public sealed class Dataset
         public int Count, Chunks;
         public T* Destination;
 
+        /// <summary>One finder per chunk when the gather also finds the copied values' extreme; else null.</summary>
+        public ExtremeFinder<T>[]? Finders;
+
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
             int r0 = (int)((long)Count * chunk / Chunks), r1 = (int)((long)Count * (chunk + 1) / Chunks);
             int d = Source!.FeatureCount;
-            Source.GatherRange(new ReadOnlySpan<int>(Rows + r0, r1 - r0), new Span<T>(Destination + (long)r0 * d, (r1 - r0) * d));
+            Span<ExtremeFinder<T>> finder = Finders is null ? default : Finders.AsSpan(chunk, 1);
+            Source.GatherRange(new ReadOnlySpan<int>(Rows + r0, r1 - r0), new Span<T>(Destination + (long)r0 * d, (r1 - r0) * d), finder, r0);
         }
     }
 
@@ -292,15 +319,23 @@ public sealed class Dataset
         var labels = new int[idx.Length];
         GatherLabels(idx, labels);
         int[] sourceRows = _sourceRows is null ? (int[])idx.Clone() : Array.ConvertAll(idx, r => _sourceRows[r]);
+        // Values known finite (a reader's answer) stay so in a copy: its own answer is found as the rows are copied.
+        bool find = ReadExtreme is not null;
         if (_single is not null)
         {
             var data = new float[(long)idx.Length * d];
-            GatherRows<float>(idx, data);
-            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape);
+            InputExtreme found = GatherRows<float>(idx, data, find);
+            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape)
+            {
+                ReadExtreme = find ? found : null,
+            };
         }
         var dbl = new double[(long)idx.Length * d];
-        GatherRows<double>(idx, dbl);
-        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape);
+        InputExtreme foundDouble = GatherRows<double>(idx, dbl, find);
+        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape)
+        {
+            ReadExtreme = find ? foundDouble : null,
+        };
     }
 
     /// <summary>The same samples (nothing copied) under another name.</summary>

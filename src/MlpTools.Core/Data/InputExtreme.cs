@@ -9,8 +9,8 @@ internal readonly record struct InputExtreme(double Magnitude, int Row, int Feat
 /// <summary>
 /// Finds the <see cref="InputExtreme"/> of finite values seen block by block in their order: the largest magnitude and
 /// its first place (none while every value is 0). The network's value check uses it on every block it checks, and a
-/// reader that converts every value of a dataset anyway (IDX) uses it on each block it converts, so that a training's
-/// check of the same values needs no pass of its own.
+/// reader that converts every value of a dataset anyway (IDX) uses it on each block it converts, and a subset of such a
+/// dataset on each row it copies, so that a training's check of the same values needs no pass of its own.
 /// </summary>
 internal struct ExtremeFinder<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -29,6 +29,14 @@ internal struct ExtremeFinder<T>
         int i = 0;
         while (T.Abs(values[i]) != blockLargest) i++;
         _after = first + i + 1;
+    }
+
+    /// <summary>Takes what another finder saw, of values that all come after those this one saw.</summary>
+    public void Take(in ExtremeFinder<T> later)
+    {
+        if (later._largest <= _largest) return;
+        _largest = later._largest;
+        _after = later._after;
     }
 
     /// <summary>The extreme of every value seen, in rows of <paramref name="featureCount"/>; all zeros when none was above 0.</summary>

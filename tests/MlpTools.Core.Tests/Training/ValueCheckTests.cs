@@ -65,8 +65,8 @@ public class ValueCheckTests
         var expected = new InputExtreme(Math.Abs((double)peak), first / 784, first % 784);
         Assert.Equal(expected, data.ReadExtreme);
 
-        // A pass over the same values (a copy of the rows, which the reader did not make) finds the same answer.
-        Dataset copy = data.Subset(Enumerable.Range(0, rows).ToArray());
+        // A pass over the same values (a copy the reader did not make) finds the same answer.
+        Dataset copy = Unread(data);
         Assert.Null(copy.ReadExtreme);
         var single = (Mlp<float>)Mlp.Create(784, 4, 3, seed: 1);
         var dbl = (Mlp<double>)Mlp.Create(784, 4, 3, Precision.Double, seed: 1);
@@ -112,7 +112,50 @@ public class ValueCheckTests
         // All zeros: no place to name, as a pass finds.
         Dataset zeros = ReadIdx(dir, 0x0D, 3, 0f);
         Assert.NotNull(zeros.ReadExtreme);
-        Assert.Equal(net.CheckValues(zeros.Subset(new[] { 0, 1, 2 }), null), zeros.ReadExtreme);
+        Assert.Equal(net.CheckValues(Unread(zeros), null), zeros.ReadExtreme);
+    }
+
+    /// <summary>The same values and labels in a dataset no reader made (so a check makes its pass).</summary>
+    private static Dataset Unread(Dataset data) => data.StoragePrecision == Precision.Single
+        ? Dataset.FromRows(data.SingleRows!.ToArray(), data.Count, data.FeatureCount, data.Labels, data.ClassNames, data.FeatureNames)
+        : Dataset.FromRows(data.DoubleRows!.ToArray(), data.Count, data.FeatureCount, data.Labels, data.ClassNames, data.FeatureNames);
+
+    [Theory]
+    [InlineData((byte)0x08, 30)]   // a gather on one thread
+    [InlineData((byte)0x08, 640)]  // on the kernel threads, in chunks
+    [InlineData((byte)0x0C, 640)]  // double storage
+    public void A_subset_of_data_read_from_IDX_finds_its_own_answer_as_it_copies_and_trains_without_a_pass(byte type, int take)
+    {
+        using var dir = new TempFolder();
+        // The peak three times: the subset takes two of them, in a shuffled order.
+        int first = 300_001, second = 500_003, third = 100_002;
+        Dataset data = ReadIdx(dir, type, 700, type == 0x08 ? 255f : 2e9f, first, second, third);
+        var random = new Random(take);
+        // The first peak's row near the start and the second's last: in different chunks of a parallel copy.
+        var others = Enumerable.Range(0, 700).Where(r => r != first / 784 && r != second / 784 && r != third / 784)
+            .OrderBy(_ => random.Next()).Take(take).ToList();
+        others.Insert(Math.Min(5, others.Count), second / 784);
+        int[] rows = others.Append(first / 784).ToArray();
+        Dataset part = data.Subset(rows);
+        Assert.NotNull(part.ReadExtreme);
+        var dbl = (Mlp<double>)Mlp.Create(784, 4, 3, Precision.Double, seed: 1);
+        InputExtreme expected = dbl.CheckValues(Unread(part), null);
+        // The first of the two peaks in the subset's order (the third's row is not in it).
+        Assert.Equal(5, expected.Row);
+        Assert.Equal(second % 784, expected.Feature);
+        Assert.Equal(expected, part.ReadExtreme);
+
+        // Training on it (and on a subset of it) takes no pass, in the precision that holds its values exactly.
+        long passes = Mlp<double>.CheckPassesOnThisThread;
+        Trainer.Train(Mlp.Create(784, 4, 3, Precision.Double, seed: 1), part, new TrainingOptions { Epochs = 1, Seed = 1 });
+        Dataset again = part.Subset(Enumerable.Range(0, part.Count).Reverse().ToArray());
+        Assert.Equal(dbl.CheckValues(Unread(again), null), again.ReadExtreme);
+        Assert.Equal(passes + 1, Mlp<double>.CheckPassesOnThisThread); // the Unread copy's pass, and no other
+
+        // Split-Dataset's parts are subsets: they carry theirs too. A subset of data no reader made has none.
+        DatasetSplit split = DatasetSplitter.Split(data, 0.2, 0.2, stratify: false, seed: 1);
+        Assert.NotNull(split.Train.ReadExtreme);
+        Assert.Null(Unread(data).Subset(rows).ReadExtreme);
     }
 
     [Fact]
