@@ -34,9 +34,10 @@ Describe 'Invoke-MlpSweep -Session' {
     }
 
     It 'gives the bits of the same sweep run here, each result saying where it ran' {
-        # Trials long enough (tens of milliseconds) that both sessions take some: with trials of a few milliseconds, the
-        # session whose worker starts first could finish them all before the other asks for one.
-        $space = [ordered]@{ HiddenSize = 8, 24; LearningRate = 0.2, 0.05; Epochs = 40 }
+        # Trials long enough (a few hundred milliseconds) that both sessions take some: with shorter ones, the session
+        # whose worker starts first could finish them all before the other asks for one (seen once with trials of
+        # 40 epochs, tens of milliseconds, on a busy host: every trial ran in the first session).
+        $space = [ordered]@{ HiddenSize = 8, 24; LearningRate = 0.2, 0.05; Epochs = 200 }
         $remote = @($Digits | Invoke-MlpSweep $space -Seed 21 -KeepNetwork All -Session $Sessions)
         $local = @($Digits | Invoke-MlpSweep $space -Seed 21 -KeepNetwork All -ThrottleLimit 2)
         $remote.Count | Should -Be 4
