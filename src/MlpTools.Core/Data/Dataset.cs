@@ -323,14 +323,15 @@ public sealed class Dataset
         bool find = ReadExtreme is not null;
         if (_single is not null)
         {
-            var data = new float[(long)idx.Length * d];
+            // Written in full by the gather: not cleared, and of huge pages where they are on (see LargeArrays).
+            float[] data = LargeArrays.Uninitialized<float>(checked(idx.Length * d));
             InputExtreme found = GatherRows<float>(idx, data, find);
             return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape)
             {
                 ReadExtreme = find ? found : null,
             };
         }
-        var dbl = new double[(long)idx.Length * d];
+        double[] dbl = LargeArrays.Uninitialized<double>(checked(idx.Length * d));
         InputExtreme foundDouble = GatherRows<double>(idx, dbl, find);
         return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using MlpTools.Core.Numerics;
 
 namespace MlpTools.Core.Data;
 
@@ -146,7 +147,7 @@ public static class IdxReader
             case IdxElementType.Int32:
             case IdxElementType.Float64:
             {
-                double[] x = GC.AllocateUninitializedArray<double>(n * d);
+                double[] x = LargeArrays.Uninitialized<double>(n * d);
                 var extreme = new ExtremeFinder<double>();
                 images.ReadPayload((chunk, first) =>
                 {
@@ -162,7 +163,7 @@ public static class IdxReader
             }
             default:
             {
-                float[] x = GC.AllocateUninitializedArray<float>(n * d);
+                float[] x = LargeArrays.Uninitialized<float>(n * d);
                 bool scale = options.ScaleBytes;
                 var extreme = new ExtremeFinder<float>();
                 images.ReadPayload((chunk, first) =>
