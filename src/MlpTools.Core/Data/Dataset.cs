@@ -319,23 +319,25 @@ public sealed class Dataset
         var labels = new int[idx.Length];
         GatherLabels(idx, labels);
         int[] sourceRows = _sourceRows is null ? (int[])idx.Clone() : Array.ConvertAll(idx, r => _sourceRows[r]);
-        // Values known finite (a reader's answer) stay so in a copy: its own answer is found as the rows are copied.
+        // Values known finite (a reader's answer) stay so in a copy: its own answer is found as the rows are copied. The
+        // copy is written in full by the gather: not cleared, and of huge pages where they are on (see LargeArrays).
         bool find = ReadExtreme is not null;
+        float[]? single = null;
+        double[]? dbl = null;
+        InputExtreme found;
         if (_single is not null)
         {
-            // Written in full by the gather: not cleared, and of huge pages where they are on (see LargeArrays).
-            float[] data = LargeArrays.Uninitialized<float>(checked(idx.Length * d));
-            InputExtreme found = GatherRows<float>(idx, data, find);
-            return new Dataset(data, null, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape)
-            {
-                ReadExtreme = find ? found : null,
-            };
+            single = LargeArrays.Uninitialized<float>(checked(idx.Length * d));
+            found = GatherRows<float>(idx, single, find);
         }
-        double[] dbl = LargeArrays.Uninitialized<double>(checked(idx.Length * d));
-        InputExtreme foundDouble = GatherRows<double>(idx, dbl, find);
-        return new Dataset(null, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape)
+        else
         {
-            ReadExtreme = find ? foundDouble : null,
+            dbl = LargeArrays.Uninitialized<double>(checked(idx.Length * d));
+            found = GatherRows<double>(idx, dbl, find);
+        }
+        return new Dataset(single, dbl, idx.Length, d, labels, ClassNames, FeatureNames, name ?? Name, Source, Attribution, sourceRows, LabelName, ImageShape)
+        {
+            ReadExtreme = find ? found : null,
         };
     }
 

@@ -22,8 +22,9 @@ namespace MlpTools.Core.Numerics;
 /// </para>
 /// <para>
 /// The later trials are there because all threads can be slower than one steadily, with no slow window to set a trial
-/// off, while an early trial lost to a passing disturbance: on a host whose two cores share no cache, a step's passes
-/// over the parameters move them between the cores. Measured on such a host, 784-100-10 epochs of batch 32 took
+/// off, while an early trial lost to a passing disturbance: on a host where passing data between the two cores is slow
+/// (a round trip of 0.42-0.46 us against 0.13 us at other times), a step's passes over the parameters move them between
+/// the cores. Measured on such a host, 784-100-10 epochs of batch 32 took
 /// 0.34-0.40 s on 2 threads and 0.24-0.26 s on 1, and in 2 fresh sessions of 4 the early trial lost and the run
 /// stayed on 2 threads. A trial that loses on quiet cores costs a quarter window on one thread.
 /// </para>
