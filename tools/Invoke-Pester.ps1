@@ -7,7 +7,7 @@ build.ps1 -Task Test runs this script in a fresh pwsh. It imports Pester (the ve
 tools/Pester.proj pins) from the NuGet global packages folder, points the tests at the built
 module through $env:MLPTOOLS_MODULE_PATH, runs them with detailed output, writes NUnit XML to
 the results folder and, with -CountsPath, the counts as JSON:
-{ "Passed": n, "Failed": n, "Skipped": n, ... }.
+{ "Passed": n, "Failed": n, "Skipped": n, ..., "FailedTests": [ "name: first line of its error", ... ] }.
 
 It can also be run by hand, after `dotnet pwsh ./build.ps1` and `dotnet restore tools/Pester.proj`:
 
@@ -52,7 +52,7 @@ function Get-PesterManifest {
     return Join-Path (Get-TestPackageFolder -Name Pester) 'tools/Pester.psd1'
 }
 
-Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath, Get-TestPackageFolder, Use-TestSshd
+Import-Module (Join-Path $PSScriptRoot 'MlpTools.Build.psm1') -Function Get-BuiltManifestPath, Get-TestPackageFolder, Use-TestSshd, Format-FailedTest
 if (-not $ModulePath) { $ModulePath = Get-BuiltManifestPath }
 if (-not (Test-Path -LiteralPath $ModulePath)) {
     throw "Built module not found ('$ModulePath'). Run 'dotnet pwsh ./build.ps1' first, or pass -ModulePath."
@@ -86,6 +86,14 @@ $counts = [ordered]@{
     Skipped = $result.SkippedCount
     NotRun  = $result.NotRunCount
     Total   = $result.TotalCount
+    # Named in the Test task's closing summary: each failed test with the first line of its error, then any file or
+    # block that failed outside a test.
+    FailedTests = @(
+        $result.Failed | ForEach-Object { Format-FailedTest $_.ExpandedPath "$($_.ErrorRecord | Select-Object -First 1)" }
+        $result.FailedContainers | ForEach-Object { Format-FailedTest "$($_.Item)" "$($_.ErrorRecord | Select-Object -First 1)" }
+        if ($result.FailedCount -eq 0) {
+            $result.FailedBlocks | ForEach-Object { Format-FailedTest $_.ExpandedPath "$($_.ErrorRecord | Select-Object -First 1)" }
+        })
 }
 if ($CountsPath) {
     $counts | ConvertTo-Json | Set-Content -LiteralPath $CountsPath -Encoding utf8NoBOM

@@ -498,16 +498,31 @@ function Invoke-XunitTests {
     if (-not (Test-Path -LiteralPath $trx)) {
         throw "no results ($trx missing; dotnet test exited $exitCode)."
     }
-    $run = ([xml](Get-Content -Raw -LiteralPath $trx)).TestRun
+    return Read-TrxResult -Path $trx -ExitCode $exitCode
+}
+
+function Read-TrxResult {
+    <#
+    .SYNOPSIS
+    The counts (Passed, Failed, Skipped) and failed tests' names in a TRX file that dotnet test wrote; a non-zero exit
+    code without a failed test counts as one failure.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [int] $ExitCode)
+    $run = ([xml](Get-Content -Raw -LiteralPath $Path)).TestRun
     $c = $run.ResultSummary.Counters
     # Skipped tests are in no counter: they are the results with outcome NotExecuted.
     $skipped = @($run.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']")).Count
     $failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-    if ($exitCode -ne 0 -and $failed -eq 0) {
-        Write-Host "xunit: dotnet test exited $exitCode without a failed test; counting one failure."
+    if ($ExitCode -ne 0 -and $failed -eq 0) {
+        Write-Host "xunit: dotnet test exited $ExitCode without a failed test; counting one failure."
         $failed = 1
     }
-    return [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = $skipped }
+    $failedTests = @($run.SelectNodes("//*[local-name()='UnitTestResult'][@outcome!='Passed' and @outcome!='NotExecuted']") |
+        ForEach-Object {
+            $message = $_.SelectSingleNode(".//*[local-name()='Message']")
+            Format-FailedTest $_.testName $(if ($message) { $message.InnerText })
+        })
+    return [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = $skipped; FailedTests = $failedTests }
 }
 
 function Invoke-PesterTests {
@@ -527,7 +542,20 @@ function Invoke-PesterTests {
         throw "no results ($countsFile missing; runner exited $exitCode)."
     }
     $c = Get-Content -Raw -LiteralPath $countsFile | ConvertFrom-Json
-    return [pscustomobject]@{ Passed = [int]$c.Passed; Failed = [int]$c.Failed; Skipped = [int]$c.Skipped }
+    return [pscustomobject]@{
+        Passed = [int]$c.Passed; Failed = [int]$c.Failed; Skipped = [int]$c.Skipped; FailedTests = @($c.FailedTests)
+    }
+}
+
+function Format-FailedTest {
+    <#
+    .SYNOPSIS
+    One line naming a failed test and the first line of its message, for the Test task's closing summary.
+    #>
+    param([Parameter(Mandatory)] [string] $Name, [string] $Message)
+    $first = if ($Message) { ($Message.Trim() -split '\r?\n', 2)[0].Trim() } else { '' }
+    if ($first.Length -gt 200) { $first = $first.Substring(0, 200) + '...' }
+    if ($first) { "${Name}: $first" } else { $Name }
 }
 
 function Measure-TestStep {
@@ -549,24 +577,32 @@ function Measure-TestStep {
             Write-Host ('{0}: {1} passed, {2} failed, {3} skipped' -f $Name, $counts.Passed, $counts.Failed, $counts.Skipped)
         }
         else { $counts = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 } }
+        $failedTests = @(if ($counts.PSObject.Properties['FailedTests']) { $counts.FailedTests })
     }
     catch {
         Write-Host "$Name failed: $_"
         $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        $failedTests = @("$Name failed: $_")
     }
     [pscustomobject]@{
         Name = $Name; Seconds = $clock.Elapsed.TotalSeconds
-        Passed = $counts.Passed; Failed = $counts.Failed; Skipped = $counts.Skipped
+        Passed = $counts.Passed; Failed = $counts.Failed; Skipped = $counts.Skipped; FailedTests = $failedTests
     }
 }
 
 function Write-TestSummary {
     <#
     .SYNOPSIS
-    Prints the steps' times, then, as the very last line, "Tests: N passed, M failed" (", K skipped" when K > 0);
-    returns the exit code: 1 when M > 0.
+    Prints the failed tests' names (so the end of a long log says what failed), the steps' times, then, as the very
+    last line, "Tests: N passed, M failed" (", K skipped" when K > 0); returns the exit code: 1 when M > 0.
     #>
     param([Parameter(Mandatory)] [object[]] $Steps)
+    $shown = 20
+    foreach ($step in $Steps) {
+        $names = @(if ($step.PSObject.Properties['FailedTests']) { $step.FailedTests | Where-Object { $_ } })
+        foreach ($name in ($names | Select-Object -First $shown)) { Write-Host "Failed ($($step.Name)): $name" }
+        if ($names.Count -gt $shown) { Write-Host "Failed ($($step.Name)): $($names.Count - $shown) more, in output/TestResults" }
+    }
     $total = ($Steps | Measure-Object -Property Seconds -Sum).Sum
     Write-Host ('Time: ' + (($Steps | ForEach-Object { '{0} {1:0.0}s' -f $_.Name, $_.Seconds }) -join ', ') +
         (', total {0:0.0}s' -f $total))
@@ -1041,6 +1077,6 @@ function Measure-PeakMemory {
 Export-ModuleMember -Function Get-PwshCommand, Invoke-Process, Invoke-Native, Install-DebianPackage, Get-ReferencePython, Invoke-FreshPwsh, ConvertTo-SingleQuotedLiteral,
     New-IsolatedUserEnvironment, Invoke-DotNetBuild, Get-NuGetPackagesFolder, Get-TestPackageFolder, Reset-Folder, Get-ModuleVersion, Get-BuiltManifestPath, Build-MlpModule,
     Get-NativeRuntime, Install-MlpModule, New-MlpPackage, Get-MlpPackageContent, Clear-BuildOutput,
-    Invoke-XunitTests, Invoke-PesterTests, Measure-TestStep, Write-TestSummary,
+    Invoke-XunitTests, Read-TrxResult, Invoke-PesterTests, Format-FailedTest, Measure-TestStep, Write-TestSummary,
     Find-Sshd, Get-PinnedPwshAppHost, Get-DotNetRoot, Get-ChildProcessId, Get-RunningProcessId, Start-TestSshd, Stop-TestSshd, Use-TestSshd, Get-TestSshConnection,
     Get-BenchPeerCommand, Install-BenchPeerPackages, Get-BenchPeerBlas, Measure-PeakMemory

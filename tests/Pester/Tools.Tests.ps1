@@ -76,6 +76,35 @@ Describe 'tools/MlpTools.Build.psm1' {
         $step.Failed | Should -Be 1
         $step.Passed | Should -Be 0
         "$($said | Where-Object { $_ -is [Management.Automation.InformationRecord] })" | Should -Be 'xunit failed: no results'
+        $step.FailedTests | Should -Be @('xunit failed: no results')
+    }
+
+    It 'reads the counts and the failed tests, each with the first line of its message, from a TRX file' {
+        $trx = Join-Path ([System.IO.Path]::GetTempPath()) "mlptools-$([guid]::NewGuid().ToString('N')).trx"
+        try {
+            Set-Content -LiteralPath $trx -Encoding utf8NoBOM -Value @'
+<?xml version="1.0" encoding="utf-8"?>
+<TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+  <Results>
+    <UnitTestResult testName="Engine.Adds" outcome="Passed" />
+    <UnitTestResult testName="Engine.Divides(by: 0)" outcome="Failed">
+      <Output><ErrorInfo><Message>Assert.Equal() Failure: Values differ
+Expected: 1
+Actual:   2</Message><StackTrace>at Engine.Divides()</StackTrace></ErrorInfo></Output>
+    </UnitTestResult>
+    <UnitTestResult testName="Engine.Skipped" outcome="NotExecuted" />
+    <UnitTestResult testName="Engine.Silent" outcome="Failed" />
+  </Results>
+  <ResultSummary outcome="Failed"><Counters total="4" executed="3" passed="1" failed="2" error="0" timeout="0" aborted="0" /></ResultSummary>
+</TestRun>
+'@
+            $result = Read-TrxResult -Path $trx -ExitCode 1
+            $result.Passed | Should -Be 1
+            $result.Failed | Should -Be 2
+            $result.Skipped | Should -Be 1
+            $result.FailedTests | Should -Be @('Engine.Divides(by: 0): Assert.Equal() Failure: Values differ', 'Engine.Silent')
+        }
+        finally { Remove-Item -LiteralPath $trx -ErrorAction Ignore }
     }
 
     It 'ends the Test task with "Tests: N passed, M failed" and exit code 1 when M > 0' {
@@ -93,6 +122,20 @@ Describe 'tools/MlpTools.Build.psm1' {
         "$($said[-2])" | Should -Be 'Tests: 5 passed, 0 failed, 1 skipped'
         $said = @(Write-TestSummary $steps[0] 6>&1)
         "$($said[-2])" | Should -Be 'Tests: 0 passed, 0 failed'
+    }
+
+    It 'names the failed tests of each step just before its closing lines, so the end of a long log says what failed' {
+        $many = 1..23 | ForEach-Object { "Module.Test$_" }
+        $steps = @(
+            [pscustomobject]@{ Name = 'Build'; Seconds = 1.0; Passed = 0; Failed = 0; Skipped = 0; FailedTests = @() }
+            [pscustomobject]@{ Name = 'xunit'; Seconds = 2.0; Passed = 5; Failed = 1; Skipped = 0; FailedTests = @('Engine.Divides: differ') }
+            [pscustomobject]@{ Name = 'Pester'; Seconds = 3.0; Passed = 3; Failed = 23; Skipped = 0; FailedTests = $many })
+        $said = @(Write-TestSummary $steps 6>&1 | ForEach-Object { "$_" })
+        $said[0] | Should -Be 'Failed (xunit): Engine.Divides: differ'
+        $said[1..20] | Should -Be ($many[0..19] | ForEach-Object { "Failed (Pester): $_" })
+        $said[21] | Should -Be 'Failed (Pester): 3 more, in output/TestResults'
+        $said[22] | Should -BeLike 'Time: *'
+        $said[23] | Should -Be 'Tests: 8 passed, 24 failed'
     }
 }
 

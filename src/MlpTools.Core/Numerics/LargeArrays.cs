@@ -18,10 +18,12 @@ internal static partial class LargeArrays
 
     private const long HugePage = 2 << 20;
 
-    /// <summary>How many times an array's pages were advised (for the tests).</summary>
-    internal static long Advised => Volatile.Read(ref s_advised);
+    /// <summary>How many times an array made on the calling thread had its pages advised (for the tests, which run in
+    /// parallel with others that make large arrays).</summary>
+    internal static long AdvisedOnThisThread => t_advised;
 
-    private static long s_advised;
+    [ThreadStatic]
+    private static long t_advised;
 
     /// <summary>
     /// A new array of <paramref name="length"/> elements whose contents the caller writes in full before reading any
@@ -47,7 +49,7 @@ internal static partial class LargeArrays
         if (last <= first) return;
         try
         {
-            if (Libc.MAdvise(first, (nuint)(last - first), Libc.MadvHugePage) == 0) Interlocked.Increment(ref s_advised);
+            if (Libc.MAdvise(first, (nuint)(last - first), Libc.MadvHugePage) == 0) t_advised++;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
