@@ -52,46 +52,6 @@ Describe 'The MlpTools module' {
         $result.Output | Should -Be $Manifest.ModuleVersion
     }
 
-    It 'compiles the engine for both precisions in the background after import, double last at the lowest priority' {
-        $result = Invoke-InFreshPwsh {
-            $asm = [MlpTools.Core.Model.Mlp].Assembly
-            $warmed = $asm.GetType('MlpTools.Core.Numerics.KernelWarmup').GetMethod('Warmed', [Reflection.BindingFlags]'NonPublic,Static')
-            $begun = $asm.GetType('MlpTools.Core.Numerics.KernelWarmup').GetProperty('TrainingBegun', [Reflection.BindingFlags]'NonPublic,Static')
-            # The warm-up thread as Linux names it (the first 15 bytes of "MlpTools kernel warm-up"), and the highest nice
-            # value it was seen at: field 19 of its stat, the 17th after the name's closing parenthesis.
-            $highest = $null
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            while (-not $warmed.Invoke($null, @([MlpTools.Core.Precision]::Double)) -and $clock.Elapsed.TotalSeconds -lt 30) {
-                if ($IsLinux) {
-                    foreach ($task in [IO.Directory]::GetDirectories('/proc/self/task')) {
-                        try {
-                            if ([IO.File]::ReadAllText("$task/comm").TrimEnd("`n") -ne 'MlpTools kernel') { continue }
-                            $stat = [IO.File]::ReadAllText("$task/stat")
-                            $nice = [int](($stat.Substring($stat.LastIndexOf(')') + 2) -split ' ')[16])
-                            if ($null -eq $highest -or $nice -gt $highest) { $highest = $nice }
-                        }
-                        catch [IO.IOException] { } # the thread ended meanwhile
-                    }
-                }
-                Start-Sleep -Milliseconds 10
-            }
-            [pscustomobject]@{
-                Single = $warmed.Invoke($null, @([MlpTools.Core.Precision]::Single))
-                Double = $warmed.Invoke($null, @([MlpTools.Core.Precision]::Double))
-                Trained = $begun.GetValue($null)
-                Highest = $highest
-            }
-        }
-        $result.ExitCode | Should -Be 0 -Because $result.StdErr
-        $found = $result.Output[0]
-        $found.Single | Should -BeTrue
-        # No double-precision network was made: the warm-up went on to double precision by itself.
-        $found.Double | Should -BeTrue
-        # Its rehearsals do not count as a training of the session's own.
-        $found.Trained | Should -BeFalse
-        if ($IsLinux) { $found.Highest | Should -Be 19 }
-    }
-
     It 'has an about_MlpTools topic with the derivation and how to read the diagnostics, naming only cmdlets it exports' {
         $result = Invoke-InFreshPwsh { Get-Help about_MlpTools | Out-String -Width 120 }
         $result.ExitCode | Should -Be 0

@@ -25,10 +25,9 @@ internal static class KernelWarmup
 
     /// <summary>
     /// Starts compiling the hot code for networks of <paramref name="precision"/> on a background thread (once per
-    /// process and precision; later calls do nothing). The module asks for single precision when it is imported; once
-    /// that is done, and unless a training has begun meanwhile, the same thread goes on with double precision at the
-    /// lowest priority (Linux), so that it runs on cores nothing else wants (at normal priority it kept a core busy
-    /// during the first single-precision training). A double-precision network made before that asks for its own.
+    /// process and precision; later calls do nothing). The module asks for single precision when it is imported, and a
+    /// double-precision network asks for its own when it is made (compiling both at import would keep a core busy
+    /// during the first single-precision training).
     /// </summary>
     /// <param name="precision">The networks' precision.</param>
     /// <param name="callers">
@@ -37,6 +36,7 @@ internal static class KernelWarmup
     /// </param>
     public static void Start(Precision precision, IReadOnlyList<Type>? callers = null)
     {
+        Type element = precision == Precision.Double ? typeof(double) : typeof(float);
         if (Interlocked.Exchange(ref precision == Precision.Double ? ref s_startedDouble : ref s_startedSingle, 1) != 0) return;
         var thread = new Thread(() =>
         {
@@ -45,14 +45,9 @@ internal static class KernelWarmup
 #pragma warning disable CA1031
             try
             {
-                Warm(precision, callers);
-                // A session that has not trained yet may train in either precision: after single precision's code,
-                // double's, at the lowest priority, so that a training that begins meanwhile keeps the cores.
-                if (precision == Precision.Single && !TrainingBegun && Interlocked.Exchange(ref s_startedDouble, 1) == 0)
-                {
-                    RuntimeCompilerYield.LowerCallingThread();
-                    Warm(Precision.Double, callers);
-                }
+                CompileAll(element, callers ?? Array.Empty<Type>());
+                // Once a training has begun its code is compiled, and a rehearsal would take a share of its cores.
+                if (!Training.Trainer.AnyBegun) Rehearse(precision);
             }
             catch (Exception) { }
 #pragma warning restore CA1031
@@ -64,27 +59,6 @@ internal static class KernelWarmup
         };
         thread.Start();
     }
-
-    /// <summary>
-    /// Compiles the code for networks of <paramref name="precision"/>, then, unless a training has begun meanwhile (its
-    /// code is then compiled, and a rehearsal would take a share of its cores), rehearses it.
-    /// </summary>
-    private static void Warm(Precision precision, IReadOnlyList<Type>? callers)
-    {
-        CompileAll(precision == Precision.Double ? typeof(double) : typeof(float), callers ?? Array.Empty<Type>());
-        if (!TrainingBegun) Rehearse(precision);
-        Interlocked.Or(ref s_warmed, 1 << (int)precision);
-    }
-
-    /// <summary>Whether a training other than the warm-up's rehearsals has begun in this process.</summary>
-    internal static bool TrainingBegun => Training.Trainer.Begun > Volatile.Read(ref s_rehearsals);
-
-    private static int s_rehearsals;
-
-    /// <summary>Whether the warm-up has finished for networks of <paramref name="precision"/> (for the tests).</summary>
-    internal static bool Warmed(Precision precision) => (Volatile.Read(ref s_warmed) & (1 << (int)precision)) != 0;
-
-    private static int s_warmed;
 
     /// <summary>
     /// Compiles, for <paramref name="element"/> (float or double), first every hot method of the engine (those of no
@@ -141,7 +115,6 @@ internal static class KernelWarmup
             name: "warm-up");
         Model.Mlp network = Model.Mlp.Create(d, h, c, precision, seed: 1);
         var options = new Training.TrainingOptions { Epochs = 1, BatchSize = batch, Momentum = 0.9, Regularization = 1e-4, Seed = 1 };
-        Interlocked.Increment(ref s_rehearsals); // before the training counts itself: never taken for the session's own
         Training.Trainer.Train(network, data, options, validation: data);
         network.Predict(data);
     }

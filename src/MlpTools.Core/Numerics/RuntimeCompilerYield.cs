@@ -111,24 +111,6 @@ internal static partial class RuntimeCompilerYield
         }
     }
 
-    /// <summary>
-    /// Sets the calling thread to the lowest priority (Linux; elsewhere nothing): for work that can wait for idle cores,
-    /// such as the warm-up's compiling for a precision no network uses yet. Never throws.
-    /// </summary>
-    public static void LowerCallingThread()
-    {
-        if (!s_supported) return;
-        try
-        {
-            // With PRIO_PROCESS and 0, Linux sets the calling thread's nice value alone.
-            Libc.SetPriority(Libc.PrioProcess, 0, LowestPriority);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // Lowering is only a courtesy to the other threads.
-        }
-    }
-
     /// <summary>The nice value of thread <paramref name="tid"/> (Linux), for tests.</summary>
     internal static int PriorityOf(int tid) => Libc.GetPriority(Libc.PrioProcess, tid);
 

@@ -40,8 +40,8 @@ public sealed class TrainingCallbacks
 /// </summary>
 public static class Trainer
 {
-    /// <summary>How many trainings have begun in this process (the warm-up's rehearsals among them).</summary>
-    internal static int Begun => Volatile.Read(ref s_trainings);
+    /// <summary>Whether a training has begun in this process (the warm-up's rehearsal is for a process that has not trained yet).</summary>
+    internal static bool AnyBegun => Volatile.Read(ref s_trainings) > 0;
 
     private static int s_trainings;
 

@@ -64,34 +64,4 @@ public class RuntimeCompilerYieldTests
             other.Thread.Join();
         }
     }
-
-    [Fact]
-    public void A_thread_lowers_itself_to_the_lowest_priority_and_no_other_thread()
-    {
-        if (!OperatingSystem.IsLinux()) return; // thread priorities are set this way on Linux only (see RuntimeCompilerYield)
-        var other = Waiting("MlpTools test thread");
-        try
-        {
-            int inherited = RuntimeCompilerYield.PriorityOf(other.Tid);
-            if (inherited >= RuntimeCompilerYield.LowestPriority) return; // the tests run at the lowest priority already
-            int tid = 0, after = 0;
-            var lowering = new Thread(() =>
-            {
-                tid = int.Parse(Path.GetFileName(new DirectoryInfo("/proc/thread-self").LinkTarget!), System.Globalization.CultureInfo.InvariantCulture);
-                RuntimeCompilerYield.LowerCallingThread();
-                after = RuntimeCompilerYield.PriorityOf(tid);
-            });
-            lowering.Start();
-            lowering.Join();
-            Assert.Equal(RuntimeCompilerYield.LowestPriority, after);
-            Assert.Equal(inherited, RuntimeCompilerYield.PriorityOf(other.Tid));
-            int self = int.Parse(Path.GetFileName(new DirectoryInfo("/proc/thread-self").LinkTarget!), System.Globalization.CultureInfo.InvariantCulture);
-            Assert.Equal(inherited, RuntimeCompilerYield.PriorityOf(self));
-        }
-        finally
-        {
-            other.Release.Set();
-            other.Thread.Join();
-        }
-    }
 }
