@@ -219,7 +219,7 @@ public sealed class Dataset
     }
 
     /// <summary>Mini-batches of at least this many elements are gathered on the kernel threads.</summary>
-    internal const int ParallelGatherMinimum = 1 << 15;
+    private const int ParallelGatherMinimum = 1 << 15;
 
     /// <summary>
     /// Copies rows into <paramref name="destination"/>; with a <paramref name="finder"/> (one element, or empty for none),

@@ -106,10 +106,10 @@ internal static unsafe class GemmDriver<T, TTiles>
     where TTiles : struct, IGemmTiles<T>
 {
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
-    internal const long MinParallelWork = 1 << 18;
+    private const long MinParallelWork = 1 << 18;
 
     /// <summary>Products with a shorter K are computed by one thread (unless C is much larger than the caches).</summary>
-    internal const int MinParallelK = 16;
+    private const int MinParallelK = 16;
 
     /// <summary>A shared packed op(B) smaller than this (in elements) is packed by the caller alone.</summary>
     private const long MinParallelPack = 1 << 16;

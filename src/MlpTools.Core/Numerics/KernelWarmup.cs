@@ -11,9 +11,7 @@ namespace MlpTools.Core.Numerics;
 /// 130 ms on the training's thread and more on the kernel workers, which made a 1-epoch call cost far more than one
 /// epoch of a longer one. After them it compiles the code a call runs once (options, the run, buffers, the commands'
 /// side), which the runtime would compile, unoptimized but method by method, on the caller's thread during its first
-/// call. Last, unless a training has begun meanwhile, it rehearses a small training and prediction (<see cref="Rehearse"/>)
-/// for what the runtime will not compile ahead. Started when the module is imported, it runs while the session reads
-/// its data.
+/// call. Started when the module is imported, it runs while the session reads its data.
 /// </summary>
 /// <remarks>
 /// Compiling changes no result: the same code runs, only sooner compiled. A method the training needs before the
@@ -43,12 +41,7 @@ internal static class KernelWarmup
             // A warm-up is only an early start: whatever stops it (a dependency that cannot load in this session, which
             // the commands report themselves) must not end the process, as an exception on this thread would.
 #pragma warning disable CA1031
-            try
-            {
-                CompileAll(element, callers ?? Array.Empty<Type>());
-                // Once a training has begun its code is compiled, and a rehearsal would take a share of its cores.
-                if (!Training.Trainer.AnyBegun) Rehearse(precision);
-            }
+            try { CompileAll(element, callers ?? Array.Empty<Type>()); }
             catch (Exception) { }
 #pragma warning restore CA1031
         })
@@ -83,40 +76,6 @@ internal static class KernelWarmup
             }
         }
         return compiled;
-    }
-
-    /// <summary>
-    /// The shape of <see cref="Rehearse"/>'s training: just large enough that each of its steps runs on the kernel
-    /// threads (the gather, the products, the update and the sums of squares each have a size below which they stay on
-    /// the caller's thread; the tests hold the shape to them).
-    /// </summary>
-    internal static (int Samples, int Inputs, int Hidden, int Classes, int BatchSize) RehearsalShape => (256, 512, 160, 3, 64);
-
-    /// <summary>
-    /// Trains a small network on synthetic data for an epoch, with validation, then predicts with it: it compiles what
-    /// <see cref="CompileAll"/> cannot. The runtime prepares no virtual method ahead (the kernel jobs' Execute, which each
-    /// product, gather, update and sum runs through), compiles a long loop first unoptimized and then again while it
-    /// runs (the shuffle, the evaluation's batches), and makes some generic forms only when they are first used; in a
-    /// fresh process all of that fell inside the first training's call (measured: about 100 methods, 12 ms of the
-    /// caller's compile time). Its network and data are dropped, and a training's results do not
-    /// depend on what ran before it. The warm-up rehearses only while no training has begun in the process.
-    /// </summary>
-    internal static void Rehearse(Precision precision)
-    {
-        (int n, int d, int h, int c, int batch) = RehearsalShape;
-        var rows = new float[n * d];
-        var labels = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            labels[i] = i % c;
-            for (int j = labels[i]; j < d; j += 7) rows[i * d + j] = (i * 31 + j) % 17 / 16f;
-        }
-        Data.Dataset data = Data.Dataset.FromRows(rows, n, d, labels, Enumerable.Range(0, c).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
-            name: "warm-up");
-        Model.Mlp network = Model.Mlp.Create(d, h, c, precision, seed: 1);
-        var options = new Training.TrainingOptions { Epochs = 1, BatchSize = batch, Momentum = 0.9, Regularization = 1e-4, Seed = 1 };
-        Training.Trainer.Train(network, data, options, validation: data);
-        network.Predict(data);
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ internal static partial class Kernels
         Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure);
 
     /// <summary>Arrays at least this long are worth splitting across threads.</summary>
-    internal const int ParallelElementwiseMinimum = 1 << 15;
+    private const int ParallelElementwiseMinimum = 1 << 15;
 
     /// <summary>Elements per chunk of a parallel element-wise pass (a multiple of every vector width).</summary>
     private const int UpdateChunk = 1 << 14;

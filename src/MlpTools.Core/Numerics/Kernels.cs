@@ -406,7 +406,7 @@ internal static partial class Kernels
     }
 
     /// <summary>Elements per chunk of <see cref="SumOfSquares{T}"/>.</summary>
-    internal const int SumChunk = 1 << 16;
+    private const int SumChunk = 1 << 16;
 
     private sealed unsafe class SumOfSquaresJob<T> : IKernelJob
         where T : unmanaged, IFloatingPointIeee754<T>

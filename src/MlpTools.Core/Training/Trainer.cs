@@ -40,11 +40,6 @@ public sealed class TrainingCallbacks
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Whether a training has begun in this process (the warm-up's rehearsal is for a process that has not trained yet).</summary>
-    internal static bool AnyBegun => Volatile.Read(ref s_trainings) > 0;
-
-    private static int s_trainings;
-
     /// <summary>
     /// Trains <paramref name="network"/> in place. Each epoch appends one <see cref="EpochRecord"/> to the training
     /// state's history, and the state's stop reason says what ended the run; the state is updated in place and returned.
@@ -67,7 +62,6 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
-        Interlocked.Increment(ref s_trainings);
         options.Validate();
         // The cores are divided among the trainings running now (a lone one gets them all): see KernelThreads.
         using KernelThreads.Share cores = KernelThreads.Join();
