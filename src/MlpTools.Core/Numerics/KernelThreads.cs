@@ -16,9 +16,12 @@ internal interface IKernelJob
 /// their thread through <see cref="KernelThreads"/>.
 /// </summary>
 /// <remarks>
-/// A job is a number of chunks; the caller and the workers claim them one at a time from a shared counter
-/// until none is left, and the caller returns when every chunk is done. So a worker that the operating
-/// system has not scheduled yet (on a busy machine) costs nothing: the caller takes its share. A worker
+/// A job is a number of chunks; the caller and the workers claim them one at a time, the caller from the first chunk
+/// up and the workers from the last one down, until none is left, and the caller returns when every chunk is done.
+/// So a worker that the operating system has not scheduled yet (on a busy machine) costs nothing: the caller takes its
+/// share. And the same job run again splits at about the same chunk, so each core mostly gets back the parts of the
+/// arrays its cache already holds (claimed from one shared counter, the chunks alternated between the threads, and a
+/// 784-1024-10 epoch took 10-15% longer, mostly moving cache lines between the cores). A worker
 /// polls for <see cref="KernelThreads.SpinTime"/> after each job (a training step calls the kernels every few dozen to
 /// few hundred microseconds) and then sleeps until the next one. One job runs at a time: a thread that
 /// arrives while another's job runs gets <c>false</c> from <see cref="TryEnter"/> and does its work alone.
@@ -31,15 +34,23 @@ internal sealed class KernelPool
     private readonly object _sleep = new();
     private int _workerCount;
 
-    // The current job. _state holds the job's generation (high 32 bits) and the next unclaimed chunk (low 32):
-    // claiming a chunk is one compare-and-swap that also checks the job is still the current one.
+    // The current job. _state holds the job's generation (high 32 bits) and its unclaimed chunks (low 32): claiming a
+    // chunk is one compare-and-swap that also checks the job is still the current one. The caller claims chunks from
+    // the first one up, the workers from the last one down (bits 0-15: the first unclaimed chunk; 16-31: one past the
+    // last), so that a product or pass run again over the same arrays gives each thread mostly the same chunks as the
+    // time before: the same parts of the arrays stay in its core's caches instead of moving to the other core. A job of
+    // more than MaxTwoEnded chunks is claimed from the first one up by every thread (bits 0-31: the next chunk).
     private long _state;
     private int _generation;
     private IKernelJob? _job;
     private int _chunks;
+    private bool _twoEnded;
     private int _done;
     private int _sleepers;
     private ExceptionDispatchInfo? _error;
+
+    /// <summary>The most chunks a job may have to be claimed from both ends (each end is a 16-bit count).</summary>
+    internal const int MaxTwoEnded = 0xFFFF;
 
     /// <summary>Takes the right to run a parallel job; false when another thread holds it.</summary>
     public bool TryEnter() => Monitor.TryEnter(_gate);
@@ -70,35 +81,55 @@ internal sealed class KernelPool
         int generation = ++_generation;
         _job = job;
         _chunks = chunks;
+        _twoEnded = chunks <= MaxTwoEnded;
         _error = null;
         Volatile.Write(ref _done, 0);
         // Interlocked is a full fence: the job is visible before a worker can see the new generation.
-        Interlocked.Exchange(ref _state, (long)generation << 32);
+        Interlocked.Exchange(ref _state, ((long)generation << 32) | (_twoEnded ? (long)chunks << 16 : 0));
         if (Volatile.Read(ref _sleepers) > 0)
         {
             lock (_sleep) Monitor.PulseAll(_sleep);
         }
 
-        RunChunks(generation);
+        RunChunks(generation, fromTop: false);
         // The last chunks are running on other threads and end within microseconds: poll, do not yield.
         while (Volatile.Read(ref _done) < chunks) Thread.SpinWait(1);
         _job = null;
         _error?.Throw();
     }
 
-    /// <summary>Claims and runs chunks of job <paramref name="generation"/> until none is left (or the job is over).</summary>
+    /// <summary>
+    /// Claims and runs chunks of job <paramref name="generation"/> until none is left (or the job is over): from the
+    /// first one up, or (<paramref name="fromTop"/>, the workers) from the last one down.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void RunChunks(int generation)
+    private void RunChunks(int generation, bool fromTop)
     {
         while (true)
         {
             long state = Volatile.Read(ref _state);
-            if ((int)(state >> 32) != generation || (int)state >= Volatile.Read(ref _chunks)) return;
-            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state) continue;
+            if ((int)(state >> 32) != generation) return;
+            // The job's shape is read after its state: should the job have ended meanwhile, the state has changed and
+            // the claim below fails, whatever these say.
+            int chunk;
+            long claimed;
+            if (Volatile.Read(ref _twoEnded))
+            {
+                int first = (int)(state & 0xFFFF), end = (int)((state >> 16) & 0xFFFF);
+                if (first >= end) return;
+                (chunk, claimed) = fromTop ? (end - 1, state - (1L << 16)) : (first, state + 1);
+            }
+            else
+            {
+                chunk = (int)state;
+                if (chunk >= Volatile.Read(ref _chunks)) return;
+                claimed = state + 1;
+            }
+            if (Interlocked.CompareExchange(ref _state, claimed, state) != state) continue;
             // The claim succeeded, so this job cannot end before this chunk is done: _job is stable.
             try
             {
-                _job!.Execute((int)state);
+                _job!.Execute(chunk);
             }
 #pragma warning disable CA1031 // a worker must not die: the error is handed to the caller, which rethrows it
             catch (Exception e)
@@ -136,7 +167,7 @@ internal sealed class KernelPool
         while (true)
         {
             seen = WaitForJob(seen);
-            RunChunks(seen);
+            RunChunks(seen, fromTop: true);
         }
     }
 

@@ -82,6 +82,65 @@ public class KernelThreadsTests
         });
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void The_caller_takes_chunks_from_the_first_up_and_the_workers_from_the_last_down(int threads)
+    {
+        // So that a product or pass run again over the same arrays gives each core mostly the same parts of them as the
+        // time before. Whatever the timing, the caller's chunks are then 0..k-1 and the workers' k..n-1.
+        RunWithin(Limit, () => KernelDeterminismTests.WithThreads(threads, () =>
+        {
+            var job = new RecordingJob(96);
+            int shared = 0;
+            Assert.True(KernelThreads.TryEnter());
+            try
+            {
+                for (int run = 0; run < 200 && shared < 20; run++)
+                {
+                    job.Start();
+                    KernelThreads.Run(job, job.Chunks);
+                    int callers = job.CallerChunks(out bool prefix);
+                    Assert.True(prefix, $"run {run}: the caller's chunks are not the first {callers}: {job.Describe()}");
+                    if (callers < job.Chunks) shared++;
+                }
+            }
+            finally
+            {
+                KernelThreads.Exit();
+            }
+            // A test that never saw a worker take a chunk would show nothing.
+            Assert.True(shared > 0, "no worker took a chunk in 200 jobs");
+        }));
+    }
+
+    [Fact]
+    public void Jobs_with_more_chunks_than_both_ends_can_count_run_each_chunk_once_between_shorter_ones()
+    {
+        // A job of more than KernelPool.MaxTwoEnded chunks is claimed from the first chunk up by every thread; a worker
+        // still busy with a short job claimed from both ends must not misread it, nor the other way round.
+        RunWithin(Limit, () => KernelDeterminismTests.WithThreads(2, () =>
+        {
+            var jobs = new[] { new CheckedJob(3), new CheckedJob(KernelPool.MaxTwoEnded + 5), new CheckedJob(1), new CheckedJob(KernelPool.MaxTwoEnded), new CheckedJob(40) };
+            Assert.True(KernelThreads.TryEnter());
+            try
+            {
+                for (int i = 0; i < 150; i++)
+                {
+                    CheckedJob job = jobs[i % jobs.Length];
+                    job.Start();
+                    KernelThreads.Run(job, job.Chunks);
+                    job.Finish();
+                }
+            }
+            finally
+            {
+                KernelThreads.Exit();
+            }
+            foreach (CheckedJob job in jobs) Assert.Equal(0, job.Errors);
+        }));
+    }
+
     [Fact]
     public void A_failing_chunk_is_rethrown_to_the_caller_and_the_pool_still_works()
     {
@@ -144,6 +203,44 @@ public class KernelThreadsTests
         public int Count => _count;
 
         public void Execute(int chunk) => Interlocked.Increment(ref _count);
+    }
+
+    /// <summary>Records which chunks ran on the thread that started the job; each chunk takes a few microseconds.</summary>
+    private sealed class RecordingJob : IKernelJob
+    {
+        private readonly int[] _onCaller;
+        private int _caller;
+
+        public RecordingJob(int chunks)
+        {
+            Chunks = chunks;
+            _onCaller = new int[chunks];
+        }
+
+        public int Chunks { get; }
+
+        public void Start()
+        {
+            Array.Clear(_onCaller);
+            _caller = Environment.CurrentManagedThreadId;
+        }
+
+        public void Execute(int chunk)
+        {
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 200_000;
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(1);
+            _onCaller[chunk] = Environment.CurrentManagedThreadId == _caller ? 1 : 2;
+        }
+
+        /// <summary>How many chunks the caller ran, and whether they are the first ones (every chunk ran once).</summary>
+        public int CallerChunks(out bool prefix)
+        {
+            int count = _onCaller.Count(c => c == 1);
+            prefix = _onCaller.All(c => c != 0) && _onCaller.Take(count).All(c => c == 1);
+            return count;
+        }
+
+        public string Describe() => string.Concat(_onCaller.Select(c => c == 1 ? 'c' : c == 2 ? 'w' : '-'));
     }
 
     /// <summary>Counts its chunks while it runs and records any chunk that runs twice or outside its run.</summary>
