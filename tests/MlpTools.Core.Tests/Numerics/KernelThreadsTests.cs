@@ -60,26 +60,7 @@ public class KernelThreadsTests
         // A worker that found every chunk of a short job claimed must not claim against the count of the longer job
         // published next, before that job opens: it would run a chunk of the new job twice, or after the new job's
         // caller had returned and cleared its state (a training run failed so, gathering a batch after a product).
-        RunWithin(Limit, () =>
-        {
-            var jobs = new[] { new CheckedJob(1), new CheckedJob(3), new CheckedJob(40), new CheckedJob(2), new CheckedJob(17) };
-            Assert.True(KernelThreads.TryEnter());
-            try
-            {
-                for (int i = 0; i < 60_000; i++)
-                {
-                    CheckedJob job = jobs[i % jobs.Length];
-                    job.Start();
-                    KernelThreads.Run(job, job.Chunks);
-                    job.Finish();
-                }
-            }
-            finally
-            {
-                KernelThreads.Exit();
-            }
-            foreach (CheckedJob job in jobs) Assert.Equal(0, job.Errors);
-        });
+        RunWithin(Limit, () => RunInTurn(60_000, new CheckedJob(1), new CheckedJob(3), new CheckedJob(40), new CheckedJob(2), new CheckedJob(17)));
     }
 
     [Theory]
@@ -119,26 +100,8 @@ public class KernelThreadsTests
     {
         // A job of more than KernelPool.MaxTwoEnded chunks is claimed from the first chunk up by every thread; a worker
         // still busy with a short job claimed from both ends must not misread it, nor the other way round.
-        RunWithin(Limit, () => KernelDeterminismTests.WithThreads(2, () =>
-        {
-            var jobs = new[] { new CheckedJob(3), new CheckedJob(KernelPool.MaxTwoEnded + 5), new CheckedJob(1), new CheckedJob(KernelPool.MaxTwoEnded), new CheckedJob(40) };
-            Assert.True(KernelThreads.TryEnter());
-            try
-            {
-                for (int i = 0; i < 150; i++)
-                {
-                    CheckedJob job = jobs[i % jobs.Length];
-                    job.Start();
-                    KernelThreads.Run(job, job.Chunks);
-                    job.Finish();
-                }
-            }
-            finally
-            {
-                KernelThreads.Exit();
-            }
-            foreach (CheckedJob job in jobs) Assert.Equal(0, job.Errors);
-        }));
+        RunWithin(Limit, () => KernelDeterminismTests.WithThreads(2, () => RunInTurn(150,
+            new CheckedJob(3), new CheckedJob(KernelPool.MaxTwoEnded + 5), new CheckedJob(1), new CheckedJob(KernelPool.MaxTwoEnded), new CheckedJob(40))));
     }
 
     [Fact]
@@ -180,6 +143,27 @@ public class KernelThreadsTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) Step();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>Runs the jobs one after another, in turn, <paramref name="runs"/> jobs in all; then no job may have erred.</summary>
+    private static void RunInTurn(int runs, params CheckedJob[] jobs)
+    {
+        Assert.True(KernelThreads.TryEnter());
+        try
+        {
+            for (int i = 0; i < runs; i++)
+            {
+                CheckedJob job = jobs[i % jobs.Length];
+                job.Start();
+                KernelThreads.Run(job, job.Chunks);
+                job.Finish();
+            }
+        }
+        finally
+        {
+            KernelThreads.Exit();
+        }
+        foreach (CheckedJob job in jobs) Assert.Equal(0, job.Errors);
     }
 
     private static void RunWithin(TimeSpan limit, Action action)
