@@ -389,6 +389,15 @@ internal static unsafe class GemmDriver<T, TTiles>
                     Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<T>.Zero), v, Vector512<T>.Zero).Store(relu + q);
                 }
             }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; q <= cols - Vector256<T>.Count; q += Vector256<T>.Count)
+                {
+                    Vector256<T> v = Vector256.Load(c + q) + Vector256.Load(bias + q);
+                    v.Store(c + q);
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<T>.Zero), v, Vector256<T>.Zero).Store(relu + q);
+                }
+            }
             for (; q < cols; q++)
             {
                 T v = c[q] + bias[q];
@@ -410,6 +419,11 @@ internal static unsafe class GemmDriver<T, TTiles>
             {
                 var vs = Vector512.Create(scale);
                 for (; j <= cols - Vector512<T>.Count; j += Vector512<T>.Count) (vs * Vector512.Load(f + j)).Store(t + j);
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var vs = Vector256.Create(scale);
+                for (; j <= cols - Vector256<T>.Count; j += Vector256<T>.Count) (vs * Vector256.Load(f + j)).Store(t + j);
             }
             for (; j < cols; j++) t[j] = scale * f[j];
         }
@@ -491,6 +505,16 @@ internal static unsafe class GemmDriver<T, TTiles>
                 T* s = src + p * ld;
                 T* d = strip + (nint)p * width;
                 for (int j = 0; j < NR; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(s + j), d + j);
+            }
+            return;
+        }
+        if (valid == NR && Vector256.IsHardwareAccelerated && NR % Vector256<T>.Count == 0)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                T* s = src + p * ld;
+                T* d = strip + (nint)p * width;
+                for (int j = 0; j < NR; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(s + j), d + j);
             }
             return;
         }

@@ -172,9 +172,66 @@ internal readonly unsafe partial struct VectorTiles<T> : IGemmTiles<T>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void TransposeBlock(T* src, nint ldSrc, T* dst, nint ldDst)
     {
+        if (Avx.IsSupported && Vector<byte>.Count == 32)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                Transpose8x8((float*)src, ldSrc, (float*)dst, ldDst);
+                return;
+            }
+            if (typeof(T) == typeof(double))
+            {
+                Transpose4x4((double*)src, ldSrc, (double*)dst, ldDst);
+                return;
+            }
+        }
         int v = Vector<T>.Count;
         for (int r = 0; r < v; r++)
             for (int q = 0; q < v; q++) dst[q * ldDst + r] = src[r * ldSrc + q];
+    }
+
+    /// <summary>
+    /// An 8 x 8 float transpose in AVX registers: interleave pairs of rows (32-bit), then pairs of pairs (64-bit),
+    /// which transposes each 4 x 4 block within the 128-bit lanes, then swap the lanes into place.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose8x8(float* src, nint ldSrc, float* dst, nint ldDst)
+    {
+        Quad(src, ldSrc, out Vector256<float> u0, out Vector256<float> u1, out Vector256<float> u2, out Vector256<float> u3);
+        Quad(src + 4 * ldSrc, ldSrc, out Vector256<float> u4, out Vector256<float> u5, out Vector256<float> u6, out Vector256<float> u7);
+        // u[c] (rows 0-3) and u[4 + c] (rows 4-7), 128-bit lane L: column 4L + c.
+        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
+        Avx.Permute2x128(u1, u5, 0x20).Store(dst + ldDst);
+        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2 * ldDst);
+        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3 * ldDst);
+        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4 * ldDst);
+        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5 * ldDst);
+        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * ldDst);
+        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * ldDst);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Quad(float* s, nint ld, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3)
+        {
+            Vector256<float> r0 = Avx.LoadVector256(s), r1 = Avx.LoadVector256(s + ld), r2 = Avx.LoadVector256(s + 2 * ld), r3 = Avx.LoadVector256(s + 3 * ld);
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            c0 = Avx.Shuffle(t0, t2, 0x44);
+            c1 = Avx.Shuffle(t0, t2, 0xEE);
+            c2 = Avx.Shuffle(t1, t3, 0x44);
+            c3 = Avx.Shuffle(t1, t3, 0xEE);
+        }
+    }
+
+    /// <summary>A 4 x 4 double transpose in AVX registers: interleave pairs of rows, then swap the 128-bit lanes into place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose4x4(double* src, nint ldSrc, double* dst, nint ldDst)
+    {
+        Vector256<double> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + ldSrc);
+        Vector256<double> r2 = Avx.LoadVector256(src + 2 * ldSrc), r3 = Avx.LoadVector256(src + 3 * ldSrc);
+        Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Avx.Permute2x128(t0, t2, 0x20).Store(dst);
+        Avx.Permute2x128(t1, t3, 0x20).Store(dst + ldDst);
+        Avx.Permute2x128(t0, t2, 0x31).Store(dst + 2 * ldDst);
+        Avx.Permute2x128(t1, t3, 0x31).Store(dst + 3 * ldDst);
     }
 
     /// <summary>x * y + z: one rounding where the hardware fuses, else two.</summary>
