@@ -10,6 +10,12 @@ namespace MlpTools.Core.Numerics;
 internal readonly record struct StepSquares(double Update, double Before);
 
 /// <summary>
+/// The sums of squares of a parameter array's gradient and of the array after a step, the same bits as
+/// <see cref="Kernels.SumOfSquares{T}"/> of each: a training's gradient norms and the next batch's L2 penalty.
+/// </summary>
+internal readonly record struct ArraySquares(double Gradient, double Weights);
+
+/// <summary>
 /// The optimizers' in-place parameter updates (SGD with momentum, Adam, RMSProp): element-wise passes over a
 /// parameter array, its state arrays and its gradient, vectorized and split across the kernel threads.
 /// </summary>
@@ -37,7 +43,20 @@ internal static partial class Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure);
+        Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure, default);
+
+    /// <summary>
+    /// <see cref="MomentumStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, bool, bool)"/>, also giving the sums of squares
+    /// of g and of w after the step (<see cref="ArraySquares"/>), taken in the same pass.
+    /// </summary>
+    public static StepSquares MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov, bool measure, out ArraySquares squares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<ArraySquares> result = stackalloc ArraySquares[1];
+        StepSquares step = Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure, result);
+        squares = result[0];
+        return step;
+    }
 
     /// <summary>
     /// One step of Adam over a parameter array w, its moment estimates m and s and gradient g, with the bias
@@ -48,12 +67,22 @@ internal static partial class Kernels
     ///   w -= lr m / (sqrt(s) + eps)
     /// </code>
     /// In the same roundings as <see cref="ReferenceKernels.AdamStep{T}"/>; split across threads and measured like
-    /// <see cref="MomentumStep{T}"/>.
+    /// <see cref="MomentumStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, bool, bool)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure);
+        Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure, default);
+
+    /// <summary><see cref="AdamStep{T}(Span{T}, Span{T}, Span{T}, ReadOnlySpan{T}, T, T, T, T, bool)"/>, also giving <see cref="ArraySquares"/>.</summary>
+    public static StepSquares AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps, bool measure, out ArraySquares squares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<ArraySquares> result = stackalloc ArraySquares[1];
+        StepSquares step = Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure, result);
+        squares = result[0];
+        return step;
+    }
 
     /// <summary>
     /// One step of RMSProp over a parameter array w, its running mean square s and gradient g:
@@ -62,12 +91,22 @@ internal static partial class Kernels
     ///   w -= lr g / (sqrt(s) + eps)
     /// </code>
     /// In the same roundings as <see cref="ReferenceKernels.RmsPropStep{T}"/>; split across threads and measured like
-    /// <see cref="MomentumStep{T}"/>.
+    /// <see cref="MomentumStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, bool, bool)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure);
+        Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure, default);
+
+    /// <summary><see cref="RmsPropStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, T, bool)"/>, also giving <see cref="ArraySquares"/>.</summary>
+    public static StepSquares RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps, bool measure, out ArraySquares squares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<ArraySquares> result = stackalloc ArraySquares[1];
+        StepSquares step = Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure, result);
+        squares = result[0];
+        return step;
+    }
 
     /// <summary>Arrays at least this long are worth splitting across threads.</summary>
     private const int ParallelElementwiseMinimum = 1 << 15;
@@ -96,11 +135,12 @@ internal static partial class Kernels
         public int N;
         public T P0, P1, P2, P3;
         public bool Measure;
+        public bool Squares;    // chunks of SumChunk elements, their sums of squares in SquareParts (UpdateWithSquares)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe StepSquares Update<T>(UpdateRule rule, Span<T> w, Span<T> s1, Span<T> s2, ReadOnlySpan<T> g, T p0, T p1, T p2, T p3,
-        bool measure)
+        bool measure, Span<ArraySquares> squares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = w.Length;
@@ -110,6 +150,11 @@ internal static partial class Kernels
         fixed (T* pw = w, ps1 = s1, ps2 = s2, pg = g)
         {
             var args = new UpdateArgs<T> { Rule = rule, W = pw, S1 = ps1, S2 = ps2, G = pg, N = n, P0 = p0, P1 = p1, P2 = p2, P3 = p3, Measure = measure };
+            if (!squares.IsEmpty)
+            {
+                squares[0] = UpdateWithSquares(args, chunks, out StepSquares step);
+                return step;
+            }
             if (n >= ParallelElementwiseMinimum && IsVectorizable<T>() && KernelThreads.TryEnter())
             {
                 try
@@ -141,6 +186,70 @@ internal static partial class Kernels
             }
             return new StepSquares(update, before);
         }
+    }
+
+    /// <summary>
+    /// An update that also sums the squares of g and of the updated w, chunk by chunk of <see cref="SumChunk"/> elements as
+    /// <see cref="SumOfSquares{T}"/> does (the chunks' sums added in order), each chunk by one thread: it updates the
+    /// chunk a piece of <see cref="UpdateChunk"/> elements at a time and adds each piece's squares while the piece is in
+    /// the cache, so the sums cost no pass of their own over the arrays. The step's own measure, when asked, is summed
+    /// per piece as <see cref="Update{T}"/> sums it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static ArraySquares UpdateWithSquares<T>(in UpdateArgs<T> args, int pieces, out StepSquares step)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = args.N, chunks = (n + SumChunk - 1) / SumChunk;
+        UpdateJob<T> job = UpdateJob<T>.Instance;
+        if (args.Measure && job.Partials.Length < pieces) job.Partials = new StepSquares[pieces];
+        if (job.SquareParts.Length < chunks) job.SquareParts = new ArraySquares[chunks];
+        job.Args = args;
+        job.Args.Squares = true;
+        bool parallel = chunks > 1 && IsVectorizable<T>() && KernelThreads.TryEnter();
+        try
+        {
+            if (parallel) KernelThreads.Run(job, chunks);
+            else for (int c = 0; c < chunks; c++) job.Execute(c);
+        }
+        finally
+        {
+            job.Args = default;
+            if (parallel) KernelThreads.Exit();
+        }
+        step = args.Measure ? AddInOrder(job.Partials.AsSpan(0, pieces)) : default;
+        double gradient = 0, weights = 0;
+        foreach (ArraySquares part in job.SquareParts.AsSpan(0, chunks))
+        {
+            gradient += part.Gradient;
+            weights += part.Weights;
+        }
+        return new ArraySquares(gradient, weights);
+    }
+
+    /// <summary>Chunk <paramref name="chunk"/> (of <see cref="SumChunk"/> elements) of <see cref="UpdateWithSquares{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe ArraySquares UpdateSumChunk<T>(in UpdateArgs<T> a, int chunk, Span<StepSquares> partials)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int start = chunk * SumChunk, end = Math.Min(a.N, start + SumChunk);
+        var gradient = default(SquaresInOrder);
+        var weights = default(SquaresInOrder);
+        int vectorEnd = start + SquaresInOrder.VectorPart<T>(end - start);
+        for (int piece = start; piece < end; piece += UpdateChunk)
+        {
+            int pieceEnd = Math.Min(end, piece + UpdateChunk);
+            StepSquares part = UpdateRange(a, piece, pieceEnd);
+            if (a.Measure) partials[piece / UpdateChunk] = part;
+            // Pieces are whole vector steps (UpdateChunk is a multiple of every step) but for the chunk's tail.
+            int summed = Math.Min(pieceEnd, vectorEnd) - piece;
+            if (summed > 0)
+            {
+                SquaresInOrder.AddPairs(ref gradient, new ReadOnlySpan<T>(a.G + piece, summed), ref weights, new ReadOnlySpan<T>(a.W + piece, summed));
+            }
+        }
+        return new ArraySquares(
+            gradient.Finish(new ReadOnlySpan<T>(a.G + vectorEnd, end - vectorEnd)),
+            weights.Finish(new ReadOnlySpan<T>(a.W + vectorEnd, end - vectorEnd)));
     }
 
     /// <summary>The chunks' sums added in chunk order, as the serial loop adds them.</summary>
@@ -325,9 +434,17 @@ internal static partial class Kernels
         /// <summary>Each chunk's sums of squares, when measuring (grown when an array needs more chunks).</summary>
         public StepSquares[] Partials = Array.Empty<StepSquares>();
 
+        /// <summary>Each chunk's <see cref="ArraySquares"/>, when asked for (<see cref="UpdateArgs{T}.Squares"/>).</summary>
+        public ArraySquares[] SquareParts = Array.Empty<ArraySquares>();
+
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int chunk)
         {
+            if (Args.Squares)
+            {
+                SquareParts[chunk] = UpdateSumChunk(Args, chunk, Partials);
+                return;
+            }
             int start = chunk * UpdateChunk;
             StepSquares part = UpdateRange(Args, start, Math.Min(Args.N, start + UpdateChunk));
             if (Args.Measure) Partials[chunk] = part;

@@ -405,7 +405,7 @@ internal static partial class Kernels
         return s;
     }
 
-    /// <summary>Elements per chunk of <see cref="SumOfSquares{T}"/>.</summary>
+    /// <summary>Elements per chunk of <see cref="SumOfSquares{T}"/> (a multiple of <see cref="UpdateChunk"/>).</summary>
     private const int SumChunk = 1 << 16;
 
     private sealed unsafe class SumOfSquaresJob<T> : IKernelJob
@@ -433,40 +433,119 @@ internal static partial class Kernels
     private static double SumOfSquaresSerial<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = x.Length, i = 0;
-        double s = 0;
-        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+        var sums = default(SquaresInOrder);
+        int vector = SquaresInOrder.VectorPart<T>(x.Length);
+        sums.AddVectors(x.Slice(0, vector));
+        return sums.Finish(x.Slice(vector));
+    }
+
+    /// <summary>
+    /// The running sums of <see cref="SumOfSquares{T}"/> within one chunk, so that a chunk can be summed in pieces (as an
+    /// update pass goes over it) and still give the same bits: the vector part in two interleaved partial sums in double
+    /// (for float, each vector widened, its low half to one sum and its high half to the other; for double, alternate
+    /// vectors), then their lanes added, then the tail's elements one by one.
+    /// </summary>
+    internal struct SquaresInOrder
+    {
+        private Vector<double> _s0, _s1;
+
+        /// <summary>Elements the vector loop takes at a time: a multiple of it is summed by <see cref="AddVectors{T}"/>.</summary>
+        public static int Step<T>()
+            where T : unmanaged => typeof(T) == typeof(float) ? Vector<float>.Count : 2 * Vector<double>.Count;
+
+        /// <summary>How many of the first <paramref name="n"/> elements the vector loop takes (0 without vector hardware).</summary>
+        public static int VectorPart<T>(int n)
+            where T : unmanaged =>
+            Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) ? n / Step<T>() * Step<T>() : 0;
+
+        /// <summary>Adds the squares of <paramref name="x"/>, whose length is a multiple of <see cref="Step{T}"/>, to the vector sums.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void AddVectors<T>(ReadOnlySpan<T> x)
+            where T : unmanaged
         {
-            ReadOnlySpan<float> xf = MemoryMarshal.Cast<T, float>(x);
-            ref float r = ref MemoryMarshal.GetReference(xf);
-            Vector<double> s0 = Vector<double>.Zero, s1 = s0;
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            int n = x.Length;
+            Vector<double> s0 = _s0, s1 = _s1;
+            if (typeof(T) == typeof(float))
             {
-                Vector.Widen(Vector.LoadUnsafe(ref r, (nuint)i), out Vector<double> lo, out Vector<double> hi);
-                s0 += lo * lo;
-                s1 += hi * hi;
+                ref float r = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, float>(x));
+                for (int i = 0; i < n; i += Vector<float>.Count)
+                {
+                    Vector.Widen(Vector.LoadUnsafe(ref r, (nuint)i), out Vector<double> lo, out Vector<double> hi);
+                    s0 += lo * lo;
+                    s1 += hi * hi;
+                }
             }
-            s = Vector.Sum(s0 + s1);
-        }
-        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
-        {
-            ReadOnlySpan<double> xd = MemoryMarshal.Cast<T, double>(x);
-            ref double r = ref MemoryMarshal.GetReference(xd);
-            Vector<double> s0 = Vector<double>.Zero, s1 = s0;
-            for (; i <= n - 2 * Vector<double>.Count; i += 2 * Vector<double>.Count)
+            else if (typeof(T) == typeof(double))
             {
-                Vector<double> a = Vector.LoadUnsafe(ref r, (nuint)i), b = Vector.LoadUnsafe(ref r, (nuint)(i + Vector<double>.Count));
-                s0 += a * a;
-                s1 += b * b;
+                ref double r = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, double>(x));
+                for (int i = 0; i < n; i += 2 * Vector<double>.Count)
+                {
+                    Vector<double> a = Vector.LoadUnsafe(ref r, (nuint)i), b = Vector.LoadUnsafe(ref r, (nuint)(i + Vector<double>.Count));
+                    s0 += a * a;
+                    s1 += b * b;
+                }
             }
-            s = Vector.Sum(s0 + s1);
+            _s0 = s0;
+            _s1 = s1;
         }
-        for (; i < n; i++)
+
+        /// <summary>
+        /// <see cref="AddVectors{T}"/> of <paramref name="x"/> to <paramref name="sx"/> and of <paramref name="y"/> (as long)
+        /// to <paramref name="sy"/> in one loop, so that the two sums' chains of additions overlap; each gets the same bits.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AddPairs<T>(ref SquaresInOrder sx, ReadOnlySpan<T> x, ref SquaresInOrder sy, ReadOnlySpan<T> y)
+            where T : unmanaged
         {
-            double d = double.CreateTruncating(x[i]);
-            s += d * d;
+            int n = x.Length;
+            Vector<double> x0 = sx._s0, x1 = sx._s1, y0 = sy._s0, y1 = sy._s1;
+            if (typeof(T) == typeof(float))
+            {
+                ref float rx = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, float>(x));
+                ref float ry = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, float>(y));
+                for (int i = 0; i < n; i += Vector<float>.Count)
+                {
+                    Vector.Widen(Vector.LoadUnsafe(ref rx, (nuint)i), out Vector<double> xlo, out Vector<double> xhi);
+                    Vector.Widen(Vector.LoadUnsafe(ref ry, (nuint)i), out Vector<double> ylo, out Vector<double> yhi);
+                    x0 += xlo * xlo;
+                    x1 += xhi * xhi;
+                    y0 += ylo * ylo;
+                    y1 += yhi * yhi;
+                }
+            }
+            else if (typeof(T) == typeof(double))
+            {
+                ref double rx = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, double>(x));
+                ref double ry = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, double>(y));
+                for (int i = 0; i < n; i += 2 * Vector<double>.Count)
+                {
+                    Vector<double> xa = Vector.LoadUnsafe(ref rx, (nuint)i), xb = Vector.LoadUnsafe(ref rx, (nuint)(i + Vector<double>.Count));
+                    Vector<double> ya = Vector.LoadUnsafe(ref ry, (nuint)i), yb = Vector.LoadUnsafe(ref ry, (nuint)(i + Vector<double>.Count));
+                    x0 += xa * xa;
+                    x1 += xb * xb;
+                    y0 += ya * ya;
+                    y1 += yb * yb;
+                }
+            }
+            sx._s0 = x0;
+            sx._s1 = x1;
+            sy._s0 = y0;
+            sy._s1 = y1;
         }
-        return s;
+
+        /// <summary>The chunk's sum: the vector sums' lanes added, then the squares of the <paramref name="tail"/> in order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly double Finish<T>(ReadOnlySpan<T> tail)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double s = Vector.IsHardwareAccelerated ? Vector.Sum(_s0 + _s1) : 0;
+            foreach (T v in tail)
+            {
+                double d = double.CreateTruncating(v);
+                s += d * d;
+            }
+            return s;
+        }
     }
 
     /// <summary>True when every element is finite.</summary>

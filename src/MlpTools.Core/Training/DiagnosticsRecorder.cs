@@ -6,7 +6,7 @@ namespace MlpTools.Core.Training;
 
 /// <summary>
 /// Gathers one epoch's <see cref="TrainingDiagnostics"/> as the training loop runs, from what the loop computes anyway:
-/// each batch's pre-activations Hpre (<see cref="Activations"/>), each step's gradients (<see cref="Gradients"/>) and
+/// each batch's pre-activations Hpre (<see cref="Activations"/>), each step's gradients (<see cref="Gradients(ParameterSet{T})"/>, or their sums of squares from the step) and
 /// the step itself, measured by the optimizer in its own pass (<see cref="StepMeasured"/>). Everything it holds is sized
 /// once, so a mini-batch allocates nothing; it only reads the weights, gradients and buffers, so training is the same
 /// bits with or without it.
@@ -71,6 +71,13 @@ internal sealed class DiagnosticsRecorder<T>
         int h = _peak.Length;
         _zeros += Kernels.ReluActivity<T>(hpre.AsSpan(0, m * h), m, h, _peak);
         _activations += (long)m * h;
+    }
+
+    /// <summary>A batch's gradients, by their sums of squares (taken by the optimizer's step): their norms join the epoch's sums.</summary>
+    public void Gradients(ReadOnlySpan<ArraySquares> squares)
+    {
+        for (int k = 0; k < 4; k++) _gradient[k] += Math.Sqrt(squares[k].Gradient);
+        _gradients++;
     }
 
     /// <summary>A batch's gradients: their norms join the epoch's sums.</summary>

@@ -122,9 +122,13 @@ internal abstract class Optimizer<T> : Optimizer
     /// <summary>
     /// One step: update <paramref name="w"/> in place from <paramref name="g"/>. When <paramref name="measured"/> is not
     /// empty (one entry per parameter, in the order of <see cref="ParameterSet{T}.Names"/>), it receives how far the step
-    /// moved each parameter, measured in the same pass (the weights are the same bits either way).
+    /// moved each parameter, measured in the same pass (the weights are the same bits either way). When
+    /// <paramref name="squares"/> is not empty (one entry per parameter, in the same order), it receives each gradient's
+    /// and each updated parameter's sum of squares, also taken in the same pass (the bits of
+    /// <see cref="Numerics.Kernels.SumOfSquares{T}"/>).
     /// </summary>
-    public abstract void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default);
+    public abstract void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default,
+        Span<Numerics.ArraySquares> squares = default);
 
     /// <inheritdoc />
     public override Optimizer Clone()
@@ -165,14 +169,17 @@ internal sealed class SgdOptimizer<T> : Optimizer<T>
     public bool Nesterov => (bool)Setting(nameof(TrainingOptions.Nesterov));
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
+    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default,
+        Span<Numerics.ArraySquares> squares = default)
     {
         T mu = T.CreateTruncating(Momentum), lr = T.CreateTruncating(learningRate);
         ParameterSet<T> velocity = Slots["velocity"];
         bool measure = !measured.IsEmpty;
         for (int k = 0; k < 4; k++)
         {
-            Numerics.StepSquares size = Numerics.Kernels.MomentumStep<T>(w[k], velocity[k], g[k], mu, lr, Nesterov, measure);
+            Numerics.StepSquares size = squares.IsEmpty
+                ? Numerics.Kernels.MomentumStep<T>(w[k], velocity[k], g[k], mu, lr, Nesterov, measure)
+                : Numerics.Kernels.MomentumStep<T>(w[k], velocity[k], g[k], mu, lr, Nesterov, measure, out squares[k]);
             if (measure) measured[k] = size;
         }
         StepCount++;
@@ -190,7 +197,8 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
     public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
+    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default,
+        Span<Numerics.ArraySquares> squares = default)
     {
         StepCount++;
         T b1 = T.CreateTruncating(Beta1), b2 = T.CreateTruncating(Beta2);
@@ -201,7 +209,9 @@ internal sealed class AdamOptimizer<T> : Optimizer<T>
         bool measure = !measured.IsEmpty;
         for (int k = 0; k < 4; k++)
         {
-            Numerics.StepSquares size = Numerics.Kernels.AdamStep<T>(w[k], m[k], v[k], g[k], b1, b2, lrT, epsT, measure);
+            Numerics.StepSquares size = squares.IsEmpty
+                ? Numerics.Kernels.AdamStep<T>(w[k], m[k], v[k], g[k], b1, b2, lrT, epsT, measure)
+                : Numerics.Kernels.AdamStep<T>(w[k], m[k], v[k], g[k], b1, b2, lrT, epsT, measure, out squares[k]);
             if (measure) measured[k] = size;
         }
     }
@@ -217,14 +227,17 @@ internal sealed class RmsPropOptimizer<T> : Optimizer<T>
     public double Epsilon => Number(nameof(TrainingOptions.Epsilon));
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default)
+    public override void Step(ParameterSet<T> w, ParameterSet<T> g, double learningRate, Span<Numerics.StepSquares> measured = default,
+        Span<Numerics.ArraySquares> squares = default)
     {
         T rho = T.CreateTruncating(Rho), eps = T.CreateTruncating(Epsilon), lr = T.CreateTruncating(learningRate);
         ParameterSet<T> s = Slots["meanSquare"];
         bool measure = !measured.IsEmpty;
         for (int k = 0; k < 4; k++)
         {
-            Numerics.StepSquares size = Numerics.Kernels.RmsPropStep<T>(w[k], s[k], g[k], rho, lr, eps, measure);
+            Numerics.StepSquares size = squares.IsEmpty
+                ? Numerics.Kernels.RmsPropStep<T>(w[k], s[k], g[k], rho, lr, eps, measure)
+                : Numerics.Kernels.RmsPropStep<T>(w[k], s[k], g[k], rho, lr, eps, measure, out squares[k]);
             if (measure) measured[k] = size;
         }
         StepCount++;

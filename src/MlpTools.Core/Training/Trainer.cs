@@ -307,6 +307,7 @@ public static class Trainer
             _state.OptimizerState = optimizer;
 
             var diagnostics = new DiagnosticsRecorder<T>(_w.H);
+            var squares = new ArraySquares[4];
             // The mini-batches' kernels use all the run's threads, or one while that is faster (see ThreadChoice);
             // the passes between epochs use all of them.
             int outer = KernelThreads.OwnLimit;
@@ -323,6 +324,9 @@ public static class Trainer
                     diagnostics.BeginEpoch(_o.RecordDiagnostics);
                     double lossSum = 0;
                     int correct = 0;
+                    // ||W1||^2 + ||W2||^2 for the next batch's penalty, from the step before it (the same bits as a pass of
+                    // its own; none yet at an epoch's start).
+                    double? weightSquares = null;
                     for (int batch = 0; batch < batches; batch++)
                     {
                         if (_ct.IsCancellationRequested)
@@ -333,15 +337,18 @@ public static class Trainer
                         long batchStart = Stopwatch.GetTimestamp();
                         _net.Gather(_train, rows, buffers, withLabels: true);
 
-                        BatchLoss loss = FusedBackprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights);
+                        BatchLoss loss = FusedBackprop.Forward(_w, buffers, m, _o.Regularization, withGradientSeed: true, _classWeights, weightSquares);
                         if (!double.IsFinite(loss.Total)) throw Diverged(epoch, batch + 1, batches, loss.Total);
                         lossSum += loss.Total * m;
                         correct += FusedBackprop.CountCorrect(buffers, m, _w.C);
                         diagnostics.Activations(buffers.Hpre, m);
                         FusedBackprop.Backward(_w, buffers, m, _o.Regularization, gradients);
-                        diagnostics.Gradients(gradients);
-                        optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes);
+                        // The step also sums the squares of the gradients (their norms) and of the new weights (the next
+                        // batch's penalty) as it passes over them.
+                        optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes, squares);
+                        diagnostics.Gradients(squares);
                         diagnostics.StepMeasured();
+                        weightSquares = squares[0].Weights + squares[2].Weights;
                         _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
                         threads.Record(Stopwatch.GetTimestamp() - batchStart);
                         RuntimeCompilerYield.ApplyEvery(ref yielded);

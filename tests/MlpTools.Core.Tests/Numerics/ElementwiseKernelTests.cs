@@ -429,6 +429,71 @@ public class ElementwiseKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(13)]
+    [InlineData(29_008)]
+    [InlineData(50_176)]
+    [InlineData(65_536)]
+    [InlineData(78_400)]
+    [InlineData(2 * 65_536 + 16_384 + 13)]
+    public void Steps_sum_the_squares_of_gradient_and_new_weights_with_the_bits_of_SumOfSquares(int n)
+    {
+        // Sizes around the update's chunks (16,384) and SumOfSquares' (65,536), with a tail shorter than a vector.
+        Check<float>(n);
+        Check<double>(n);
+
+        static void Check<T>(int n)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(n + 7);
+            T[] w = Values<T>(random, n, false), g = Values<T>(random, n, false), v = Values<T>(random, n, false);
+            T[] s = Values<T>(random, n, false).Select(x => x * x).ToArray();
+            T mu = T.CreateTruncating(0.9), lr = T.CreateTruncating(0.01), b1 = T.CreateTruncating(0.9), b2 = T.CreateTruncating(0.999);
+            T eps = T.CreateTruncating(1e-8);
+            var steps = new (string Name, Func<T[], T[], T[], bool, StepSquares> Plain, SquaresStep<T> Summed)[]
+            {
+                ("momentum", (wi, si, ti, measure) => Kernels.MomentumStep<T>(wi, si, g, mu, lr, nesterov: false, measure),
+                    (T[] wi, T[] si, T[] ti, bool measure, out ArraySquares q) => Kernels.MomentumStep<T>(wi, si, g, mu, lr, false, measure, out q)),
+                ("nesterov", (wi, si, ti, measure) => Kernels.MomentumStep<T>(wi, si, g, mu, lr, nesterov: true, measure),
+                    (T[] wi, T[] si, T[] ti, bool measure, out ArraySquares q) => Kernels.MomentumStep<T>(wi, si, g, mu, lr, true, measure, out q)),
+                ("adam", (wi, si, ti, measure) => Kernels.AdamStep<T>(wi, si, ti, g, b1, b2, lr, eps, measure),
+                    (T[] wi, T[] si, T[] ti, bool measure, out ArraySquares q) => Kernels.AdamStep<T>(wi, si, ti, g, b1, b2, lr, eps, measure, out q)),
+                ("rmsprop", (wi, si, ti, measure) => Kernels.RmsPropStep<T>(wi, ti, g, mu, lr, eps, measure),
+                    (T[] wi, T[] si, T[] ti, bool measure, out ArraySquares q) => Kernels.RmsPropStep<T>(wi, ti, g, mu, lr, eps, measure, out q)),
+            };
+            foreach (var (name, plain, summed) in steps)
+            {
+                foreach (bool measure in new[] { false, true })
+                {
+                    foreach (int threads in new[] { 1, 2, 3 })
+                    {
+                        T[] plainW = (T[])w.Clone(), plainS = (T[])v.Clone(), plainT = (T[])s.Clone();
+                        T[] summedW = (T[])w.Clone(), summedS = (T[])v.Clone(), summedT = (T[])s.Clone();
+                        StepSquares plainSize = default, summedSize = default;
+                        ArraySquares squares = default;
+                        KernelDeterminismTests.WithThreads(threads, () =>
+                        {
+                            plainSize = plain(plainW, plainS, plainT, measure);
+                            summedSize = summed(summedW, summedS, summedT, measure, out squares);
+                        });
+                        string at = $"{typeof(T).Name} {name} n={n} measure={measure} threads={threads}";
+                        // The step writes the same bits and measures the same move...
+                        AssertBits(plainW, summedW);
+                        AssertBits(plainS, summedS);
+                        AssertBits(plainT, summedT);
+                        Assert.True(plainSize == summedSize, $"{at}: step {summedSize} vs {plainSize}");
+                        // ...and its sums are those of SumOfSquares, bit for bit (the gradient's, and the new weights').
+                        Assert.True(Kernels.SumOfSquares<T>(g) == squares.Gradient, $"{at}: gradient {squares.Gradient:R} vs {Kernels.SumOfSquares<T>(g):R}");
+                        Assert.True(Kernels.SumOfSquares<T>(summedW) == squares.Weights, $"{at}: weights {squares.Weights:R} vs {Kernels.SumOfSquares<T>(summedW):R}");
+                    }
+                }
+            }
+        }
+    }
+
+    private delegate StepSquares SquaresStep<T>(T[] w, T[] s, T[] t, bool measure, out ArraySquares squares);
+
     private static void Both(int rows, int cols, Action<int, int, Random> check) => check(rows, cols, new Random(rows * 1000 + cols));
 
     /// <summary>Uniform in [-1, 1); with specials, also zeros of both signs, NaN and infinities.</summary>
