@@ -25,7 +25,8 @@ internal readonly record struct ArraySquares(double Gradient, double Weights);
 /// changes no bit of what the step writes. The sums are taken in chunks of <see cref="UpdateChunk"/> elements whose
 /// partial sums are added in order in double, so they do not depend on the number of threads (within a chunk, see
 /// <see cref="UpdateRange{T}"/>). The plain reference is <see cref="ReferenceKernels.SquaredDistance{T}"/> and
-/// <see cref="ReferenceKernels.SumOfSquares{T}"/>.
+/// <see cref="ReferenceKernels.SumOfSquares{T}"/>. Each can also give the sums of squares of the gradient and of the
+/// updated array (<see cref="ArraySquares"/>), the bits of <see cref="SumOfSquares{T}"/>, in the same pass.
 /// </remarks>
 internal static partial class Kernels
 {
@@ -49,6 +50,7 @@ internal static partial class Kernels
     /// <see cref="MomentumStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, bool, bool)"/>, also giving the sums of squares
     /// of g and of w after the step (<see cref="ArraySquares"/>), taken in the same pass.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov, bool measure, out ArraySquares squares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -75,6 +77,7 @@ internal static partial class Kernels
         Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure, default);
 
     /// <summary><see cref="AdamStep{T}(Span{T}, Span{T}, Span{T}, ReadOnlySpan{T}, T, T, T, T, bool)"/>, also giving <see cref="ArraySquares"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps, bool measure, out ArraySquares squares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -99,6 +102,7 @@ internal static partial class Kernels
         Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure, default);
 
     /// <summary><see cref="RmsPropStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, T, bool)"/>, also giving <see cref="ArraySquares"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps, bool measure, out ArraySquares squares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -6,8 +6,9 @@ namespace MlpTools.Core.Training;
 
 /// <summary>
 /// Gathers one epoch's <see cref="TrainingDiagnostics"/> as the training loop runs, from what the loop computes anyway:
-/// each batch's pre-activations Hpre (<see cref="Activations"/>), each step's gradients (<see cref="Gradients(ParameterSet{T})"/>, or their sums of squares from the step) and
-/// the step itself, measured by the optimizer in its own pass (<see cref="StepMeasured"/>). Everything it holds is sized
+/// each batch's pre-activations Hpre (<see cref="Activations"/>), each step's gradients (<see cref="Gradients(ParameterSet{T})"/>,
+/// or their sums of squares as the optimizer's step takes them) and the step itself, measured by the optimizer in its own
+/// pass (<see cref="StepMeasured"/>). Everything it holds is sized
 /// once, so a mini-batch allocates nothing; it only reads the weights, gradients and buffers, so training is the same
 /// bits with or without it.
 /// </summary>
@@ -74,6 +75,7 @@ internal sealed class DiagnosticsRecorder<T>
     }
 
     /// <summary>A batch's gradients, by their sums of squares (taken by the optimizer's step): their norms join the epoch's sums.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Gradients(ReadOnlySpan<ArraySquares> squares)
     {
         for (int k = 0; k < 4; k++) _gradient[k] += Math.Sqrt(squares[k].Gradient);
