@@ -498,24 +498,11 @@ internal static unsafe class GemmDriver<T, TTiles>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackCopy(T* src, nint ld, int valid, int kc, T* strip, int width)
     {
-        if (valid == NR && Vector512.IsHardwareAccelerated && NR % Vector512<T>.Count == 0)
+        if (valid == NR)
         {
+            // A whole strip row is a constant size (2V elements), so the copy is a few vector moves.
             for (int p = 0; p < kc; p++)
-            {
-                T* s = src + p * ld;
-                T* d = strip + (nint)p * width;
-                for (int j = 0; j < NR; j += Vector512<T>.Count) Vector512.Store(Vector512.Load(s + j), d + j);
-            }
-            return;
-        }
-        if (valid == NR && Vector256.IsHardwareAccelerated && NR % Vector256<T>.Count == 0)
-        {
-            for (int p = 0; p < kc; p++)
-            {
-                T* s = src + p * ld;
-                T* d = strip + (nint)p * width;
-                for (int j = 0; j < NR; j += Vector256<T>.Count) Vector256.Store(Vector256.Load(s + j), d + j);
-            }
+                Unsafe.CopyBlockUnaligned(strip + (nint)p * width, src + p * ld, (uint)(NR * sizeof(T)));
             return;
         }
         for (int p = 0; p < kc; p++)

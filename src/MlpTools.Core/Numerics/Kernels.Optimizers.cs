@@ -44,7 +44,7 @@ internal static partial class Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure, default);
+        Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure, sumSquares: false, out _);
 
     /// <summary>
     /// <see cref="MomentumStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, bool, bool)"/>, also giving the sums of squares
@@ -52,13 +52,8 @@ internal static partial class Kernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares MomentumStep<T>(Span<T> w, Span<T> v, ReadOnlySpan<T> g, T mu, T lr, bool nesterov, bool measure, out ArraySquares squares)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<ArraySquares> result = stackalloc ArraySquares[1];
-        StepSquares step = Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure, result);
-        squares = result[0];
-        return step;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Update(nesterov ? UpdateRule.Nesterov : UpdateRule.Momentum, w, v, Span<T>.Empty, g, mu, lr, T.Zero, T.Zero, measure, sumSquares: true, out squares);
 
     /// <summary>
     /// One step of Adam over a parameter array w, its moment estimates m and s and gradient g, with the bias
@@ -74,18 +69,13 @@ internal static partial class Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure, default);
+        Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure, sumSquares: false, out _);
 
     /// <summary><see cref="AdamStep{T}(Span{T}, Span{T}, Span{T}, ReadOnlySpan{T}, T, T, T, T, bool)"/>, also giving <see cref="ArraySquares"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares AdamStep<T>(Span<T> w, Span<T> m, Span<T> s, ReadOnlySpan<T> g, T beta1, T beta2, T lr, T eps, bool measure, out ArraySquares squares)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<ArraySquares> result = stackalloc ArraySquares[1];
-        StepSquares step = Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure, result);
-        squares = result[0];
-        return step;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Update(UpdateRule.Adam, w, m, s, g, beta1, beta2, lr, eps, measure, sumSquares: true, out squares);
 
     /// <summary>
     /// One step of RMSProp over a parameter array w, its running mean square s and gradient g:
@@ -99,18 +89,13 @@ internal static partial class Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps, bool measure = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure, default);
+        Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure, sumSquares: false, out _);
 
     /// <summary><see cref="RmsPropStep{T}(Span{T}, Span{T}, ReadOnlySpan{T}, T, T, T, bool)"/>, also giving <see cref="ArraySquares"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StepSquares RmsPropStep<T>(Span<T> w, Span<T> s, ReadOnlySpan<T> g, T rho, T lr, T eps, bool measure, out ArraySquares squares)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<ArraySquares> result = stackalloc ArraySquares[1];
-        StepSquares step = Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure, result);
-        squares = result[0];
-        return step;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Update(UpdateRule.RmsProp, w, s, Span<T>.Empty, g, rho, lr, eps, T.Zero, measure, sumSquares: true, out squares);
 
     /// <summary>Arrays at least this long are worth splitting across threads.</summary>
     private const int ParallelElementwiseMinimum = 1 << 15;
@@ -144,7 +129,7 @@ internal static partial class Kernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe StepSquares Update<T>(UpdateRule rule, Span<T> w, Span<T> s1, Span<T> s2, ReadOnlySpan<T> g, T p0, T p1, T p2, T p3,
-        bool measure, Span<ArraySquares> squares)
+        bool measure, bool sumSquares, out ArraySquares squares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = w.Length;
@@ -154,9 +139,10 @@ internal static partial class Kernels
         fixed (T* pw = w, ps1 = s1, ps2 = s2, pg = g)
         {
             var args = new UpdateArgs<T> { Rule = rule, W = pw, S1 = ps1, S2 = ps2, G = pg, N = n, P0 = p0, P1 = p1, P2 = p2, P3 = p3, Measure = measure };
-            if (!squares.IsEmpty)
+            squares = default;
+            if (sumSquares)
             {
-                squares[0] = UpdateWithSquares(args, chunks, out StepSquares step);
+                squares = UpdateWithSquares(args, chunks, out StepSquares step);
                 return step;
             }
             if (n >= ParallelElementwiseMinimum && IsVectorizable<T>() && KernelThreads.TryEnter())

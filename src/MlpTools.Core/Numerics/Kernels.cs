@@ -463,30 +463,10 @@ internal static partial class Kernels
         public void AddVectors<T>(ReadOnlySpan<T> x)
             where T : unmanaged
         {
-            int n = x.Length;
+            ref T r = ref MemoryMarshal.GetReference(x);
             Vector<double> s0 = _s0, s1 = _s1;
-            if (typeof(T) == typeof(float))
-            {
-                ref float r = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, float>(x));
-                for (int i = 0; i < n; i += Vector<float>.Count)
-                {
-                    Vector.Widen(Vector.LoadUnsafe(ref r, (nuint)i), out Vector<double> lo, out Vector<double> hi);
-                    s0 += lo * lo;
-                    s1 += hi * hi;
-                }
-            }
-            else if (typeof(T) == typeof(double))
-            {
-                ref double r = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, double>(x));
-                for (int i = 0; i < n; i += 2 * Vector<double>.Count)
-                {
-                    Vector<double> a = Vector.LoadUnsafe(ref r, (nuint)i), b = Vector.LoadUnsafe(ref r, (nuint)(i + Vector<double>.Count));
-                    s0 += a * a;
-                    s1 += b * b;
-                }
-            }
-            _s0 = s0;
-            _s1 = s1;
+            for (int i = 0; i < x.Length; i += Step<T>()) AddStep(ref s0, ref s1, ref r, i);
+            (_s0, _s1) = (s0, s1);
         }
 
         /// <summary>
@@ -497,40 +477,37 @@ internal static partial class Kernels
         public static void AddPairs<T>(ref SquaresInOrder sx, ReadOnlySpan<T> x, ref SquaresInOrder sy, ReadOnlySpan<T> y)
             where T : unmanaged
         {
-            int n = x.Length;
+            ref T rx = ref MemoryMarshal.GetReference(x), ry = ref MemoryMarshal.GetReference(y);
             Vector<double> x0 = sx._s0, x1 = sx._s1, y0 = sy._s0, y1 = sy._s1;
+            for (int i = 0; i < x.Length; i += Step<T>())
+            {
+                AddStep(ref x0, ref x1, ref rx, i);
+                AddStep(ref y0, ref y1, ref ry, i);
+            }
+            (sx._s0, sx._s1, sy._s0, sy._s1) = (x0, x1, y0, y1);
+        }
+
+        /// <summary>
+        /// One step of the vector loop at element <paramref name="i"/>: for float, the vector widened, its low half's squares
+        /// to <paramref name="s0"/> and its high half's to <paramref name="s1"/>; for double, a vector's squares to each.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddStep<T>(ref Vector<double> s0, ref Vector<double> s1, ref T r, int i)
+            where T : unmanaged
+        {
             if (typeof(T) == typeof(float))
             {
-                ref float rx = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, float>(x));
-                ref float ry = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, float>(y));
-                for (int i = 0; i < n; i += Vector<float>.Count)
-                {
-                    Vector.Widen(Vector.LoadUnsafe(ref rx, (nuint)i), out Vector<double> xlo, out Vector<double> xhi);
-                    Vector.Widen(Vector.LoadUnsafe(ref ry, (nuint)i), out Vector<double> ylo, out Vector<double> yhi);
-                    x0 += xlo * xlo;
-                    x1 += xhi * xhi;
-                    y0 += ylo * ylo;
-                    y1 += yhi * yhi;
-                }
+                Vector.Widen(Vector.LoadUnsafe(ref Unsafe.As<T, float>(ref r), (nuint)i), out Vector<double> lo, out Vector<double> hi);
+                s0 += lo * lo;
+                s1 += hi * hi;
             }
             else if (typeof(T) == typeof(double))
             {
-                ref double rx = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, double>(x));
-                ref double ry = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<T, double>(y));
-                for (int i = 0; i < n; i += 2 * Vector<double>.Count)
-                {
-                    Vector<double> xa = Vector.LoadUnsafe(ref rx, (nuint)i), xb = Vector.LoadUnsafe(ref rx, (nuint)(i + Vector<double>.Count));
-                    Vector<double> ya = Vector.LoadUnsafe(ref ry, (nuint)i), yb = Vector.LoadUnsafe(ref ry, (nuint)(i + Vector<double>.Count));
-                    x0 += xa * xa;
-                    x1 += xb * xb;
-                    y0 += ya * ya;
-                    y1 += yb * yb;
-                }
+                ref double d = ref Unsafe.As<T, double>(ref r);
+                Vector<double> a = Vector.LoadUnsafe(ref d, (nuint)i), b = Vector.LoadUnsafe(ref d, (nuint)(i + Vector<double>.Count));
+                s0 += a * a;
+                s1 += b * b;
             }
-            sx._s0 = x0;
-            sx._s1 = x1;
-            sy._s0 = y0;
-            sy._s1 = y1;
         }
 
         /// <summary>The chunk's sum: the vector sums' lanes added, then the squares of the <paramref name="tail"/> in order.</summary>
