@@ -227,9 +227,15 @@ internal static unsafe class GemmDriver<T, TTiles>
         // Column chunks need no shared state, but each reads all of A: row chunks are for products with few
         // columns and many rows, and for those whose A must be packed (else every column chunk would pack it
         // again), as long as the shared packed op(B) is small enough to stay in L2.
+        // A large A is fetched from L3 or memory again for every block of columns, where a row chunk reads each
+        // panel of it once, for all the strips, while the panel is in L1: a batch of 1,024 samples of 784 inputs
+        // (3 MiB in float32), as evaluation and prediction read it in place from the dataset, took 0.83-0.89x the
+        // time by rows on a Zen 3 (100 columns); below about 2 MiB, and with A just written (a gathered batch),
+        // the two cuts were within the noise or columns a little faster.
         bool bSmall = (long)g.K * plan.Strips * NR * sizeof(T) <= 1 << 20;
+        bool aLarge = (long)g.M * g.K * sizeof(T) > 2 << 20;
         plan.ByRows = plan.Panels >= 2 * threads && threads > 1
-            && (plan.Strips < 2 * threads || (!plan.DirectA && bSmall && plan.Panels >= 4 * threads));
+            && (plan.Strips < 2 * threads || ((!plan.DirectA || aLarge) && bSmall && plan.Panels >= 4 * threads));
         if (options.RowChunks is { } rows) plan.ByRows = rows;
         plan.Units = plan.ByRows ? plan.Panels : plan.Strips;
         // Chunk boundaries are spread evenly (units * c / chunks), so chunk sizes differ by one unit at most.

@@ -15,6 +15,8 @@ public class KernelDeterminismTests
         // The network's products at batch 200 (784-100-10 and 784-1024-10), and odd sizes that split unevenly.
         { 200, 100, 784 }, { 100, 784, 200 }, { 200, 1024, 784 }, { 1024, 784, 200 }, { 10, 1024, 200 },
         { 200, 1024, 10 }, { 200, 10, 1024 }, { 199, 333, 517 }, { 37, 1800, 300 },
+        // A batch of evaluation or prediction: A larger than the caches' share, cut by rows.
+        { 1024, 100, 784 },
     };
 
     [Theory]
@@ -37,6 +39,18 @@ public class KernelDeterminismTests
         plan = GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default);
         Assert.True(plan.ByRows);
         Assert.True(plan.Chunks >= 4, $"{plan.Chunks} chunks");
+        // A large A (a batch of 1,024 samples read in place by evaluation and prediction) is read once, by rows;
+        // a training batch of 200 (just gathered, and small) by columns, in either precision.
+        g = new GemmArgs<float> { M = 1024, N = 100, K = 784, TransB = true, Lda = 784, Ldb = 784, Ldc = 100 };
+        Assert.True(GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default).ByRows);
+        Assert.True(GemmDriver<float, VectorTiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default).ByRows);
+        g.M = 200;
+        Assert.False(GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default).ByRows);
+        Assert.False(GemmDriver<float, VectorTiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default).ByRows);
+        var d = new GemmArgs<double> { M = 200, N = 100, K = 784, TransB = true, Lda = 784, Ldb = 784, Ldc = 100 };
+        Assert.False(GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).ByRows);
+        d.M = 1024;
+        Assert.True(GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).ByRows);
     }
 
     [Fact]
