@@ -62,8 +62,8 @@ internal sealed record GemmOptions
     /// <summary>Read B in place where that is cheap (else always pack it).</summary>
     public bool DirectB { get; init; } = true;
 
-    /// <summary>The largest kc, in bytes of one row of an A panel.</summary>
-    public int KcBytes { get; init; } = 2048;
+    /// <summary>The largest kc, in bytes of one row of an A panel; null for the tile family's own (<see cref="IGemmTiles{T}.KcMax"/>).</summary>
+    public int? KcBytes { get; init; }
 
     /// <summary>True forces row chunks, false column chunks; null lets the plan choose.</summary>
     public bool? RowChunks { get; init; }
@@ -86,7 +86,7 @@ internal sealed record GemmOptions
 /// Chunks are independent and may run on any thread (<see cref="KernelThreads"/>). Within a chunk:
 /// <code>
 ///   for pc over K in blocks of kc         kc about K / ceil(K / kcMax), rounded up to a multiple of V
-///                                         (kcMax: GemmOptions.KcBytes of T, 512 floats by default)
+///                                         (kcMax: the tile family's, 512 floats by default)
 ///     pack the chunk's strips of op(B)    kc x 2V each, contiguous: a transposing pack for B^T (16 x 16
 ///                                         register transposes), a copy otherwise (or B read in place when
 ///                                         C has so few rows that a strip is used only once or twice)
@@ -205,9 +205,9 @@ internal static unsafe class GemmDriver<T, TTiles>
     internal static Plan MakePlan(in GemmArgs<T> g, int threads, GemmOptions options)
     {
         var plan = new Plan { EdgeTiles = options.EdgeTiles };
-        // The panel of A (MR x kc) is what stays in L1 while the strips of B stream past it from L2: with the
-        // default 2 KiB rows, 512 floats (256 doubles), a 12-row panel is 24 KiB, half of a 48 KiB L1.
-        int kcMax = options.KcBytes / sizeof(T);
+        // The panel of A (MR x kc) is what stays in L1 while the strips of B stream past it from L2 (the family's
+        // KcMax says how long).
+        int kcMax = options.KcBytes is { } bytes ? Math.Max(1, bytes / sizeof(T)) : TTiles.KcMax;
         int kBlocks = (g.K + kcMax - 1) / kcMax;
         plan.KcStep = (g.K + kBlocks - 1) / kBlocks;
         // When K is split, a multiple of V: the transposing pack then works in whole V x V blocks (784 = 400 + 384).
