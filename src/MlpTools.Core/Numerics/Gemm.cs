@@ -224,18 +224,23 @@ internal static unsafe class GemmDriver<T, TTiles>
         // panel or two.
         plan.DirectB = options.DirectB && !g.TransB && plan.Panels <= 2;
 
-        // Column chunks need no shared state, but each reads all of A: row chunks are for products with few
-        // columns and many rows, and for those whose A must be packed (else every column chunk would pack it
-        // again), as long as the shared packed op(B) is small enough to stay in L2.
-        // A large A is fetched from L3 or memory again for every block of columns, where a row chunk reads each
-        // panel of it once, for all the strips, while the panel is in L1: a batch of 1,024 samples of 784 inputs
-        // (3 MiB in float32), as evaluation and prediction read it in place from the dataset, took 0.83-0.89x the
-        // time by rows on a Zen 3 (100 columns); below about 2 MiB, and with A just written (a gathered batch),
-        // the two cuts were within the noise or columns a little faster.
-        bool bSmall = (long)g.K * plan.Strips * NR * sizeof(T) <= 1 << 20;
+        // Column chunks need no shared state, but each reads all of A: row chunks (over one shared packed op(B))
+        // are for products with few columns and many rows, and for two kinds of A:
+        // - one that must be packed, which every column chunk would pack again. Row chunks pay even when the shared
+        //   op(B) does not stay in L2: on a Zen 3 (512 KiB L2), dW1 of 784-H-10 (H x 784 x batch, dH^T packed for
+        //   its stride of H elements) took 0.84-0.88x the time by rows for H = 512 to 4,096 in float64 (op(B) of
+        //   1.2 MiB at batch 200, 6.1 MiB at batch 1,024) and in float32 at batch 1,024; up to 8 MiB of it;
+        // - a large one read in place, which column chunks fetch from L3 or memory again for every block of columns
+        //   where a row chunk reads each panel once, for all the strips, while it is in L1: a batch of 1,024
+        //   samples of 784 inputs (3 MiB in float32), as evaluation and prediction read it from the dataset, took
+        //   0.83-0.89x the time by rows (100 columns); that needs op(B) in L2 (up to 1 MiB), and below about 2 MiB
+        //   of A, or with A just written (a gathered batch), the two cuts were within the noise or columns a
+        //   little faster.
+        long sharedB = (long)g.K * plan.Strips * NR * sizeof(T);
         bool aLarge = (long)g.M * g.K * sizeof(T) > 2 << 20;
         plan.ByRows = plan.Panels >= 2 * threads && threads > 1
-            && (plan.Strips < 2 * threads || ((!plan.DirectA || aLarge) && bSmall && plan.Panels >= 4 * threads));
+            && (plan.Strips < 2 * threads
+                || (plan.Panels >= 4 * threads && ((!plan.DirectA && sharedB <= 8 << 20) || (aLarge && sharedB <= 1 << 20))));
         if (options.RowChunks is { } rows) plan.ByRows = rows;
         plan.Units = plan.ByRows ? plan.Panels : plan.Strips;
         // Chunk boundaries are spread evenly (units * c / chunks), so chunk sizes differ by one unit at most.

@@ -51,6 +51,13 @@ public class KernelDeterminismTests
         Assert.False(GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).ByRows);
         d.M = 1024;
         Assert.True(GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).ByRows);
+        // dW1 of 784-1024-10 in float64: dH^T must be packed (a stride of 8 KiB), so by rows, though the shared op(B)
+        // (1.2 MiB) is larger than L2; not when that op(B) would be more than 8 MiB.
+        d = new GemmArgs<double> { M = 1024, N = 784, K = 200, TransA = true, Lda = 1024, Ldb = 784, Ldc = 784 };
+        Assert.True(GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).ByRows);
+        Assert.True(GemmDriver<double, Avx512Tiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).ByRows);
+        d = new GemmArgs<double> { M = 1024, N = 4096, K = 1024, TransA = true, Lda = 1024, Ldb = 4096, Ldc = 4096 };
+        Assert.False(GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).ByRows);
     }
 
     [Fact]
