@@ -228,12 +228,12 @@ internal static unsafe class GemmDriver<T, TTiles>
         // are for products with few columns and many rows, and for two kinds of A:
         // - one that must be packed, which every column chunk would pack again. Row chunks pay even when the shared
         //   op(B) does not stay in L2: on a Zen 3 (512 KiB L2), dW1 of 784-H-10 (H x 784 x batch, dH^T packed for
-        //   its stride of H elements) took 0.84-0.88x the time by rows for H = 512 to 4,096 in float64 (op(B) of
+        //   its stride of H elements) took 0.78-0.88x the time by rows for H = 512 to 4,096 in float64 (op(B) of
         //   1.2 MiB at batch 200, 6.1 MiB at batch 1,024) and in float32 at batch 1,024; up to 8 MiB of it;
         // - a large one read in place, which column chunks fetch from L3 or memory again for every block of columns
         //   where a row chunk reads each panel once, for all the strips, while it is in L1: a batch of 1,024
         //   samples of 784 inputs (3 MiB in float32), as evaluation and prediction read it from the dataset, took
-        //   0.83-0.89x the time by rows (100 columns); that needs op(B) in L2 (up to 1 MiB), and below about 2 MiB
+        //   0.78-0.89x the time by rows (100 columns); that needs op(B) in L2 (up to 1 MiB), and below about 2 MiB
         //   of A, or with A just written (a gathered batch), the two cuts were within the noise or columns a
         //   little faster.
         long sharedB = (long)g.K * plan.Strips * NR * sizeof(T);

@@ -179,9 +179,9 @@ internal readonly unsafe partial struct VectorTiles<T> : IGemmTiles<T>
 
     /// <summary>
     /// 512 steps of p in either precision, so a packed strip of B (kc x 2V) is 32 KiB with 256-bit vectors and
-    /// the 6-row A panel 12 KiB (floats) or 24 KiB (doubles). On a Zen 3 (32 KiB L1), doubles took 0.90-0.96x
-    /// the time of 256-step blocks (products of the forward pass and of dW1 at 100 to 4,096 hidden units); floats
-    /// at 1,024 steps were no faster than at 512.
+    /// the 6-row A panel 12 KiB (floats) or 24 KiB (doubles). On a Zen 3 (32 KiB L1), doubles took 0.89-0.97x
+    /// the time of 256-step blocks (the forward pass's products at 100 to 4,096 hidden units, and at 3,072
+    /// inputs); floats at 1,024 steps were no faster than at 512.
     /// </summary>
     public static int KcMax => 512;
 
