@@ -211,9 +211,9 @@ internal static class Program
     }
 
     /// <summary>A job whose chunks do nothing: what handing out chunks costs.</summary>
-    private sealed class EmptyJob : IKernelJob
+    private sealed class EmptyJob : KernelJob
     {
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
         }
     }

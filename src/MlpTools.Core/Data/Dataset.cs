@@ -274,7 +274,7 @@ public sealed class Dataset
     }
 
     /// <summary>A gather cut into chunks of consecutive rows.</summary>
-    private sealed unsafe class GatherJob<T> : IKernelJob
+    private sealed unsafe class GatherJob<T> : KernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         [ThreadStatic]
@@ -291,7 +291,7 @@ public sealed class Dataset
         public ExtremeFinder<T>[]? Finders;
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
             int r0 = (int)((long)Count * chunk / Chunks), r1 = (int)((long)Count * (chunk + 1) / Chunks);
             int d = Source!.FeatureCount;

@@ -548,7 +548,7 @@ internal static unsafe class GemmDriver<T, TTiles>
     }
 
     /// <summary>The product cut into chunks, run by <see cref="KernelThreads"/>.</summary>
-    private sealed class ChunkedGemm : IKernelJob
+    private sealed class ChunkedGemm : KernelJob
     {
         public GemmArgs<T> Args;
         public Plan Plan;
@@ -557,7 +557,7 @@ internal static unsafe class GemmDriver<T, TTiles>
         public int PackParts;
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
             if (PackParts > 0) PackShared(Args, Plan, chunk, PackParts);
             else RunChunk(Args, Plan, chunk);

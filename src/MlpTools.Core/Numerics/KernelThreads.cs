@@ -4,10 +4,15 @@ using System.Runtime.ExceptionServices;
 namespace MlpTools.Core.Numerics;
 
 /// <summary>Work cut into chunks 0..count-1 that may run in any order, on any thread, at the same time.</summary>
-internal interface IKernelJob
+/// <remarks>
+/// An abstract class, not an interface, so that the module's warm-up can compile each job's Execute ahead of a first
+/// training (<see cref="KernelWarmup"/>): RuntimeHelpers.PrepareMethod compiles an override, and leaves a method that
+/// implements an interface to be compiled at its first call, which was inside the first call's first batches.
+/// </remarks>
+internal abstract class KernelJob
 {
     /// <summary>Runs chunk <paramref name="chunk"/>.</summary>
-    void Execute(int chunk);
+    public abstract void Execute(int chunk);
 }
 
 /// <summary>
@@ -42,7 +47,7 @@ internal sealed class KernelPool
     // more than MaxTwoEnded chunks is claimed from the first one up by every thread (bits 0-31: the next chunk).
     private long _state;
     private int _generation;
-    private IKernelJob? _job;
+    private KernelJob? _job;
     private int _chunks;
     private bool _twoEnded;
     private int _done;
@@ -64,7 +69,7 @@ internal sealed class KernelPool
     /// <see cref="TryEnter"/>.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public void Run(IKernelJob job, int chunks, int threads)
+    public void Run(KernelJob job, int chunks, int threads)
     {
         Debug.Assert(Monitor.IsEntered(_gate));
         threads = Math.Min(chunks, threads);
@@ -328,5 +333,5 @@ internal static class KernelThreads
     /// <see cref="Threads"/> - 1 workers of its pool, and returns when all are done. The caller must hold the right
     /// from <see cref="TryEnter"/>.
     /// </summary>
-    public static void Run(IKernelJob job, int chunks) => Pool.Run(job, chunks, Threads);
+    public static void Run(KernelJob job, int chunks) => Pool.Run(job, chunks, Threads);
 }

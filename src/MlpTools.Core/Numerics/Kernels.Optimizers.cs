@@ -411,7 +411,7 @@ internal static partial class Kernels
     }
 
     /// <summary>An update cut into chunks of <see cref="UpdateChunk"/> elements.</summary>
-    private sealed class UpdateJob<T> : IKernelJob
+    private sealed class UpdateJob<T> : KernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         [ThreadStatic]
@@ -428,7 +428,7 @@ internal static partial class Kernels
         public ArraySquares[] SquareParts = Array.Empty<ArraySquares>();
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
             if (Args.Squares)
             {

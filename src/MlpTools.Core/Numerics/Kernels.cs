@@ -408,7 +408,7 @@ internal static partial class Kernels
     /// <summary>Elements per chunk of <see cref="SumOfSquares{T}"/> (a multiple of <see cref="UpdateChunk"/>).</summary>
     private const int SumChunk = 1 << 16;
 
-    private sealed unsafe class SumOfSquaresJob<T> : IKernelJob
+    private sealed unsafe class SumOfSquaresJob<T> : KernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         [ThreadStatic]
@@ -421,7 +421,7 @@ internal static partial class Kernels
         public double[] Partials = Array.Empty<double>();
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
             int start = chunk * SumChunk;
             Partials[chunk] = SumOfSquaresSerial(new ReadOnlySpan<T>(X + start, Math.Min(SumChunk, N - start)));

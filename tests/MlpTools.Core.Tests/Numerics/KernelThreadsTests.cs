@@ -172,25 +172,25 @@ public class KernelThreadsTests
         Assert.True(task.Wait(limit), $"did not finish within {limit.TotalSeconds} s");
     }
 
-    private sealed class FailingJob : IKernelJob
+    private sealed class FailingJob : KernelJob
     {
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
             if (chunk == 7) throw new InvalidOperationException("chunk 7");
         }
     }
 
-    private sealed class CountingJob : IKernelJob
+    private sealed class CountingJob : KernelJob
     {
         private int _count;
 
         public int Count => _count;
 
-        public void Execute(int chunk) => Interlocked.Increment(ref _count);
+        public override void Execute(int chunk) => Interlocked.Increment(ref _count);
     }
 
     /// <summary>Records which chunks ran on the thread that started the job; each chunk takes a few microseconds.</summary>
-    private sealed class RecordingJob : IKernelJob
+    private sealed class RecordingJob : KernelJob
     {
         private readonly int[] _onCaller;
         private int _caller;
@@ -209,7 +209,7 @@ public class KernelThreadsTests
             _caller = Environment.CurrentManagedThreadId;
         }
 
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
             long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 200_000;
             while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(1);
@@ -228,7 +228,7 @@ public class KernelThreadsTests
     }
 
     /// <summary>Counts its chunks while it runs and records any chunk that runs twice or outside its run.</summary>
-    private sealed class CheckedJob : IKernelJob
+    private sealed class CheckedJob : KernelJob
     {
         private readonly int[] _runs;
         private volatile bool _running;
@@ -257,7 +257,7 @@ public class KernelThreadsTests
                 if (r != 1) Interlocked.Increment(ref _errors);
         }
 
-        public void Execute(int chunk)
+        public override void Execute(int chunk)
         {
             if (!_running || chunk >= Chunks) Interlocked.Increment(ref _errors);
             else Interlocked.Increment(ref _runs[chunk]);

@@ -24,6 +24,25 @@ public class KernelWarmupTests
     }
 
     [Fact]
+    public void No_hot_method_implements_an_interface_which_the_warm_up_could_not_compile_ahead()
+    {
+        // RuntimeHelpers.PrepareMethod compiles an override but leaves an interface's implementation to its first call
+        // (the kernel jobs' Execute were, inside a first training's first batches): the hot path uses overrides.
+        foreach (Type element in new[] { typeof(float), typeof(double) })
+        {
+            var hot = KernelWarmup.Forms(element, Array.Empty<Type>()).Select(f => f.Form).OfType<MethodInfo>()
+                .Where(m => (m.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0).ToList();
+            Assert.Contains(hot, m => m.Name == "Execute" && m.DeclaringType!.BaseType == typeof(KernelJob));
+            foreach (MethodInfo method in hot.Where(m => m.IsVirtual))
+            {
+                Type type = method.DeclaringType!;
+                bool implementsInterface = type.GetInterfaces().Any(i => type.GetInterfaceMap(i).TargetMethods.Contains(method));
+                Assert.False(implementsInterface, $"{type}.{method.Name} implements an interface");
+            }
+        }
+    }
+
+    [Fact]
     public void The_hot_methods_come_first_then_the_code_a_call_runs_once_and_the_callers_with_their_nested_types()
     {
         var forms = KernelWarmup.Forms(typeof(float), new[] { typeof(Caller) }).Select(f => f.Form).ToList();
