@@ -218,7 +218,7 @@ internal static class FusedBackprop
 
     /// <summary>
     /// (lambda / (2m)) (||W1||_F^2 + ||W2||_F^2); biases are not regularized. The sum of squares is measured, or taken
-    /// from <paramref name="weightSquares"/> (<see cref="WeightSquares"/> of the same weights).
+    /// from <paramref name="weightSquares"/> (<see cref="WeightSquares{T}(ParameterSet{T})"/> of the same weights).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double RegularizationLoss<T>(ParameterSet<T> w, int m, double lambda, double? weightSquares = null)
@@ -229,6 +229,13 @@ internal static class FusedBackprop
     public static double WeightSquares<T>(ParameterSet<T> w)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Kernels.SumOfSquares<T>(w.W1) + Kernels.SumOfSquares<T>(w.W2);
+
+    /// <summary>
+    /// The same sum from an optimizer step's <see cref="ArraySquares"/> (one per parameter, in the order of
+    /// <see cref="ParameterSet{T}.Names"/>): the same bits as <see cref="WeightSquares{T}(ParameterSet{T})"/> of the
+    /// updated weights.
+    /// </summary>
+    public static double WeightSquares(ReadOnlySpan<ArraySquares> squares) => squares[0].Weights + squares[2].Weights;
 
     /// <summary>
     /// Backward pass, after <see cref="Forward"/> with the gradient seed: fills dA, dH and the gradients

@@ -348,7 +348,7 @@ public static class Trainer
                         optimizer.Step(_w, gradients, _learningRate, diagnostics.StepSizes, squares);
                         diagnostics.Gradients(squares);
                         diagnostics.StepMeasured();
-                        weightSquares = squares[0].Weights + squares[2].Weights;
+                        weightSquares = FusedBackprop.WeightSquares(squares);
                         _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
                         threads.Record(Stopwatch.GetTimestamp() - batchStart);
                         RuntimeCompilerYield.ApplyEvery(ref yielded);

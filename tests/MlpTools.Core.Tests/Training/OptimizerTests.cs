@@ -14,6 +14,25 @@ public class OptimizerTests
         return p;
     }
 
+    [Theory]
+    [InlineData(OptimizerKind.Sgd)]
+    [InlineData(OptimizerKind.Adam)]
+    [InlineData(OptimizerKind.RmsProp)]
+    public void A_step_gives_the_next_penalty_s_weight_squares_with_the_bits_of_a_pass_of_their_own(OptimizerKind kind)
+    {
+        // What the training loop passes to the next batch's Forward: W1's and W2's squares after the step.
+        var random = new Random(4);
+        var w = new ParameterSet<float>(300, 37, 10);
+        var g = new ParameterSet<float>(300, 37, 10);
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < w[k].Length; i++) (w[k][i], g[k][i]) = ((float)random.NextDouble() - 0.5f, (float)random.NextDouble() - 0.5f);
+        var optimizer = Optimizer<float>.For(new TrainingOptions { Optimizer = kind, Momentum = 0.9 }, w, null);
+        var squares = new MlpTools.Core.Numerics.ArraySquares[4];
+        optimizer.Step(w, g, 0.01, squares: squares);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(FusedBackprop.WeightSquares(w)), BitConverter.DoubleToInt64Bits(FusedBackprop.WeightSquares(squares)));
+        Assert.NotEqual(FusedBackprop.WeightSquares(w), squares[0].Weights + squares[1].Weights + squares[2].Weights);
+    }
+
     [Fact]
     public void Adam_first_step_moves_each_weight_by_the_learning_rate_against_the_gradient_sign()
     {
