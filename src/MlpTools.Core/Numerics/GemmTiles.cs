@@ -73,14 +73,14 @@ internal readonly unsafe partial struct Avx512Tiles<T> : IGemmTiles<T>
     public static int V => Vector512<T>.Count;
 
     /// <summary>
-    /// 1,024 steps of p in either precision: a packed strip of B (kc x 2V) is 128 KiB, and the 12-row A panel 48 KiB
-    /// (floats) or 96 KiB (doubles), so both stay in a 1 MiB L2, and the K of 784 inputs is one block, C written
-    /// once. On a Zen 5 (48 KiB L1, 1 MiB L2), against rows of 2 KiB (512 floats, 256 doubles), paired in one
-    /// process: doubles took 0.92-0.97x the time (the forward pass's products at 100 and 1,024 hidden units, at
-    /// 3,072 inputs, and 1024^3), floats 0.975-0.99x; whole blocks of 4,096 or 8,192 steps were slower at
-    /// K = 8,192 (1.04x).
+    /// 512 steps of p in either precision, as on the 256-bit tiles: a 12-row A panel of 24 KiB (floats) or 48 KiB
+    /// (doubles), a packed strip of B (kc x 2V) of 64 KiB. Doubles took rows of 2 KiB (256 steps) before; on a Zen 5
+    /// (48 KiB L1, 1 MiB L2) 512 took 0.92-0.98x the time, alone (the forward pass's products at 100 and 1,024 hidden
+    /// units) and in the training step (784-1024-10's step 0.98x, 8 paired runs). Whole blocks of K = 784 were
+    /// faster for floats and doubles alone (0.88-0.99x), but not in the step at 1,024 hidden units in float64
+    /// (1.05x the forward product: a 1.25 MB block of the batch no longer stays in L2 between strips).
     /// </summary>
-    public static int KcMax => 1024;
+    public static int KcMax => 512;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void TransposeBlock(T* src, nint ldSrc, T* dst, nint ldDst)

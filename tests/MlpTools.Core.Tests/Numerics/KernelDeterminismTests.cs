@@ -63,16 +63,17 @@ public class KernelDeterminismTests
     [Fact]
     public void Each_tile_family_blocks_K_by_its_own_limit()
     {
-        // The AVX-512 tiles take 1,024 steps of p in either precision: the forward pass's K of 784 inputs is one
-        // block (C written once), 3,072 three. The 256-bit tiles take 512 steps: 784 is two blocks of a multiple of V.
+        // Both families take 512 steps of p in either precision: the forward pass's K of 784 inputs is two blocks
+        // (a multiple of V each), 3,072 six.
         var g = new GemmArgs<float> { M = 200, N = 100, K = 784, TransB = true, Lda = 784, Ldb = 784, Ldc = 100 };
-        Assert.Equal(784, GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default).KcStep);
+        Assert.Equal(2, Blocks(784, GemmDriver<float, Avx512Tiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default).KcStep));
         Assert.Equal(2, Blocks(784, GemmDriver<float, VectorTiles<float>>.MakePlan(g, threads: 2, GemmOptions.Default).KcStep));
         var d = new GemmArgs<double> { M = 200, N = 1024, K = 784, TransB = true, Lda = 784, Ldb = 784, Ldc = 1024 };
-        Assert.Equal(784, GemmDriver<double, Avx512Tiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).KcStep);
+        Assert.Equal(392, GemmDriver<double, Avx512Tiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).KcStep);
         Assert.Equal(2, Blocks(784, GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).KcStep));
         d = new GemmArgs<double> { M = 200, N = 100, K = 3072, TransB = true, Lda = 3072, Ldb = 3072, Ldc = 100 };
-        Assert.Equal(1024, GemmDriver<double, Avx512Tiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).KcStep);
+        Assert.Equal(512, GemmDriver<double, Avx512Tiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).KcStep);
+        Assert.Equal(512, GemmDriver<double, VectorTiles<double>>.MakePlan(d, threads: 2, GemmOptions.Default).KcStep);
         // An explicit limit (bytes of a panel row) still rules.
         Assert.Equal(256, GemmDriver<double, Avx512Tiles<double>>.MakePlan(d, threads: 2, new GemmOptions { KcBytes = 2048 }).KcStep);
 
