@@ -756,6 +756,10 @@ internal static class Program
         int[] order = Enumerable.Range(0, data.Count).ToArray();
         new Random(7).Shuffle(order);
         int next = 0;
+        // As a training takes them: the step sums the squares of the gradients and of the new weights as it updates them,
+        // and the next forward pass takes its penalty from those (none before the first step).
+        var squares = new ArraySquares[4];
+        double? weightSquares = null;
         var stages = new (string Name, Action Run)[]
         {
             ("gather", () =>
@@ -764,9 +768,13 @@ internal static class Program
                 net.Gather(data, order.AsSpan(next, batch), buffers, withLabels: true);
                 next += batch;
             }),
-            ("forward", () => FusedBackprop.Forward(net.Parameters, buffers, batch, 1e-4, withGradientSeed: true)),
+            ("forward", () => FusedBackprop.Forward(net.Parameters, buffers, batch, 1e-4, withGradientSeed: true, weightSquares: weightSquares)),
             ("backward", () => FusedBackprop.Backward(net.Parameters, buffers, batch, 1e-4, gradients)),
-            ("step", () => optimizer.Step(net.Parameters, gradients, 0.01)),
+            ("step", () =>
+            {
+                optimizer.Step(net.Parameters, gradients, 0.01, default, squares);
+                weightSquares = FusedBackprop.WeightSquares(squares);
+            }),
         };
         int samples = quick ? 60 : 600, warmup = samples / 10;
         var times = stages.Select(_ => new List<double>()).ToArray();

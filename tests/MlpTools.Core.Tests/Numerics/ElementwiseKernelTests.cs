@@ -248,6 +248,61 @@ public class ElementwiseKernelTests
         Assert.True(Math.Abs(Kernels.SumOfSquares<double>(d) - rd) <= 2 * n * u * rd * 1.0000001 + 0);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(17)]
+    [InlineData(100)]
+    [InlineData(16_391)]
+    [InlineData(65_536)]
+    [InlineData(78_400)]
+    [InlineData(2 * 65_536 + 16_384 + 13)]
+    public void SumOfSquares_keeps_its_order_of_additions(int n)
+    {
+        // The order SumOfSquares documents, spelled out: chunks of 65,536 elements, their sums added in order; in a chunk,
+        // two interleaved partial sums of C double lanes each (C = Vector<double>.Count): for each step of 2C elements,
+        // lane k of the first adds the square of element k of the step and lane k of the second that of element C + k;
+        // then the lanes of their sum added as Vector.Sum adds them, then the squares of the tail one by one. A
+        // training's loss (the L2 penalty) and gradient norms come from these sums, so any other order, however close,
+        // changes a result. Terms of magnitudes from 1e-3 to 1e3 make the order show in the bits.
+        var random = new Random(n + 11);
+        float[] f = new float[n];
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double x = (random.NextDouble() < 0.5 ? -1 : 1) * Math.Pow(10, 6 * random.NextDouble() - 3);
+            f[i] = (float)x;
+            d[i] = x * (1 + 1e-9 * random.NextDouble());
+        }
+        Assert.Equal(BitConverter.DoubleToInt64Bits(InOrder(f.Select(x => (double)x).ToArray())), BitConverter.DoubleToInt64Bits(Kernels.SumOfSquares<float>(f)));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(InOrder(d)), BitConverter.DoubleToInt64Bits(Kernels.SumOfSquares<double>(d)));
+
+        static double InOrder(double[] x)
+        {
+            int lanes = Vector<double>.Count, step = 2 * lanes, chunk = 65_536;
+            double total = 0;
+            for (int start = 0; start < x.Length; start += chunk)
+            {
+                int length = Math.Min(chunk, x.Length - start), vector = Vector.IsHardwareAccelerated ? length / step * step : 0;
+                double[] first = new double[lanes], second = new double[lanes], sum = new double[lanes];
+                for (int i = 0; i < vector; i += step)
+                {
+                    for (int k = 0; k < lanes; k++)
+                    {
+                        first[k] += x[start + i + k] * x[start + i + k];
+                        second[k] += x[start + i + lanes + k] * x[start + i + lanes + k];
+                    }
+                }
+                for (int k = 0; k < lanes; k++) sum[k] = first[k] + second[k];
+                double s = Vector.IsHardwareAccelerated ? Vector.Sum(new Vector<double>(sum)) : 0;
+                for (int i = vector; i < length; i++) s += x[start + i] * x[start + i];
+                total += s;
+            }
+            return total;
+        }
+    }
+
     [Fact]
     public void AllFinite_finds_any_NaN_or_infinity()
     {
