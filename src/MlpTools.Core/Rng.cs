@@ -12,6 +12,11 @@ internal static class Rng
         new Xoshiro256StarStar(seed ?? RandomSeed.Robust(), threadSafe: false);
 
     /// <summary>Fisher-Yates shuffle of <paramref name="items"/> in place.</summary>
+    /// <remarks>
+    /// Once per epoch over every sample, so compiled optimized from its first call (and ahead by the warm-up): left to
+    /// tiering, a session's first training ran it unoptimized until the runtime replaced it in the middle of its loop.
+    /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Shuffle(Random random, Span<int> items)
     {
         for (int i = items.Length - 1; i > 0; i--)

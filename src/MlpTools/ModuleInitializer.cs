@@ -11,7 +11,8 @@ namespace MlpTools;
 /// loaded now. Then it points .NET at the native libraries the module ships for drawing pictures
 /// (<c>runtimes/&lt;rid&gt;/native/</c> beside this assembly), which PowerShell itself does not search, so Export-MlpPlot
 /// works wherever the module is installed; those are found when the first picture is drawn. Last, it starts compiling
-/// the engine's kernels on a background thread (<see cref="MlpTools.Core.Numerics.KernelWarmup"/>).
+/// the engine's kernels on a background thread (<see cref="MlpTools.Core.Numerics.KernelWarmup"/>) and then rehearses a first
+/// training there (<see cref="FirstCallRehearsal"/>).
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
@@ -22,8 +23,10 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         SharedDependencies.CheckAndLoad(folder);
         NativeLibraries.UseFolder(folder);
         // The kernels, then the code a training or a prediction runs once per call, are compiled in the background while
-        // the session goes on (reading its data, usually), so the first training does not wait for the JIT (see KernelWarmup).
-        if (SharedDependencies.Refusal() is null) MlpTools.Core.Numerics.KernelWarmup.Start(MlpTools.Core.Precision.Single, FirstCallCommands);
+        // the session goes on (reading its data, usually), so the first training does not wait for the JIT (see KernelWarmup);
+        // then a first training is rehearsed there, for the code compiling method by method does not reach (FirstCallRehearsal).
+        if (SharedDependencies.Refusal() is null)
+            MlpTools.Core.Numerics.KernelWarmup.Start(MlpTools.Core.Precision.Single, FirstCallCommands, then: () => FirstCallRehearsal.Run(folder));
     }
 
     /// <summary>The commands' side of a first training, evaluation or prediction: compiled ahead with the engine's.</summary>

@@ -578,7 +578,9 @@ public sealed class Mlp<T> : Mlp
     /// <remarks>
     /// The batches are consecutive rows, so when the network takes the dataset's values as they are (no scaling, and
     /// stored in its precision) they are read in place rather than copied: the same values, one pass over memory less.
+    /// Its loop runs once per batch of a whole pass, so it is compiled optimized from its first call, as the gather is.
     /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal int ForEachBatch(Dataset data, BatchBuffers<T> buffers, bool withLabels, int from, Func<BatchBuffers<T>, int, int, bool> visit)
     {
         int n = data.Count, size = buffers.Capacity;

@@ -32,7 +32,11 @@ internal static class KernelWarmup
     /// Types outside the engine whose code a training or a prediction runs once per call (the commands), compiled after
     /// the engine's, with the types nested in them.
     /// </param>
-    public static void Start(Precision precision, IReadOnlyList<Type>? callers = null)
+    /// <param name="then">
+    /// What to run on the same thread once the code is compiled (the module's rehearsal of a first call; see
+    /// FirstCallRehearsal in the commands' assembly); what it throws is ignored as the warm-up's own failures are.
+    /// </param>
+    public static void Start(Precision precision, IReadOnlyList<Type>? callers = null, Action? then = null)
     {
         Type element = precision == Precision.Double ? typeof(double) : typeof(float);
         if (Interlocked.Exchange(ref precision == Precision.Double ? ref s_startedDouble : ref s_startedSingle, 1) != 0) return;
@@ -41,7 +45,11 @@ internal static class KernelWarmup
             // A warm-up is only an early start: whatever stops it (a dependency that cannot load in this session, which
             // the commands report themselves) must not end the process, as an exception on this thread would.
 #pragma warning disable CA1031
-            try { CompileAll(element, callers ?? Array.Empty<Type>()); }
+            try
+            {
+                CompileAll(element, callers ?? Array.Empty<Type>());
+                then?.Invoke();
+            }
             catch (Exception) { }
 #pragma warning restore CA1031
         })

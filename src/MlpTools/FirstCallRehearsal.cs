@@ -1,0 +1,112 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using MlpTools.Commands;
+using MlpTools.Core.Data;
+
+namespace MlpTools;
+
+/// <summary>
+/// A first training rehearsed in the background when the module is imported, after the engine's warm-up
+/// (<see cref="MlpTools.Core.Numerics.KernelWarmup"/>): a session's first <c>New-Mlp | Invoke-Training</c>, then
+/// <c>Test-Mlp</c> and <c>Invoke-MlpPrediction</c>, on a dataset of 32 made-up samples, in a runspace of its own that
+/// holds those commands alone and is closed when done.
+/// </summary>
+/// <remarks>
+/// <para>
+/// What it is for: the code a call runs once, the runtime compiles on its first use, on the caller's thread. After the
+/// engine's warm-up, a session's first 1-epoch training of 784-100-10 still compiled about 190 methods (30-40 ms of
+/// compile time on a Zen 5): PowerShell's binding of the commands' parameters and of a network or a dataset from the
+/// pipeline, its adapters and type data for our types (the module's type file is loaded too), the script compiler's, and the engine's generic code over the settings'
+/// types, which compiling method by method ahead does not reach. Compiled code serves every runspace of the process, so
+/// running the same commands once elsewhere leaves about 25 of them, those of the user's own script.
+/// </para>
+/// <para>
+/// Nothing of the user's is touched: the rehearsal's runspace, network and data are its own and are dropped, it writes
+/// no file and no output, its kernels run on its own thread only (no kernel worker, so a training started meanwhile
+/// has the cores' pool), and whatever goes wrong in it is ignored: a command the rehearsal could not run is compiled
+/// on its first real call, as without it.
+/// </para>
+/// </remarks>
+internal static class FirstCallRehearsal
+{
+    /// <summary>The commands the rehearsal runs, by the names a script calls them.</summary>
+    internal static readonly (string Name, Type Type)[] Commands =
+    {
+        ("New-Mlp", typeof(NewMlpCommand)),
+        ("Invoke-Training", typeof(InvokeTrainingCommand)),
+        ("Test-Mlp", typeof(TestMlpCommand)),
+        ("Invoke-MlpPrediction", typeof(InvokeMlpPredictionCommand)),
+    };
+
+    /// <summary>The rehearsal: a first training as a script writes it, then an evaluation and a prediction.</summary>
+    internal const string Script = """
+        param($data)
+        $net = $data | New-Mlp -HiddenSize 4 -Seed 1
+        $null = $net | Invoke-Training -Epochs 2 -BatchSize 8 -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed 1
+        $null = Test-Mlp -Network $net -Dataset $data
+        $null = Invoke-MlpPrediction -Network $net -Dataset $data
+        """;
+
+    private static int s_finished;
+
+    /// <summary>Whether a rehearsal has ended in this process (run through or not).</summary>
+    internal static bool Finished => Volatile.Read(ref s_finished) != 0;
+
+    /// <summary>
+    /// Runs the rehearsal on the calling thread and returns its runspace's errors (none when it ran through). Never
+    /// throws for what goes wrong inside it.
+    /// </summary>
+    /// <param name="moduleFolder">The module's folder: its type file (MlpTools.Types.ps1xml) is loaded as an import loads it.</param>
+    internal static IReadOnlyList<string> Run(string moduleFolder)
+    {
+        var errors = new List<string>();
+        int limit = MlpTools.Core.Numerics.KernelThreads.OwnLimit;
+        try
+        {
+            // Serial kernels: the shapes are tiny anyway, and the cores' pool stays free for the user's own training.
+            MlpTools.Core.Numerics.KernelThreads.Limit(1);
+            InitialSessionState state = InitialSessionState.Create();
+            foreach ((string name, Type type) in Commands) state.Commands.Add(new SessionStateCmdletEntry(name, type, null));
+            string types = Path.Combine(moduleFolder, "MlpTools.Types.ps1xml");
+            if (File.Exists(types)) state.Types.Add(new SessionStateTypeEntry(types));
+            state.LanguageMode = PSLanguageMode.FullLanguage;
+            using Runspace runspace = RunspaceFactory.CreateRunspace(state);
+            // The script runs on this thread, so the serial limit above holds for its kernels.
+            runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
+            runspace.Open();
+            using PowerShell shell = PowerShell.Create();
+            shell.Runspace = runspace;
+            shell.AddScript(Script).AddArgument(Data());
+            shell.Invoke();
+            foreach (ErrorRecord error in shell.Streams.Error) errors.Add(error.ToString());
+        }
+#pragma warning disable CA1031 // A rehearsal that fails leaves the first real call to compile its code, as without one.
+        catch (Exception e)
+        {
+            errors.Add(e.Message);
+        }
+#pragma warning restore CA1031
+        finally
+        {
+            MlpTools.Core.Numerics.KernelThreads.Limit(limit);
+            Volatile.Write(ref s_finished, 1);
+        }
+        return errors;
+    }
+
+    private static readonly string[] ClassNames = { "a", "b", "c" };
+
+    /// <summary>32 samples of 8 features in 3 classes, single precision as read files are, made up and fixed.</summary>
+    private static Dataset Data()
+    {
+        const int count = 32, features = 8;
+        var rows = new float[count * features];
+        var labels = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            labels[i] = i % 3;
+            for (int j = 0; j < features; j++) rows[i * features + j] = ((i * 7 + j * 3) % 11) / 10f + (j == labels[i] ? 1f : 0f);
+        }
+        return Dataset.FromRows(rows, count, features, labels, ClassNames, name: "Rehearsal");
+    }
+}
