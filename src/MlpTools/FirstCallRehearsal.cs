@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using MlpTools.Commands;
 using MlpTools.Core.Data;
+using MlpTools.Core.Numerics;
 
 namespace MlpTools;
 
@@ -26,6 +27,12 @@ namespace MlpTools;
 /// has the cores' pool), and whatever goes wrong in it is ignored: a command the rehearsal could not run is compiled
 /// on its first real call, as without it.
 /// </para>
+/// <para>
+/// It gives way to the session's own work: once a training, an evaluation or a prediction has begun, it does not
+/// start, or stops before its next step. That work compiles what it needs itself, and on 2 cores a rehearsal beside
+/// it took a core from it (a dataset read in 0.1 s, as an uncompressed IDX file is, leaves the warm-up still running
+/// when the first training starts).
+/// </para>
 /// </remarks>
 internal static class FirstCallRehearsal
 {
@@ -38,47 +45,62 @@ internal static class FirstCallRehearsal
         ("Invoke-MlpPrediction", typeof(InvokeMlpPredictionCommand)),
     };
 
-    /// <summary>The rehearsal: a first training as a script writes it, then an evaluation and a prediction.</summary>
-    internal const string Script = """
-        param($data)
-        $net = $data | New-Mlp -HiddenSize 4 -Seed 1
-        $null = $net | Invoke-Training -Epochs 2 -BatchSize 8 -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed 1
-        $null = Test-Mlp -Network $net -Dataset $data
-        $null = Invoke-MlpPrediction -Network $net -Dataset $data
-        """;
+    /// <summary>
+    /// The rehearsal, a statement at a time: a first training as a script writes it, then an evaluation and a
+    /// prediction. Each takes the data as <c>$data</c>; the network lives in the runspace from one to the next.
+    /// </summary>
+    internal static readonly string[] Steps =
+    {
+        "param($data) $net = $data | New-Mlp -HiddenSize 4 -Seed 1",
+        "param($data) $null = $net | Invoke-Training -Epochs 2 -BatchSize 8 -LearningRate 0.01 -Momentum 0.9 -Regularization 1e-4 -Seed 1",
+        "param($data) $null = Test-Mlp -Network $net -Dataset $data",
+        "param($data) $null = Invoke-MlpPrediction -Network $net -Dataset $data",
+    };
 
     private static int s_finished;
 
-    /// <summary>Whether a rehearsal has ended in this process (run through or not).</summary>
+    /// <summary>Whether a rehearsal has ended in this process (run through, given way or failed).</summary>
     internal static bool Finished => Volatile.Read(ref s_finished) != 0;
 
     /// <summary>
-    /// Runs the rehearsal on the calling thread and returns its runspace's errors (none when it ran through). Never
-    /// throws for what goes wrong inside it.
+    /// Runs the rehearsal on the calling thread. With <paramref name="yieldToCalls"/> it gives way, before it starts and
+    /// between its steps, once the process's own work has begun (a training, an evaluation or a prediction: see
+    /// KernelWarmup.NoteCall), which compiles what it needs itself and needs both cores more than a rehearsal beside it.
+    /// Returns whether it gave way and its runspace's errors (none when it ran through); never throws for what goes
+    /// wrong inside it.
     /// </summary>
     /// <param name="moduleFolder">The module's folder: its type file (MlpTools.Types.ps1xml) is loaded as an import loads it.</param>
-    internal static IReadOnlyList<string> Run(string moduleFolder)
+    /// <param name="yieldToCalls">Whether to give way to the process's own work (tests run it regardless).</param>
+    internal static (bool GaveWay, IReadOnlyList<string> Errors) Run(string moduleFolder, bool yieldToCalls = true)
     {
         var errors = new List<string>();
-        int limit = MlpTools.Core.Numerics.KernelThreads.OwnLimit;
+        bool gaveWay = false;
+        bool Yield() => gaveWay = yieldToCalls && KernelWarmup.CallBegun;
+        int limit = KernelThreads.OwnLimit;
         try
         {
+            if (Yield()) return (true, errors);
             // Serial kernels: the shapes are tiny anyway, and the cores' pool stays free for the user's own training.
-            MlpTools.Core.Numerics.KernelThreads.Limit(1);
+            KernelThreads.Limit(1);
             InitialSessionState state = InitialSessionState.Create();
             foreach ((string name, Type type) in Commands) state.Commands.Add(new SessionStateCmdletEntry(name, type, null));
             string types = Path.Combine(moduleFolder, "MlpTools.Types.ps1xml");
             if (File.Exists(types)) state.Types.Add(new SessionStateTypeEntry(types));
             state.LanguageMode = PSLanguageMode.FullLanguage;
             using Runspace runspace = RunspaceFactory.CreateRunspace(state);
-            // The script runs on this thread, so the serial limit above holds for its kernels.
+            // The steps run on this thread, so the serial limit above holds for their kernels.
             runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
             runspace.Open();
-            using PowerShell shell = PowerShell.Create();
-            shell.Runspace = runspace;
-            shell.AddScript(Script).AddArgument(Data());
-            shell.Invoke();
-            foreach (ErrorRecord error in shell.Streams.Error) errors.Add(error.ToString());
+            Dataset data = Data();
+            foreach (string step in Steps)
+            {
+                if (Yield()) break;
+                using PowerShell shell = PowerShell.Create();
+                shell.Runspace = runspace;
+                shell.AddScript(step).AddArgument(data);
+                shell.Invoke();
+                foreach (ErrorRecord error in shell.Streams.Error) errors.Add(error.ToString());
+            }
         }
 #pragma warning disable CA1031 // A rehearsal that fails leaves the first real call to compile its code, as without one.
         catch (Exception e)
@@ -88,10 +110,10 @@ internal static class FirstCallRehearsal
 #pragma warning restore CA1031
         finally
         {
-            MlpTools.Core.Numerics.KernelThreads.Limit(limit);
+            KernelThreads.Limit(limit);
             Volatile.Write(ref s_finished, 1);
         }
-        return errors;
+        return (gaveWay, errors);
     }
 
     private static readonly string[] ClassNames = { "a", "b", "c" };

@@ -64,33 +64,49 @@ Describe 'The MlpTools module' {
             while (-not $finished.GetValue($null) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             $finished.GetValue($null)
             $runspaces = @(Get-Runspace).Count
-            $net = Import-Dataset -Name Digits | New-Mlp -HiddenSize 16 -Seed 1
-            $before = [System.Runtime.JitInfo]::GetCompiledMethodCount($true)
-            $null = $net | Invoke-Training -Epochs 1 -Seed 1
-            [System.Runtime.JitInfo]::GetCompiledMethodCount($true) - $before
+            $data = Import-Dataset -Name Digits
+            $net = $data | New-Mlp -HiddenSize 16 -Seed 1
+            foreach ($call in { $null = $net | Invoke-Training -Epochs 1 -Seed 1 }, { $null = Test-Mlp -Network $net -Dataset $data },
+                { $null = Invoke-MlpPrediction -Network $net -Dataset $data }) {
+                $before = [System.Runtime.JitInfo]::GetCompiledMethodCount($true)
+                & $call
+                [System.Runtime.JitInfo]::GetCompiledMethodCount($true) - $before
+            }
             $runspaces
         }
         $result.StdErr | Should -BeNullOrEmpty
         $result.ExitCode | Should -Be 0
-        $finished, $compiled, $runspaces = $result.Output
+        $finished, $training, $evaluation, $prediction, $runspaces = $result.Output
         $finished | Should -BeTrue
-        $compiled | Should -BeLessThan 40
+        $training | Should -BeLessThan 40
+        # The rehearsal's own training does not make it give way before its evaluation and prediction (without them
+        # rehearsed, the first Test-Mlp here compiled 7 methods and the first Invoke-MlpPrediction 18; with them, 0-1).
+        $evaluation | Should -BeLessThan 5
+        $prediction | Should -BeLessThan 5
         # The rehearsal's runspace is closed: the session has its own alone.
         $runspaces | Should -Be 1
     }
 
-    It 'runs its rehearsal of a first call without an error, leaving no runspace behind' {
+    It 'runs its rehearsal of a first call without an error, leaving no runspace behind, and gives way to the session''s own work' {
         $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'MlpTools' }
         $rehearsal = $assembly.GetType('MlpTools.FirstCallRehearsal', $true)
         $runspaces = @(Get-Runspace).Count
-        $errors = $rehearsal.GetMethod('Run', [Reflection.BindingFlags]'NonPublic,Static').Invoke($null, @((Get-Module MlpTools).ModuleBase))
-        @($errors) | Should -BeNullOrEmpty
+        $run = $rehearsal.GetMethod('Run', [Reflection.BindingFlags]'NonPublic,Static')
+        # Once the session has trained, a rehearsal that gives way to the session's own work does not start.
+        $null = Import-Dataset -Name Spiral -Seed 1 | New-Mlp -HiddenSize 3 -Seed 1 | Invoke-Training -Epochs 1 -Seed 1
+        $result = $run.Invoke($null, @((Get-Module MlpTools).ModuleBase, $true))
+        $result.Item1 | Should -BeTrue
+        @($result.Item2) | Should -BeNullOrEmpty
+        # Run regardless, it goes through every step without an error.
+        $result = $run.Invoke($null, @((Get-Module MlpTools).ModuleBase, $false))
+        $result.Item1 | Should -BeFalse
+        @($result.Item2) | Should -BeNullOrEmpty
         @(Get-Runspace).Count | Should -Be $runspaces
         # What it runs is the commands a first training uses, each of them exported.
-        $script = $rehearsal.GetField('Script', [Reflection.BindingFlags]'NonPublic,Static').GetValue($null)
+        $steps = $rehearsal.GetField('Steps', [Reflection.BindingFlags]'NonPublic,Static').GetValue($null) -join "`n"
         foreach ($entry in $rehearsal.GetField('Commands', [Reflection.BindingFlags]'NonPublic,Static').GetValue($null)) {
             $Manifest.CmdletsToExport | Should -Contain $entry.Item1
-            $script | Should -Match ([regex]::Escape($entry.Item1))
+            $steps | Should -Match ([regex]::Escape($entry.Item1))
         }
     }
 

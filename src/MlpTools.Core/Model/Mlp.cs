@@ -244,11 +244,13 @@ public abstract class Mlp
     /// <remarks>
     /// This is where data meets the network: every public operation that takes a dataset (Evaluate, Predict,
     /// ComputeGradient, EnsureCompatible, the trainer and the gradient checker) comes through here once, so the
-    /// values are checked once per call, never per batch.
+    /// values are checked once per call, never per batch; and the warm-up learns here that the process's own work has
+    /// begun (see KernelWarmup.NoteCall).
     /// </remarks>
     internal Dataset Accept(Dataset data, bool checkLabels = true, bool checkValues = true)
     {
         ArgumentNullException.ThrowIfNull(data);
+        Numerics.KernelWarmup.NoteCall();
         if (checkLabels) data = AlignClasses(data);
         EnsureCompatible(data, checkLabels);
         if (checkValues) CheckValues(data, Preprocessor);

@@ -19,7 +19,24 @@ namespace MlpTools.Core.Numerics;
 /// </remarks>
 internal static class KernelWarmup
 {
-    private static int s_startedSingle, s_startedDouble;
+    private static int s_startedSingle, s_startedDouble, s_callBegun;
+
+    [ThreadStatic]
+    private static bool t_warmingUp;
+
+    /// <summary>
+    /// Notes that work of the process's own has begun: a training, an evaluation, a prediction or a gradient (each takes
+    /// its data through Mlp.Accept), on any thread but the warm-up's. What the warm-up does after compiling (the
+    /// module's rehearsal of a first call) gives way to it: that work compiles what it needs itself, and a rehearsal
+    /// beside it would only take a core from it.
+    /// </summary>
+    internal static void NoteCall()
+    {
+        if (!t_warmingUp && Volatile.Read(ref s_callBegun) == 0) Volatile.Write(ref s_callBegun, 1);
+    }
+
+    /// <summary>Whether work of the process's own has begun (see <see cref="NoteCall"/>).</summary>
+    internal static bool CallBegun => Volatile.Read(ref s_callBegun) != 0;
 
     /// <summary>
     /// Starts compiling the hot code for networks of <paramref name="precision"/> on a background thread (once per
@@ -34,7 +51,8 @@ internal static class KernelWarmup
     /// </param>
     /// <param name="then">
     /// What to run on the same thread once the code is compiled (the module's rehearsal of a first call; see
-    /// FirstCallRehearsal in the commands' assembly); what it throws is ignored as the warm-up's own failures are.
+    /// FirstCallRehearsal in the commands' assembly); what it throws is ignored as the warm-up's own failures are. Its
+    /// work does not count as the process's own (<see cref="NoteCall"/>).
     /// </param>
     public static void Start(Precision precision, IReadOnlyList<Type>? callers = null, Action? then = null)
     {
@@ -45,6 +63,7 @@ internal static class KernelWarmup
             // A warm-up is only an early start: whatever stops it (a dependency that cannot load in this session, which
             // the commands report themselves) must not end the process, as an exception on this thread would.
 #pragma warning disable CA1031
+            t_warmingUp = true;
             try
             {
                 CompileAll(element, callers ?? Array.Empty<Type>());
