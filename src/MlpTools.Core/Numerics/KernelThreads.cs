@@ -79,6 +79,7 @@ internal sealed class KernelPool
             return;
         }
         EnsureWorkers(threads - 1);
+        KernelThreads.NoteBusy();
         // First close the previous job: a worker that has just found all of its chunks claimed may still compare its
         // stale claim with the chunk count, and must not do so against this job's count (it would run a chunk of
         // this job under the old generation, and count it done). A closed generation has no chunk left to claim.
@@ -278,6 +279,24 @@ internal static class KernelThreads
 
     /// <summary>Sets <see cref="OwnLimit"/>.</summary>
     public static void Limit(int threads) => t_limit = Math.Max(0, threads);
+
+    // When a job last ran on more than one thread (a Stopwatch timestamp).
+    private static long s_lastBusy;
+
+    /// <summary>Notes that a job is starting on more than one thread: the cores are busy with a kernel.</summary>
+    internal static void NoteBusy() => Volatile.Write(ref s_lastBusy, Stopwatch.GetTimestamp());
+
+    /// <summary>
+    /// Waits, in steps of 10 ms, until no job has started on more than one thread for <see cref="IdleTime"/>: for work
+    /// that should take only the cores the kernels leave idle (the module's warm-up).
+    /// </summary>
+    internal static void WaitForIdleCores()
+    {
+        while (Stopwatch.GetElapsedTime(Volatile.Read(ref s_lastBusy)) < IdleTime) Thread.Sleep(10);
+    }
+
+    /// <summary>How long without a job on several threads counts as the cores being left idle: 50 ms.</summary>
+    internal static TimeSpan IdleTime => TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// Takes a share of the cores for the calling thread until the result is disposed: its kernels then run on a pool
