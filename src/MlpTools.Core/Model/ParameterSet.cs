@@ -54,6 +54,18 @@ internal sealed class ParameterSet<T>
 
     public int Count => W1.Length + b1.Length + W2.Length + b2.Length;
 
+    /// <summary>
+    /// A set of this shape whose contents the caller writes in full before reading them: a spare one a call gave back
+    /// (<see cref="GiveBack"/>, see <see cref="Spares{TItem}"/>) when one has this shape, else a new one.
+    /// </summary>
+    public static ParameterSet<T> Scratch(int inputSize, int hiddenSize, int classCount) =>
+        Spares<ParameterSet<T>>.Take((inputSize, hiddenSize, classCount), static (spare, shape) =>
+            spare.D == shape.inputSize && spare.H == shape.hiddenSize && spare.C == shape.classCount)
+        ?? new ParameterSet<T>(inputSize, hiddenSize, classCount);
+
+    /// <summary>Keeps <paramref name="set"/>, which nothing else refers to any more, for a later <see cref="Scratch"/>.</summary>
+    public static void GiveBack(ParameterSet<T> set) => Spares<ParameterSet<T>>.GiveBack(set);
+
     public ParameterSet<T> Clone()
     {
         var copy = new ParameterSet<T>(D, H, C);

@@ -183,7 +183,9 @@ public static class Trainer
             _callbacks = callbacks;
             _ct = ct;
             _w = net.Parameters;
-            _best = _w.Clone();
+            // The run's own copy, given back when it ends (see Spares).
+            _best = ParameterSet<T>.Scratch(_w.D, _w.H, _w.C);
+            _best.CopyFrom(_w);
             _classWeights = classWeights?.Select(T.CreateTruncating).ToArray();
             _learningRate = o.EffectiveLearningRate;
             _firstEpoch = state.History.Count + 1;
@@ -234,6 +236,7 @@ public static class Trainer
             {
                 // Whatever ended the run, keep the best weights by the monitor.
                 _w.CopyFrom(_best);
+                ParameterSet<T>.GiveBack(_best);
                 _state.StartSamplesMeasured = _start?.Measured ?? 0;
                 _state.StartMeasuredBeside = _start?.StartedBeside ?? false;
             }
@@ -365,6 +368,7 @@ public static class Trainer
                     Measure(settled);
                 }
                 // Never measured again (the first epoch's comparison is the last that needs it).
+                if (_buffers is not null) BatchBuffers<T>.GiveBack(_buffers);
                 _buffers = null;
                 return Complete && !double.IsFinite(Loss) ? double.NegativeInfinity : -Loss;
             }
@@ -387,7 +391,7 @@ public static class Trainer
                 ParameterSet<T> start = r._best;
                 // The buffers serve the thread beside the first epoch and then Score. The weights stay as they are, so the
                 // L2 penalty's sum of squares is measured once, not per batch.
-                _buffers ??= new BatchBuffers<T>(_batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
+                _buffers ??= BatchBuffers<T>.Take(_batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
                 if (r._o.Regularization != 0) _squares ??= FusedBackprop.WeightSquares(start);
                 double? squares = _squares;
                 _next = r._net.ForEachBatch(r._train, _buffers, withLabels: true, _next, (b, _, m) =>
@@ -402,8 +406,9 @@ public static class Trainer
         private string RunMiniBatches()
         {
             int n = _train.Count, batchSize = Math.Min(_o.BatchSize, n), batches = (n + batchSize - 1) / batchSize;
-            var buffers = new BatchBuffers<T>(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
-            var gradients = new ParameterSet<T>(_w.D, _w.H, _w.C);
+            // Kept for the next run when this one ends (see Spares).
+            BatchBuffers<T> buffers = BatchBuffers<T>.Take(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
+            ParameterSet<T> gradients = ParameterSet<T>.Scratch(_w.D, _w.H, _w.C);
             var order = Enumerable.Range(0, n).ToArray();
             var random = Rng.Create(_o.Seed);
             // State carried from an earlier run continues only when it is this network's: same precision and shape.
@@ -484,6 +489,8 @@ public static class Trainer
                 // A run ended in its first epoch (interrupted, diverged) leaves no thread measuring behind it.
                 _start?.EndBeside(rethrow: false);
                 KernelThreads.Limit(outer);
+                BatchBuffers<T>.GiveBack(buffers);
+                ParameterSet<T>.GiveBack(gradients);
             }
             return "Completed " + Invariant.Plural(_o.Epochs, "epoch");
         }

@@ -46,8 +46,8 @@ public class EvaluationBufferTests
 
     private static void DropSpares()
     {
-        BatchBuffers<float>.DropSpare();
-        BatchBuffers<double>.DropSpare();
+        Spares<BatchBuffers<float>>.Drop();
+        Spares<BatchBuffers<double>>.Drop();
     }
 
     [Theory]

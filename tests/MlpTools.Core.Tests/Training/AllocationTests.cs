@@ -62,3 +62,78 @@ public class AllocationTests
         Assert.NotNull(state.History[0].Diagnostics);
     }
 }
+
+/// <summary>
+/// A run leaves its batch buffers, its gradients and its copy of the best weights for the next run of the same shape
+/// (see Spares): the next one allocates none of them, and gives the bits of a run on objects never used before.
+/// </summary>
+[Collection(nameof(RunsAlone))]
+public class SpareTrainingBufferTests
+{
+    private static Dataset Data(int n, int d, int seed)
+    {
+        var random = new Random(seed);
+        var rows = new float[n * d];
+        for (int i = 0; i < rows.Length; i++) rows[i] = (float)(random.NextDouble() * 2 - 1);
+        return Dataset.FromRows(rows, n, d, Enumerable.Range(0, n).Select(i => (i * 7 + seed) % 10).ToArray(), Dataset.DefaultClassNames(10));
+    }
+
+    private static void DropSpares()
+    {
+        Spares<BatchBuffers<float>>.Drop();
+        Spares<BatchBuffers<double>>.Drop();
+        Spares<ParameterSet<float>>.Drop();
+        Spares<ParameterSet<double>>.Drop();
+    }
+
+    [Theory]
+    [InlineData(Precision.Single)]
+    [InlineData(Precision.Double)]
+    public void A_run_after_another_gives_the_bits_of_a_run_on_new_buffers(Precision precision)
+    {
+        // The run before leaves its buffers full of its own values (other data, other weights, a larger start loss
+        // measured beside its first epoch); the run after must not see them.
+        Dataset before = Data(1500, 40, seed: 1), data = Data(1200, 40, seed: 2);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 100, Seed = 3, Regularization = 0.01, Momentum = 0.9, MeasureStartBeside = true };
+        byte[] Run(bool afterAnother)
+        {
+            DropSpares();
+            if (afterAnother) Trainer.Train(Mlp.Create(40, 24, 10, precision, seed: 9), before, options);
+            Mlp net = Mlp.Create(40, 24, 10, precision, seed: 4);
+            TrainingState state = Trainer.Train(net, data, options);
+            string history = string.Join(";", state.History.Select(r => FormattableString.Invariant($"{r.Loss:R} {r.Accuracy:R} {r.GradientNormW1:R} {r.GradientNormW2:R}")));
+            return System.Text.Encoding.UTF8.GetBytes(history).Concat(Bits(net)).ToArray();
+        }
+        Assert.Equal(Run(afterAnother: false), Run(afterAnother: true));
+    }
+
+    private static byte[] Bits(Mlp net) => net switch
+    {
+        Mlp<float> f => Enumerable.Range(0, 4).SelectMany(k => System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.Parameters[k].AsSpan()).ToArray()).ToArray(),
+        Mlp<double> d => Enumerable.Range(0, 4).SelectMany(k => System.Runtime.InteropServices.MemoryMarshal.AsBytes(d.Parameters[k].AsSpan()).ToArray()).ToArray(),
+        _ => throw new ArgumentException("precision"),
+    };
+
+    [Fact]
+    public void A_second_run_of_the_same_shape_allocates_no_batch_buffers_gradients_or_copy_of_the_weights()
+    {
+        // 200-300-10 at batch 500: a set of batch buffers is 500 x (200 + 4 x 300 + 3 x 10) floats (2.9 MB) and the
+        // gradients and the best weights' copy 63,310 floats (253 KB) each; the velocity (253 KB), the shuffled order
+        // (8 KB) and the run's bookkeeping are new every run.
+        Dataset data = Data(2000, 200, seed: 5);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 500, Seed = 1, Momentum = 0.9, MeasureStartBeside = false };
+        DropSpares();
+        long first = AllocatedBy(() => Trainer.Train(Mlp.Create(200, 300, 10, Precision.Single, seed: 1), data, options));
+        long second = AllocatedBy(() => Trainer.Train(Mlp.Create(200, 300, 10, Precision.Single, seed: 1), data, options));
+        long buffers = 500L * (200 + 4 * 300 + 3 * 10) * sizeof(float), set = (200L * 300 + 300 + 300 * 10 + 10) * sizeof(float);
+        Assert.True(first >= buffers + 2 * set, $"the first run allocated {first} bytes");
+        Assert.True(second < first - buffers - 2 * set + 64 * 1024, $"the first run allocated {first} bytes, the second {second}");
+    }
+
+    private static long AllocatedBy(Action run)
+    {
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        run();
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
+    }
+}
