@@ -26,13 +26,19 @@ internal sealed class BatchBuffers<T>
 
     /// <summary>
     /// Buffers of this shape: a spare set an earlier call gave back (<see cref="GiveBack"/>, see <see cref="Spares{TItem}"/>)
-    /// when one has this shape, else new ones.
+    /// when one has this shape, else new ones. Of two spare sets, a pass that goes <paramref name="backward"/> takes the
+    /// one that has more of the arrays made when first used (X and the backward pass's), a forward pass the one that
+    /// has fewer, so that each finds what it uses already made.
     /// </summary>
-    public static BatchBuffers<T> Take(int capacity, int inputSize, int hiddenSize, int classCount) =>
-        Spares<BatchBuffers<T>>.Take((capacity, inputSize, hiddenSize, classCount), static (spare, shape) =>
+    public static BatchBuffers<T> Take(int capacity, int inputSize, int hiddenSize, int classCount, bool backward = false) =>
+        Spares<BatchBuffers<T>>.Take((capacity, inputSize, hiddenSize, classCount, backward), static (spare, shape) =>
             spare.Capacity == shape.capacity && spare._inputs == (long)shape.capacity * shape.inputSize
-            && spare._hidden == (long)shape.capacity * shape.hiddenSize && spare.Z.Length == (long)shape.capacity * shape.classCount)
+            && spare._hidden == (long)shape.capacity * shape.hiddenSize && spare.Z.Length == (long)shape.capacity * shape.classCount,
+            static (spare, shape) => shape.backward ? spare.Made : -spare.Made)
         ?? new BatchBuffers<T>(capacity, inputSize, hiddenSize, classCount);
+
+    /// <summary>How many of the arrays made when first used (X, dZ, dA, dH) are made.</summary>
+    private int Made => (_x is null ? 0 : 1) + (_dZ is null ? 0 : 1) + (_dA is null ? 0 : 1) + (_dH is null ? 0 : 1);
 
     /// <summary>Keeps <paramref name="buffers"/> as a spare set (without its reference to the rows it last read in place).</summary>
     public static void GiveBack(BatchBuffers<T> buffers)

@@ -24,15 +24,27 @@ internal static class Spares<TItem>
 
     static Spares() => SpareRelease.Register(Drop);
 
-    /// <summary>A kept object that <paramref name="fits"/> holds for, taken for the caller alone; null when there is none.</summary>
-    public static TItem? Take<TState>(TState state, Func<TItem, TState, bool> fits)
+    /// <summary>
+    /// A kept object that <paramref name="fits"/> holds for, the one of the highest <paramref name="rank"/> when several
+    /// do, taken for the caller alone; null when there is none.
+    /// </summary>
+    public static TItem? Take<TState>(TState state, Func<TItem, TState, bool> fits, Func<TItem, TState, int>? rank = null)
     {
-        for (int i = 0; i < Slots; i++)
+        while (true)
         {
-            TItem? item = Volatile.Read(ref s_items[i]);
-            if (item is not null && fits(item, state) && Interlocked.CompareExchange(ref s_items[i], null, item) == item) return item;
+            int best = -1, bestRank = int.MinValue;
+            TItem? chosen = null;
+            for (int i = 0; i < Slots; i++)
+            {
+                TItem? item = Volatile.Read(ref s_items[i]);
+                if (item is null || !fits(item, state)) continue;
+                int r = rank?.Invoke(item, state) ?? 0;
+                if (r > bestRank) (best, bestRank, chosen) = (i, r, item);
+            }
+            if (chosen is null) return null;
+            if (Interlocked.CompareExchange(ref s_items[best], null, chosen) == chosen) return chosen;
+            // Another thread took it meanwhile: look again.
         }
-        return null;
     }
 
     /// <summary>Keeps <paramref name="item"/> for a later call: in an empty place, else in place of the one kept longest.</summary>

@@ -407,7 +407,7 @@ public static class Trainer
         {
             int n = _train.Count, batchSize = Math.Min(_o.BatchSize, n), batches = (n + batchSize - 1) / batchSize;
             // Kept for the next run when this one ends (see Spares).
-            BatchBuffers<T> buffers = BatchBuffers<T>.Take(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount);
+            BatchBuffers<T> buffers = BatchBuffers<T>.Take(batchSize, _net.InputSize, _net.HiddenSize, _net.ClassCount, backward: true);
             ParameterSet<T> gradients = ParameterSet<T>.Scratch(_w.D, _w.H, _w.C);
             var order = Enumerable.Range(0, n).ToArray();
             var random = Rng.Create(_o.Seed);
