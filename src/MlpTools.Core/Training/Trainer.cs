@@ -41,14 +41,6 @@ public sealed class TrainingCallbacks
 public static class Trainer
 {
     /// <summary>
-    /// Whether a run measures its starting loss on a thread of its own beside its first epoch (unless the settings say):
-    /// when it has a second core and the start's forward passes over all of its samples come to at least 2^26
-    /// multiply-adds (about a millisecond on one core), enough to pay for a thread.
-    /// </summary>
-    internal static bool StartBesidePays(long samples, int inputSize, int hiddenSize, int classCount, int threads) =>
-        threads >= 2 && (double)samples * hiddenSize * (inputSize + classCount) >= 1L << 26;
-
-    /// <summary>
     /// Trains <paramref name="network"/> in place. Each epoch appends one <see cref="EpochRecord"/> to the training
     /// state's history, and the state's stop reason says what ended the run; the state is updated in place and returned.
     /// A diverged run throws <c>TrainingDiverged</c> after restoring the best weights (a caller that passed the state
@@ -238,7 +230,6 @@ public static class Trainer
                 _w.CopyFrom(_best);
                 ParameterSet<T>.GiveBack(_best);
                 _state.StartSamplesMeasured = _start?.Measured ?? 0;
-                _state.StartMeasuredBeside = _start?.StartedBeside ?? false;
             }
         }
 
@@ -251,32 +242,12 @@ public static class Trainer
         /// whole one. Nothing else needs the exact figure then: the lowest loss from the first epoch on is an epoch's
         /// (<see cref="Trouble"/>). Measured to the end, the sum is taken in the same order as in one go: the same bits.
         /// </summary>
-        /// <remarks>
-        /// On data large enough, the measuring starts on a thread of its own beside the first epoch's batches
-        /// (<see cref="BeginBeside"/>), which meanwhile run their kernels on one core, and goes on while the bound is
-        /// below the first epoch's loss as the batches so far suggest it (<see cref="Suggest"/>); at the epoch's end,
-        /// <see cref="Score"/> measures whatever more the comparison needs. The batches and their order are the same,
-        /// so the same bits. Measured on 2 cores of a Zen 5, a 784-100-10 Fashion-MNIST run of batch 200 spent 13-14 ms
-        /// measuring its start after its first epoch (31% of the data, at about 140 us a batch on two threads), where
-        /// the second core gains its batches little: on a host where a round trip between the cores takes 0.4 us, a
-        /// step took 413 us on two threads and 470 on one.
-        /// </remarks>
         private sealed class StartingLoss
         {
             private readonly Run<T> _run;
             private readonly int _batchSize;
             private double _sum;
             private int _next; // the first sample not yet measured
-            private BatchBuffers<T>? _buffers;
-            private double? _squares;
-
-            // Measuring beside the first epoch: its thread, the first epoch's loss as suggested so far, the stop signal,
-            // whether the thread is still measuring, and what it threw.
-            private Thread? _beside;
-            private double _suggested = double.PositiveInfinity;
-            private volatile bool _stop;
-            private volatile bool _measuringBeside;
-            private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _besideError;
 
             public StartingLoss(Run<T> run, int batchSize)
             {
@@ -293,67 +264,6 @@ public static class Trainer
             /// <summary>The starting loss when <see cref="Complete"/>; before, a lower bound of it.</summary>
             public double Loss => _sum / _run._train.Count;
 
-            /// <summary>Whether <see cref="BeginBeside"/> was called.</summary>
-            public bool StartedBeside { get; private set; }
-
-            /// <summary>Whether the thread started by <see cref="BeginBeside"/> is measuring now.</summary>
-            public bool MeasuringBeside => _measuringBeside;
-
-            /// <summary>Whether this run's start is measured beside its first epoch: as the settings say, else <see cref="StartBesidePays"/>.</summary>
-            public bool WorthBeside(bool? setting, int threads)
-            {
-                if (Complete) return false;
-                Mlp<T> net = _run._net;
-                return setting ?? StartBesidePays(_run._train.Count, net.InputSize, net.HiddenSize, net.ClassCount, threads);
-            }
-
-            /// <summary>
-            /// Starts measuring on a thread of its own (its kernels on one core), batch after batch, while the bound is no
-            /// more than the first epoch's loss as last suggested (<see cref="Suggest"/>) plus MinDelta, until
-            /// <see cref="EndBeside"/>. Call it before the first epoch's first batch.
-            /// </summary>
-            public void BeginBeside()
-            {
-                CheckStart();
-                StartedBeside = true;
-                _measuringBeside = true;
-                _beside = new Thread(() =>
-                {
-                    KernelThreads.Limit(1);
-                    try
-                    {
-                        double minDelta = _run._o.MinDelta;
-                        Measure(lowerBound => _stop || lowerBound > Volatile.Read(ref _suggested) + minDelta);
-                    }
-                    catch (Exception e)
-                    {
-                        _besideError = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
-                    }
-                    finally
-                    {
-                        _measuringBeside = false;
-                    }
-                })
-                { IsBackground = true, Name = "MlpTools starting loss" };
-                _beside.Start();
-            }
-
-            /// <summary>The first epoch's loss as its batches so far suggest it (from the batches' thread).</summary>
-            public void Suggest(double loss) => Volatile.Write(ref _suggested, loss);
-
-            /// <summary>
-            /// Stops the thread of <see cref="BeginBeside"/> after its current batch and waits for it; rethrows what it
-            /// threw when <paramref name="rethrow"/> is set. Nothing when it was not started.
-            /// </summary>
-            public void EndBeside(bool rethrow)
-            {
-                if (_beside is null) return;
-                _stop = true;
-                _beside.Join();
-                _beside = null;
-                if (rethrow) _besideError?.Throw();
-            }
-
             /// <summary>
             /// Measures further batches until <paramref name="settled"/> holds for the lower bound (<see cref="Loss"/>) or
             /// the loss is complete, and returns the starting weights' score (minus the loss; minus infinity for a start
@@ -364,42 +274,27 @@ public static class Trainer
             {
                 if (!Complete && !settled(Loss))
                 {
-                    CheckStart();
-                    Measure(settled);
+                    Run<T> r = _run;
+                    // The run's best weights are the starting weights until an epoch improves on them, and the first
+                    // epoch's comparison, the last that measures them, comes before that.
+                    if (r._state.BestEpoch != r._startingEpoch) throw new InvalidOperationException("The starting weights were replaced before their loss was measured.");
+                    ParameterSet<T> start = r._best;
+                    // Measured in one call (once settled or complete it is never measured again): its buffers live as long.
+                    // The weights stay as they are, so the L2 penalty's sum of squares is measured once, not per batch.
+                    BatchBuffers<T> buffers = BatchBuffers<T>.Take(_batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
+                    double? squares = r._o.Regularization == 0 ? null : FusedBackprop.WeightSquares(start);
+                    _next = r._net.ForEachBatch(r._train, buffers, withLabels: true, _next, (b, _, m) =>
+                    {
+                        _sum += FusedBackprop.Forward(start, b, m, r._o.Regularization, withGradientSeed: false, r._classWeights, squares).Total * m;
+                        return double.IsFinite(_sum) && !settled(Loss);
+                    });
+                    BatchBuffers<T>.GiveBack(buffers);
                 }
-                // Never measured again (the first epoch's comparison is the last that needs it).
-                if (_buffers is not null) BatchBuffers<T>.GiveBack(_buffers);
-                _buffers = null;
                 return Complete && !double.IsFinite(Loss) ? double.NegativeInfinity : -Loss;
             }
 
             /// <summary>The starting loss if it is known exactly, else NaN.</summary>
             public double Known => Complete ? Loss : double.NaN;
-
-            private void CheckStart()
-            {
-                Run<T> r = _run;
-                // The run's best weights are the starting weights until an epoch improves on them, and the first
-                // epoch's comparison, the last that measures them, comes before that.
-                if (r._state.BestEpoch != r._startingEpoch) throw new InvalidOperationException("The starting weights were replaced before their loss was measured.");
-            }
-
-            /// <summary>Measures batches from the first not measured until <paramref name="settled"/> holds or the loss is complete.</summary>
-            private void Measure(Func<double, bool> settled)
-            {
-                Run<T> r = _run;
-                ParameterSet<T> start = r._best;
-                // The buffers serve the thread beside the first epoch and then Score. The weights stay as they are, so the
-                // L2 penalty's sum of squares is measured once, not per batch.
-                _buffers ??= BatchBuffers<T>.Take(_batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
-                if (r._o.Regularization != 0) _squares ??= FusedBackprop.WeightSquares(start);
-                double? squares = _squares;
-                _next = r._net.ForEachBatch(r._train, _buffers, withLabels: true, _next, (b, _, m) =>
-                {
-                    _sum += FusedBackprop.Forward(start, b, m, r._o.Regularization, withGradientSeed: false, r._classWeights, squares).Total * m;
-                    return double.IsFinite(_sum) && !settled(Loss);
-                });
-            }
         }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -431,10 +326,6 @@ public static class Trainer
                 {
                     long epochStart = Stopwatch.GetTimestamp();
                     Rng.Shuffle(random, order);
-                    // The start's loss, which the first epoch's comparison needs, measured beside its batches where that pays.
-                    StartingLoss? beside = epoch == _firstEpoch && _bestScore is null && _start is { } measured && measured.WorthBeside(_o.MeasureStartBeside, KernelThreads.Threads) ? measured : null;
-                    beside?.BeginBeside();
-                    double recentLoss = 0;
                     diagnostics.BeginEpoch(_o.RecordDiagnostics);
                     double lossSum = 0;
                     int correct = 0;
@@ -447,10 +338,7 @@ public static class Trainer
                             return Invariant.Format($"Interrupted in epoch {epoch}, batch {batch + 1} of {batches}");
                         int start = batch * batchSize, m = Math.Min(batchSize, n - start);
                         ReadOnlySpan<int> rows = order.AsSpan(start, m);
-                        // While the start is measured beside them, the batches keep to one core and their times say nothing
-                        // of the choice of threads.
-                        bool shared = beside is { MeasuringBeside: true };
-                        KernelThreads.Limit(shared ? 1 : threads.Threads);
+                        KernelThreads.Limit(threads.Threads);
                         long batchStart = Stopwatch.GetTimestamp();
                         _net.Gather(_train, rows, buffers, withLabels: true);
 
@@ -467,16 +355,9 @@ public static class Trainer
                         diagnostics.StepMeasured();
                         weightSquares = FusedBackprop.WeightSquares(squares);
                         _callbacks.Progress?.Invoke(new TrainingProgress(epoch, LastEpoch, batch + 1, batches, loss.Total, _clock.Elapsed));
-                        if (!shared) threads.Record(Stopwatch.GetTimestamp() - batchStart);
-                        if (beside is not null)
-                        {
-                            // The epoch's loss so far, and its remaining batches at about the recent batches' loss.
-                            recentLoss = batch == 0 ? loss.Total : recentLoss + (loss.Total - recentLoss) / 8;
-                            beside.Suggest(lossSum / n + (double)(n - start - m) / n * recentLoss);
-                        }
+                        threads.Record(Stopwatch.GetTimestamp() - batchStart);
                         RuntimeCompilerYield.ApplyEvery(ref yielded);
                     }
-                    beside?.EndBeside(rethrow: true);
                     KernelThreads.Limit(outer);
                     if (!_w.AllFinite()) throw Diverged(epoch, batches, batches, double.NaN);
                     string? stop = EndEpoch(epoch, lossSum / n, (double)correct / n, diagnostics.GradientNorm(0), diagnostics.GradientNorm(2), epochStart,
@@ -486,8 +367,6 @@ public static class Trainer
             }
             finally
             {
-                // A run ended in its first epoch (interrupted, diverged) leaves no thread measuring behind it.
-                _start?.EndBeside(rethrow: false);
                 KernelThreads.Limit(outer);
                 BatchBuffers<T>.GiveBack(buffers);
                 ParameterSet<T>.GiveBack(gradients);

@@ -254,13 +254,6 @@ public sealed class TrainingOptions
     internal bool MeasureStartInFull { get; set; }
 
     /// <summary>
-    /// Whether the starting weights' loss is measured on a thread of its own beside the first epoch's batches (true),
-    /// after them (false), or beside them when the data is large enough to pay for the thread and the run has a
-    /// second core (null, the default). The results are the same bits either way; the tests compare them.
-    /// </summary>
-    internal bool? MeasureStartBeside { get; set; }
-
-    /// <summary>
     /// Throws a clear error naming the first setting given that is out of range (<c>Invalid&lt;Setting&gt;</c>), or that
     /// does not apply to the optimizer (<c>ParameterNotApplicable</c>); both InvalidArgument.
     /// </summary>
@@ -281,7 +274,7 @@ public sealed class TrainingOptions
     /// <summary>A copy of these settings.</summary>
     public TrainingOptions Clone()
     {
-        var copy = new TrainingOptions { RecordDiagnostics = RecordDiagnostics, MeasureStartInFull = MeasureStartInFull, MeasureStartBeside = MeasureStartBeside };
+        var copy = new TrainingOptions { RecordDiagnostics = RecordDiagnostics, MeasureStartInFull = MeasureStartInFull };
         foreach (var (name, value) in _given) copy._given[name] = value;
         return copy;
     }

@@ -40,9 +40,6 @@ public sealed class TrainingState
     /// </summary>
     internal int StartSamplesMeasured { get; set; }
 
-    /// <summary>Whether the last run measured its starting loss beside its first epoch, on a thread of its own (for the tests).</summary>
-    internal bool StartMeasuredBeside { get; set; }
-
     /// <summary>
     /// The history record of <see cref="BestEpoch"/>: the figures of the weights the network holds (the epoch's
     /// training loss and accuracy, and its validation figures when there was validation data). Null before training,

@@ -91,10 +91,10 @@ public class SpareTrainingBufferTests
     [InlineData(Precision.Double)]
     public void A_run_after_another_gives_the_bits_of_a_run_on_new_buffers(Precision precision)
     {
-        // The run before leaves its buffers full of its own values (other data, other weights, a larger start loss
-        // measured beside its first epoch); the run after must not see them.
+        // The run before leaves its buffers full of its own values (other data, other weights, its starting loss's
+        // batches); the run after must not see them.
         Dataset before = Data(1500, 40, seed: 1), data = Data(1200, 40, seed: 2);
-        var options = new TrainingOptions { Epochs = 2, BatchSize = 100, Seed = 3, Regularization = 0.01, Momentum = 0.9, MeasureStartBeside = true };
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 100, Seed = 3, Regularization = 0.01, Momentum = 0.9 };
         byte[] Run(bool afterAnother)
         {
             DropSpares();
@@ -121,7 +121,7 @@ public class SpareTrainingBufferTests
         // gradients and the best weights' copy 63,310 floats (253 KB) each; the velocity (253 KB), the shuffled order
         // (8 KB) and the run's bookkeeping are new every run.
         Dataset data = Data(2000, 200, seed: 5);
-        var options = new TrainingOptions { Epochs = 1, BatchSize = 500, Seed = 1, Momentum = 0.9, MeasureStartBeside = false };
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 500, Seed = 1, Momentum = 0.9 };
         DropSpares();
         long first = AllocatedBy(() => Trainer.Train(Mlp.Create(200, 300, 10, Precision.Single, seed: 1), data, options));
         long second = AllocatedBy(() => Trainer.Train(Mlp.Create(200, 300, 10, Precision.Single, seed: 1), data, options));

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using MlpTools.Core.Data;
 using MlpTools.Core.Model;
-using MlpTools.Core.Numerics;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Core.Tests.Training;
@@ -24,7 +23,7 @@ public class StartingLossTests
     };
 
     /// <summary>One or two runs of a case on a fresh network, recording what a caller can see of them.</summary>
-    private static (Mlp Network, TrainingState State, List<string> Warnings) RunCase(string name, bool measureStartInFull, bool? beside = false)
+    private static (Mlp Network, TrainingState State, List<string> Warnings) RunCase(string name, bool measureStartInFull)
     {
         Dataset data = Digits(500);
         Precision precision = name.Contains("Double") ? Precision.Double : Precision.Single;
@@ -35,7 +34,6 @@ public class StartingLossTests
         void Train(TrainingOptions o)
         {
             o.MeasureStartInFull = measureStartInFull;
-            o.MeasureStartBeside = beside;
             try { Trainer.Train(net, data, o, callbacks: callbacks, state: state); }
             catch (MlpException e) { warnings.Add(e.ErrorId + ": " + e.Message); }
         }
@@ -84,63 +82,6 @@ public class StartingLossTests
         Assert.Equal(fullState.BestEpoch, lazyState.BestEpoch);
         Assert.Equal(fullState.StopReason, lazyState.StopReason);
         Assert.Equal(fullWarnings, lazyWarnings);
-    }
-
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Measured_beside_the_first_epoch_every_result_is_the_same_bits(string name)
-    {
-        // A thread of its own measures the start while the first epoch's batches run (on one core); the epoch's end
-        // measures what more its comparison needs. Forced here: Digits is too small for a run to choose it.
-        var (beside, besideState, besideWarnings) = RunCase(name, measureStartInFull: false, beside: true);
-        var (full, fullState, fullWarnings) = RunCase(name, measureStartInFull: true);
-        Assert.Equal(Bits(full), Bits(beside));
-        Assert.Equal(fullState.History.Select(Record), besideState.History.Select(Record));
-        Assert.Equal(fullState.BestEpoch, besideState.BestEpoch);
-        Assert.Equal(fullState.StopReason, besideState.StopReason);
-        Assert.Equal(fullWarnings, besideWarnings);
-    }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void A_first_epoch_stopped_while_the_start_is_measured_beside_it_gives_the_start_back(int stopAfterBatch)
-    {
-        Dataset data = Digits(1000);
-        byte[] Stopped(bool beside)
-        {
-            Mlp net = Mlp.Create(64, 32, 10, seed: 5);
-            using var stop = new CancellationTokenSource();
-            var callbacks = new TrainingCallbacks { Progress = p => { if (p.Batch == stopAfterBatch) stop.Cancel(); } };
-            var o = new TrainingOptions { Epochs = 2, BatchSize = 10, Seed = 3, MeasureStartBeside = beside };
-            TrainingState state = Trainer.Train(net, data, o, callbacks: callbacks, cancellationToken: stop.Token);
-            Assert.StartsWith("Interrupted in epoch 1", state.StopReason, StringComparison.Ordinal);
-            Assert.Equal(0, state.BestEpoch);
-            return Bits(net);
-        }
-        byte[] start = Bits(Mlp.Create(64, 32, 10, seed: 5));
-        Assert.Equal(start, Stopped(beside: true));
-        Assert.Equal(start, Stopped(beside: false));
-    }
-
-    [Fact]
-    public void A_run_measures_its_start_beside_the_first_epoch_only_on_data_that_pays_for_a_thread()
-    {
-        // Digits' 1,000 samples through 64-32-10 come to 2.4 million multiply-adds: measured after the epoch, in part.
-        TrainingState after = Trainer.Train(Mlp.Create(64, 32, 10, seed: 1), Digits(1000), new TrainingOptions { Epochs = 1, BatchSize = 10, Seed = 1 });
-        Assert.InRange(after.StartSamplesMeasured, 10, 500);
-        Assert.False(after.StartMeasuredBeside);
-        Assert.False(Trainer.StartBesidePays(1000, 64, 32, 10, threads: 2));
-        // Fashion-MNIST through 784-100-10: 4.8 billion, beside, given a second core.
-        Assert.True(Trainer.StartBesidePays(60000, 784, 100, 10, threads: 2));
-        Assert.False(Trainer.StartBesidePays(60000, 784, 100, 10, threads: 1));
-        // The edge: 2^26 multiply-adds.
-        Assert.True(Trainer.StartBesidePays(1 << 16, 1014, 1, 10, threads: 2));
-        Assert.False(Trainer.StartBesidePays((1 << 16) - 1, 1014, 1, 10, threads: 2));
-        // Forced, on the small data, it runs beside.
-        TrainingState forced = Trainer.Train(Mlp.Create(64, 32, 10, seed: 1), Digits(1000), new TrainingOptions { Epochs = 1, BatchSize = 10, Seed = 1, MeasureStartBeside = true });
-        Assert.True(forced.StartMeasuredBeside);
-        Assert.Equal(1, forced.BestEpoch);
     }
 
     [Fact]
