@@ -132,13 +132,26 @@ internal static class FusedBackprop
         T[]? classWeights = null, double? weightSquares = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int c = w.C;
         ForwardScores(w, b, m);
-        Span<T> z = b.Z.AsSpan(0, m * c), p = b.P.AsSpan(0, m * c);
+        return Loss(w, b, 0, m, lambda, withGradientSeed, classWeights, weightSquares);
+    }
+
+    /// <summary>
+    /// The loss of a batch of <paramref name="m"/> rows whose scores Z are in <paramref name="b"/> from row
+    /// <paramref name="first"/> on (<see cref="ForwardScores"/> of those rows, or of more rows at once): fills their P
+    /// (and their dZ, with <paramref name="withGradientSeed"/>), as <see cref="Forward"/> does for a batch of its own.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static BatchLoss Loss<T>(ParameterSet<T> w, BatchBuffers<T> b, int first, int m, double lambda, bool withGradientSeed,
+        T[]? classWeights = null, double? weightSquares = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = w.C;
+        Span<T> z = b.Z.AsSpan(first * c, m * c), p = b.P.AsSpan(first * c, m * c);
         // P = softmax(Z); data loss = -(1/m) sum_i w[y_i] log P[i, y_i]; dZ = w[y] (P - Y) / m (w = 1 unweighted).
         T invM = T.One / T.CreateTruncating(m);
-        Span<T> dz = withGradientSeed ? b.dZ.AsSpan(0, m * c) : Span<T>.Empty;
-        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(0, m), p, dz, m, c, invM, classWeights) / m;
+        Span<T> dz = withGradientSeed ? b.dZ.AsSpan(first * c, m * c) : Span<T>.Empty;
+        double dataLoss = Kernels.SoftmaxCrossEntropy<T>(z, b.Labels.AsSpan(first, m), p, dz, m, c, invM, classWeights) / m;
         return new BatchLoss(dataLoss, RegularizationLoss(w, m, lambda, weightSquares));
     }
 

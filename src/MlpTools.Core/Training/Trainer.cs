@@ -230,6 +230,7 @@ public static class Trainer
                 _w.CopyFrom(_best);
                 ParameterSet<T>.GiveBack(_best);
                 _state.StartSamplesMeasured = _start?.Measured ?? 0;
+                _state.StartLoss = _start?.Known ?? double.NaN;
             }
         }
 
@@ -281,17 +282,38 @@ public static class Trainer
                     ParameterSet<T> start = r._best;
                     // Measured in one call (once settled or complete it is never measured again): its buffers live as long.
                     // The weights stay as they are, so the L2 penalty's sum of squares is measured once, not per batch.
-                    BatchBuffers<T> buffers = BatchBuffers<T>.Take(_batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
+                    // The scores are computed for several of the run's batches at once (see BatchesPerBlock), each
+                    // batch's loss then as a batch of its own: the same bits, and the same batches measured.
+                    int perBlock = BatchesPerBlock(_batchSize, r._net.HiddenSize);
+                    BatchBuffers<T> buffers = BatchBuffers<T>.Take(perBlock * _batchSize, r._net.InputSize, r._net.HiddenSize, r._net.ClassCount);
                     double? squares = r._o.Regularization == 0 ? null : FusedBackprop.WeightSquares(start);
-                    _next = r._net.ForEachBatch(r._train, buffers, withLabels: true, _next, (b, _, m) =>
+                    int measured = _next;
+                    r._net.ForEachBatch(r._train, buffers, withLabels: true, _next, (b, first, rows) =>
                     {
-                        _sum += FusedBackprop.Forward(start, b, m, r._o.Regularization, withGradientSeed: false, r._classWeights, squares).Total * m;
-                        return double.IsFinite(_sum) && !settled(Loss);
+                        FusedBackprop.ForwardScores(start, b, rows);
+                        for (int at = 0; at < rows; at += _batchSize)
+                        {
+                            int m = Math.Min(_batchSize, rows - at);
+                            _sum += FusedBackprop.Loss(start, b, at, m, r._o.Regularization, withGradientSeed: false, r._classWeights, squares).Total * m;
+                            measured = first + at + m;
+                            if (!double.IsFinite(_sum) || settled(Loss)) return false;
+                        }
+                        return true;
                     });
+                    _next = measured;
                     BatchBuffers<T>.GiveBack(buffers);
                 }
                 return Complete && !double.IsFinite(Loss) ? double.NegativeInfinity : -Loss;
             }
+
+            /// <summary>
+            /// How many of the run's batches of <paramref name="batchSize"/> a block of the measuring computes the scores of
+            /// at once: as many as make up to 1,024 rows, and up to 2^20 hidden activations (so 256 rows at 4,096 hidden
+            /// units), at least one. A product of more rows runs nearer the peak: 13,200 rows of 784-100-10 scores took
+            /// 0.81x the time in blocks of 1,000 rows as in blocks of 200 (2 cores of a Zen 5, paired).
+            /// </summary>
+            internal static int BatchesPerBlock(int batchSize, int hiddenSize) =>
+                Math.Max(1, Math.Min(1024, (1 << 20) / Math.Max(1, hiddenSize)) / batchSize);
 
             /// <summary>The starting loss if it is known exactly, else NaN.</summary>
             public double Known => Complete ? Loss : double.NaN;

@@ -40,6 +40,9 @@ public sealed class TrainingState
     /// </summary>
     internal int StartSamplesMeasured { get; set; }
 
+    /// <summary>The last run's training loss at its starting weights when it was measured to the end, else NaN (for the tests).</summary>
+    internal double StartLoss { get; set; } = double.NaN;
+
     /// <summary>
     /// The history record of <see cref="BestEpoch"/>: the figures of the weights the network holds (the epoch's
     /// training loss and accuracy, and its validation figures when there was validation data). Null before training,

@@ -84,6 +84,43 @@ public class StartingLossTests
         Assert.Equal(fullWarnings, lazyWarnings);
     }
 
+    [Theory]
+    [InlineData(Precision.Single, 32, 10, 0.0, false)]
+    [InlineData(Precision.Single, 32, 64, 1e-3, true)]
+    [InlineData(Precision.Double, 32, 7, 0.1, false)]
+    [InlineData(Precision.Single, 4096, 100, 1e-4, false)]
+    [InlineData(Precision.Double, 1500, 300, 1e-4, true)]
+    public void The_starting_loss_is_the_sum_of_the_runs_batches_each_measured_alone(Precision precision, int hidden, int batchSize, double lambda, bool weighted)
+    {
+        // The measuring computes the scores of several batches at once, then each batch's loss as a batch of its own
+        // (Forward's): the sum must be the bits of the batches measured one by one, in the data's order (1,000 samples:
+        // blocks of whole batches and a last partial batch; at 4,096 hidden units a block is 2 batches, at 1,500 one).
+        Dataset data = Digits(1000);
+        Mlp net = Mlp.Create(64, hidden, 10, precision, seed: 6);
+        double expected = precision == Precision.Single ? Reference((Mlp<float>)net.Clone()) : Reference((Mlp<double>)net.Clone());
+        var o = new TrainingOptions { Epochs = 1, BatchSize = batchSize, Seed = 2, Regularization = lambda, MeasureStartInFull = true };
+        if (weighted) o.ClassWeights = ClassWeights.Balanced;
+        TrainingState state = Trainer.Train(net, data, o);
+        Assert.Equal(expected, state.StartLoss);
+
+        double Reference<T>(Mlp<T> start)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            T[]? weights = weighted
+                ? ClassWeights.Balanced.Resolve(start.ClassNames, data)!.Select(T.CreateTruncating).ToArray()
+                : null;
+            var buffers = new BatchBuffers<T>(batchSize, 64, hidden, 10);
+            double sum = 0;
+            for (int first = 0; first < data.Count; first += batchSize)
+            {
+                int m = Math.Min(batchSize, data.Count - first);
+                start.Gather(data, Enumerable.Range(first, m).ToArray(), buffers, withLabels: true);
+                sum += FusedBackprop.Forward(start.Parameters, buffers, m, lambda, withGradientSeed: false, weights).Total * m;
+            }
+            return sum / data.Count;
+        }
+    }
+
     [Fact]
     public void The_cases_cover_a_kept_start_a_rise_from_it_and_a_start_measured_in_part()
     {
