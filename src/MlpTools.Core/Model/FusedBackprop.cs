@@ -37,6 +37,11 @@ internal sealed class BatchBuffers<T>
             static (spare, shape) => shape.backward ? spare.Made : -spare.Made)
         ?? new BatchBuffers<T>(capacity, inputSize, hiddenSize, classCount);
 
+    /// <summary>The bytes of the arrays made so far.</summary>
+    private long Bytes =>
+        ((long)(_x?.Length ?? 0) + Hpre.Length + A.Length + Z.Length + P.Length + (_dZ?.Length ?? 0) + (_dA?.Length ?? 0) + (_dH?.Length ?? 0))
+        * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() + (long)Labels.Length * sizeof(int);
+
     /// <summary>How many of the arrays made when first used (X, dZ, dA, dH) are made.</summary>
     private int Made => (_x is null ? 0 : 1) + (_dZ is null ? 0 : 1) + (_dA is null ? 0 : 1) + (_dH is null ? 0 : 1);
 
@@ -44,7 +49,7 @@ internal sealed class BatchBuffers<T>
     public static void GiveBack(BatchBuffers<T> buffers)
     {
         buffers.ReadFromX();
-        Spares<BatchBuffers<T>>.GiveBack(buffers);
+        Spares<BatchBuffers<T>>.GiveBack(buffers, buffers.Bytes);
     }
 
     // X and the backward pass's arrays are made when first used: a pass that only goes forward over rows read in place

@@ -64,7 +64,7 @@ internal sealed class ParameterSet<T>
         ?? new ParameterSet<T>(inputSize, hiddenSize, classCount);
 
     /// <summary>Keeps <paramref name="set"/>, which nothing else refers to any more, for a later <see cref="Scratch"/>.</summary>
-    public static void GiveBack(ParameterSet<T> set) => Spares<ParameterSet<T>>.GiveBack(set);
+    public static void GiveBack(ParameterSet<T> set) => Spares<ParameterSet<T>>.GiveBack(set, (long)set.Count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
 
     public ParameterSet<T> Clone()
     {

@@ -9,8 +9,8 @@ namespace MlpTools.Core.Model;
 /// </summary>
 /// <remarks>
 /// The process keeps a few of each kind (<see cref="Slots"/>: a training takes two sets of batch buffers at once, its
-/// own and its starting loss's), each taken by one caller for itself (two threads never share one), and drops them
-/// all at the next full garbage collection, so they are held no longer than that. What a spare holds is whatever its
+/// own and its starting loss's), each taken by one caller for itself (two threads never share one), none larger than
+/// <see cref="MaxBytes"/>, and drops them all at the next full garbage collection, so they are held no longer than that. What a spare holds is whatever its
 /// last user left: a taker writes before it reads.
 /// </remarks>
 internal static class Spares<TItem>
@@ -47,9 +47,16 @@ internal static class Spares<TItem>
         }
     }
 
-    /// <summary>Keeps <paramref name="item"/> for a later call: in an empty place, else in place of the one kept longest.</summary>
-    public static void GiveBack(TItem item)
+    /// <summary>The largest object kept, in bytes: 32 MiB (a whole-data batch of L-BFGS is not held on to).</summary>
+    internal const long MaxBytes = 32L << 20;
+
+    /// <summary>
+    /// Keeps <paramref name="item"/>, of <paramref name="bytes"/>, for a later call: in an empty place, else in place of
+    /// the one kept longest; not when it is larger than <see cref="MaxBytes"/>.
+    /// </summary>
+    public static void GiveBack(TItem item, long bytes)
     {
+        if (bytes > MaxBytes) return;
         SpareRelease.Arm();
         for (int i = 0; i < Slots; i++)
             if (Interlocked.CompareExchange(ref s_items[i], item, null) is null) return;

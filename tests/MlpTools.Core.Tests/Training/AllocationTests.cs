@@ -130,6 +130,20 @@ public class SpareTrainingBufferTests
         Assert.True(second < first - buffers - 2 * set + 64 * 1024, $"the first run allocated {first} bytes, the second {second}");
     }
 
+    [Fact]
+    public void Buffers_beyond_the_size_kept_are_not_held_on_to()
+    {
+        // L-BFGS measures its start over the whole data in one batch: 3,000 rows x 2 x 1,500 hidden floats (36 MB) are
+        // more than a spare may be, and the next run of that shape finds none.
+        DropSpares();
+        var large = BatchBuffers<float>.Take(3000, 10, 1500, 10);
+        BatchBuffers<float>.GiveBack(large);
+        Assert.NotSame(large, BatchBuffers<float>.Take(3000, 10, 1500, 10));
+        var small = BatchBuffers<float>.Take(300, 10, 1500, 10);
+        BatchBuffers<float>.GiveBack(small);
+        Assert.Same(small, BatchBuffers<float>.Take(300, 10, 1500, 10));
+    }
+
     private static long AllocatedBy(Action run)
     {
         long before = GC.GetTotalAllocatedBytes(precise: true);
