@@ -64,8 +64,8 @@ internal static class Spares<TItem>
         Volatile.Write(ref s_items[slot], item);
     }
 
-    /// <summary>Forgets every kept object (at a full collection; tests, to compare with objects never used before).</summary>
-    internal static void Drop()
+    /// <summary>Forgets every kept object of this kind (see <see cref="SpareRelease.DropAll"/>).</summary>
+    private static void Drop()
     {
         for (int i = 0; i < Slots; i++) Volatile.Write(ref s_items[i], null);
     }
@@ -89,14 +89,20 @@ internal sealed class SpareRelease
         if (Interlocked.Exchange(ref s_armed, 1) == 0) _ = new SpareRelease();
     }
 
+    /// <summary>Forgets every kept object of every kind (at a full collection; tests, to compare with objects never used before).</summary>
+    internal static void DropAll()
+    {
+        lock (s_drops)
+            foreach (Action drop in s_drops) drop();
+    }
+
     ~SpareRelease()
     {
         // A gen-0 object's finalizer runs after the collection that found it unreachable; the next time round it is
         // in gen 2 and comes back only with a full collection.
         if (GC.CollectionCount(2) > _fullCollections)
         {
-            lock (s_drops)
-                foreach (Action drop in s_drops) drop();
+            DropAll();
             _fullCollections = GC.CollectionCount(2);
         }
         if (!Environment.HasShutdownStarted) GC.ReRegisterForFinalize(this);

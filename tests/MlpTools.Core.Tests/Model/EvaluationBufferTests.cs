@@ -37,17 +37,11 @@ public class EvaluationBufferTests
         {
             var reused = net.Predict(data);
             Evaluation reusedEvaluation = net.Evaluate(data);
-            DropSpares();
+            SpareRelease.DropAll();
             SameResults.Predictions(net.Clone().Predict(data), reused);
-            DropSpares();
+            SpareRelease.DropAll();
             SameResults.Evaluations(net.Clone().Evaluate(data), reusedEvaluation);
         }
-    }
-
-    private static void DropSpares()
-    {
-        Spares<BatchBuffers<float>>.Drop();
-        Spares<BatchBuffers<double>>.Drop();
     }
 
     [Theory]

@@ -78,14 +78,6 @@ public class SpareTrainingBufferTests
         return Dataset.FromRows(rows, n, d, Enumerable.Range(0, n).Select(i => (i * 7 + seed) % 10).ToArray(), Dataset.DefaultClassNames(10));
     }
 
-    private static void DropSpares()
-    {
-        Spares<BatchBuffers<float>>.Drop();
-        Spares<BatchBuffers<double>>.Drop();
-        Spares<ParameterSet<float>>.Drop();
-        Spares<ParameterSet<double>>.Drop();
-    }
-
     [Theory]
     [InlineData(Precision.Single)]
     [InlineData(Precision.Double)]
@@ -97,7 +89,7 @@ public class SpareTrainingBufferTests
         var options = new TrainingOptions { Epochs = 2, BatchSize = 100, Seed = 3, Regularization = 0.01, Momentum = 0.9 };
         byte[] Run(bool afterAnother)
         {
-            DropSpares();
+            SpareRelease.DropAll();
             if (afterAnother) Trainer.Train(Mlp.Create(40, 24, 10, precision, seed: 9), before, options);
             Mlp net = Mlp.Create(40, 24, 10, precision, seed: 4);
             TrainingState state = Trainer.Train(net, data, options);
@@ -122,7 +114,7 @@ public class SpareTrainingBufferTests
         // (8 KB) and the run's bookkeeping are new every run.
         Dataset data = Data(2000, 200, seed: 5);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 500, Seed = 1, Momentum = 0.9 };
-        DropSpares();
+        SpareRelease.DropAll();
         long first = AllocatedBy(() => Trainer.Train(Mlp.Create(200, 300, 10, Precision.Single, seed: 1), data, options));
         long second = AllocatedBy(() => Trainer.Train(Mlp.Create(200, 300, 10, Precision.Single, seed: 1), data, options));
         long buffers = 500L * (200 + 4 * 300 + 3 * 10) * sizeof(float), set = (200L * 300 + 300 + 300 * 10 + 10) * sizeof(float);
@@ -135,7 +127,7 @@ public class SpareTrainingBufferTests
     {
         // L-BFGS measures its start over the whole data in one batch: 3,000 rows x 2 x 1,500 hidden floats (36 MB) are
         // more than a spare may be, and the next run of that shape finds none.
-        DropSpares();
+        SpareRelease.DropAll();
         var large = BatchBuffers<float>.Take(3000, 10, 1500, 10);
         BatchBuffers<float>.GiveBack(large);
         Assert.NotSame(large, BatchBuffers<float>.Take(3000, 10, 1500, 10));
